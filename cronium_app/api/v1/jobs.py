@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from cronium_app.api.v1.common import MAX_PAGE, UserDep
+from cronium_app.db import read_session, write_session
+from cronium_app.errors import Invalid
+from cronium_app.jobs import service
+from cronium_app.jobs.status import JobStatus
+from cronium_app.jobs.views import job_to_dict
+from cronium_app.timeutil import as_utc
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+
+
+@router.get("")
+def list_jobs(
+    user: UserDep,
+    status: list[JobStatus] | None = Query(default=None),
+    event_id: int | None = Query(default=None, alias="eventId"),
+    workflow_id: int | None = Query(default=None, alias="workflowId"),
+    created_from: datetime | None = Query(default=None, alias="from"),
+    created_to: datetime | None = Query(default=None, alias="to"),
+    q: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    cursor: str | None = Query(default=None, max_length=40),
+) -> dict[str, Any]:
+    """Newest first; pass `nextCursor` back as `cursor` for the next page."""
+    if created_from and created_to and created_from >= created_to:
+        raise Invalid("'from' must be before 'to'")
+    flt = service.JobFilter(
+        status=tuple(s.value for s in status or ()),
+        event_id=event_id,
+        workflow_id=workflow_id,
+        created_from=as_utc(created_from) if created_from else None,
+        created_to=as_utc(created_to) if created_to else None,
+        q=q,
+    )
+    with read_session() as session:
+        return service.list_jobs(session, user.id, flt, limit=limit, cursor=cursor).to_dict()
+
+
+@router.get("/stats")
+def job_stats(user: UserDep) -> dict[str, Any]:
+    with read_session() as session:
+        return service.job_stats(session, user.id)
+
+
+@router.get("/{job_id}")
+def get_job(job_id: str, user: UserDep) -> dict[str, Any]:
+    with read_session() as session:
+        return service.get_job_dict(session, user.id, job_id)
+
+
+@router.get("/{job_id}/logs")
+def get_logs(
+    job_id: str,
+    user: UserDep,
+    after_seq: int = Query(default=0, ge=0),
+    limit: int = Query(default=1000, ge=1, le=10_000),
+) -> dict[str, Any]:
+    """Lines with seq > after_seq, in order. Poll with the returned lastSeq."""
+    with read_session() as session:
+        return service.get_logs(session, user.id, job_id, after_seq=after_seq, limit=limit)
+
+
+@router.post("/{job_id}/cancel")
+def cancel_job(job_id: str, user: UserDep) -> dict[str, Any]:
+    with write_session() as session:
+        job = service.cancel_job(session, user.id, job_id)
+        return job_to_dict(job.model_dump())

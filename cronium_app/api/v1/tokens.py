@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from cronium_app.api.v1.common import UserDep
+from cronium_app.auth import tokens
+from cronium_app.db import read_session, write_session
+from cronium_app.errors import Invalid
+from cronium_app.timeutil import as_utc, utcnow
+
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+
+
+class TokenBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    expires_at: datetime | None = Field(default=None, alias="expiresAt")
+
+
+@router.get("")
+def list_tokens(user: UserDep) -> dict[str, Any]:
+    with read_session() as session:
+        return {"items": tokens.list_tokens(session, user.id)}
+
+
+@router.post("", status_code=201)
+def create_token(body: TokenBody, user: UserDep) -> dict[str, Any]:
+    """The token itself is in this reply only; store it now."""
+    if body.expires_at is not None and as_utc(body.expires_at) <= utcnow():
+        raise Invalid("expiresAt must be in the future", field="expiresAt")
+    with write_session() as session:
+        token, raw = tokens.create_token(session, user.id, body.name.strip(), body.expires_at)
+        return {"token": raw, **tokens.token_to_dict(token)}
+
+
+@router.delete("/{token_id}", status_code=204)
+def revoke_token(token_id: int, user: UserDep) -> Response:
+    with write_session() as session:
+        tokens.revoke_token(session, user.id, token_id)
+    return Response(status_code=204)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict
+
+from cronium_app.api.v1.common import MAX_PAGE, SettingsDep, UserDep
+from cronium_app.db import read_session, write_session
+from cronium_app.variables import service
+
+router = APIRouter(prefix="/api/v1/variables", tags=["variables"])
+
+
+class VariableBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: Any
+
+
+@router.get("")
+def list_variables(
+    user: UserDep, limit: int = Query(default=100, ge=1, le=MAX_PAGE), offset: int = Query(default=0, ge=0)
+) -> dict[str, Any]:
+    with read_session() as session:
+        return {"items": service.list_variables(session, user.id, limit=limit, offset=offset), "limit": limit, "offset": offset}
+
+
+@router.get("/{key}")
+def get_variable(key: str, user: UserDep) -> dict[str, Any]:
+    with read_session() as session:
+        return service.variable_to_dict(service.get_variable(session, user.id, key))
+
+
+@router.put("/{key}")
+def put_variable(key: str, body: VariableBody, user: UserDep, settings: SettingsDep, response: Response) -> dict[str, Any]:
+    with write_session() as session:
+        variable, created = service.set_variable(session, settings, user.id, key, body.value)
+        if created:
+            response.status_code = 201
+        return service.variable_to_dict(variable)
+
+
+@router.delete("/{key}", status_code=204)
+def delete_variable(key: str, user: UserDep) -> Response:
+    with write_session() as session:
+        service.delete_variable(session, user.id, key)
+    return Response(status_code=204)

@@ -1,0 +1,18 @@
+"""The Reflex app: wires the API, the lifespan tasks and the pages."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cronium_app import lifecycle
+from cronium_app.api.app import build_api
+from cronium_app.pages import register_pages
+from cronium_app.settings import get_settings
+
+settings = get_settings()
+settings.assert_safe_for_production()
+
+app = rx.App(api_transformer=build_api(settings))
+app.register_lifespan_task(lifecycle.startup, settings=settings)
+app.register_lifespan_task(lifecycle.sweep_forever, settings=settings)
+register_pages(app)

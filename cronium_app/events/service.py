@@ -1,0 +1,180 @@
+"""Events: CRUD scoped to their owner, limits, and the execution snapshot a
+job carries (so that editing an event never changes a job already queued)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from cronium_app.errors import Invalid, NotFound, TooLarge
+from cronium_app.events.schemas import EventCreate, EventFields, EventUpdate
+from cronium_app.models import Event, EventType
+from cronium_app.pagination import Page, escape_like
+from cronium_app.settings import Settings
+from cronium_app.timeutil import as_utc, isoformat, utcnow
+
+
+def _check_limits(event: Event, settings: Settings) -> None:
+    script_bytes = len(event.script.encode("utf-8"))
+    if script_bytes > settings.script_max_bytes:
+        raise TooLarge(
+            f"script is {script_bytes} bytes; the limit is {settings.script_max_bytes} bytes",
+            field="script",
+        )
+    problems: dict[str, str] = {}
+    if event.timeout_seconds > settings.job_max_timeout_s:
+        problems["timeoutSeconds"] = f"at most {settings.job_max_timeout_s} seconds"
+    if event.cpus > settings.job_max_cpus:
+        problems["cpus"] = f"at most {settings.job_max_cpus}"
+    if event.memory_mb > settings.job_max_memory_mb:
+        problems["memoryMb"] = f"at most {settings.job_max_memory_mb} MB"
+    if event.pids_limit > settings.job_max_pids:
+        problems["pidsLimit"] = f"at most {settings.job_max_pids}"
+    if event.retries > settings.job_max_retries:
+        problems["retries"] = f"at most {settings.job_max_retries}"
+    if event.network == "egress" and not settings.allow_egress:
+        problems["network"] = "egress is turned off on this server"
+    if event.type == EventType.http.value:
+        if not event.http_request:
+            problems["httpRequest"] = "an HTTP event needs httpRequest with at least a url"
+    elif not event.script.strip():
+        problems["script"] = f"a {event.type} event needs a script"
+    if problems:
+        summary = "; ".join(f"{field}: {msg}" for field, msg in problems.items())
+        raise Invalid(f"invalid event: {summary}", fields=problems)
+
+
+def _apply(event: Event, fields: EventFields) -> None:
+    data = fields.model_dump(exclude_unset=True, by_alias=False)
+    for key, value in data.items():
+        if key == "http_request" and fields.http_request is not None:
+            value = fields.http_request.model_dump()
+        elif key in ("type", "status", "network", "schedule_type") and value is not None:
+            value = value.value if hasattr(value, "value") else value
+        elif key in ("run_at", "start_at") and value is not None:
+            value = as_utc(value)
+        elif value is None and key in _NOT_NULL_DEFAULTS:
+            continue
+        setattr(event, key, value)
+
+
+# Columns that cannot be NULL: an explicit null in an update leaves them as they are.
+_NOT_NULL_DEFAULTS = {
+    "name", "description", "type", "script", "status", "timeout_seconds", "retries", "cpus",
+    "memory_mb", "pids_limit", "network", "env_vars", "tags", "schedule_type", "timezone",
+    "max_executions", "misfire_policy", "overlap_policy",
+}
+
+
+def create_event(session: Session, settings: Settings, user_id: int, data: EventCreate) -> Event:
+    event = Event(
+        user_id=user_id,
+        name=data.name,
+        type=data.type.value,
+        timeout_seconds=settings.job_default_timeout_s,
+        cpus=settings.job_default_cpus,
+        memory_mb=settings.job_default_memory_mb,
+        pids_limit=settings.job_default_pids,
+    )
+    _apply(event, data)
+    _check_limits(event, settings)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def get_event(session: Session, user_id: int, event_id: int) -> Event:
+    event = session.get(Event, event_id)
+    if event is None or event.user_id != user_id:
+        raise NotFound(f"event {event_id} not found")
+    return event
+
+
+def update_event(session: Session, settings: Settings, user_id: int, event_id: int, data: EventUpdate) -> Event:
+    event = get_event(session, user_id, event_id)
+    _apply(event, data)
+    _check_limits(event, settings)
+    event.updated_at = utcnow()
+    session.add(event)
+    session.flush()
+    return event
+
+
+def delete_event(session: Session, user_id: int, event_id: int) -> None:
+    event = get_event(session, user_id, event_id)
+    session.delete(event)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    q: str | None = None
+    type: str | None = None
+    status: str | None = None
+
+
+def list_events(session: Session, user_id: int, flt: EventFilter, *, limit: int, offset: int) -> Page:
+    query = select(Event).where(Event.user_id == user_id)
+    if flt.q:
+        pattern = f"%{escape_like(flt.q)}%"
+        query = query.where(
+            sa.or_(Event.name.ilike(pattern, escape="\\"), Event.description.ilike(pattern, escape="\\"))
+        )
+    if flt.type:
+        query = query.where(Event.type == flt.type)
+    if flt.status:
+        query = query.where(Event.status == flt.status)
+    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(Event.id.desc()).limit(limit).offset(offset)).all()
+    return Page(items=[event_to_dict(e) for e in rows], total=total, limit=limit, offset=offset)
+
+
+def execution_spec(event: Event) -> dict[str, Any]:
+    """What the worker needs to run the event, frozen at job creation."""
+    return {
+        "type": event.type,
+        "script": event.script if event.type != EventType.http.value else None,
+        "http": event.http_request if event.type == EventType.http.value else None,
+        "timeoutSeconds": event.timeout_seconds,
+        "resources": {"cpus": event.cpus, "memoryMb": event.memory_mb, "pids": event.pids_limit},
+        "network": event.network,
+        "env": dict(event.env_vars or {}),
+        "image": event.image,
+        "event": {"id": event.id, "name": event.name},
+    }
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "name": event.name,
+        "description": event.description,
+        "type": event.type,
+        "script": event.script,
+        "httpRequest": event.http_request,
+        "status": event.status,
+        "timeoutSeconds": event.timeout_seconds,
+        "retries": event.retries,
+        "cpus": event.cpus,
+        "memoryMb": event.memory_mb,
+        "pidsLimit": event.pids_limit,
+        "network": event.network,
+        "envVars": dict(event.env_vars or {}),
+        "image": event.image,
+        "tags": list(event.tags or []),
+        "scheduleType": event.schedule_type,
+        "cronExpression": event.cron_expression,
+        "intervalSeconds": event.interval_seconds,
+        "runAt": isoformat(event.run_at),
+        "timezone": event.timezone,
+        "startAt": isoformat(event.start_at),
+        "maxExecutions": event.max_executions,
+        "executionCount": event.execution_count,
+        "misfirePolicy": event.misfire_policy,
+        "overlapPolicy": event.overlap_policy,
+        "createdAt": isoformat(event.created_at),
+        "updatedAt": isoformat(event.updated_at),
+    }

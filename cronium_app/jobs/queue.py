@@ -1,0 +1,349 @@
+"""The worker's side of the job queue: claim, acknowledge, run, log,
+complete, heartbeat, and the sweeper for lost leases.
+
+Every write is one conditional UPDATE naming the job, the worker and the
+attempt, so an illegal or stale transition changes nothing; when nothing
+changed we look at the row only to say *why* (404 or 409).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from cronium_app.db import is_sqlite, write_session
+from cronium_app.errors import Conflict, Invalid, NotFound, TooLarge
+from cronium_app.jobs.service import check_io_size
+from cronium_app.jobs.status import HELD, PENDING, TERMINAL, WORKER_FINAL, JobStatus
+from cronium_app.models import ExecutionLog, Job
+from cronium_app.settings import Settings
+from cronium_app.timeutil import as_utc, isoformat, utcnow
+
+logger = logging.getLogger(__name__)
+
+LOG_STREAMS = ("stdout", "stderr", "system")
+
+
+@dataclass(frozen=True)
+class WorkerRef:
+    """Who is writing: a worker id and the attempt it holds."""
+
+    orchestrator_id: str
+    attempt: int
+
+
+def _held_by(job_id: str, ref: WorkerRef):
+    return (
+        Job.id == job_id,
+        Job.orchestrator_id == ref.orchestrator_id,
+        Job.attempt == ref.attempt,
+        Job.status.in_(HELD),
+    )
+
+
+def _refusal(session: Session, job_id: str, ref: WorkerRef | None, action: str) -> Exception:
+    row = session.execute(
+        sa.select(Job.status, Job.orchestrator_id, Job.attempt).where(Job.id == job_id)
+    ).first()
+    if row is None:
+        return NotFound(f"job {job_id} not found")
+    status, holder, attempt = row
+    if status in TERMINAL:
+        return Conflict(f"cannot {action}: job {job_id} is already {status}", status=status)
+    if status == PENDING:
+        return Conflict(f"cannot {action}: job {job_id} is pending and held by no worker", status=status)
+    if ref is not None and holder != ref.orchestrator_id:
+        return Conflict(f"cannot {action}: job {job_id} is held by another worker", status=status)
+    if ref is not None and attempt != ref.attempt:
+        return Conflict(
+            f"cannot {action}: attempt {ref.attempt} is stale; job {job_id} is on attempt {attempt}",
+            status=status,
+        )
+    return Conflict(f"cannot {action}: job {job_id} is {status}", status=status)
+
+
+def claim(engine: Engine, settings: Settings, orchestrator_id: str, limit: int) -> list[dict[str, Any]]:
+    """Atomically move up to `limit` due pending jobs to `acknowledged` for
+    this worker, with a fresh lease and the next attempt number."""
+    now = utcnow()
+    due = (
+        sa.select(Job.id)
+        .where(Job.status == PENDING, sa.or_(Job.scheduled_for.is_(None), Job.scheduled_for <= now))
+        .order_by(Job.priority.desc(), Job.created_at, Job.id)
+        .limit(limit)
+    )
+    if not is_sqlite(engine):
+        # Concurrent claimers skip rows another transaction is taking.
+        due = due.with_for_update(skip_locked=True)
+    stmt = (
+        sa.update(Job)
+        .where(Job.id.in_(due.scalar_subquery()), Job.status == PENDING)
+        .values(
+            status=JobStatus.acknowledged.value,
+            orchestrator_id=orchestrator_id,
+            attempt=Job.attempt + 1,
+            acknowledged_at=now,
+            lease_expires_at=now + timedelta(seconds=settings.lease_seconds),
+            updated_at=now,
+        )
+        .returning(*Job.__table__.c)
+    )
+    with write_session(engine) as session:
+        rows = [dict(row._mapping) for row in session.execute(stmt)]
+        if not rows:
+            return []
+        retried = [row["id"] for row in rows if row["attempt"] > 1]
+        last_seq: dict[str, int] = {}
+        if retried:
+            last_seq = dict(
+                session.execute(
+                    sa.select(ExecutionLog.job_id, sa.func.max(ExecutionLog.seq))
+                    .where(ExecutionLog.job_id.in_(retried))
+                    .group_by(ExecutionLog.job_id)
+                ).all()
+            )
+    rows.sort(key=lambda r: (-r["priority"], r["created_at"], r["id"]))
+    return [_claimed_to_dict(row, last_seq.get(row["id"], 0)) for row in rows]
+
+
+def _claimed_to_dict(row: dict[str, Any], last_seq: int) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "attempt": row["attempt"],
+        "type": row["type"],
+        "status": row["status"],
+        "userId": row["user_id"],
+        "eventId": row["event_id"],
+        "workflowId": row["workflow_id"],
+        "workflowRunId": row["workflow_run_id"],
+        "execution": row["execution"],
+        "input": row["input"],
+        "leaseExpiresAt": isoformat(row["lease_expires_at"]),
+        "createdAt": isoformat(row["created_at"]),
+        # A retried job keeps numbering its log after what earlier attempts stored.
+        "logSeqStart": last_seq + 1,
+    }
+
+
+def _lease_until(settings: Settings, now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.lease_seconds)
+
+
+def acknowledge(engine: Engine, settings: Settings, orchestrator_id: str, job_id: str) -> dict[str, Any]:
+    """The worker confirms it has the job. Idempotent; renews the lease."""
+    now = utcnow()
+    with write_session(engine) as session:
+        row = session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id, Job.orchestrator_id == orchestrator_id, Job.status.in_(HELD))
+            .values(lease_expires_at=_lease_until(settings, now), updated_at=now)
+            .returning(Job.status, Job.attempt)
+        ).first()
+        if row is None:
+            raise _refusal(session, job_id, None, "acknowledge")
+        return {"jobId": job_id, "status": row.status, "attempt": row.attempt}
+
+
+def mark_running(engine: Engine, settings: Settings, job_id: str, ref: WorkerRef) -> dict[str, Any]:
+    now = utcnow()
+    with write_session(engine) as session:
+        row = session.execute(
+            sa.update(Job)
+            .where(*_held_by(job_id, ref))
+            .values(
+                status=JobStatus.running.value,
+                started_at=sa.func.coalesce(Job.started_at, now),
+                lease_expires_at=_lease_until(settings, now),
+                updated_at=now,
+            )
+            .returning(Job.status, Job.cancel_requested_at)
+        ).first()
+        if row is None:
+            raise _refusal(session, job_id, ref, "mark running")
+        return {"jobId": job_id, "status": row.status, "cancel": row.cancel_requested_at is not None}
+
+
+@dataclass(frozen=True)
+class LogLine:
+    seq: int
+    stream: str
+    line: str
+    timestamp: datetime
+
+
+def validate_log_batch(settings: Settings, lines: list[LogLine]) -> None:
+    if len(lines) > settings.log_batch_max_lines:
+        raise TooLarge(f"a log batch holds at most {settings.log_batch_max_lines} lines; got {len(lines)}")
+    for item in lines:
+        if item.seq < 1:
+            raise Invalid(f"seq must be 1 or more; got {item.seq}")
+        if item.stream not in LOG_STREAMS:
+            raise Invalid(f"stream must be one of {', '.join(LOG_STREAMS)}; got {item.stream!r}")
+        if len(item.line) > settings.log_line_max_chars:
+            raise TooLarge(
+                f"log line {item.seq} has {len(item.line)} characters; the limit is {settings.log_line_max_chars}"
+            )
+
+
+def _insert_ignoring_duplicates(engine: Engine):
+    dialect_insert = sqlite.insert if is_sqlite(engine) else postgresql.insert
+    return dialect_insert(ExecutionLog).on_conflict_do_nothing(index_elements=["job_id", "seq"])
+
+
+def append_logs(
+    engine: Engine, settings: Settings, job_id: str, ref: WorkerRef, lines: list[LogLine]
+) -> dict[str, Any]:
+    """Store a batch; lines already stored (same job and seq) are ignored, so
+    a worker may safely resend a batch whose reply it never got."""
+    validate_log_batch(settings, lines)
+    now = utcnow()
+    with write_session(engine) as session:
+        held = session.execute(
+            sa.update(Job)
+            .where(*_held_by(job_id, ref))
+            .values(lease_expires_at=_lease_until(settings, now))
+            .returning(Job.id)
+        ).first()
+        if held is None:
+            raise _refusal(session, job_id, ref, "append logs")
+        inserted = 0
+        if lines:
+            rows = [
+                {
+                    "job_id": job_id,
+                    "seq": item.seq,
+                    "stream": item.stream,
+                    "line": item.line,
+                    "timestamp": as_utc(item.timestamp),
+                }
+                for item in lines
+            ]
+            inserted = session.connection().execute(_insert_ignoring_duplicates(engine), rows).rowcount
+        max_seq = session.execute(
+            sa.select(sa.func.max(ExecutionLog.seq)).where(ExecutionLog.job_id == job_id)
+        ).scalar()
+    return {"jobId": job_id, "stored": max(inserted, 0), "maxSeq": max_seq or 0}
+
+
+def complete(
+    engine: Engine,
+    settings: Settings,
+    job_id: str,
+    ref: WorkerRef,
+    *,
+    status: str,
+    exit_code: int | None,
+    output: Any,
+    error: str | None,
+    metrics: dict[str, Any] | None,
+) -> dict[str, Any]:
+    if status not in WORKER_FINAL:
+        raise Invalid(f"status must be one of {', '.join(WORKER_FINAL)}; got {status!r}")
+    check_io_size(output, settings, "output")
+    if error is not None and len(error) > 10_000:
+        error = error[:10_000] + "… (truncated)"
+    now = utcnow()
+    with write_session(engine) as session:
+        current = session.execute(sa.select(Job.started_at, Job.acknowledged_at).where(Job.id == job_id)).first()
+        started = current.started_at or current.acknowledged_at if current else None
+        result = {
+            "exitCode": exit_code,
+            "durationMs": int((now - as_utc(started)).total_seconds() * 1000) if started else None,
+            "metrics": metrics or {},
+        }
+        row = session.execute(
+            sa.update(Job)
+            .where(*_held_by(job_id, ref))
+            .values(
+                status=status,
+                exit_code=exit_code,
+                output=output,
+                error=error,
+                result=result,
+                completed_at=now,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+            .returning(Job.status)
+        ).first()
+        if row is None:
+            raise _refusal(session, job_id, ref, "complete")
+    logger.info("job completed", extra={"job_id": job_id, "status": status, "attempt": ref.attempt})
+    return {"jobId": job_id, "status": status}
+
+
+def heartbeat(
+    engine: Engine, settings: Settings, orchestrator_id: str, jobs: Iterable[tuple[str, int]]
+) -> dict[str, Any]:
+    """Renew the leases of the jobs this worker still holds; tell it which of
+    them to cancel and which it has lost (another attempt owns them now)."""
+    jobs = list(jobs)
+    now = utcnow()
+    lease = _lease_until(settings, now)
+    cancel: list[str] = []
+    lost: list[str] = []
+    if not jobs:
+        return {"cancel": cancel, "lost": lost, "leaseExpiresAt": isoformat(lease)}
+    with write_session(engine) as session:
+        held = sa.or_(*[sa.and_(Job.id == job_id, Job.attempt == attempt) for job_id, attempt in jobs])
+        renewed = session.execute(
+            sa.update(Job)
+            .where(held, Job.orchestrator_id == orchestrator_id, Job.status.in_(HELD))
+            .values(lease_expires_at=lease)
+            .returning(Job.id, Job.cancel_requested_at)
+        ).all()
+    renewed_ids = {row.id for row in renewed}
+    cancel = [row.id for row in renewed if row.cancel_requested_at is not None]
+    lost = [job_id for job_id, _ in jobs if job_id not in renewed_ids]
+    return {"cancel": cancel, "lost": lost, "leaseExpiresAt": isoformat(lease)}
+
+
+def sweep_expired_leases(engine: Engine, settings: Settings, now: datetime | None = None) -> dict[str, int]:
+    """Jobs whose worker stopped heartbeating: back to pending for another
+    attempt, or failed for good after `max_attempts`, or cancelled if the
+    user had asked for that. No job stays held forever."""
+    now = now or utcnow()
+    expired = (Job.status.in_(HELD), Job.lease_expires_at < now)
+    released = dict(lease_expires_at=None, updated_at=now)
+    with write_session(engine) as session:
+        cancelled = session.execute(
+            sa.update(Job)
+            .where(*expired, Job.cancel_requested_at.is_not(None))
+            .values(status=JobStatus.cancelled.value, completed_at=now,
+                    error="cancelled by user (the worker stopped responding)", **released)
+        ).rowcount
+        failed = session.execute(
+            sa.update(Job)
+            .where(*expired, Job.attempt >= settings.max_attempts)
+            .values(
+                status=JobStatus.failed.value,
+                completed_at=now,
+                error=(
+                    f"worker lost: the job's lease expired on each of its {settings.max_attempts} attempts "
+                    "(the worker running it stopped heartbeating)"
+                ),
+                **released,
+            )
+        ).rowcount
+        requeued = session.execute(
+            sa.update(Job)
+            .where(*expired)
+            .values(
+                status=PENDING,
+                orchestrator_id=None,
+                acknowledged_at=None,
+                started_at=None,
+                error="previous attempt lost: its worker stopped heartbeating; queued again",
+                **released,
+            )
+        ).rowcount
+    if cancelled or failed or requeued:
+        logger.warning("swept expired leases", extra={"requeued": requeued, "failed": failed, "cancelled": cancelled})
+    return {"requeued": requeued, "failed": failed, "cancelled": cancelled}

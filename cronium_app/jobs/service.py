@@ -1,0 +1,280 @@
+"""Jobs as a user sees them: create, read, list, stats, cancel, logs.
+
+Every query here is scoped to the job's owner. The worker's side of the
+queue (claim, leases, completion) lives in `queue.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from cronium_app.errors import Conflict, NotFound, TooLarge
+from cronium_app.events.service import execution_spec, get_event
+from cronium_app.ids import new_id
+from cronium_app.jobs.status import FAILED_LIKE, HELD, PENDING, TERMINAL, JobStatus
+from cronium_app.jobs.views import job_to_dict, log_to_dict
+from cronium_app.models import Event, EventStatus, ExecutionLog, Job
+from cronium_app.pagination import Page, escape_like
+from cronium_app.settings import Settings
+from cronium_app.timeutil import utcnow
+
+JOB_COLUMNS = Job.__table__.c
+
+
+def json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def check_io_size(value: Any, settings: Settings, what: str) -> None:
+    if value is None:
+        return
+    size = json_size(value)
+    if size > settings.job_io_max_bytes:
+        raise TooLarge(f"{what} is {size} bytes as JSON; the limit is {settings.job_io_max_bytes} bytes")
+
+
+def create_job_for_event(
+    session: Session,
+    settings: Settings,
+    *,
+    user_id: int,
+    event_id: int,
+    input: Any = None,
+    idempotency_key: str | None = None,
+    priority: int = 0,
+    scheduled_for: datetime | None = None,
+) -> tuple[Job, bool]:
+    """Queue a run of an event. Returns (job, created); with an idempotency
+    key already used, returns the existing job and created=False."""
+    event = get_event(session, user_id, event_id)
+    if event.status == EventStatus.archived.value:
+        raise Conflict(f"event {event_id} is archived; unarchive it to run it")
+    check_io_size(input, settings, "input")
+    return insert_job(
+        session,
+        user_id=user_id,
+        event=event,
+        input=input,
+        idempotency_key=idempotency_key,
+        priority=priority,
+        scheduled_for=scheduled_for,
+    )
+
+
+def insert_job(
+    session: Session,
+    *,
+    user_id: int,
+    event: Event,
+    input: Any = None,
+    idempotency_key: str | None = None,
+    priority: int = 0,
+    scheduled_for: datetime | None = None,
+    workflow_id: int | None = None,
+    workflow_run_id: str | None = None,
+    workflow_step_id: int | None = None,
+) -> tuple[Job, bool]:
+    if idempotency_key is not None:
+        existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            return existing, False
+    now = utcnow()
+    job = Job(
+        id=new_id("job"),
+        event_id=event.id,
+        workflow_id=workflow_id,
+        workflow_run_id=workflow_run_id,
+        workflow_step_id=workflow_step_id,
+        type=event.type,
+        status=PENDING,
+        execution=execution_spec(event),
+        user_id=user_id,
+        created_at=now,
+        updated_at=now,
+        priority=priority,
+        scheduled_for=scheduled_for,
+        idempotency_key=idempotency_key,
+        input=input,
+    )
+    try:
+        # A savepoint, so that losing an idempotency race leaves the outer
+        # transaction usable and we can return the winner's job.
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).one()
+        return existing, False
+    return job, True
+
+
+def get_job(session: Session, user_id: int, job_id: str) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.user_id != user_id:
+        raise NotFound(f"job {job_id} not found")
+    return job
+
+
+def get_job_dict(session: Session, user_id: int, job_id: str) -> dict[str, Any]:
+    return job_to_dict(get_job(session, user_id, job_id).model_dump())
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    status: tuple[str, ...] = ()
+    event_id: int | None = None
+    workflow_id: int | None = None
+    workflow_run_id: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    q: str | None = None
+
+
+def _filtered(query, user_id: int, flt: JobFilter):
+    query = query.where(Job.user_id == user_id)
+    if flt.status:
+        query = query.where(Job.status.in_(flt.status))
+    if flt.event_id is not None:
+        query = query.where(Job.event_id == flt.event_id)
+    if flt.workflow_id is not None:
+        query = query.where(Job.workflow_id == flt.workflow_id)
+    if flt.workflow_run_id is not None:
+        query = query.where(Job.workflow_run_id == flt.workflow_run_id)
+    if flt.created_from is not None:
+        query = query.where(Job.created_at >= flt.created_from)
+    if flt.created_to is not None:
+        query = query.where(Job.created_at < flt.created_to)
+    if flt.q:
+        pattern = f"%{escape_like(flt.q)}%"
+        event_names = select(Event.id).where(Event.user_id == user_id, Event.name.ilike(pattern, escape="\\"))
+        query = query.where(
+            sa.or_(
+                Job.id.ilike(pattern, escape="\\"),
+                Job.error.ilike(pattern, escape="\\"),
+                Job.event_id.in_(event_names),
+            )
+        )
+    return query
+
+
+def list_jobs(
+    session: Session, user_id: int, flt: JobFilter, *, limit: int, cursor: str | None = None, with_total: bool = True
+) -> Page:
+    """Newest first. Job ids sort by creation time, so the id alone is the
+    keyset cursor: page N costs the same as page 1, even with 100k jobs."""
+    query = _filtered(select(*JOB_COLUMNS), user_id, flt)
+    total = None
+    if with_total:
+        total = session.exec(_filtered(select(sa.func.count()).select_from(Job), user_id, flt)).one()
+    if cursor:
+        query = query.where(Job.id < cursor)
+    rows = session.exec(query.order_by(Job.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [job_to_dict(row._mapping, include_execution=False) for row in rows]
+    return Page(items=items, total=total, limit=limit, next_cursor=items[-1]["id"] if more and items else None)
+
+
+def _count(session: Session, user_id: int, *conditions) -> int:
+    return session.exec(select(sa.func.count()).select_from(Job).where(Job.user_id == user_id, *conditions)).one()
+
+
+def _trend(now_value: int, before_value: int) -> float | None:
+    """Percent change against the same moment yesterday; None when yesterday was 0."""
+    if before_value == 0:
+        return None
+    return round((now_value - before_value) * 100.0 / before_value, 1)
+
+
+def job_stats(session: Session, user_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """Counts for the dashboard, each next to its value at the same moment
+    yesterday (reconstructed from the transition timestamps)."""
+    now = now or utcnow()
+    yesterday = now - timedelta(days=1)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    y_midnight = midnight - timedelta(days=1)
+
+    def pending_at(t: datetime):
+        return (
+            Job.created_at <= t,
+            sa.or_(Job.acknowledged_at.is_(None), Job.acknowledged_at > t),
+            sa.or_(Job.completed_at.is_(None), Job.completed_at > t),
+        )
+
+    def running_at(t: datetime):
+        return (Job.acknowledged_at <= t, sa.or_(Job.completed_at.is_(None), Job.completed_at > t))
+
+    pending = _count(session, user_id, Job.status == PENDING)
+    running = _count(session, user_id, Job.status.in_(HELD))
+    completed_today = _count(session, user_id, Job.status == JobStatus.completed.value, Job.completed_at >= midnight)
+    failed_today = _count(session, user_id, Job.status.in_(FAILED_LIKE), Job.completed_at >= midnight)
+    previous = {
+        "pending": _count(session, user_id, *pending_at(yesterday)),
+        "running": _count(session, user_id, *running_at(yesterday)),
+        "completedToday": _count(
+            session, user_id, Job.status == JobStatus.completed.value,
+            Job.completed_at >= y_midnight, Job.completed_at <= yesterday,
+        ),
+        "failedToday": _count(
+            session, user_id, Job.status.in_(FAILED_LIKE),
+            Job.completed_at >= y_midnight, Job.completed_at <= yesterday,
+        ),
+    }
+    current = {"pending": pending, "running": running, "completedToday": completed_today, "failedToday": failed_today}
+    body: dict[str, Any] = dict(current)
+    for key, value in current.items():
+        trend_key = key.removesuffix("Today") + "Trend"
+        body[trend_key] = _trend(value, previous[key])
+    body["previous"] = previous
+    return body
+
+
+def cancel_job(session: Session, user_id: int, job_id: str) -> Job:
+    """Pending jobs end at once. Held jobs get a cancel request that the
+    worker picks up (heartbeat reply) and confirms by completing the job as
+    cancelled; if the worker is gone, the sweeper ends it."""
+    job = get_job(session, user_id, job_id)
+    now = utcnow()
+    done = session.execute(
+        sa.update(Job)
+        .where(Job.id == job_id, Job.status == PENDING)
+        .values(status=JobStatus.cancelled.value, completed_at=now, updated_at=now, error="cancelled by user")
+    ).rowcount
+    if not done:
+        done = session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id, Job.status.in_(HELD))
+            .values(cancel_requested_at=sa.func.coalesce(Job.cancel_requested_at, now), updated_at=now)
+        ).rowcount
+    session.refresh(job)
+    if not done:
+        raise Conflict(f"job {job_id} is already {job.status}; it cannot be cancelled")
+    return job
+
+
+def get_logs(
+    session: Session, user_id: int, job_id: str, *, after_seq: int = 0, limit: int = 1000
+) -> dict[str, Any]:
+    job = get_job(session, user_id, job_id)
+    rows = session.exec(
+        select(ExecutionLog.seq, ExecutionLog.stream, ExecutionLog.line, ExecutionLog.timestamp)
+        .where(ExecutionLog.job_id == job_id, ExecutionLog.seq > after_seq)
+        .order_by(ExecutionLog.seq)
+        .limit(limit)
+    ).all()
+    lines = [log_to_dict(row._mapping) for row in rows]
+    return {
+        "jobId": job_id,
+        "status": job.status,
+        "lines": lines,
+        "lastSeq": lines[-1]["seq"] if lines else after_seq,
+        "complete": job.status in TERMINAL and len(lines) < limit,
+    }

@@ -1,0 +1,36 @@
+"""Job statuses and the transitions allowed between them (DESIGN.md)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class JobStatus(str, Enum):
+    pending = "pending"
+    acknowledged = "acknowledged"
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+    timed_out = "timed_out"
+    cancelled = "cancelled"
+
+
+PENDING = JobStatus.pending.value
+HELD = (JobStatus.acknowledged.value, JobStatus.running.value)
+TERMINAL = (
+    JobStatus.completed.value,
+    JobStatus.failed.value,
+    JobStatus.timed_out.value,
+    JobStatus.cancelled.value,
+)
+# What a worker may report when it finishes a job.
+WORKER_FINAL = TERMINAL
+# Counted as "failed" in stats: the job ran and did not succeed.
+FAILED_LIKE = (JobStatus.failed.value, JobStatus.timed_out.value)
+
+
+class JobType(str, Enum):
+    bash = "bash"
+    python = "python"
+    node = "node"
+    http = "http"

@@ -1,0 +1,18 @@
+"""All tables. Importing this module registers them on SQLModel.metadata."""
+
+from sqlmodel import SQLModel
+
+from cronium_app.models.events import Event, EventStatus, EventType, Network, ScheduleType
+from cronium_app.models.jobs import Job
+from cronium_app.models.logs import ExecutionLog
+from cronium_app.models.users import ApiToken, Role, User
+from cronium_app.models.variables import Variable
+from cronium_app.models.workflows import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ApiToken", "Event", "EventStatus", "EventType", "ExecutionLog", "Job", "Network",
+    "Role", "ScheduleType", "User", "Variable", "Workflow", "WorkflowEdge", "WorkflowRun",
+    "WorkflowStep", "metadata",
+]

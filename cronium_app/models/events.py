@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from cronium_app.models.types import json_field
+from cronium_app.timeutil import utcnow
+
+
+class EventType(str, Enum):
+    bash = "bash"
+    python = "python"
+    node = "node"
+    http = "http"
+
+
+class EventStatus(str, Enum):
+    draft = "draft"
+    active = "active"
+    paused = "paused"
+    archived = "archived"
+
+
+class Network(str, Enum):
+    none = "none"
+    egress = "egress"
+
+
+class ScheduleType(str, Enum):
+    manual = "manual"
+    cron = "cron"
+    interval = "interval"
+    once = "once"
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "events"
+    __table_args__ = (sa.Index("idx_events_user_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    type: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    script: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    # {method, url, headers, body} for HTTP events.
+    http_request: dict[str, Any] | None = json_field()
+    status: str = Field(default=EventStatus.active.value, sa_column=sa.Column(sa.String(16), nullable=False))
+    timeout_seconds: int = Field(nullable=False)
+    retries: int = Field(default=0, nullable=False)
+    cpus: float = Field(nullable=False)
+    memory_mb: int = Field(nullable=False)
+    pids_limit: int = Field(nullable=False)
+    network: str = Field(default=Network.none.value, sa_column=sa.Column(sa.String(16), nullable=False))
+    env_vars: dict[str, str] = json_field(nullable=False, default_factory=dict)
+    image: str | None = Field(default=None, sa_column=sa.Column(sa.String(255), nullable=True))
+    tags: list[str] = json_field(nullable=False, default_factory=list)
+    # Schedule fields; the scheduler decides what they mean.
+    schedule_type: str = Field(default=ScheduleType.manual.value, sa_column=sa.Column(sa.String(16), nullable=False))
+    cron_expression: str | None = Field(default=None, sa_column=sa.Column(sa.String(120), nullable=True))
+    interval_seconds: int | None = None
+    run_at: datetime | None = None
+    timezone: str = Field(default="UTC", sa_column=sa.Column(sa.String(64), nullable=False))
+    start_at: datetime | None = None
+    max_executions: int = Field(default=0, nullable=False)
+    execution_count: int = Field(default=0, nullable=False)
+    misfire_policy: str = Field(default="run_once", sa_column=sa.Column(sa.String(16), nullable=False))
+    overlap_policy: str = Field(default="skip", sa_column=sa.Column(sa.String(16), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, nullable=False)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from cronium_app.models.types import json_field
+from cronium_app.timeutil import utcnow
+
+
+class Variable(SQLModel, table=True):
+    __tablename__ = "variables"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key", name="uq_variables_user_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    key: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    value: Any = json_field()
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, nullable=False)

@@ -1,0 +1,91 @@
+"""Workflow tables. The workflow engine fills them in; defined here so that
+the schema's migrations stay one straight line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from cronium_app.models.types import json_field
+from cronium_app.timeutil import utcnow
+
+
+class Workflow(SQLModel, table=True):
+    __tablename__ = "workflows"
+    __table_args__ = (sa.Index("idx_workflows_user_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    status: str = Field(default="active", sa_column=sa.Column(sa.String(16), nullable=False))
+    schedule_type: str = Field(default="manual", sa_column=sa.Column(sa.String(16), nullable=False))
+    cron_expression: str | None = Field(default=None, sa_column=sa.Column(sa.String(120), nullable=True))
+    interval_seconds: int | None = None
+    run_at: datetime | None = None
+    timezone: str = Field(default="UTC", sa_column=sa.Column(sa.String(64), nullable=False))
+    start_at: datetime | None = None
+    max_executions: int = Field(default=0, nullable=False)
+    execution_count: int = Field(default=0, nullable=False)
+    misfire_policy: str = Field(default="run_once", sa_column=sa.Column(sa.String(16), nullable=False))
+    overlap_policy: str = Field(default="skip", sa_column=sa.Column(sa.String(16), nullable=False))
+    tags: list[str] = json_field(nullable=False, default_factory=list)
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, nullable=False)
+
+
+class WorkflowStep(SQLModel, table=True):
+    __tablename__ = "workflow_steps"
+    __table_args__ = (sa.UniqueConstraint("workflow_id", "name", name="uq_workflow_steps_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False)
+    )
+    event_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False)
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    position: dict[str, Any] | None = json_field()
+
+
+class WorkflowEdge(SQLModel, table=True):
+    __tablename__ = "workflow_edges"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    from_step_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("workflow_steps.id", ondelete="CASCADE"), nullable=False)
+    )
+    to_step_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("workflow_steps.id", ondelete="CASCADE"), nullable=False)
+    )
+    condition: str = Field(default="always", sa_column=sa.Column(sa.String(16), nullable=False))
+
+
+class WorkflowRun(SQLModel, table=True):
+    __tablename__ = "workflow_runs"
+    __table_args__ = (sa.Index("idx_workflow_runs_workflow", "workflow_id", "created_at"),)
+
+    id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    workflow_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False)
+    )
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    input: Any = json_field()
+    idempotency_key: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(255), nullable=True, unique=True)
+    )
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    completed_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow, nullable=False)

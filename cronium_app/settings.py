@@ -1,0 +1,104 @@
+"""Typed settings, read once from the environment (and a `.env` file).
+
+Everything that an operator may want to change lives here; code takes a
+`Settings` object (usually `get_settings()`) instead of reading os.environ.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Values that ship in the code. Fine on a laptop, refused in production.
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+DEFAULT_ORCHESTRATOR_TOKEN = "dev-insecure-orchestrator-token"
+
+
+class InsecureSettingsError(RuntimeError):
+    """Raised when production mode is asked for with a default secret."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # -- where things live -------------------------------------------------
+    database_url: str = Field(
+        default=f"sqlite:///{REPO_ROOT / 'data' / 'cronium.db'}",
+        validation_alias="DATABASE_URL",
+    )
+    port: int = Field(default=8000, validation_alias="CRONIUM_PORT")
+    environment: str = Field(default="dev", validation_alias="CRONIUM_ENV")
+
+    # -- secrets -----------------------------------------------------------
+    secret_key: str = Field(default=DEFAULT_SECRET_KEY, validation_alias="SECRET_KEY")
+    orchestrator_token: str = Field(
+        default=DEFAULT_ORCHESTRATOR_TOKEN, validation_alias="ORCHESTRATOR_TOKEN"
+    )
+
+    # -- accounts ----------------------------------------------------------
+    allow_registration: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_REGISTRATION")
+    admin_email: str | None = Field(default=None, validation_alias="CRONIUM_ADMIN_EMAIL")
+    admin_password: str | None = Field(default=None, validation_alias="CRONIUM_ADMIN_PASSWORD")
+
+    # -- job defaults and the maxima a user may ask for ---------------------
+    job_default_timeout_s: int = Field(default=300, validation_alias="CRONIUM_JOB_DEFAULT_TIMEOUT")
+    job_max_timeout_s: int = Field(default=86_400, validation_alias="CRONIUM_JOB_MAX_TIMEOUT")
+    job_default_cpus: float = Field(default=1.0, validation_alias="CRONIUM_JOB_DEFAULT_CPUS")
+    job_max_cpus: float = Field(default=2.0, validation_alias="CRONIUM_JOB_MAX_CPUS")
+    job_default_memory_mb: int = Field(default=256, validation_alias="CRONIUM_JOB_DEFAULT_MEMORY_MB")
+    job_max_memory_mb: int = Field(default=2048, validation_alias="CRONIUM_JOB_MAX_MEMORY_MB")
+    job_default_pids: int = Field(default=128, validation_alias="CRONIUM_JOB_DEFAULT_PIDS")
+    job_max_pids: int = Field(default=1024, validation_alias="CRONIUM_JOB_MAX_PIDS")
+    job_max_retries: int = Field(default=10, validation_alias="CRONIUM_JOB_MAX_RETRIES")
+    job_log_max_bytes: int = Field(default=5 * 1024 * 1024, validation_alias="CRONIUM_JOB_LOG_MAX_BYTES")
+    allow_egress: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_EGRESS")
+
+    # -- sizes a user controls ---------------------------------------------
+    script_max_bytes: int = Field(default=256 * 1024, validation_alias="CRONIUM_SCRIPT_MAX_BYTES")
+    variable_value_max_bytes: int = Field(default=1024 * 1024, validation_alias="CRONIUM_VARIABLE_MAX_BYTES")
+    job_io_max_bytes: int = Field(default=5 * 1024 * 1024, validation_alias="CRONIUM_JOB_IO_MAX_BYTES")
+    request_body_max_bytes: int = Field(default=8 * 1024 * 1024, validation_alias="CRONIUM_REQUEST_MAX_BYTES")
+    log_batch_max_lines: int = Field(default=5000, validation_alias="CRONIUM_LOG_BATCH_MAX_LINES")
+    log_line_max_chars: int = Field(default=16 * 1024, validation_alias="CRONIUM_LOG_LINE_MAX_CHARS")
+
+    # -- queue ---------------------------------------------------------------
+    lease_seconds: int = Field(default=30, validation_alias="CRONIUM_LEASE_SECONDS")
+    max_attempts: int = Field(default=3, validation_alias="CRONIUM_MAX_ATTEMPTS")
+    sweep_interval_s: float = Field(default=5.0, validation_alias="CRONIUM_SWEEP_INTERVAL")
+    claim_max_wait_s: float = Field(default=30.0, validation_alias="CRONIUM_CLAIM_MAX_WAIT")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment.lower() in {"prod", "production"}
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> "Settings":
+        if self.job_default_timeout_s > self.job_max_timeout_s:
+            raise ValueError("CRONIUM_JOB_DEFAULT_TIMEOUT exceeds CRONIUM_JOB_MAX_TIMEOUT")
+        return self
+
+    def assert_safe_for_production(self) -> None:
+        """Refuse to serve production traffic with a secret everyone knows."""
+        if not self.is_production:
+            return
+        problems = []
+        if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if self.orchestrator_token == DEFAULT_ORCHESTRATOR_TOKEN or len(self.orchestrator_token) < 32:
+            problems.append("ORCHESTRATOR_TOKEN must be set to a random value of at least 32 characters")
+        if problems:
+            raise InsecureSettingsError("refusing to start in production: " + "; ".join(problems))
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,77 @@
+"""Per-user variables: JSON values under a key, shared by a user's scripts
+(through the runtime API) and the user (API and UI)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlmodel import Session, select
+
+from cronium_app.errors import Invalid, NotFound, TooLarge
+from cronium_app.jobs.service import json_size
+from cronium_app.models import Variable
+from cronium_app.settings import Settings
+from cronium_app.timeutil import isoformat, utcnow
+
+KEY_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+
+
+def check_key(key: str) -> str:
+    if not KEY_RE.match(key):
+        raise Invalid("variable key must be 1-128 characters of letters, digits, '_', '.' or '-'", field="key")
+    return key
+
+
+def check_value(settings: Settings, value: Any) -> None:
+    size = json_size(value)
+    if size > settings.variable_value_max_bytes:
+        raise TooLarge(f"variable value is {size} bytes as JSON; the limit is {settings.variable_value_max_bytes}")
+
+
+def _find(session: Session, user_id: int, key: str) -> Variable | None:
+    return session.exec(select(Variable).where(Variable.user_id == user_id, Variable.key == key)).first()
+
+
+def get_variable(session: Session, user_id: int, key: str) -> Variable:
+    variable = _find(session, user_id, check_key(key))
+    if variable is None:
+        raise NotFound(f"variable {key!r} not found")
+    return variable
+
+
+def set_variable(session: Session, settings: Settings, user_id: int, key: str, value: Any) -> tuple[Variable, bool]:
+    check_key(key)
+    check_value(settings, value)
+    variable = _find(session, user_id, key)
+    created = variable is None
+    now = utcnow()
+    if variable is None:
+        variable = Variable(user_id=user_id, key=key, value=value, created_at=now, updated_at=now)
+    else:
+        variable.value = value
+        variable.updated_at = now
+    session.add(variable)
+    session.flush()
+    return variable, created
+
+
+def delete_variable(session: Session, user_id: int, key: str) -> None:
+    session.delete(get_variable(session, user_id, key))
+    session.flush()
+
+
+def list_variables(session: Session, user_id: int, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(Variable).where(Variable.user_id == user_id).order_by(Variable.key).limit(limit).offset(offset)
+    ).all()
+    return [variable_to_dict(v) for v in rows]
+
+
+def variable_to_dict(variable: Variable) -> dict[str, Any]:
+    return {
+        "key": variable.key,
+        "value": variable.value,
+        "createdAt": isoformat(variable.created_at),
+        "updatedAt": isoformat(variable.updated_at),
+    }

@@ -1,0 +1,39 @@
+"""What the app does when it starts, observed from outside."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from cronium_app.settings import DEFAULT_ORCHESTRATOR_TOKEN, DEFAULT_SECRET_KEY
+from tests.support.app_server import AppServer
+from tests.support.databases import migrated_database
+
+
+def test_production_app_refuses_to_start_with_default_secrets():
+    with migrated_database("cronium_prod_test") as url:
+        server = AppServer(
+            database_url=url,
+            env_overrides={
+                "CRONIUM_ENV": "production",
+                "SECRET_KEY": DEFAULT_SECRET_KEY,
+                "ORCHESTRATOR_TOKEN": DEFAULT_ORCHESTRATOR_TOKEN,
+            },
+        )
+        try:
+            with pytest.raises(RuntimeError, match="exited"):
+                server.start(timeout=60)
+        finally:
+            server.stop()
+        assert "refusing to start in production" in server.log_path.read_text()
+
+
+def test_admin_from_environment_can_log_in():
+    with migrated_database("cronium_admin_test") as url:
+        env = {"CRONIUM_ADMIN_EMAIL": "root@example.com", "CRONIUM_ADMIN_PASSWORD": "admin-password-1"}
+        with AppServer(database_url=url, env_overrides=env) as server:
+            reply = httpx.post(
+                f"{server.url}/api/v1/auth/login",
+                json={"email": "root@example.com", "password": "admin-password-1"},
+            )
+    assert reply.status_code == 200 and reply.json()["user"]["role"] == "admin"

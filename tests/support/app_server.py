@@ -1,0 +1,103 @@
+"""Start the real app (Reflex backend with its API) as a subprocess, the way
+`make run` does, on a free port and a database of the test's choosing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ORCHESTRATOR_TOKEN = "test-orchestrator-token-0123456789abcdef"
+SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class AppServer:
+    database_url: str
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        venv_bin = str(Path(sys.executable).parent)
+        env = dict(os.environ)
+        env.update(
+            {
+                "PATH": f"{venv_bin}:{env.get('PATH', '')}",
+                "DATABASE_URL": self.database_url,
+                "ORCHESTRATOR_TOKEN": ORCHESTRATOR_TOKEN,
+                "SECRET_KEY": SECRET_KEY,
+                "CRONIUM_PORT": str(self.port),
+                "REFLEX_USE_NPM": "1",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.env_overrides)
+        return env
+
+    def start(self, timeout: float = 90.0) -> "AppServer":
+        log_dir = REPO_ROOT / "test-output" / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"app-{self.port}.log"
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-only",
+             "--backend-port", str(self.port), "--backend-host", "127.0.0.1"],
+            cwd=REPO_ROOT,
+            env=self.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"app exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"app did not answer within {timeout}s; see {self.log_path}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        # The app runs in its own session: signal the whole group (reflex
+        # starts the server as a child process).
+        os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
+    def __enter__(self) -> "AppServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

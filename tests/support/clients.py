@@ -1,0 +1,91 @@
+"""HTTP clients for the API as its two kinds of callers see it."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tests.support.app_server import ORCHESTRATOR_TOKEN
+
+
+@dataclass
+class UserClient:
+    """A registered user with an API token."""
+
+    http: httpx.Client
+    user: dict[str, Any]
+    token: str
+
+    def create_event(self, **fields: Any) -> dict[str, Any]:
+        body = {"name": "test event", "type": "bash", "script": "echo hello"}
+        body.update(fields)
+        response = self.http.post("/api/v1/events", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def execute(self, event_id: int, **body: Any) -> str:
+        response = self.http.post(f"/api/v1/events/{event_id}/execute", json=body or None)
+        assert response.status_code == 202, response.text
+        return response.json()["jobId"]
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        response = self.http.get(f"/api/v1/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def register_user(base_url: str, email: str | None = None, password: str = "correct horse battery") -> UserClient:
+    email = email or f"user-{secrets.token_hex(6)}@example.com"
+    response = httpx.post(f"{base_url}/api/v1/auth/register", json={"email": email, "password": password})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {body['token']}"}, timeout=30)
+    return UserClient(http=http, user=body["user"], token=body["token"])
+
+
+class WorkerClient:
+    """Speaks the orchestrator API as one worker."""
+
+    def __init__(self, base_url: str, worker_id: str | None = None, token: str = ORCHESTRATOR_TOKEN):
+        self.worker_id = worker_id or f"worker-{secrets.token_hex(4)}"
+        self.http = httpx.Client(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}", "X-Orchestrator-Id": self.worker_id},
+            timeout=60,
+        )
+
+    def claim(self, limit: int = 10, wait: float = 0) -> list[dict[str, Any]]:
+        response = self.http.get("/api/internal/jobs/queue", params={"limit": limit, "wait": wait})
+        assert response.status_code == 200, response.text
+        return response.json()["jobs"]
+
+    def claim_one(self, job_id: str, wait: float = 5) -> dict[str, Any]:
+        """Claim until the given job comes back (other tests' jobs may share the queue)."""
+        for _ in range(50):
+            for job in self.claim(limit=50, wait=wait):
+                if job["id"] == job_id:
+                    return job
+        raise AssertionError(f"job {job_id} was never claimed")
+
+    def ack(self, job_id: str) -> httpx.Response:
+        return self.http.post("/api/internal/jobs/queue", json={"jobId": job_id})
+
+    def running(self, job_id: str, attempt: int) -> httpx.Response:
+        return self.http.post(f"/api/internal/jobs/{job_id}/status", json={"status": "running", "attempt": attempt})
+
+    def logs(self, job_id: str, attempt: int, lines: list[dict[str, Any]]) -> httpx.Response:
+        return self.http.post(f"/api/internal/jobs/{job_id}/logs", json={"attempt": attempt, "logs": lines})
+
+    def complete(self, job_id: str, attempt: int, status: str = "completed", **fields: Any) -> httpx.Response:
+        return self.http.post(
+            f"/api/internal/jobs/{job_id}/complete", json={"attempt": attempt, "status": status, **fields}
+        )
+
+    def heartbeat(self, jobs: list[tuple[str, int]]) -> httpx.Response:
+        return self.http.post(
+            "/api/internal/heartbeat",
+            json={"orchestratorId": self.worker_id, "jobs": [{"id": j, "attempt": a} for j, a in jobs]},
+        )
