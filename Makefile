@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export CRONIUM_PORT
 
-.PHONY: help venv migrate run test test-unit bench image docker clean
+.PHONY: help venv migrate run worker test test-unit bench image docker clean
 
 help:
 	@echo "make run    set up and start Cronium on http://localhost:$(CRONIUM_PORT)"
@@ -40,17 +40,24 @@ docker:
 image: docker
 	orchestrator_worker/images/build-runtime-image.sh
 
-run: migrate
+# The app and one worker; Ctrl-C stops both (they share this recipe's
+# process group).
+run: migrate image
 	@echo "Cronium will listen on http://localhost:$(CRONIUM_PORT) (first start builds the UI: about a minute)"
+	@trap 'kill 0' EXIT INT TERM; \
+	ORCHESTRATOR_URL=$${ORCHESTRATOR_URL:-http://127.0.0.1:$(CRONIUM_PORT)} $(BIN)/python -m orchestrator_worker & \
 	$(BIN)/reflex run --env prod --single-port --backend-port $(CRONIUM_PORT)
 
-test: venv
+worker: venv
+	$(BIN)/python -m orchestrator_worker
+
+test: venv image
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: venv
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-bench: venv
+bench: venv image
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:

@@ -30,7 +30,12 @@ async def startup(settings: Settings) -> None:
 
 async def sweep_forever(settings: Settings) -> None:
     """Return expired leases to the queue, forever (one per app process;
-    the conditional UPDATEs make concurrent sweepers harmless)."""
+    the conditional UPDATEs make concurrent sweepers harmless).
+
+    The first sweep waits one lease length: after the app was down, workers
+    that kept running their jobs need a heartbeat to renew leases that ran
+    out while nobody could renew them, or those jobs would run twice."""
+    await asyncio.sleep(settings.lease_seconds)
     while True:
         try:
             result = await run_in_threadpool(queue.sweep_expired_leases, get_engine(), settings)

@@ -71,6 +71,15 @@ class HeartbeatJob(_Body):
     attempt: int = Field(ge=1)
 
 
+class ReleaseBody(_Body):
+    attempt: int = Field(ge=1)
+    reason: str = Field(default="worker shutting down", max_length=500)
+
+
+class HeldBody(_Body):
+    jobs: list[HeartbeatJob] = Field(default_factory=list, max_length=10_000)
+
+
 class HeartbeatBody(_Body):
     orchestrator_id: str | None = Field(default=None, alias="orchestratorId")
     jobs: list[HeartbeatJob] = Field(default_factory=list, max_length=10_000)
@@ -132,3 +141,16 @@ def heartbeat(body: HeartbeatBody, worker: WorkerId, engine: EngineDep, settings
         raise Invalid("orchestratorId in the body must match the X-Orchestrator-Id header")
     return queue.heartbeat(engine, settings, worker, [(job.id, job.attempt) for job in body.jobs])
 
+
+
+@router.post("/jobs/{job_id}/release")
+def job_release(job_id: str, body: ReleaseBody, worker: WorkerId, engine: EngineDep, settings: SettingsDep):
+    result = queue.release(engine, settings, job_id, queue.WorkerRef(worker, body.attempt), body.reason)
+    if result["status"] == "pending":
+        notifier.notify()
+    return result
+
+
+@router.post("/jobs/held")
+def jobs_held(body: HeldBody, worker: WorkerId, engine: EngineDep) -> dict[str, Any]:
+    return {"held": queue.still_held(engine, [(job.id, job.attempt) for job in body.jobs])}

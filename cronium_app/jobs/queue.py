@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from cronium_app.db import is_sqlite, write_session
+from cronium_app.db import is_sqlite, read_session, write_session
 from cronium_app.errors import Conflict, Invalid, NotFound, TooLarge
 from cronium_app.jobs.service import check_io_size
 from cronium_app.jobs.status import HELD, PENDING, TERMINAL, WORKER_FINAL, JobStatus
@@ -347,3 +347,49 @@ def sweep_expired_leases(engine: Engine, settings: Settings, now: datetime | Non
     if cancelled or failed or requeued:
         logger.warning("swept expired leases", extra={"requeued": requeued, "failed": failed, "cancelled": cancelled})
     return {"requeued": requeued, "failed": failed, "cancelled": cancelled}
+
+
+def release(engine: Engine, settings: Settings, job_id: str, ref: WorkerRef, reason: str) -> dict[str, Any]:
+    """A worker gives a job back (it is shutting down): the job returns to
+    pending at once for another attempt, instead of waiting for its lease
+    to expire. After the last attempt it fails, as a lost lease would."""
+    now = utcnow()
+    reason = reason[:500]
+    with write_session(engine) as session:
+        row = session.execute(
+            sa.update(Job)
+            .where(*_held_by(job_id, ref), Job.attempt < settings.max_attempts, Job.cancel_requested_at.is_(None))
+            .values(
+                status=PENDING, orchestrator_id=None, acknowledged_at=None, started_at=None,
+                lease_expires_at=None, updated_at=now, error=f"attempt {ref.attempt} released: {reason}",
+            )
+            .returning(Job.status)
+        ).first()
+        if row is None:
+            # Cancel requested, or no attempts left: end it instead of requeueing.
+            final = JobStatus.cancelled.value if _cancel_requested(session, job_id) else JobStatus.failed.value
+            row = session.execute(
+                sa.update(Job)
+                .where(*_held_by(job_id, ref))
+                .values(status=final, completed_at=now, lease_expires_at=None, updated_at=now,
+                        error=f"attempt {ref.attempt} released: {reason}")
+                .returning(Job.status)
+            ).first()
+        if row is None:
+            raise _refusal(session, job_id, ref, "release")
+    return {"jobId": job_id, "status": row.status}
+
+
+def _cancel_requested(session: Session, job_id: str) -> bool:
+    return session.execute(sa.select(Job.cancel_requested_at).where(Job.id == job_id)).scalar() is not None
+
+
+def still_held(engine: Engine, jobs: Iterable[tuple[str, int]]) -> list[str]:
+    """Of these (job, attempt) pairs, the ones some worker still holds. A
+    worker uses it to find containers left behind by a dead worker."""
+    jobs = list(jobs)
+    if not jobs:
+        return []
+    with read_session(engine) as session:
+        pairs = sa.or_(*[sa.and_(Job.id == job_id, Job.attempt == attempt) for job_id, attempt in jobs])
+        return list(session.execute(sa.select(Job.id).where(pairs, Job.status.in_(HELD))).scalars())

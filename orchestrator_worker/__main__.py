@@ -1,0 +1,30 @@
+"""`python -m orchestrator_worker`: run a worker until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from orchestrator_worker.settings import WorkerSettings
+from orchestrator_worker.worker import Worker
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=os.environ.get("CRONIUM_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = WorkerSettings()
+
+    async def run() -> None:
+        worker = Worker(settings)
+        worker.install_signal_handlers()
+        await worker.run()
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""HTTP client of the app's orchestrator API, with retries.
+
+Transient failures (the app restarting, a timeout, a 5xx, a 429) are retried
+with capped exponential backoff for as long as it takes: a job's logs and its
+completion are never dropped because the app was briefly away. The app
+ignores duplicates (log seq, attempt fencing), so resending is always safe.
+A 4xx other than 408/429 is final and raised as `Refused`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+import httpx
+
+from orchestrator_worker.settings import WorkerSettings
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+BACKOFF_START_S = 0.1
+BACKOFF_MAX_S = 5.0
+
+
+class Refused(Exception):
+    """The app answered with a final 4xx (the job is gone, stale, ...)."""
+
+    def __init__(self, status_code: int, message: str):
+        super().__init__(f"{status_code}: {message}")
+        self.status_code = status_code
+        self.message = message
+
+
+class OrchestratorClient:
+    def __init__(self, settings: WorkerSettings, *, transport: httpx.AsyncBaseTransport | None = None):
+        self.settings = settings
+        limits = httpx.Limits(max_connections=settings.concurrency * 2 + 20, max_keepalive_connections=64)
+        self.http = httpx.AsyncClient(
+            base_url=settings.orchestrator_url.rstrip("/"),
+            headers={
+                "Authorization": f"Bearer {settings.orchestrator_token}",
+                "X-Orchestrator-Id": settings.worker_id,
+            },
+            timeout=httpx.Timeout(30.0, connect=5.0),
+            limits=limits,
+            transport=transport,
+        )
+        self.app_reachable = asyncio.Event()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def request(self, method: str, path: str, *, retry: bool = True, timeout: float | None = None, **kwargs) -> Any:
+        delay = BACKOFF_START_S
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self.http.request(method, path, timeout=timeout or httpx.USE_CLIENT_DEFAULT, **kwargs)
+            except (httpx.TransportError, httpx.TimeoutException) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            else:
+                if response.status_code < 400:
+                    self.app_reachable.set()
+                    return response.json() if response.content else None
+                if response.status_code not in RETRYABLE_STATUS:
+                    raise Refused(response.status_code, _message(response))
+                problem = f"HTTP {response.status_code}"
+            self.app_reachable.clear()
+            if not retry:
+                raise ConnectionError(problem)
+            if attempt == 1 or attempt % 20 == 0:
+                logger.warning("app unreachable (%s %s: %s); retrying", method, path, problem)
+            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+            delay = min(delay * 2, BACKOFF_MAX_S)
+
+    # -- the orchestrator API ---------------------------------------------------
+
+    async def claim(self, limit: int, wait: float) -> list[dict[str, Any]]:
+        body = await self.request(
+            "GET", "/api/internal/jobs/queue", params={"limit": limit, "wait": wait}, timeout=wait + 30
+        )
+        return body["jobs"]
+
+    async def acknowledge(self, job_id: str) -> None:
+        await self.request("POST", "/api/internal/jobs/queue", json={"jobId": job_id})
+
+    async def running(self, job_id: str, attempt: int) -> dict[str, Any]:
+        return await self.request(
+            "POST", f"/api/internal/jobs/{job_id}/status", json={"status": "running", "attempt": attempt}
+        )
+
+    async def logs(self, job_id: str, attempt: int, lines: list[dict[str, Any]]) -> dict[str, Any]:
+        return await self.request(
+            "POST", f"/api/internal/jobs/{job_id}/logs", json={"attempt": attempt, "logs": lines}
+        )
+
+    async def complete(self, job_id: str, attempt: int, body: dict[str, Any]) -> dict[str, Any]:
+        return await self.request(
+            "POST", f"/api/internal/jobs/{job_id}/complete", json={"attempt": attempt, **body}
+        )
+
+    async def release(self, job_id: str, attempt: int, reason: str) -> dict[str, Any]:
+        return await self.request(
+            "POST", f"/api/internal/jobs/{job_id}/release", json={"attempt": attempt, "reason": reason}
+        )
+
+    async def heartbeat(self, jobs: list[tuple[str, int]]) -> dict[str, Any]:
+        body = {"orchestratorId": self.settings.worker_id, "jobs": [{"id": j, "attempt": a} for j, a in jobs]}
+        return await self.request("POST", "/api/internal/heartbeat", json=body, retry=False, timeout=10)
+
+    async def held(self, jobs: list[tuple[str, int]]) -> set[str]:
+        """Which of these (job, attempt) pairs are still running somewhere."""
+        body = await self.request(
+            "POST", "/api/internal/jobs/held", json={"jobs": [{"id": j, "attempt": a} for j, a in jobs]}
+        )
+        return set(body["held"])
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        return response.json()["error"]["message"]
+    except Exception:
+        return response.text[:200]

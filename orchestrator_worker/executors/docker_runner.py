@@ -1,0 +1,281 @@
+"""Runs a script job in a fresh, locked-down Docker container.
+
+One container per job, removed afterwards, labelled with the job, attempt
+and worker so that a restarted worker can find what a dead one left behind.
+The script reaches the container through a read-only bind mount (never a
+command line), output is streamed while it is produced, and the job is
+stopped at its timeout, on cancel, at its log cap, or on worker shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.types import LogConfig
+
+from orchestrator_worker.control import JobControl, StopReason
+from orchestrator_worker.jobs import ClaimedJob, Outcome
+from orchestrator_worker.logs import LogSink
+from orchestrator_worker.metrics import MetricsSampler
+from orchestrator_worker.settings import WorkerSettings
+
+logger = logging.getLogger(__name__)
+
+JOB_UID = 10001
+MOUNT_POINT = "/run/cronium"
+LABEL_JOB = "cronium.job"
+LABEL_ATTEMPT = "cronium.attempt"
+LABEL_WORKER = "cronium.worker"
+
+# How each script type is started. The script file sits in the read-only
+# per-job mount; the runtime-helper issue extends these with the helpers.
+COMMANDS = {
+    "bash": ("script.sh", ["bash", f"{MOUNT_POINT}/script.sh"]),
+    "python": ("script.py", ["python3", f"{MOUNT_POINT}/script.py"]),
+    "node": ("script.js", ["node", f"{MOUNT_POINT}/script.js"]),
+}
+
+
+class DockerUnavailable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ContainerRef:
+    id: str
+    job_id: str
+    attempt: int
+    worker_id: str
+
+
+class DockerRunner:
+    def __init__(self, settings: WorkerSettings):
+        self.settings = settings
+        # Each running job holds a thread (reading its output) and a pooled
+        # connection (its attach stream): size both for full concurrency.
+        self.pool = ThreadPoolExecutor(max_workers=settings.concurrency * 3 + 16, thread_name_prefix="docker")
+        self._client: docker.DockerClient | None = None
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = docker.DockerClient(
+                base_url=self.settings.docker_host or "unix:///var/run/docker.sock",
+                timeout=60,
+                max_pool_size=self.settings.concurrency * 2 + 16,
+            )
+        return self._client
+
+    async def _call(self, fn, *args, **kwargs):
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, lambda: fn(*args, **kwargs))
+
+    async def ping(self) -> str:
+        """The engine's version, or DockerUnavailable with the reason."""
+        try:
+            return (await self._call(self.client.version))["Version"]
+        except (DockerException, OSError) as exc:
+            self._client = None
+            raise DockerUnavailable(f"Docker Engine unreachable at {self.settings.docker_host or '/var/run/docker.sock'}: {exc}") from exc
+
+    # -- one job -----------------------------------------------------------------
+
+    async def run(self, job: ClaimedJob, sink: LogSink, control: JobControl) -> Outcome:
+        kind = job.execution.get("type") or job.type
+        if kind not in COMMANDS:
+            return Outcome("failed", error=f"unsupported job type {kind!r}")
+        job_dir = self._prepare_job_dir(job, kind)
+        image = job.execution.get("image") or self.settings.default_image
+        try:
+            try:
+                container_id = await self._call(self._create, job, kind, image, job_dir)
+            except ImageNotFound:
+                await sink.system(f"image {image!r} does not exist on this worker's Docker engine")
+                return Outcome("failed", error=f"image not found: {image!r} does not exist on the worker's Docker engine")
+            except (DockerException, OSError) as exc:
+                await sink.system(f"could not create the container: {exc}")
+                return Outcome("failed", error=f"Docker Engine error: could not create the container: {exc}")
+            try:
+                return await self._run_container(job, container_id, sink, control)
+            finally:
+                await self._remove(container_id)
+        finally:
+            shutil.rmtree(job_dir, ignore_errors=True)
+
+    def _prepare_job_dir(self, job: ClaimedJob, kind: str) -> Path:
+        filename, _ = COMMANDS[kind]
+        job_dir = Path(self.settings.run_dir) / f"{job.id}-a{job.attempt}"
+        job_dir.mkdir(parents=True, exist_ok=True)
+        script = job_dir / filename
+        script.write_text(job.execution.get("script") or "", encoding="utf-8")
+        # Readable by the job's user only (other host users cannot read scripts).
+        if os.geteuid() == 0:
+            os.chown(job_dir, JOB_UID, JOB_UID)
+            os.chown(script, JOB_UID, JOB_UID)
+            job_dir.chmod(0o500)
+            script.chmod(0o400)
+        else:
+            job_dir.chmod(0o755)
+            script.chmod(0o644)
+        return job_dir
+
+    def _create(self, job: ClaimedJob, kind: str, image: str, job_dir: Path) -> str:
+        _, command = COMMANDS[kind]
+        resources = job.execution.get("resources") or {}
+        memory_mb = int(resources.get("memoryMb") or 256)
+        tmpfs = f"rw,nosuid,nodev,size={self.settings.tmpfs_size_mb}m"
+        egress = job.execution.get("network") == "egress" and self.settings.allow_egress
+        container = self.client.containers.create(
+            image,
+            entrypoint=command,
+            name=f"cronium-{job.id}-a{job.attempt}",
+            user=f"{JOB_UID}:{JOB_UID}",
+            working_dir="/work",
+            environment={str(k): str(v) for k, v in (job.execution.get("env") or {}).items()},
+            labels={LABEL_JOB: job.id, LABEL_ATTEMPT: str(job.attempt), LABEL_WORKER: self.settings.worker_id},
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            read_only=True,
+            tmpfs={"/tmp": f"{tmpfs},mode=1777", "/work": f"{tmpfs},uid={JOB_UID},gid={JOB_UID},mode=0700"},
+            volumes={str(job_dir): {"bind": MOUNT_POINT, "mode": "ro"}},
+            pids_limit=int(resources.get("pids") or 128),
+            mem_limit=f"{memory_mb}m",
+            memswap_limit=f"{memory_mb}m",
+            nano_cpus=int(float(resources.get("cpus") or 1) * 1e9),
+            network_mode="bridge" if egress else "none",
+            init=True,
+            log_config=LogConfig(type="json-file", config={"max-size": self.settings.container_log_max_size, "max-file": "1"}),
+            stdin_open=False,
+            tty=False,
+            detach=True,
+        )
+        return container.id
+
+    async def _run_container(self, job: ClaimedJob, container_id: str, sink: LogSink, control: JobControl) -> Outcome:
+        api = self.client.api
+        # Attach before start (logs=True replays anything already written), so
+        # not a byte of output is missed.
+        stream = await self._call(api.attach, container_id, stdout=True, stderr=True, stream=True, logs=True, demux=True)
+        started = time.monotonic()
+        try:
+            await self._call(api.start, container_id)
+        except (DockerException, OSError) as exc:
+            await sink.system(f"could not start the container: {exc}")
+            return Outcome("failed", error=f"Docker Engine error: could not start the container: {exc}")
+        # The reader runs on the pool (a thread per running job, by design).
+        reader_done = asyncio.ensure_future(self._call(self._pump, stream, sink))
+        sampler = MetricsSampler(container_id)
+        sampler.start()
+        exit_wait = asyncio.ensure_future(self._call(api.wait, container_id))
+        stop_wait = asyncio.ensure_future(control.stop_requested.wait())
+        try:
+            done, _ = await asyncio.wait({exit_wait, stop_wait}, timeout=job.timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            if exit_wait not in done:
+                if not done:
+                    control.request_stop(StopReason.TIMEOUT)
+                grace = self.settings.cancel_grace_s if control.reason == StopReason.CANCELLED else self.settings.stop_grace_s
+                await self._stop(container_id, grace)
+            status = await exit_wait
+        finally:
+            stop_wait.cancel()
+            metrics = await sampler.stop()
+        await reader_done
+        state = (await self._call(api.inspect_container, container_id))["State"]
+        metrics["duration_ms"] = int((time.monotonic() - started) * 1000)
+        exit_code = status.get("StatusCode", state.get("ExitCode"))
+        return self._outcome(job, control, exit_code, bool(state.get("OOMKilled")), metrics)
+
+    def _pump(self, stream, sink: LogSink) -> None:
+        """Reader thread: container output → the job's log, as it comes."""
+        try:
+            for stdout, stderr in stream:
+                if stdout:
+                    sink.feed_from_thread("stdout", stdout)
+                if stderr:
+                    sink.feed_from_thread("stderr", stderr)
+        except Exception as exc:  # the stream broke: say so in the log
+            logger.warning("output stream of job %s broke: %s", sink.job.id, exc, extra={"job_id": sink.job.id})
+        finally:
+            sink.end_of_stream_from_thread()
+
+    def _outcome(self, job: ClaimedJob, control: JobControl, exit_code: int | None, oom: bool, metrics: dict) -> Outcome:
+        memory_mb = (job.execution.get("resources") or {}).get("memoryMb") or 256
+        reason = control.reason
+        if reason == StopReason.CANCELLED:
+            return Outcome("cancelled", exit_code, "cancelled by user", metrics=metrics)
+        if reason == StopReason.TIMEOUT:
+            return Outcome("timed_out", exit_code, f"timed out after {job.timeout_s:g} s; the container was stopped", metrics=metrics)
+        if reason == StopReason.LOG_CAP:
+            return Outcome(
+                "failed", exit_code,
+                f"log limit exceeded: the job printed more than {self.settings.log_max_bytes} bytes and was stopped",
+                metrics=metrics,
+            )
+        if reason in (StopReason.SHUTDOWN, StopReason.LOST):
+            return Outcome("failed", exit_code, f"stopped: {reason}", metrics=metrics)
+        if oom:
+            return Outcome(
+                "failed", exit_code,
+                f"out of memory: the job exceeded its {memory_mb} MB memory limit and was killed "
+                f"(exit code {exit_code}, OOMKilled)",
+                metrics=metrics,
+            )
+        if exit_code == 0:
+            return Outcome("completed", 0, None, metrics=metrics)
+        return Outcome("failed", exit_code, f"the script exited with code {exit_code}", metrics=metrics)
+
+    async def _stop(self, container_id: str, grace: float) -> None:
+        """SIGTERM, then SIGKILL after `grace` seconds (docker stop)."""
+        try:
+            await self._call(self.client.api.stop, container_id, timeout=max(0, int(round(grace))))
+        except NotFound:
+            pass
+        except (DockerException, OSError) as exc:
+            logger.warning("stopping container %s failed: %s; killing it", container_id[:12], exc)
+            try:
+                await self._call(self.client.api.kill, container_id)
+            except (DockerException, OSError):
+                pass
+
+    async def _remove(self, container_id: str) -> None:
+        try:
+            await self._call(self.client.api.remove_container, container_id, force=True)
+        except NotFound:
+            pass
+        except (DockerException, OSError) as exc:
+            logger.warning("removing container %s failed: %s", container_id[:12], exc)
+
+    # -- leftovers ---------------------------------------------------------------
+
+    async def list_job_containers(self) -> list[ContainerRef]:
+        containers = await self._call(self.client.api.containers, all=True, filters={"label": LABEL_JOB})
+        refs = []
+        for info in containers:
+            labels = info.get("Labels") or {}
+            try:
+                refs.append(
+                    ContainerRef(info["Id"], labels[LABEL_JOB], int(labels.get(LABEL_ATTEMPT, "0")), labels.get(LABEL_WORKER, ""))
+                )
+            except (KeyError, ValueError):
+                continue
+        return refs
+
+    async def remove_container(self, ref: ContainerRef) -> None:
+        await self._remove(ref.id)
+        shutil.rmtree(Path(self.settings.run_dir) / f"{ref.job_id}-a{ref.attempt}", ignore_errors=True)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+

@@ -1,0 +1,168 @@
+"""SSRF guard for HTTP events: where a user's request may go.
+
+An HTTP event runs on the worker, inside the operator's network, so a user
+could otherwise point it at the worker's own loopback services, the LAN or
+the cloud metadata endpoint (169.254.169.254). `check_destination` refuses a
+URL unless its scheme is http/https and *every* address its host resolves to
+is globally routable; the admin can lift the address rule with
+CRONIUM_HTTP_ALLOW_PRIVATE.
+
+DNS rebinding: checking a name and then letting the HTTP library resolve it
+again would leave a window in which a hostile DNS server answers the second
+lookup with 127.0.0.1. So the check returns the vetted addresses and the
+executor connects to exactly one of them (the URL's host is replaced by the
+IP; the Host header and the TLS server name/certificate check keep the
+original name). There is one lookup per request, and what was checked is
+what is connected to. Redirects are checked again, hop by hop.
+
+Literal addresses in any form the resolver accepts (127.1, 2130706433,
+0x7f.1, 017700000001, [::ffff:127.0.0.1]) are judged by the address the
+resolver turns them into, which is also the address connected to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+import httpx
+
+ALLOWED_SCHEMES = ("http", "https")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_PRIVATE = tuple(
+    ipaddress.ip_network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
+class DestinationRefused(Exception):
+    """The URL may not be requested; the message says why (safe to show)."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A vetted destination: connect to one of `addresses`, nothing else."""
+
+    url: httpx.URL
+    scheme: str
+    host: str  # as sent in the Host header / TLS server name (IDNA, no brackets)
+    port: int
+    addresses: tuple[str, ...]  # vetted IPs, in the resolver's order of preference
+    host_is_ip: bool  # the URL named an address in standard notation, not a name
+
+
+def address_problem(ip: IPAddress) -> str | None:
+    """Why an address is not a public destination, or None if it is."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        # Addresses that carry an IPv4 address inside are judged by it.
+        embedded = ip.ipv4_mapped
+        kind = "IPv4-mapped"
+        if embedded is None and ip in _NAT64:
+            embedded, kind = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF), "NAT64"
+        if embedded is None and ip.sixtofour is not None:
+            embedded, kind = ip.sixtofour, "6to4"
+        if embedded is not None:
+            inner = address_problem(embedded)
+            return f"{inner} ({kind})" if inner else None
+    if ip.is_unspecified:
+        return "an unspecified address"
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address (this includes cloud metadata endpoints)"
+    if ip.is_multicast:
+        return "a multicast address"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
+        return "a shared (CGNAT, 100.64.0.0/10) address"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
+        return "a site-local address"
+    if any(ip in net for net in _PRIVATE):
+        return "a private address"
+    if ip.is_reserved:
+        return "a reserved address"
+    if not ip.is_global:
+        # Documentation, benchmarking, protocol-assignment ranges, ...
+        return "a non-public (special-purpose) address"
+    return None
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    """Addresses for host, in the resolver's order, without duplicates."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    addresses: list[str] = []
+    for family, _type, _proto, _canon, sockaddr in infos:
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            continue
+        address = str(sockaddr[0])
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+def _parse_ip(address: str) -> IPAddress | None:
+    try:
+        # A scope ("fe80::1%eth0") says which interface, not which address.
+        return ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+async def check_destination(url: str, allow_private: bool) -> Destination:
+    """Vet `url`; raise DestinationRefused, or return where to connect.
+
+    The scheme must be http or https and the host must resolve. Unless
+    `allow_private`, every address it resolves to must be public: one bad
+    address refuses the whole name (no "pick the good one" games)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise DestinationRefused(f"invalid URL: {exc}") from None
+    scheme = parsed.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        raise DestinationRefused(f"scheme {scheme or '(none)'!r} is not allowed; use http or https")
+    try:
+        host = parsed.raw_host.decode("ascii")
+    except UnicodeDecodeError:
+        raise DestinationRefused("invalid host name") from None
+    if not host:
+        raise DestinationRefused("the URL has no host")
+    port = parsed.port or DEFAULT_PORTS[scheme]
+
+    try:
+        addresses = await _resolve(host, port)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise DestinationRefused(f"cannot resolve host {host!r}: {reason}") from None
+    if not addresses:
+        raise DestinationRefused(f"cannot resolve host {host!r}: no IPv4 or IPv6 address")
+
+    vetted: list[str] = []
+    for address in addresses:
+        ip = _parse_ip(address)
+        if ip is None:
+            raise DestinationRefused(f"host {host!r} resolved to an unrecognised address {address!r}")
+        if not allow_private:
+            problem = address_problem(ip)
+            if problem is not None:
+                shown = host if host == str(ip) else f"{host!r} ({ip})"
+                raise DestinationRefused(
+                    f"{shown} is {problem}; requests to loopback, private, link-local and other "
+                    "non-public addresses are not allowed (the admin can allow them with "
+                    "CRONIUM_HTTP_ALLOW_PRIVATE)"
+                )
+        vetted.append(str(ip))
+    return Destination(
+        url=parsed,
+        scheme=scheme,
+        host=host,
+        port=port,
+        addresses=tuple(dict.fromkeys(vetted)),
+        host_is_ip=_parse_ip(host) is not None,
+    )

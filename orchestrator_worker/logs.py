@@ -1,0 +1,184 @@
+"""A job's log on its way to the app: bytes are split into lines, numbered,
+capped, and sent in small ordered batches.
+
+Containers write bytes; the app stores lines. Splitting is per stream with an
+incremental UTF-8 decoder (a character cut between two reads is kept whole;
+invalid bytes become U+FFFD). A line longer than the limit is cut into pieces,
+each but the last ending with CONTINUED. NUL characters are replaced, since
+PostgreSQL text cannot hold them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from orchestrator_worker.client import OrchestratorClient, Refused
+from orchestrator_worker.jobs import ClaimedJob
+from orchestrator_worker.settings import WorkerSettings
+
+logger = logging.getLogger(__name__)
+
+CONTINUED = " [line continues]"
+
+
+class LineSplitter:
+    def __init__(self, max_chars: int):
+        self.max_chars = max_chars
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._partial = ""
+
+    def feed(self, data: bytes) -> list[str]:
+        text = self._partial + self._decoder.decode(data)
+        *complete, self._partial = text.split("\n")
+        lines: list[str] = []
+        for line in complete:
+            lines.extend(self._cut(line.removesuffix("\r")))
+        # A line with no end in sight is sent in pieces rather than held.
+        while len(self._partial) > self.max_chars:
+            lines.append(_clean(self._partial[: self.max_chars]) + CONTINUED)
+            self._partial = self._partial[self.max_chars :]
+        return lines
+
+    def flush(self) -> list[str]:
+        rest = self._partial + self._decoder.decode(b"", final=True)
+        self._partial = ""
+        return self._cut(rest) if rest else []
+
+    def _cut(self, line: str) -> list[str]:
+        line = _clean(line)
+        if len(line) <= self.max_chars:
+            return [line]
+        pieces = [line[i : i + self.max_chars] for i in range(0, len(line), self.max_chars)]
+        return [piece + CONTINUED for piece in pieces[:-1]] + [pieces[-1]]
+
+
+def _clean(line: str) -> str:
+    return line.replace("\x00", "\ufffd")
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class LogSink:
+    """Numbers lines, enforces the job's log cap, and delivers batches in
+    order. Use `feed_from_thread` from a blocking reader thread and `line`
+    from async code; `close` flushes everything and waits for delivery."""
+
+    def __init__(
+        self,
+        job: ClaimedJob,
+        client: OrchestratorClient,
+        settings: WorkerSettings,
+        *,
+        on_cap: Callable[[], None] | None = None,
+    ):
+        self.job = job
+        self.client = client
+        self.settings = settings
+        self.on_cap = on_cap
+        self.next_seq = job.log_seq_start
+        self.bytes_logged = 0
+        self.truncated = False
+        self.lost = False  # the app refused our batches: the job is not ours any more
+        self.lines_sent = 0
+        self._pending: list[dict[str, Any]] = []
+        self._pending_bytes = 0
+        self._splitters = {
+            "stdout": LineSplitter(settings.log_line_max_chars),
+            "stderr": LineSplitter(settings.log_line_max_chars),
+        }
+        self._wake = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._closed = False
+        self._loop = asyncio.get_running_loop()
+        self._sender = asyncio.create_task(self._send_forever(), name=f"logs-{job.id}")
+
+    # -- input -----------------------------------------------------------------
+
+    async def line(self, stream: str, text: str) -> None:
+        await self.lines(stream, LineSplitter(self.settings.log_line_max_chars)._cut(text))
+
+    async def system(self, text: str) -> None:
+        await self._append("system", [text], capped=False)
+
+    async def lines(self, stream: str, lines: list[str]) -> None:
+        await self._append(stream, lines, capped=True)
+
+    def feed_from_thread(self, stream: str, data: bytes) -> None:
+        """Called by a reader thread; blocks it while the buffer is full."""
+        lines = self._splitters[stream].feed(data)
+        if lines:
+            asyncio.run_coroutine_threadsafe(self.lines(stream, lines), self._loop).result()
+
+    def end_of_stream_from_thread(self) -> None:
+        for stream, splitter in self._splitters.items():
+            rest = splitter.flush()
+            if rest:
+                asyncio.run_coroutine_threadsafe(self.lines(stream, rest), self._loop).result()
+
+    async def _append(self, stream: str, lines: list[str], *, capped: bool) -> None:
+        for text in lines:
+            size = len(text.encode("utf-8", "replace")) + 1
+            if capped:
+                if self.truncated:
+                    return
+                if self.bytes_logged + size > self.settings.log_max_bytes:
+                    self.truncated = True
+                    self._push(
+                        "system",
+                        f"log truncated: the job printed more than {self.settings.log_max_bytes} bytes; stopping it",
+                        size,
+                    )
+                    if self.on_cap is not None:
+                        self.on_cap()
+                    return
+                self.bytes_logged += size
+            self._push(stream, text, size)
+            while self._pending_bytes > self.settings.log_buffer_max_bytes and not self.lost:
+                self._room.clear()
+                await self._room.wait()
+
+    def _push(self, stream: str, text: str, size: int) -> None:
+        self._pending.append({"seq": self.next_seq, "stream": stream, "line": text, "timestamp": _now_iso()})
+        self.next_seq += 1
+        self._pending_bytes += size
+        self._wake.set()
+
+    # -- delivery --------------------------------------------------------------
+
+    async def _send_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            if not self._closed and len(self._pending) < self.settings.log_batch_max_lines:
+                # Let a burst gather into one request; still well under 250 ms.
+                await asyncio.sleep(self.settings.log_flush_interval_s)
+            self._wake.clear()
+            while self._pending and not self.lost:
+                batch = self._pending[: self.settings.log_batch_max_lines]
+                try:
+                    await self.client.logs(self.job.id, self.job.attempt, batch)
+                except Refused as exc:
+                    logger.warning("logs refused for job %s: %s", self.job.id, exc, extra={"job_id": self.job.id})
+                    self.lost = True
+                    break
+                del self._pending[: len(batch)]
+                self.lines_sent += len(batch)
+                self._pending_bytes = sum(len(item["line"]) + 1 for item in self._pending)
+                self._room.set()
+            if self.lost:
+                self._pending.clear()
+                self._room.set()
+            if self._closed and not self._pending:
+                return
+
+    async def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        await self._sender

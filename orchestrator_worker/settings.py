@@ -1,0 +1,47 @@
+"""Worker settings, from the environment (and a `.env` file)."""
+
+from __future__ import annotations
+
+import socket
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cronium_app.settings import DEFAULT_ORCHESTRATOR_TOKEN
+
+
+class WorkerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    orchestrator_url: str = Field(default="http://127.0.0.1:8000", validation_alias="ORCHESTRATOR_URL")
+    orchestrator_token: str = Field(default=DEFAULT_ORCHESTRATOR_TOKEN, validation_alias="ORCHESTRATOR_TOKEN")
+    # Must be unique per worker: on start a worker removes containers that
+    # carry its id, since they can only be left over from its last life.
+    worker_id: str = Field(default_factory=socket.gethostname, validation_alias="CRONIUM_WORKER_ID")
+    concurrency: int = Field(default=8, ge=1, le=1000, validation_alias="CRONIUM_WORKER_CONCURRENCY")
+    docker_host: str | None = Field(default=None, validation_alias="DOCKER_HOST")
+    default_image: str = Field(default="cronium-runtime:latest", validation_alias="CRONIUM_RUNTIME_IMAGE")
+    # Per-job host directories (script, runtime socket) mounted into containers.
+    run_dir: str = Field(default="/run/cronium-worker", validation_alias="CRONIUM_WORKER_RUN_DIR")
+
+    claim_wait_s: float = Field(default=20.0, validation_alias="CRONIUM_WORKER_CLAIM_WAIT")
+    # Short: cancel requests arrive in the heartbeat reply.
+    heartbeat_interval_s: float = Field(default=1.0, validation_alias="CRONIUM_WORKER_HEARTBEAT")
+    shutdown_grace_s: float = Field(default=30.0, validation_alias="CRONIUM_WORKER_SHUTDOWN_GRACE")
+    stop_grace_s: float = Field(default=5.0, validation_alias="CRONIUM_WORKER_STOP_GRACE")
+    cancel_grace_s: float = Field(default=1.0, validation_alias="CRONIUM_WORKER_CANCEL_GRACE")
+
+    log_max_bytes: int = Field(default=5 * 1024 * 1024, validation_alias="CRONIUM_JOB_LOG_MAX_BYTES")
+    log_line_max_chars: int = Field(default=8192, validation_alias="CRONIUM_WORKER_LOG_LINE_MAX")
+    log_flush_interval_s: float = Field(default=0.1, validation_alias="CRONIUM_WORKER_LOG_FLUSH")
+    log_batch_max_lines: int = Field(default=2000, validation_alias="CRONIUM_WORKER_LOG_BATCH")
+    # Unsent log bytes a job may buffer while the app is unreachable; past
+    # this the container's output waits (backpressure) instead of memory growing.
+    log_buffer_max_bytes: int = Field(default=4 * 1024 * 1024, validation_alias="CRONIUM_WORKER_LOG_BUFFER")
+
+    tmpfs_size_mb: int = Field(default=64, validation_alias="CRONIUM_JOB_TMPFS_MB")
+    container_log_max_size: str = Field(default="10m", validation_alias="CRONIUM_CONTAINER_LOG_MAX_SIZE")
+    allow_egress: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_EGRESS")
+    # HTTP events may not reach loopback/private/link-local addresses unless this is set.
+    http_allow_private: bool = Field(default=False, validation_alias="CRONIUM_HTTP_ALLOW_PRIVATE")
+    http_body_max_bytes: int = Field(default=64 * 1024, validation_alias="CRONIUM_HTTP_BODY_MAX_BYTES")

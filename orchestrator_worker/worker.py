@@ -1,0 +1,256 @@
+"""The worker loop: claim jobs while there are free slots, run each in its
+own task, keep leases alive, pick up cancels, and clean up after crashes.
+
+Side tasks (heartbeat, reaper) are watched: if one dies, the worker stops
+loudly rather than run on without renewing its leases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from orchestrator_worker.client import OrchestratorClient, Refused
+from orchestrator_worker.control import JobControl, StopReason
+from orchestrator_worker.executors.docker_runner import DockerRunner, DockerUnavailable
+from orchestrator_worker.jobs import ClaimedJob, Outcome
+from orchestrator_worker.logs import LogSink
+from orchestrator_worker.settings import WorkerSettings
+
+logger = logging.getLogger(__name__)
+
+CLAIM_BATCH_MAX = 50
+REAP_INTERVAL_S = 30.0
+DOCKER_RETRY_S = 2.0
+
+
+class Worker:
+    def __init__(self, settings: WorkerSettings, client: OrchestratorClient | None = None, runner: DockerRunner | None = None):
+        self.settings = settings
+        self.client = client or OrchestratorClient(settings)
+        self.runner = runner or DockerRunner(settings)
+        self.active: dict[str, tuple[ClaimedJob, JobControl]] = {}
+        self.tasks: set[asyncio.Task] = set()
+        self.stopping = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self.peak_active = 0
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_shutdown)
+
+    def request_shutdown(self) -> None:
+        if not self.stopping.is_set():
+            logger.info("shutting down: no new jobs; waiting up to %.0f s for %d running", self.settings.shutdown_grace_s, len(self.active))
+            self.stopping.set()
+
+    async def run(self) -> None:
+        logger.info("worker %s starting: concurrency %d, app %s", self.settings.worker_id, self.settings.concurrency, self.settings.orchestrator_url)
+        try:
+            if not await self._wait_for_docker():
+                return
+            await self._reap(startup=True)
+            side = [
+                asyncio.create_task(self._heartbeat_forever(), name="heartbeat"),
+                asyncio.create_task(self._reap_forever(), name="reaper"),
+            ]
+            claim = asyncio.create_task(self._claim_forever(), name="claim")
+            stop = asyncio.create_task(self.stopping.wait(), name="stop")
+            done, _ = await asyncio.wait([claim, stop, *side], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stop and task.exception() is not None:
+                    logger.critical("worker task %s crashed: %r; stopping", task.get_name(), task.exception())
+                    self.stopping.set()
+            claim.cancel()
+            await self._drain()
+            for task in side:
+                task.cancel()
+        finally:
+            await self.client.aclose()
+            self.runner.close()
+            logger.info("worker %s stopped", self.settings.worker_id)
+
+    async def _wait_for_docker(self) -> bool:
+        warned = False
+        while not self.stopping.is_set():
+            try:
+                version = await self.runner.ping()
+                logger.info("Docker Engine %s reachable", version)
+                return True
+            except DockerUnavailable as exc:
+                if not warned:
+                    logger.error("%s; no jobs will be claimed until it answers (retrying every %.0f s)", exc, DOCKER_RETRY_S)
+                    warned = True
+            try:
+                await asyncio.wait_for(self.stopping.wait(), DOCKER_RETRY_S)
+            except asyncio.TimeoutError:
+                pass
+        return False
+
+    async def _drain(self) -> None:
+        """Let running jobs finish within the grace period; then stop them and
+        give them back to the queue so another worker retries them."""
+        if self.tasks:
+            _, pending = await asyncio.wait(list(self.tasks), timeout=self.settings.shutdown_grace_s)
+            if pending:
+                logger.warning("grace period over: stopping %d jobs and releasing them for retry", len(pending))
+                for _job, control in list(self.active.values()):
+                    control.request_stop(StopReason.SHUTDOWN)
+                await asyncio.wait(pending, timeout=self.settings.stop_grace_s + 30)
+
+    # -- claiming ----------------------------------------------------------------
+
+    async def _claim_forever(self) -> None:
+        while not self.stopping.is_set():
+            free = self.settings.concurrency - len(self.active)
+            if free <= 0:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+                continue
+            bodies = await self.client.claim(min(free, CLAIM_BATCH_MAX), self.settings.claim_wait_s)
+            for body in bodies:
+                self._start(ClaimedJob.from_api(body))
+
+    def _start(self, job: ClaimedJob) -> None:
+        control = JobControl()
+        self.active[job.id] = (job, control)
+        self.peak_active = max(self.peak_active, len(self.active))
+        task = asyncio.create_task(self._run_job(job, control), name=f"job-{job.id}")
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # -- one job -----------------------------------------------------------------
+
+    async def _run_job(self, job: ClaimedJob, control: JobControl) -> None:
+        extra = {"job_id": job.id, "attempt": job.attempt}
+        logger.info("job %s attempt %d: starting (%s)", job.id, job.attempt, job.type, extra=extra)
+        sink = LogSink(job, self.client, self.settings, on_cap=lambda: control.request_stop(StopReason.LOG_CAP))
+        try:
+            marked = asyncio.create_task(self._mark_running(job, control))
+            try:
+                outcome = await self._execute(job, sink, control)
+            except Exception as exc:  # a worker bug must still end the job
+                logger.exception("job %s: executor error", job.id, extra=extra)
+                await sink.system(f"worker error: {exc}")
+                outcome = Outcome("failed", error=f"worker error: {type(exc).__name__}: {exc}")
+            await marked
+            # Neither a cancel nor a shutdown may lose the log or the result.
+            await asyncio.shield(self._report(job, control, sink, outcome))
+        finally:
+            self.active.pop(job.id, None)
+            self._slot_freed.set()
+
+    async def _mark_running(self, job: ClaimedJob, control: JobControl) -> None:
+        try:
+            reply = await self.client.running(job.id, job.attempt)
+            if reply.get("cancel"):
+                control.request_stop(StopReason.CANCELLED)
+        except Refused as exc:
+            logger.warning("job %s: app refused 'running' (%s); dropping it", job.id, exc)
+            control.request_stop(StopReason.LOST)
+
+    async def _execute(self, job: ClaimedJob, sink: LogSink, control: JobControl) -> Outcome:
+        if control.reason == StopReason.LOST:
+            return Outcome("failed", error="lost")
+        if job.type == "http":
+            from orchestrator_worker.executors.http import run_http
+
+            cancelled = asyncio.Event()
+            watcher = asyncio.create_task(_set_when_stopped(control, cancelled))
+            try:
+                outcome = await run_http(job, sink, cancelled, self.settings)
+            finally:
+                watcher.cancel()
+            if control.reason == StopReason.SHUTDOWN and outcome.status == "cancelled":
+                outcome.error = "stopped: shutdown"
+            return outcome
+        return await self.runner.run(job, sink, control)
+
+    async def _report(self, job: ClaimedJob, control: JobControl, sink: LogSink, outcome: Outcome) -> None:
+        if control.reason == StopReason.SHUTDOWN:
+            await sink.system("the worker is shutting down; the job is released for another attempt")
+        await sink.close()
+        if control.reason == StopReason.LOST or sink.lost:
+            logger.warning("job %s attempt %d belongs to another attempt now; not reporting", job.id, job.attempt)
+            return
+        try:
+            if control.reason == StopReason.SHUTDOWN:
+                await self.client.release(job.id, job.attempt, "worker shutting down")
+                return
+            body: dict[str, Any] = {
+                "status": outcome.status,
+                "exitCode": outcome.exit_code,
+                "error": outcome.error,
+                "output": outcome.output,
+                "metrics": outcome.metrics,
+            }
+            await self.client.complete(job.id, job.attempt, body)
+            logger.info("job %s attempt %d: %s", job.id, job.attempt, outcome.status, extra={"job_id": job.id})
+        except Refused as exc:
+            logger.warning("job %s: app refused the result (%s)", job.id, exc, extra={"job_id": job.id})
+
+    # -- side tasks --------------------------------------------------------------
+
+    async def _heartbeat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_interval_s)
+            held = [(job.id, job.attempt) for job, _ in self.active.values()]
+            if not held:
+                continue
+            try:
+                reply = await self.client.heartbeat(held)
+            except (ConnectionError, Refused) as exc:
+                logger.warning("heartbeat failed: %s", exc)
+                continue
+            for job_id in reply.get("cancel", []):
+                if job_id in self.active:
+                    self.active[job_id][1].request_stop(StopReason.CANCELLED)
+            for job_id in reply.get("lost", []):
+                if job_id in self.active:
+                    self.active[job_id][1].request_stop(StopReason.LOST)
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(REAP_INTERVAL_S)
+            try:
+                await self._reap(startup=False)
+            except Exception:  # the engine or app may be briefly away
+                logger.exception("reaping leftover containers failed")
+
+    async def _reap(self, *, startup: bool) -> None:
+        """Remove job containers nobody runs any more: ours from a previous
+        life, and those of jobs another (dead) worker no longer holds."""
+        try:
+            refs = await self.runner.list_job_containers()
+        except Exception as exc:
+            logger.warning("could not list job containers: %s", exc)
+            return
+        mine_now = {(job.id, job.attempt) for job, _ in self.active.values()}
+        candidates = [ref for ref in refs if (ref.job_id, ref.attempt) not in mine_now]
+        if not candidates:
+            return
+        others = [ref for ref in candidates if ref.worker_id != self.settings.worker_id]
+        held = await self.client.held([(ref.job_id, ref.attempt) for ref in others]) if others else set()
+        for ref in candidates:
+            orphan = ref.worker_id == self.settings.worker_id or ref.job_id not in held
+            if orphan:
+                logger.warning("removing leftover container %s (job %s attempt %d, worker %s)", ref.id[:12], ref.job_id, ref.attempt, ref.worker_id)
+                await self.runner.remove_container(ref)
+                if ref.worker_id == self.settings.worker_id and startup:
+                    await self._release_quietly(ref.job_id, ref.attempt, "its worker restarted")
+
+    async def _release_quietly(self, job_id: str, attempt: int, reason: str) -> None:
+        try:
+            await self.client.release(job_id, attempt, reason)
+        except Refused:
+            pass  # already ended or requeued: nothing to give back
+
+
+async def _set_when_stopped(control: JobControl, event: asyncio.Event) -> None:
+    await control.stop_requested.wait()
+    event.set()
