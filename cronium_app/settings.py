@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     log_batch_max_lines: int = Field(default=5000, validation_alias="CRONIUM_LOG_BATCH_MAX_LINES")
     log_line_max_chars: int = Field(default=16 * 1024, validation_alias="CRONIUM_LOG_LINE_MAX_CHARS")
 
+    runtime_requests_per_s: float = Field(default=50.0, validation_alias="CRONIUM_RUNTIME_RATE")
+    runtime_burst: int = Field(default=100, validation_alias="CRONIUM_RUNTIME_BURST")
+
     # -- queue ---------------------------------------------------------------
     lease_seconds: int = Field(default=30, validation_alias="CRONIUM_LEASE_SECONDS")
     max_attempts: int = Field(default=3, validation_alias="CRONIUM_MAX_ATTEMPTS")

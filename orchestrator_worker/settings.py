@@ -30,6 +30,8 @@ class WorkerSettings(BaseSettings):
     shutdown_grace_s: float = Field(default=30.0, validation_alias="CRONIUM_WORKER_SHUTDOWN_GRACE")
     stop_grace_s: float = Field(default=5.0, validation_alias="CRONIUM_WORKER_STOP_GRACE")
     cancel_grace_s: float = Field(default=1.0, validation_alias="CRONIUM_WORKER_CANCEL_GRACE")
+    # How often leftover job containers (of dead workers) are looked for; also done at start.
+    reap_interval_s: float = Field(default=30.0, gt=0, validation_alias="CRONIUM_WORKER_REAP_INTERVAL")
 
     log_max_bytes: int = Field(default=5 * 1024 * 1024, validation_alias="CRONIUM_JOB_LOG_MAX_BYTES")
     log_line_max_chars: int = Field(default=8192, validation_alias="CRONIUM_WORKER_LOG_LINE_MAX")
@@ -39,6 +41,7 @@ class WorkerSettings(BaseSettings):
     # this the container's output waits (backpressure) instead of memory growing.
     log_buffer_max_bytes: int = Field(default=4 * 1024 * 1024, validation_alias="CRONIUM_WORKER_LOG_BUFFER")
 
+    runtime_body_max_bytes: int = Field(default=6 * 1024 * 1024, validation_alias="CRONIUM_RUNTIME_BODY_MAX_BYTES")
     tmpfs_size_mb: int = Field(default=64, validation_alias="CRONIUM_JOB_TMPFS_MB")
     container_log_max_size: str = Field(default="10m", validation_alias="CRONIUM_CONTAINER_LOG_MAX_SIZE")
     allow_egress: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_EGRESS")

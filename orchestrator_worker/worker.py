@@ -17,12 +17,12 @@ from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.executors.docker_runner import DockerRunner, DockerUnavailable
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.logs import LogSink
+from orchestrator_worker.runtime_proxy import RuntimeProxy
 from orchestrator_worker.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH_MAX = 50
-REAP_INTERVAL_S = 30.0
 DOCKER_RETRY_S = 2.0
 
 
@@ -30,7 +30,8 @@ class Worker:
     def __init__(self, settings: WorkerSettings, client: OrchestratorClient | None = None, runner: DockerRunner | None = None):
         self.settings = settings
         self.client = client or OrchestratorClient(settings)
-        self.runner = runner or DockerRunner(settings)
+        self.proxy = RuntimeProxy(settings)
+        self.runner = runner or DockerRunner(settings, self.proxy)
         self.active: dict[str, tuple[ClaimedJob, JobControl]] = {}
         self.tasks: set[asyncio.Task] = set()
         self.stopping = asyncio.Event()
@@ -72,6 +73,7 @@ class Worker:
                 task.cancel()
         finally:
             await self.client.aclose()
+            await self.proxy.aclose()
             self.runner.close()
             logger.info("worker %s stopped", self.settings.worker_id)
 
@@ -142,6 +144,7 @@ class Worker:
             # Neither a cancel nor a shutdown may lose the log or the result.
             await asyncio.shield(self._report(job, control, sink, outcome))
         finally:
+            await asyncio.shield(self.runner.cleanup(job))
             self.active.pop(job.id, None)
             self._slot_freed.set()
 
@@ -216,7 +219,7 @@ class Worker:
 
     async def _reap_forever(self) -> None:
         while True:
-            await asyncio.sleep(REAP_INTERVAL_S)
+            await asyncio.sleep(self.settings.reap_interval_s)
             try:
                 await self._reap(startup=False)
             except Exception:  # the engine or app may be briefly away

@@ -26,7 +26,7 @@ def engine_dep() -> Engine:
     return get_engine()
 
 
-def _bearer(authorization: str | None) -> str:
+def bearer_token(authorization: str | None) -> str:
     if not authorization:
         raise Unauthorized("missing Authorization header (expected 'Bearer <token>')")
     scheme, _, token = authorization.partition(" ")
@@ -43,7 +43,7 @@ class CurrentUser:
 
 
 def current_user(authorization: str | None = Header(default=None)) -> CurrentUser:
-    token = _bearer(authorization)
+    token = bearer_token(authorization)
     with read_session() as session:
         user, stale_token_id = authenticate_token(session, token)
         current = CurrentUser(id=user.id, email=user.email, role=user.role)
@@ -58,7 +58,7 @@ def orchestrator_id(
     x_orchestrator_id: str | None = Header(default=None),
     settings: Settings = Depends(settings_dep),
 ) -> str:
-    token = _bearer(authorization)
+    token = bearer_token(authorization)
     if not hmac.compare_digest(token.encode(), settings.orchestrator_token.encode()):
         raise Unauthorized("invalid orchestrator token")
     if not x_orchestrator_id or not WORKER_ID_RE.match(x_orchestrator_id):

@@ -17,6 +17,7 @@ from cronium_app.api.deps import engine_dep, orchestrator_id, settings_dep
 from cronium_app.errors import Invalid
 from cronium_app.jobs import queue
 from cronium_app.jobs.notifier import notifier
+from cronium_app.runtime import tokens as execution_tokens
 from cronium_app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,11 @@ async def claim_jobs(
         jobs = await run_in_threadpool(queue.claim, engine, settings, worker, limit)
         remaining = deadline - time.monotonic()
         if jobs or remaining <= 0:
+            for job in jobs:
+                job["executionToken"] = execution_tokens.issue(
+                    settings, job_id=job["id"], user_id=job["userId"], attempt=job["attempt"],
+                    timeout_s=float((job["execution"] or {}).get("timeoutSeconds") or settings.job_max_timeout_s),
+                )
             return {"jobs": jobs}
         await notifier.wait(min(remaining, CROSS_PROCESS_RECHECK_S))
 

@@ -264,7 +264,8 @@ def complete(
             .values(
                 status=status,
                 exit_code=exit_code,
-                output=output,
+                # A script's own cronium.output() is kept unless the worker reports one.
+                output=output if output is not None else Job.output,
                 error=error,
                 result=result,
                 completed_at=now,

@@ -67,6 +67,9 @@ class Job(SQLModel, table=True):
     cancel_requested_at: datetime | None = None
     exit_code: int | None = None
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    # Set by the script through the runtime API (set_condition); workflow
+    # edges of kind on_condition follow it.
+    condition: bool | None = None
     input: Any = json_field()
     output: Any = json_field()
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)

@@ -27,6 +27,7 @@ from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.logs import LogSink
 from orchestrator_worker.metrics import MetricsSampler
+from orchestrator_worker.runtime_proxy import SOCKET_NAME, RuntimeProxy
 from orchestrator_worker.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,22 @@ COMMANDS = {
 }
 
 
+HELPERS = "/opt/cronium/helpers"
+HELPER_ENV = {
+    "PYTHONPATH": f"{HELPERS}/python",
+    "NODE_PATH": f"{HELPERS}/node",
+    "NODE_OPTIONS": f"--require {HELPERS}/node/global.js",
+    "BASH_ENV": f"{HELPERS}/bash/cronium.sh",
+}
+
+
+@dataclass
+class _JobResources:
+    job_dir: Path
+    container_id: str | None = None
+    socket_server: asyncio.AbstractServer | None = None
+
+
 class DockerUnavailable(Exception):
     pass
 
@@ -59,12 +76,15 @@ class ContainerRef:
 
 
 class DockerRunner:
-    def __init__(self, settings: WorkerSettings):
+    def __init__(self, settings: WorkerSettings, proxy: RuntimeProxy | None = None):
         self.settings = settings
+        self.proxy = proxy
         # Each running job holds a thread (reading its output) and a pooled
         # connection (its attach stream): size both for full concurrency.
         self.pool = ThreadPoolExecutor(max_workers=settings.concurrency * 3 + 16, thread_name_prefix="docker")
         self._client: docker.DockerClient | None = None
+        # (job id, attempt) → what to remove when the job is over.
+        self._to_clean: dict[tuple[str, int], _JobResources] = {}
 
     @property
     def client(self) -> docker.DockerClient:
@@ -91,26 +111,37 @@ class DockerRunner:
     # -- one job -----------------------------------------------------------------
 
     async def run(self, job: ClaimedJob, sink: LogSink, control: JobControl) -> Outcome:
+        """Run the job to its end. The container is left for `cleanup`, so
+        that the result reaches the app before the (slow) removal."""
         kind = job.execution.get("type") or job.type
         if kind not in COMMANDS:
             return Outcome("failed", error=f"unsupported job type {kind!r}")
         job_dir = self._prepare_job_dir(job, kind)
+        resources = self._to_clean[(job.id, job.attempt)] = _JobResources(job_dir)
+        if self.proxy is not None and job.execution_token:
+            resources.socket_server = await self.proxy.serve(job.id, job_dir)
         image = job.execution.get("image") or self.settings.default_image
         try:
-            try:
-                container_id = await self._call(self._create, job, kind, image, job_dir)
-            except ImageNotFound:
-                await sink.system(f"image {image!r} does not exist on this worker's Docker engine")
-                return Outcome("failed", error=f"image not found: {image!r} does not exist on the worker's Docker engine")
-            except (DockerException, OSError) as exc:
-                await sink.system(f"could not create the container: {exc}")
-                return Outcome("failed", error=f"Docker Engine error: could not create the container: {exc}")
-            try:
-                return await self._run_container(job, container_id, sink, control)
-            finally:
-                await self._remove(container_id)
-        finally:
-            shutil.rmtree(job_dir, ignore_errors=True)
+            container_id = await self._call(self._create, job, kind, image, job_dir)
+        except ImageNotFound:
+            await sink.system(f"image {image!r} does not exist on this worker's Docker engine")
+            return Outcome("failed", error=f"image not found: {image!r} does not exist on the worker's Docker engine")
+        except (DockerException, OSError) as exc:
+            await sink.system(f"could not create the container: {exc}")
+            return Outcome("failed", error=f"Docker Engine error: could not create the container: {exc}")
+        resources.container_id = container_id
+        return await self._run_container(job, container_id, sink, control)
+
+    async def cleanup(self, job: ClaimedJob) -> None:
+        """Remove the job's container, its runtime socket and host directory."""
+        resources = self._to_clean.pop((job.id, job.attempt), None)
+        if resources is None:
+            return
+        if resources.socket_server is not None:
+            resources.socket_server.close()
+        if resources.container_id is not None:
+            await self._remove(resources.container_id)
+        shutil.rmtree(resources.job_dir, ignore_errors=True)
 
     def _prepare_job_dir(self, job: ClaimedJob, kind: str) -> Path:
         filename, _ = COMMANDS[kind]
@@ -141,7 +172,7 @@ class DockerRunner:
             name=f"cronium-{job.id}-a{job.attempt}",
             user=f"{JOB_UID}:{JOB_UID}",
             working_dir="/work",
-            environment={str(k): str(v) for k, v in (job.execution.get("env") or {}).items()},
+            environment=self._environment(job),
             labels={LABEL_JOB: job.id, LABEL_ATTEMPT: str(job.attempt), LABEL_WORKER: self.settings.worker_id},
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
@@ -160,6 +191,21 @@ class DockerRunner:
             detach=True,
         )
         return container.id
+
+    def _environment(self, job: ClaimedJob) -> dict[str, str]:
+        env = {str(k): str(v) for k, v in (job.execution.get("env") or {}).items()}
+        # The helpers' setup (see images/runtime/helpers/README.md) and the
+        # runtime API credentials; set last, so an event cannot override them.
+        env.update(HELPER_ENV)
+        if job.execution_token:
+            env.update(
+                {
+                    "CRONIUM_RUNTIME_API": f"unix://{MOUNT_POINT}/{SOCKET_NAME}",
+                    "CRONIUM_EXECUTION_ID": job.id,
+                    "CRONIUM_EXECUTION_TOKEN": job.execution_token,
+                }
+            )
+        return env
 
     async def _run_container(self, job: ClaimedJob, container_id: str, sink: LogSink, control: JobControl) -> Outcome:
         api = self.client.api

@@ -89,3 +89,28 @@ class WorkerClient:
             "/api/internal/heartbeat",
             json={"orchestratorId": self.worker_id, "jobs": [{"id": j, "attempt": a} for j, a in jobs]},
         )
+
+
+def wait_for_job(user: UserClient, job_id: str, statuses=("completed", "failed", "timed_out", "cancelled"), timeout: float = 60) -> dict[str, Any]:
+    """Poll a job until it reaches one of `statuses`."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    job = user.job(job_id)
+    while job["status"] not in statuses:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} still {job['status']} after {timeout}s")
+        time.sleep(0.1)
+        job = user.job(job_id)
+    return job
+
+
+def job_lines(user: UserClient, job_id: str) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        body = user.http.get(f"/api/v1/jobs/{job_id}/logs", params={"after_seq": after, "limit": 10000}).json()
+        lines.extend(body["lines"])
+        if not body["lines"]:
+            return lines
+        after = body["lastSeq"]

@@ -1,0 +1,87 @@
+"""Run the real worker (`python -m orchestrator_worker`) as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support.app_server import ORCHESTRATOR_TOKEN, REPO_ROOT
+
+
+@dataclass
+class WorkerProcess:
+    app_url: str
+    worker_id: str = field(default_factory=lambda: f"test-worker-{secrets.token_hex(3)}")
+    concurrency: int = 8
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    def start(self) -> "WorkerProcess":
+        log_dir = REPO_ROOT / "test-output" / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{self.worker_id}.log"
+        env = dict(os.environ)
+        env.update(
+            {
+                "ORCHESTRATOR_URL": self.app_url,
+                "ORCHESTRATOR_TOKEN": ORCHESTRATOR_TOKEN,
+                "CRONIUM_WORKER_ID": self.worker_id,
+                "CRONIUM_WORKER_CONCURRENCY": str(self.concurrency),
+                "CRONIUM_WORKER_CLAIM_WAIT": "5",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.env_overrides)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator_worker"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=open(self.log_path, "ab"),
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_for_log("reachable", timeout=30)
+        return self
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def wait_for_log(self, needle: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.log_text():
+                return
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.process.returncode}: {self.log_text()[-2000:]}")
+            time.sleep(0.1)
+        raise AssertionError(f"worker log never said {needle!r}: {self.log_text()[-2000:]}")
+
+    def signal(self, sig: int) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout)
+
+    def stop(self, timeout: float = 60) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+    def __enter__(self) -> "WorkerProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
