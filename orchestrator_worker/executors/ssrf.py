@@ -69,7 +69,7 @@ def address_problem(ip: IPAddress) -> str | None:
             embedded, kind = ip.sixtofour, "6to4"
         if embedded is not None:
             inner = address_problem(embedded)
-            return f"{inner} ({kind})" if inner else None
+            return f"{inner} ({kind} form of {embedded})" if inner else None
     if ip.is_unspecified:
         return "an unspecified address"
     if ip.is_loopback:

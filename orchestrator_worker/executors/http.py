@@ -1,0 +1,373 @@
+"""Runs an HTTP event: one request (plus up to MAX_REDIRECTS redirects) with httpx.
+
+The destination goes through the SSRF guard first (and again for every
+redirect), and the connection is made to the very address the guard vetted,
+so a DNS answer that changes between check and connect cannot redirect the
+request (see ssrf.py). Environment proxies and .netrc are ignored: a proxy
+would do its own resolution and defeat the guard.
+
+The log gets the request line, the response status line and headers
+(credential-like values redacted), then the body on stdout. The request's
+header values and body are never logged: they may carry secrets. The body is
+streamed and kept only up to `http_body_max_bytes` (compressed bodies are
+inflated with the same bound), so a huge response never sits in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import functools
+import json
+import re
+import ssl
+import time
+import zlib
+from contextlib import aclosing
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+
+from orchestrator_worker.executors.ssrf import Destination, DestinationRefused, check_destination
+from orchestrator_worker.jobs import ClaimedJob, Outcome
+from orchestrator_worker.logs import LogSink
+from orchestrator_worker.settings import WorkerSettings
+
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+REDACTED = "[redacted]"
+USER_AGENT = "Cronium-HTTP-Event/1.0"
+
+TransportFactory = Callable[[], httpx.AsyncBaseTransport]
+
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_SECRET_WORDS = ("auth", "cookie", "token", "secret", "password", "passwd", "session", "signature", "key", "sig")
+_NOT_SECRET = frozenset({"www-authenticate", "proxy-authenticate", "keep-alive"})
+
+
+class _Failed(Exception):
+    """Ends the request with a failed outcome; the message is safe to log."""
+
+
+def looks_secret(name: str) -> bool:
+    name = name.strip().lower()
+    if name in _NOT_SECRET:
+        return False
+    return any(word in name for word in _SECRET_WORDS)
+
+
+def display_url(url: httpx.URL | str) -> str:
+    """The URL for the log: password and credential-like query values hidden."""
+    try:
+        parsed = httpx.URL(url) if isinstance(url, str) else url
+    except httpx.InvalidURL:
+        return "(invalid URL)"
+    userinfo = ""
+    if parsed.userinfo:
+        userinfo = parsed.username + (":***" if parsed.password else "") + "@"
+    path = parsed.raw_path.decode("ascii").split("?", 1)[0]
+    text = f"{parsed.scheme}://{userinfo}{parsed.netloc.decode('ascii')}{path}"
+    query = parsed.query.decode("ascii")
+    if query:
+
+        def hide(match: re.Match[str]) -> str:
+            name = match.group(2)
+            return f"{match.group(1)}{name}=***" if looks_secret(unquote(name)) else match.group(0)
+
+        text += "?" + re.sub(r"(^|&)([^=&]*)=([^&]*)", hide, query)
+    return text
+
+
+def _check_headers(headers: dict[str, Any]) -> None:
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME_RE.match(name):
+            raise _Failed(f"invalid request: {str(name)[:100]!r} is not a valid header name")
+        if not isinstance(value, str) or any(c in value for c in "\r\n\x00"):
+            raise _Failed(f"invalid request: the value of header {name!r} is not allowed")
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise _Failed(f"invalid request: the value of header {name!r} has characters outside Latin-1") from None
+
+
+@dataclass
+class _Request:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str | None
+    redirects: list[str] = field(default_factory=list)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+def _next_request(request: _Request, status: int, location: str) -> _Request:
+    """The request a redirect asks for (the rules browsers and httpx follow)."""
+    current = httpx.URL(request.url)
+    target = current.join(location).copy_with(fragment=None)
+    method, body, headers = request.method, request.body, dict(request.headers)
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+        method, body = "GET", None
+        headers = {k: v for k, v in headers.items() if k.lower() not in ("content-type", "content-length")}
+    if _origin(target) != _origin(current):
+        # Credentials given for one site are not handed to another.
+        headers = {k: v for k, v in headers.items() if k.lower() != "host" and not looks_secret(k)}
+    return _Request(method, str(target), headers, body, request.redirects + [request.url])
+
+
+def _pinned_request(
+    client: httpx.AsyncClient, dest: Destination, address: str, request: _Request
+) -> httpx.Request:
+    """A request that connects to `address` but otherwise is the user's."""
+    url = dest.url.copy_with(host=address)
+    headers = httpx.Headers(request.headers)
+    if "host" not in headers:
+        headers["Host"] = dest.url.netloc.decode("ascii")
+    if "user-agent" not in headers:
+        headers["User-Agent"] = USER_AGENT
+    if "accept-encoding" not in headers:
+        # Only encodings inflated below with a bound.
+        headers["Accept-Encoding"] = "gzip, deflate"
+    extensions: dict[str, Any] = {}
+    if dest.scheme == "https" and not dest.host_is_ip:
+        # TLS: send the name as SNI and check the certificate against it.
+        extensions["sni_hostname"] = dest.host
+    content = request.body.encode("utf-8") if request.body is not None else None
+    return client.build_request(request.method, url, headers=headers, content=content, extensions=extensions)
+
+
+async def _send(client: httpx.AsyncClient, dest: Destination, request: _Request) -> httpx.Response:
+    """Send to the first vetted address that accepts a connection."""
+    error: httpx.ConnectError | None = None
+    for address in dest.addresses:
+        try:
+            return await client.send(_pinned_request(client, dest, address, request), stream=True)
+        except httpx.ConnectError as exc:  # nothing was sent: the next address may do
+            error = exc
+    assert error is not None
+    raise error
+
+
+async def _body_chunks(response: httpx.Response, limit: int) -> AsyncIterator[bytes]:
+    """The decoded body, each chunk at most `limit` bytes, inflating lazily."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        async for chunk in response.aiter_raw():
+            for start in range(0, len(chunk), limit):
+                yield chunk[start : start + limit]
+        return
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        # Asked for by the user's own Accept-Encoding: leave it to httpx.
+        async for chunk in response.aiter_bytes():
+            for start in range(0, len(chunk), limit):
+                yield chunk[start : start + limit]
+        return
+    # gzip: auto-detect gzip/zlib header; deflate: zlib, or raw as some servers send.
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32 if encoding != "deflate" else zlib.MAX_WBITS)
+    first = True
+    async for chunk in response.aiter_raw():
+        data = chunk
+        while data and not inflater.eof:
+            try:
+                out = inflater.decompress(data, limit)
+            except zlib.error as exc:
+                if first and encoding == "deflate":
+                    inflater, first = zlib.decompressobj(-zlib.MAX_WBITS), False
+                    continue
+                raise _Failed(f"invalid response: the {encoding} body cannot be decoded ({exc})") from None
+            first = False
+            data = inflater.unconsumed_tail
+            if out:
+                yield out
+
+
+def _charset(response: httpx.Response) -> str:
+    charset = response.charset_encoding or "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return "utf-8"
+    return charset
+
+
+async def _read_body(response: httpx.Response, sink: LogSink, cap: int) -> tuple[str, int, bool]:
+    """Stream the body to stdout, keeping at most `cap` bytes."""
+    charset = _charset(response)
+    decoder = codecs.getincrementaldecoder(charset)(errors="replace")
+    kept = bytearray()
+    received = 0
+    truncated = False
+    pending = ""
+    async with aclosing(_body_chunks(response, cap + 1)) as chunks:
+        async for chunk in chunks:
+            received += len(chunk)
+            room = cap - len(kept)
+            piece = chunk[:room]
+            kept += piece
+            truncated = len(chunk) > room
+            pending += decoder.decode(piece)
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                await sink.line("stdout", line.removesuffix("\r"))
+            if truncated:
+                break
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        await sink.line("stdout", pending)
+    if truncated:
+        await sink.system(f"[body truncated at {cap} bytes]")
+    return bytes(kept).decode(charset, errors="replace"), received, truncated
+
+
+def _response_headers(response: httpx.Response) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in response.headers.multi_items():
+        value = REDACTED if looks_secret(name) else value
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes tens of ms: once per process, not per request.
+    # Honours SSL_CERT_FILE / SSL_CERT_DIR for a private CA.
+    return httpx.create_ssl_context(trust_env=True)
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _client(transport_factory: TransportFactory | None, timeout: float) -> httpx.AsyncClient:
+    if transport_factory is not None:
+        transport = transport_factory()
+    else:
+        transport = httpx.AsyncHTTPTransport(verify=_ssl_context(), retries=0)
+    # trust_env=False: no proxies (they would resolve names themselves) and no .netrc.
+    return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False)
+
+
+async def _exchange(
+    job: ClaimedJob,
+    sink: LogSink,
+    settings: WorkerSettings,
+    transport_factory: TransportFactory | None,
+    started: float,
+) -> Outcome:
+    def metrics(**extra: Any) -> dict[str, Any]:
+        return {"duration_ms": round((time.monotonic() - started) * 1000), **extra}
+
+    spec = job.execution.get("http") or {}
+    body = spec.get("body")
+    request = _Request(
+        method=str(spec.get("method") or "GET").upper(),
+        url=str(spec.get("url") or ""),
+        headers=dict(spec.get("headers") or {}),
+        body=body if body is None or isinstance(body, str) else json.dumps(body),
+    )
+    try:
+        if not request.url:
+            raise _Failed("invalid request: the event has no URL")
+        _check_headers(request.headers)
+        await sink.system(f"{request.method} {display_url(request.url)}")
+        while True:
+            try:
+                dest = await check_destination(request.url, settings.http_allow_private)
+            except DestinationRefused as exc:
+                raise _Failed(f"refused: {exc}") from None
+            # A fresh client per hop: a pooled connection (and its TLS session)
+            # is never reused for another name that resolved to the same IP.
+            async with _client(transport_factory, job.timeout_s) as client:
+                try:
+                    response = await _send(client, dest, request)
+                except httpx.TimeoutException:
+                    raise
+                except httpx.LocalProtocolError:
+                    # Its message may quote a header value: do not pass it on.
+                    raise _Failed("invalid request: httpx refused to send it (bad header or body)") from None
+                except httpx.TransportError as exc:
+                    raise _Failed(f"connection failed: {dest.host}:{dest.port}: {_describe(exc)}") from None
+                try:
+                    status = response.status_code
+                    await sink.system(f"{response.http_version} {status} {response.reason_phrase}".rstrip())
+                    location = response.headers.get("location")
+                    if status in REDIRECT_STATUSES and location:
+                        if len(request.redirects) >= MAX_REDIRECTS:
+                            raise _Failed(f"too many redirects (more than {MAX_REDIRECTS})")
+                        try:
+                            request = _next_request(request, status, location)
+                        except httpx.InvalidURL as exc:
+                            raise _Failed(f"invalid redirect location: {exc}") from None
+                        await sink.system(f"redirected to {request.method} {display_url(request.url)}")
+                        continue
+                    headers = _response_headers(response)
+                    for name, value in headers.items():
+                        await sink.system(f"{name}: {value}")
+                    try:
+                        body, received, truncated = await _read_body(response, sink, settings.http_body_max_bytes)
+                    except httpx.TimeoutException:
+                        raise
+                    except (httpx.TransportError, httpx.DecodingError) as exc:
+                        raise _Failed(f"connection failed while reading the body: {_describe(exc)}") from None
+                finally:
+                    await response.aclose()
+            ok = 200 <= status < 300
+            error = None if ok else f"HTTP {status} {response.reason_phrase}".rstrip()
+            if error:
+                await sink.system(f"failed: {error}")
+            return Outcome(
+                status="completed" if ok else "failed",
+                exit_code=None,
+                error=error,
+                output={"status": status, "headers": headers, "body": body},
+                metrics=metrics(
+                    http_status=status,
+                    response_bytes=received,
+                    body_truncated=truncated,
+                    redirects=len(request.redirects),
+                ),
+            )
+    except _Failed as exc:
+        await sink.system(str(exc))
+        return Outcome(status="failed", error=str(exc), metrics=metrics())
+    except httpx.TimeoutException as exc:
+        error = f"timed out after {job.timeout_s:g} s ({type(exc).__name__})"
+        await sink.system(error)
+        return Outcome(status="timed_out", error=error, metrics=metrics())
+
+
+async def run_http(
+    job: ClaimedJob,
+    sink: LogSink,
+    cancelled: asyncio.Event,
+    settings: WorkerSettings,
+    *,
+    transport_factory: TransportFactory | None = None,
+) -> Outcome:
+    """Run an HTTP job to its outcome. `transport_factory` is for tests."""
+    started = time.monotonic()
+    work = asyncio.create_task(
+        _exchange(job, sink, settings, transport_factory, started), name=f"http-{job.id}"
+    )
+    cancel_wait = asyncio.create_task(cancelled.wait())
+    try:
+        done, _ = await asyncio.wait({work, cancel_wait}, timeout=job.timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        if work in done:
+            return work.result()
+    finally:
+        cancel_wait.cancel()
+        if not work.done():
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
+    metrics = {"duration_ms": round((time.monotonic() - started) * 1000)}
+    if cancelled.is_set():
+        await sink.system("cancelled by user")
+        return Outcome(status="cancelled", error="cancelled by user", metrics=metrics)
+    error = f"timed out after {job.timeout_s:g} s"
+    await sink.system(error)
+    return Outcome(status="timed_out", error=error, metrics=metrics)
