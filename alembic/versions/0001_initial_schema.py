@@ -9,7 +9,8 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-from sqlalchemy.dialects import postgresql
+
+from cronium_app.models.types import JSONDocument
 
 revision: str = '0001'
 down_revision: Union[str, None] = None
@@ -50,7 +51,7 @@ def upgrade() -> None:
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('type', sa.String(length=16), nullable=False),
     sa.Column('script', sa.Text(), nullable=False),
-    sa.Column('http_request', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('http_request', JSONDocument(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('timeout_seconds', sa.Integer(), nullable=False),
     sa.Column('retries', sa.Integer(), nullable=False),
@@ -58,9 +59,9 @@ def upgrade() -> None:
     sa.Column('memory_mb', sa.Integer(), nullable=False),
     sa.Column('pids_limit', sa.Integer(), nullable=False),
     sa.Column('network', sa.String(length=16), nullable=False),
-    sa.Column('env_vars', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('env_vars', JSONDocument(), nullable=False),
     sa.Column('image', sa.String(length=255), nullable=True),
-    sa.Column('tags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('tags', JSONDocument(), nullable=False),
     sa.Column('schedule_type', sa.String(length=16), nullable=False),
     sa.Column('cron_expression', sa.String(length=120), nullable=True),
     sa.Column('interval_seconds', sa.Integer(), nullable=True),
@@ -83,7 +84,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=128), nullable=False),
-    sa.Column('value', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('value', JSONDocument(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
@@ -106,7 +107,7 @@ def upgrade() -> None:
     sa.Column('execution_count', sa.Integer(), nullable=False),
     sa.Column('misfire_policy', sa.String(length=16), nullable=False),
     sa.Column('overlap_policy', sa.String(length=16), nullable=False),
-    sa.Column('tags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('tags', JSONDocument(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
@@ -120,7 +121,7 @@ def upgrade() -> None:
     sa.Column('workflow_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('input', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('input', JSONDocument(), nullable=True),
     sa.Column('idempotency_key', sa.String(length=255), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('completed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
@@ -138,7 +139,7 @@ def upgrade() -> None:
     sa.Column('workflow_id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('position', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('position', JSONDocument(), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workflow_id'], ['workflows.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -152,8 +153,8 @@ def upgrade() -> None:
     sa.Column('workflow_step_id', sa.Integer(), nullable=True),
     sa.Column('type', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('execution', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('result', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('execution', JSONDocument(), nullable=False),
+    sa.Column('result', JSONDocument(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('orchestrator_id', sa.String(length=128), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -168,8 +169,8 @@ def upgrade() -> None:
     sa.Column('cancel_requested_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('exit_code', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('input', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('output', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('input', JSONDocument(), nullable=True),
+    sa.Column('output', JSONDocument(), nullable=True),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
@@ -211,7 +212,7 @@ def upgrade() -> None:
     sa.Column('stream', sa.String(length=8), nullable=False),
     sa.Column('line', sa.Text(), nullable=False),
     sa.Column('timestamp', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('log_data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('log_data', JSONDocument(), nullable=True),
     sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('job_id', 'seq', name='uq_execution_logs_job_seq')

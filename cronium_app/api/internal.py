@@ -3,12 +3,13 @@ ORCHESTRATOR_TOKEN plus X-Orchestrator-Id naming the worker."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
@@ -88,6 +89,7 @@ class HeartbeatBody(_Body):
 
 @router.get("/jobs/queue")
 async def claim_jobs(
+    request: Request,
     worker: WorkerId,
     engine: EngineDep,
     settings: SettingsDep,
@@ -97,17 +99,36 @@ async def claim_jobs(
     """Claim up to `limit` jobs. With `wait`, hold the request open until a
     job arrives or `wait` seconds pass (capped by CRONIUM_CLAIM_MAX_WAIT)."""
     deadline = time.monotonic() + min(wait, settings.claim_max_wait_s)
+    # A worker that hangs up mid-poll (it is shutting down) must not be given
+    # jobs it will never see: watch for the disconnect while we wait.
+    gone = asyncio.Event()
+    watcher = asyncio.create_task(_watch_disconnect(request, gone))
+    try:
+        while not gone.is_set():
+            jobs = await run_in_threadpool(queue.claim, engine, settings, worker, limit)
+            if jobs and gone.is_set():
+                await run_in_threadpool(queue.unclaim, engine, worker, jobs)
+                notifier.notify()
+                break
+            if jobs or time.monotonic() >= deadline:
+                for job in jobs:
+                    job["executionToken"] = execution_tokens.issue(
+                        settings, job_id=job["id"], user_id=job["userId"], attempt=job["attempt"],
+                        timeout_s=float((job["execution"] or {}).get("timeoutSeconds") or settings.job_max_timeout_s),
+                    )
+                return {"jobs": jobs}
+            await notifier.wait(min(deadline - time.monotonic(), CROSS_PROCESS_RECHECK_S))
+        return {"jobs": []}
+    finally:
+        watcher.cancel()
+
+
+async def _watch_disconnect(request: Request, gone: asyncio.Event) -> None:
     while True:
-        jobs = await run_in_threadpool(queue.claim, engine, settings, worker, limit)
-        remaining = deadline - time.monotonic()
-        if jobs or remaining <= 0:
-            for job in jobs:
-                job["executionToken"] = execution_tokens.issue(
-                    settings, job_id=job["id"], user_id=job["userId"], attempt=job["attempt"],
-                    timeout_s=float((job["execution"] or {}).get("timeoutSeconds") or settings.job_max_timeout_s),
-                )
-            return {"jobs": jobs}
-        await notifier.wait(min(remaining, CROSS_PROCESS_RECHECK_S))
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
 
 
 @router.post("/jobs/queue")

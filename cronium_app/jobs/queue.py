@@ -82,9 +82,13 @@ def claim(engine: Engine, settings: Settings, orchestrator_id: str, limit: int) 
     if not is_sqlite(engine):
         # Concurrent claimers skip rows another transaction is taking.
         due = due.with_for_update(skip_locked=True)
+    # A materialized CTE runs the LIMIT query exactly once. As a plain
+    # `IN (subquery)`, PostgreSQL may re-run it per candidate row (with
+    # stale statistics it does), claiming far more than `limit` jobs.
+    due_ids = due.cte("due").prefix_with("MATERIALIZED")
     stmt = (
         sa.update(Job)
-        .where(Job.id.in_(due.scalar_subquery()), Job.status == PENDING)
+        .where(Job.id.in_(sa.select(due_ids.c.id)), Job.status == PENDING)
         .values(
             status=JobStatus.acknowledged.value,
             orchestrator_id=orchestrator_id,
@@ -387,10 +391,38 @@ def _cancel_requested(session: Session, job_id: str) -> bool:
 
 def still_held(engine: Engine, jobs: Iterable[tuple[str, int]]) -> list[str]:
     """Of these (job, attempt) pairs, the ones some worker still holds. A
-    worker uses it to find containers left behind by a dead worker."""
+    worker uses it to find containers left behind by a dead worker.
+
+    A job this app has never heard of counts as held: its container belongs
+    to another installation sharing the Docker Engine, whose workers are
+    alive for all we know, so it is not ours to remove."""
     jobs = list(jobs)
     if not jobs:
         return []
     with read_session(engine) as session:
-        pairs = sa.or_(*[sa.and_(Job.id == job_id, Job.attempt == attempt) for job_id, attempt in jobs])
-        return list(session.execute(sa.select(Job.id).where(pairs, Job.status.in_(HELD))).scalars())
+        rows = session.execute(
+            sa.select(Job.id, Job.attempt, Job.status).where(Job.id.in_({job_id for job_id, _ in jobs}))
+        ).all()
+    known = {row.id: row for row in rows}
+    return [
+        job_id
+        for job_id, attempt in jobs
+        if job_id not in known or (known[job_id].attempt == attempt and known[job_id].status in HELD)
+    ]
+
+
+def unclaim(engine: Engine, orchestrator_id: str, jobs: list[dict[str, Any]]) -> int:
+    """Undo a claim whose reply never reached the worker (it hung up while
+    long-polling): the jobs go back to pending as if never claimed, rather
+    than waiting out a lease that nobody holds."""
+    now = utcnow()
+    undone = 0
+    with write_session(engine) as session:
+        for job in jobs:
+            undone += session.execute(
+                sa.update(Job)
+                .where(*_held_by(job["id"], WorkerRef(orchestrator_id, job["attempt"])), Job.started_at.is_(None))
+                .values(status=PENDING, orchestrator_id=None, attempt=Job.attempt - 1, acknowledged_at=None,
+                        lease_expires_at=None, updated_at=now)
+            ).rowcount
+    return undone

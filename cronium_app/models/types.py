@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
-# JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
-JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+class JSONDocument(TypeDecorator):
+    """A JSON value: JSONB on PostgreSQL, JSON text on SQLite.
+
+    SQLite's own JSON column type has NUMERIC affinity, which turns a stored
+    document such as `18446744073709551617` into a lossy REAL; a TEXT column
+    keeps every document exactly as written. This type is referenced by the
+    migrations: keep its name and behaviour stable.
+    """
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(sa.Text())
+
+    def process_bind_param(self, value: Any, dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def process_result_value(self, value: Any, dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return json.loads(value)
 
 
 def json_field(*, nullable: bool = True, default: Any = None, default_factory=None) -> Any:
-    kwargs: dict[str, Any] = {"sa_column": sa.Column(JSONType, nullable=nullable)}
+    kwargs: dict[str, Any] = {"sa_column": sa.Column(JSONDocument(), nullable=nullable)}
     if default_factory is not None:
         kwargs["default_factory"] = default_factory
     else:

@@ -205,3 +205,12 @@ def test_cancel_requested_job_whose_worker_vanished_ends_cancelled(engine, setti
     _expire_lease(engine, job_id)
     queue.sweep_expired_leases(engine, settings)
     assert _status(engine, job_id).status == "cancelled"
+
+
+def test_claim_never_returns_more_than_limit(engine, settings, make_jobs):
+    # A freshly filled table (stale planner statistics) once made PostgreSQL
+    # re-run the LIMIT subquery per row and hand out hundreds of jobs.
+    _drain(engine, settings)
+    make_jobs(1000)
+    assert len(queue.claim(engine, settings, "w-limit", 25)) == 25
+    _drain(engine, settings)

@@ -1,0 +1,104 @@
+"""Run Cronium's benchmarks: `python -m bench.run [--only NAME] [--quick]`.
+
+Each suite measures a set of figures (name -> number, the unit at the end of
+the name) and says which figure each one is compared with (its baseline,
+measured in the same run). The run prints a table and merges the figures into
+bench/results.json.
+
+To add a suite: write bench/<name>.py with `run(options) -> dict[str, float]`
+and `BASELINES = {figure: baseline_figure}`, and add it to SUITES below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from bench import Options, SuiteFailed, foundation, results
+
+
+@dataclass(frozen=True)
+class Suite:
+    run: Callable[[Options], dict[str, float]]
+    baselines: Mapping[str, str] = field(default_factory=dict)
+    about: str = ""
+
+
+# name -> suite, in the order they run.
+SUITES: dict[str, Suite] = {
+    "foundation": Suite(
+        foundation.run,
+        foundation.BASELINES,
+        "create-job throughput (public API) and claim throughput (orchestrator API), SQLite and PostgreSQL",
+    ),
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", metavar="NAME", choices=sorted(SUITES),
+                        help="run only this suite (repeatable); one of: " + ", ".join(SUITES))
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a fast check")
+    parser.add_argument("--client", choices=["raw", "httpx"], default="raw",
+                        help="load client: raw keep-alive HTTP/1.1 (default, cheap) or httpx.AsyncClient")
+    parser.add_argument("--no-write", action="store_true", help="print the table but leave bench/results.json alone")
+    return parser.parse_args(argv)
+
+
+def _terminate_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so every started app gets stopped."""
+
+    def handler(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    _terminate_on_sigterm()
+    options = Options(quick=args.quick, client=args.client)
+    names = args.only or list(SUITES)
+    figures: dict[str, float] = {}
+    baselines: dict[str, str] = {}
+    failed: list[str] = []
+    began = time.monotonic()
+    for name in names:
+        suite = SUITES[name]
+        baselines.update(suite.baselines)
+        print(f"== {name}{' (quick)' if options.quick else ''}: {suite.about}", flush=True)
+        suite_began = time.monotonic()
+        try:
+            figures.update(suite.run(options))
+        except SuiteFailed as exc:
+            figures.update(exc.figures)
+            failed.append(f"{name}: {exc}")
+        except KeyboardInterrupt:
+            print(f"interrupted during {name}", file=sys.stderr)
+            return 130
+        except Exception:
+            traceback.print_exc()
+            failed.append(f"{name}: crashed (traceback above)")
+        print(f"== {name} took {time.monotonic() - suite_began:.0f}s", flush=True)
+
+    print()
+    if figures:
+        print(results.table(figures, baselines))
+        if not args.no_write:
+            results.merge(figures)
+            print(f"\n{len(figures)} figures merged into {results.RESULTS_PATH.relative_to(results.RESULTS_PATH.parents[1])}"
+                  f" ({time.monotonic() - began:.0f}s in all)")
+    else:
+        print("no figures measured")
+    for failure in failed:
+        print(f"FAILED {failure}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
