@@ -13,6 +13,9 @@ from cronium_app.db import get_engine, write_session
 from cronium_app.jobs import queue
 from cronium_app.jobs.notifier import notifier
 from cronium_app.settings import Settings
+from cronium_app.workflows import engine as workflow_engine
+
+WORKFLOW_RECONCILE_S = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +47,16 @@ async def sweep_forever(settings: Settings) -> None:
         except Exception:  # the next round may succeed; never stop sweeping
             logger.exception("lease sweep failed")
         await asyncio.sleep(settings.sweep_interval_s)
+
+
+async def reconcile_workflows_forever(settings: Settings) -> None:
+    """Advance running workflow runs whose next step was not started (the
+    app stopped between a step's end and the next step's start, or a job
+    ended through the sweeper)."""
+    while True:
+        await asyncio.sleep(WORKFLOW_RECONCILE_S)
+        try:
+            if await run_in_threadpool(workflow_engine.reconcile_running, get_engine()):
+                notifier.notify()
+        except Exception:  # the next round may succeed
+            logger.exception("workflow reconcile failed")

@@ -19,6 +19,7 @@ from cronium_app.errors import Invalid
 from cronium_app.jobs import queue
 from cronium_app.jobs.notifier import notifier
 from cronium_app.runtime import tokens as execution_tokens
+from cronium_app.workflows import engine as workflow_engine
 from cronium_app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ def job_logs(job_id: str, body: LogBatchBody, worker: WorkerId, engine: EngineDe
 
 @router.post("/jobs/{job_id}/complete")
 def job_complete(job_id: str, body: CompleteBody, worker: WorkerId, engine: EngineDep, settings: SettingsDep):
-    return queue.complete(
+    result = queue.complete(
         engine,
         settings,
         job_id,
@@ -160,6 +161,17 @@ def job_complete(job_id: str, body: CompleteBody, worker: WorkerId, engine: Engi
         error=body.error,
         metrics=body.metrics,
     )
+    _advance_workflow(engine, job_id)
+    return result
+
+
+def _advance_workflow(engine: Engine, job_id: str) -> None:
+    """Start the next workflow steps at once (the reconciler would, later)."""
+    try:
+        if workflow_engine.advance_for_job(engine, job_id):
+            notifier.notify()
+    except Exception:  # the job's result is stored; the reconciler retries
+        logger.exception("advancing the workflow of job %s failed", job_id)
 
 
 @router.post("/heartbeat")
@@ -175,6 +187,8 @@ def job_release(job_id: str, body: ReleaseBody, worker: WorkerId, engine: Engine
     result = queue.release(engine, settings, job_id, queue.WorkerRef(worker, body.attempt), body.reason)
     if result["status"] == "pending":
         notifier.notify()
+    else:
+        _advance_workflow(engine, job_id)
     return result
 
 

@@ -121,6 +121,7 @@ class DockerRunner:
         if self.proxy is not None and job.execution_token:
             resources.socket_server = await self.proxy.serve(job.id, job_dir)
         image = job.execution.get("image") or self.settings.default_image
+        began = time.monotonic()
         try:
             container_id = await self._call(self._create, job, kind, image, job_dir)
         except ImageNotFound:
@@ -130,7 +131,10 @@ class DockerRunner:
             await sink.system(f"could not create the container: {exc}")
             return Outcome("failed", error=f"Docker Engine error: could not create the container: {exc}")
         resources.container_id = container_id
-        return await self._run_container(job, container_id, sink, control)
+        create_ms = int((time.monotonic() - began) * 1000)
+        outcome = await self._run_container(job, container_id, sink, control)
+        outcome.metrics["create_ms"] = create_ms
+        return outcome
 
     async def cleanup(self, job: ClaimedJob) -> None:
         """Remove the job's container, its runtime socket and host directory."""
@@ -212,12 +216,14 @@ class DockerRunner:
         # Attach before start (logs=True replays anything already written), so
         # not a byte of output is missed.
         stream = await self._call(api.attach, container_id, stdout=True, stderr=True, stream=True, logs=True, demux=True)
-        started = time.monotonic()
+        before_start = time.monotonic()
         try:
             await self._call(api.start, container_id)
         except (DockerException, OSError) as exc:
             await sink.system(f"could not start the container: {exc}")
             return Outcome("failed", error=f"Docker Engine error: could not start the container: {exc}")
+        started = time.monotonic()
+        start_ms = int((started - before_start) * 1000)
         # The reader runs on the pool (a thread per running job, by design).
         reader_done = asyncio.ensure_future(self._call(self._pump, stream, sink))
         sampler = MetricsSampler(container_id)
@@ -238,6 +244,7 @@ class DockerRunner:
         await reader_done
         state = (await self._call(api.inspect_container, container_id))["State"]
         metrics["duration_ms"] = int((time.monotonic() - started) * 1000)
+        metrics["start_ms"] = start_ms
         exit_code = status.get("StatusCode", state.get("ExitCode"))
         return self._outcome(job, control, exit_code, bool(state.get("OOMKilled")), metrics)
 

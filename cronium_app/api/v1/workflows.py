@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Header, Query, Response
+from pydantic import BaseModel, ConfigDict
+
+from cronium_app.api.v1.common import MAX_PAGE, SettingsDep, UserDep
+from cronium_app.db import read_session, write_session
+from cronium_app.jobs.notifier import notifier
+from cronium_app.workflows import engine, service
+from cronium_app.workflows.schemas import WorkflowIn
+
+router = APIRouter(prefix="/api/v1", tags=["workflows"])
+
+
+@router.get("/workflows")
+def list_workflows(
+    user: UserDep,
+    q: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    offset: int = Query(default=0, ge=0),
+) -> dict[str, Any]:
+    with read_session() as session:
+        return service.list_workflows(session, user.id, q=q, limit=limit, offset=offset).to_dict()
+
+
+@router.post("/workflows", status_code=201)
+def create_workflow(body: WorkflowIn, user: UserDep) -> dict[str, Any]:
+    with write_session() as session:
+        workflow = service.create_workflow(session, user.id, body)
+        return service.workflow_to_dict(session, workflow)
+
+
+@router.get("/workflows/{workflow_id}")
+def get_workflow(workflow_id: int, user: UserDep) -> dict[str, Any]:
+    with read_session() as session:
+        return service.workflow_to_dict(session, service.get_workflow(session, user.id, workflow_id))
+
+
+@router.put("/workflows/{workflow_id}")
+def replace_workflow(workflow_id: int, body: WorkflowIn, user: UserDep) -> dict[str, Any]:
+    with write_session() as session:
+        workflow = service.replace_workflow(session, user.id, workflow_id, body)
+        return service.workflow_to_dict(session, workflow)
+
+
+@router.delete("/workflows/{workflow_id}", status_code=204)
+def delete_workflow(workflow_id: int, user: UserDep) -> Response:
+    with write_session() as session:
+        service.delete_workflow(session, user.id, workflow_id)
+    return Response(status_code=204)
+
+
+class ExecuteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: Any = None
+
+
+@router.post("/workflows/{workflow_id}/execute", status_code=202)
+def execute_workflow(
+    workflow_id: int,
+    user: UserDep,
+    settings: SettingsDep,
+    response: Response,
+    body: ExecuteBody | None = Body(default=None),
+    idempotency_key: str | None = Header(default=None, max_length=200),
+) -> dict[str, Any]:
+    key = f"api:{user.id}:{idempotency_key}" if idempotency_key else None
+    with write_session() as session:
+        run, created = engine.start_run(
+            session, settings, user.id, workflow_id, body.input if body else None, idempotency_key=key
+        )
+        run_id, status = run.id, run.status
+    if created:
+        notifier.notify()
+    else:
+        response.status_code = 200
+    return {"runId": run_id, "status": status}
+
+
+@router.get("/workflows/{workflow_id}/runs")
+def list_runs(
+    workflow_id: int,
+    user: UserDep,
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    offset: int = Query(default=0, ge=0),
+) -> dict[str, Any]:
+    with read_session() as session:
+        return {"items": engine.list_runs(session, user.id, workflow_id, limit=limit, offset=offset), "limit": limit, "offset": offset}
+
+
+@router.get("/workflow-runs/{run_id}")
+def get_run(run_id: str, user: UserDep) -> dict[str, Any]:
+    with read_session() as session:
+        return engine.run_to_dict(session, engine.get_run(session, user.id, run_id))
+
+
+@router.post("/workflow-runs/{run_id}/cancel")
+def cancel_run(run_id: str, user: UserDep) -> dict[str, Any]:
+    with write_session() as session:
+        run = engine.cancel_run(session, user.id, run_id)
+        return engine.run_to_dict(session, run)

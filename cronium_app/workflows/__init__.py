@@ -1,0 +1,1 @@
+"""Workflows: graphs of steps (each runs an event) joined by conditional edges."""

@@ -1,0 +1,282 @@
+"""Workflow runs: start, advance, cancel.
+
+The state of a run is derived, never stored step by step: from the graph
+and the run's jobs (one per started step, found by its idempotency key)
+`advance` works out which steps are done, which are skipped, and which are
+ready, creates jobs for the ready ones, and settles the run's status once
+nothing more can start. It is idempotent, so it can be called after every
+job completion and also by a periodic reconciler, which is what makes a run
+survive an app restart between a step's end and the next step's start.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from cronium_app.db import write_session
+from cronium_app.errors import Conflict, NotFound
+from cronium_app.ids import new_id
+from cronium_app.jobs.service import cancel_job, check_io_size, insert_job
+from cronium_app.jobs.status import FAILED_LIKE, HELD, PENDING, TERMINAL, JobStatus
+from cronium_app.models import Event, Job, WorkflowEdge, WorkflowRun, WorkflowStep
+from cronium_app.settings import Settings
+from cronium_app.timeutil import isoformat, utcnow
+from cronium_app.workflows.service import CONDITION_FALSE, get_workflow, load_graph
+
+logger = logging.getLogger(__name__)
+
+
+class RunStatus:
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+SKIPPED = "skipped"
+WAITING = "waiting"
+
+
+def step_key(run_id: str, step_id: int) -> str:
+    return f"wfrun:{run_id}:step:{step_id}"
+
+
+def _edge_holds(edge: WorkflowEdge, parent: Job) -> bool:
+    if parent.status == JobStatus.cancelled.value:
+        return False
+    if edge.condition == "always":
+        return True
+    if edge.condition == "on_success":
+        return parent.status == JobStatus.completed.value
+    if edge.condition == "on_failure":
+        return parent.status in FAILED_LIKE
+    wanted = edge.condition != CONDITION_FALSE
+    # A condition never set counts as false.
+    return bool(parent.condition) == wanted
+
+
+@dataclass
+class RunView:
+    """Every step's state: a job status, `waiting`, `skipped`, or `ready`."""
+
+    states: dict[int, str]
+    jobs: dict[int, Job]
+    ready: dict[int, Any]  # step id → the input its job gets
+    status: str
+
+
+def _topological(steps: list[WorkflowStep], edges: list[WorkflowEdge]) -> list[WorkflowStep]:
+    by_id = {step.id: step for step in steps}
+    indegree = {step.id: 0 for step in steps}
+    for edge in edges:
+        indegree[edge.to_step_id] += 1
+    order, frontier = [], [sid for sid, d in indegree.items() if d == 0]
+    while frontier:
+        sid = frontier.pop(0)
+        order.append(by_id[sid])
+        for edge in edges:
+            if edge.from_step_id == sid:
+                indegree[edge.to_step_id] -= 1
+                if indegree[edge.to_step_id] == 0:
+                    frontier.append(edge.to_step_id)
+    return order
+
+
+def view_run(session: Session, run: WorkflowRun) -> RunView:
+    steps, edges = load_graph(session, run.workflow_id)
+    names = {step.id: step.name for step in steps}
+    jobs = {
+        job.workflow_step_id: job
+        for job in session.exec(select(Job).where(Job.workflow_run_id == run.id)).all()
+        if job.workflow_step_id is not None
+    }
+    incoming: dict[int, list[WorkflowEdge]] = {step.id: [] for step in steps}
+    for edge in edges:
+        incoming[edge.to_step_id].append(edge)
+    states: dict[int, str] = {}
+    ready: dict[int, Any] = {}
+    for step in _topological(steps, edges):
+        if step.id in jobs:
+            states[step.id] = jobs[step.id].status
+            continue
+        parents = incoming[step.id]
+        if not parents:
+            states[step.id] = "ready"
+            ready[step.id] = run.input
+            continue
+        if any(states[e.from_step_id] not in (*TERMINAL, SKIPPED) for e in parents):
+            states[step.id] = WAITING
+            continue
+        satisfied = [e for e in parents if states[e.from_step_id] != SKIPPED and _edge_holds(e, jobs[e.from_step_id])]
+        if not satisfied:
+            states[step.id] = SKIPPED
+            continue
+        states[step.id] = "ready"
+        if len(satisfied) == 1:
+            ready[step.id] = jobs[satisfied[0].from_step_id].output
+        else:
+            ready[step.id] = {names[e.from_step_id]: jobs[e.from_step_id].output for e in satisfied}
+    return RunView(states=states, jobs=jobs, ready=ready, status=_run_status(run, states, jobs, edges))
+
+
+def _run_status(run: WorkflowRun, states: dict[int, str], jobs: dict[int, Job], edges: list[WorkflowEdge]) -> str:
+    if run.status == RunStatus.cancelled:
+        return RunStatus.cancelled
+    if any(state not in (*TERMINAL, SKIPPED) for state in states.values()):
+        return RunStatus.running
+    for step_id, job in jobs.items():
+        if job.status == JobStatus.cancelled.value:
+            return RunStatus.cancelled
+        if job.status in FAILED_LIKE:
+            handled = any(e.from_step_id == step_id and e.condition == "on_failure" for e in edges)
+            if not handled:
+                return RunStatus.failed
+    return RunStatus.completed
+
+
+def start_run(
+    session: Session, settings: Settings, user_id: int, workflow_id: int, input: Any = None,
+    idempotency_key: str | None = None,
+) -> tuple[WorkflowRun, bool]:
+    workflow = get_workflow(session, user_id, workflow_id)
+    if workflow.status == "archived":
+        raise Conflict(f"workflow {workflow_id} is archived; unarchive it to run it")
+    check_io_size(input, settings, "input")
+    if idempotency_key is not None:
+        existing = session.exec(select(WorkflowRun).where(WorkflowRun.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            return existing, False
+    run = WorkflowRun(id=new_id("run"), workflow_id=workflow_id, user_id=user_id, status=RunStatus.running,
+                      input=input, idempotency_key=idempotency_key)
+    session.add(run)
+    session.flush()
+    _advance(session, run)
+    return run, True
+
+
+def _advance(session: Session, run: WorkflowRun) -> int:
+    """Start ready steps and settle the run's status; returns jobs created."""
+    if run.status != RunStatus.running:
+        return 0
+    view = view_run(session, run)
+    created = 0
+    if view.ready:
+        steps = {s.id: s for s in load_graph(session, run.workflow_id)[0]}
+        event_ids = [steps[step_id].event_id for step_id in view.ready]
+        events = {e.id: e for e in session.exec(select(Event).where(Event.id.in_(event_ids))).all()}
+        for step_id, step_input in view.ready.items():
+            event = events.get(steps[step_id].event_id)
+            if event is None:
+                continue
+            _, was_created = insert_job(
+                session, user_id=run.user_id, event=event, input=step_input,
+                idempotency_key=step_key(run.id, step_id), workflow_id=run.workflow_id,
+                workflow_run_id=run.id, workflow_step_id=step_id,
+            )
+            created += int(was_created)
+        session.flush()
+        view = view_run(session, run)
+    if view.status != RunStatus.running:
+        now = utcnow()
+        session.execute(
+            sa.update(WorkflowRun)
+            .where(WorkflowRun.id == run.id, WorkflowRun.status == RunStatus.running)
+            .values(status=view.status, completed_at=now, updated_at=now)
+        )
+    return created
+
+
+def advance(engine: Engine, run_id: str) -> int:
+    with write_session(engine) as session:
+        run = session.get(WorkflowRun, run_id)
+        return _advance(session, run) if run is not None else 0
+
+
+def advance_for_job(engine: Engine, job_id: str) -> int:
+    """After a job ended: move its workflow run on, if it belongs to one."""
+    with write_session(engine) as session:
+        run_id = session.execute(sa.select(Job.workflow_run_id).where(Job.id == job_id)).scalar()
+        if run_id is None:
+            return 0
+        run = session.get(WorkflowRun, run_id)
+        return _advance(session, run) if run is not None else 0
+
+
+def reconcile_running(engine: Engine) -> int:
+    """Advance every run still running (the periodic safety net)."""
+    with write_session(engine) as session:
+        run_ids = list(session.exec(select(WorkflowRun.id).where(WorkflowRun.status == RunStatus.running)).all())
+    created = 0
+    for run_id in run_ids:
+        try:
+            created += advance(engine, run_id)
+        except Exception:  # one broken run must not stop the others
+            logger.exception("advancing workflow run %s failed", run_id)
+    return created
+
+
+def get_run(session: Session, user_id: int, run_id: str) -> WorkflowRun:
+    run = session.get(WorkflowRun, run_id)
+    if run is None or run.user_id != user_id:
+        raise NotFound(f"workflow run {run_id} not found")
+    return run
+
+
+def cancel_run(session: Session, user_id: int, run_id: str) -> WorkflowRun:
+    run = get_run(session, user_id, run_id)
+    now = utcnow()
+    changed = session.execute(
+        sa.update(WorkflowRun)
+        .where(WorkflowRun.id == run_id, WorkflowRun.status == RunStatus.running)
+        .values(status=RunStatus.cancelled, completed_at=now, updated_at=now)
+    ).rowcount
+    if not changed:
+        raise Conflict(f"workflow run {run_id} is already {run.status}")
+    for job_id in session.exec(
+        select(Job.id).where(Job.workflow_run_id == run_id, Job.status.in_((PENDING, *HELD)))
+    ).all():
+        cancel_job(session, user_id, job_id)
+    session.refresh(run)
+    return run
+
+
+def run_to_dict(session: Session, run: WorkflowRun) -> dict[str, Any]:
+    view = view_run(session, run)
+    steps, _ = load_graph(session, run.workflow_id)
+    return {
+        "id": run.id,
+        "workflowId": run.workflow_id,
+        "status": run.status,
+        "input": run.input,
+        "createdAt": isoformat(run.created_at),
+        "completedAt": isoformat(run.completed_at),
+        "steps": [
+            {
+                "stepId": step.id,
+                "name": step.name,
+                "eventId": step.event_id,
+                "status": view.states.get(step.id),
+                "jobId": view.jobs[step.id].id if step.id in view.jobs else None,
+                "output": view.jobs[step.id].output if step.id in view.jobs else None,
+            }
+            for step in steps
+        ],
+    }
+
+
+def list_runs(session: Session, user_id: int, workflow_id: int, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    get_workflow(session, user_id, workflow_id)
+    rows = session.exec(
+        select(WorkflowRun).where(WorkflowRun.workflow_id == workflow_id)
+        .order_by(WorkflowRun.created_at.desc(), WorkflowRun.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return [
+        {"id": r.id, "status": r.status, "createdAt": isoformat(r.created_at), "completedAt": isoformat(r.completed_at)}
+        for r in rows
+    ]

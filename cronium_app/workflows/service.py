@@ -1,0 +1,177 @@
+"""Workflow definitions: create, read, replace, delete, scoped to their owner.
+
+A definition is validated as a whole before anything is written: step
+names unique, every edge between known steps, no cycles, and every step's
+event owned by the same user.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from cronium_app.errors import Invalid, NotFound
+from cronium_app.models import Event, Workflow, WorkflowEdge, WorkflowStep
+from cronium_app.pagination import Page, escape_like
+from cronium_app.timeutil import isoformat, utcnow
+from cronium_app.workflows.schemas import EdgeCondition, WorkflowIn
+
+# on_condition edges store their value in the condition column.
+CONDITION_FALSE = "on_condition_false"
+
+
+def stored_condition(condition: EdgeCondition, value: bool) -> str:
+    if condition == EdgeCondition.on_condition and not value:
+        return CONDITION_FALSE
+    return condition.value
+
+
+def public_condition(stored: str) -> tuple[str, bool]:
+    if stored == CONDITION_FALSE:
+        return EdgeCondition.on_condition.value, False
+    return stored, True
+
+
+def find_cycle(names: list[str], edges: list[tuple[str, str]]) -> list[str] | None:
+    """Steps left on a cycle (Kahn's algorithm), or None if there is none."""
+    indegree = {name: 0 for name in names}
+    children: dict[str, list[str]] = defaultdict(list)
+    for parent, child in edges:
+        children[parent].append(child)
+        indegree[child] += 1
+    ready = deque(name for name, degree in indegree.items() if degree == 0)
+    seen = 0
+    while ready:
+        name = ready.popleft()
+        seen += 1
+        for child in children[name]:
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    if seen == len(names):
+        return None
+    return sorted(name for name, degree in indegree.items() if degree > 0)
+
+
+def validate(session: Session, user_id: int, data: WorkflowIn) -> None:
+    names = [step.name for step in data.steps]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise Invalid(f"step names must be unique; repeated: {', '.join(duplicates)}", field="steps")
+    known = set(names)
+    pairs = []
+    for edge in data.edges:
+        for end in (edge.from_step, edge.to_step):
+            if end not in known:
+                raise Invalid(f"edge {edge.from_step!r} → {edge.to_step!r} names an unknown step {end!r}", field="edges")
+        if edge.from_step == edge.to_step:
+            raise Invalid(f"step {edge.from_step!r} cannot follow itself", field="edges")
+        pairs.append((edge.from_step, edge.to_step))
+    if len(set(pairs)) != len(pairs):
+        raise Invalid("two edges join the same pair of steps", field="edges")
+    cycle = find_cycle(names, pairs)
+    if cycle:
+        raise Invalid(f"the steps form a cycle: {', '.join(cycle)}", field="edges")
+    event_ids = {step.event_id for step in data.steps}
+    owned = set(session.exec(select(Event.id).where(Event.user_id == user_id, Event.id.in_(event_ids))).all())
+    for step in data.steps:
+        if step.event_id not in owned:
+            raise Invalid(f"step {step.name!r}: event {step.event_id} not found", field="steps")
+
+
+def _write_graph(session: Session, workflow: Workflow, data: WorkflowIn) -> None:
+    ids: dict[str, int] = {}
+    for step in data.steps:
+        row = WorkflowStep(workflow_id=workflow.id, event_id=step.event_id, name=step.name, position=step.position)
+        session.add(row)
+        session.flush()
+        ids[step.name] = row.id
+    for edge in data.edges:
+        session.add(
+            WorkflowEdge(
+                workflow_id=workflow.id,
+                from_step_id=ids[edge.from_step],
+                to_step_id=ids[edge.to_step],
+                condition=stored_condition(edge.condition, edge.value),
+            )
+        )
+    session.flush()
+
+
+def create_workflow(session: Session, user_id: int, data: WorkflowIn) -> Workflow:
+    validate(session, user_id, data)
+    workflow = Workflow(user_id=user_id, name=data.name, description=data.description, status=data.status, tags=data.tags)
+    session.add(workflow)
+    session.flush()
+    _write_graph(session, workflow, data)
+    return workflow
+
+
+def get_workflow(session: Session, user_id: int, workflow_id: int) -> Workflow:
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None or workflow.user_id != user_id:
+        raise NotFound(f"workflow {workflow_id} not found")
+    return workflow
+
+
+def replace_workflow(session: Session, user_id: int, workflow_id: int, data: WorkflowIn) -> Workflow:
+    """A new definition replaces the old. Past runs keep their jobs; their
+    links to removed steps are cleared by the foreign keys."""
+    workflow = get_workflow(session, user_id, workflow_id)
+    validate(session, user_id, data)
+    session.execute(sa.delete(WorkflowEdge).where(WorkflowEdge.workflow_id == workflow_id))
+    session.execute(sa.delete(WorkflowStep).where(WorkflowStep.workflow_id == workflow_id))
+    workflow.name, workflow.description, workflow.status, workflow.tags = data.name, data.description, data.status, data.tags
+    workflow.updated_at = utcnow()
+    session.add(workflow)
+    session.flush()
+    _write_graph(session, workflow, data)
+    return workflow
+
+
+def delete_workflow(session: Session, user_id: int, workflow_id: int) -> None:
+    session.delete(get_workflow(session, user_id, workflow_id))
+    session.flush()
+
+
+def load_graph(session: Session, workflow_id: int) -> tuple[list[WorkflowStep], list[WorkflowEdge]]:
+    steps = list(session.exec(select(WorkflowStep).where(WorkflowStep.workflow_id == workflow_id).order_by(WorkflowStep.id)).all())
+    edges = list(session.exec(select(WorkflowEdge).where(WorkflowEdge.workflow_id == workflow_id).order_by(WorkflowEdge.id)).all())
+    return steps, edges
+
+
+def workflow_to_dict(session: Session, workflow: Workflow) -> dict[str, Any]:
+    steps, edges = load_graph(session, workflow.id)
+    names = {step.id: step.name for step in steps}
+    edge_dicts = []
+    for edge in edges:
+        condition, value = public_condition(edge.condition)
+        edge_dicts.append({"from": names[edge.from_step_id], "to": names[edge.to_step_id], "condition": condition, "value": value})
+    return {
+        "id": workflow.id,
+        "name": workflow.name,
+        "description": workflow.description,
+        "status": workflow.status,
+        "tags": list(workflow.tags or []),
+        "steps": [{"id": s.id, "name": s.name, "eventId": s.event_id, "position": s.position} for s in steps],
+        "edges": edge_dicts,
+        "createdAt": isoformat(workflow.created_at),
+        "updatedAt": isoformat(workflow.updated_at),
+    }
+
+
+def list_workflows(session: Session, user_id: int, *, q: str | None, limit: int, offset: int) -> Page:
+    query = select(Workflow).where(Workflow.user_id == user_id)
+    if q:
+        query = query.where(Workflow.name.ilike(f"%{escape_like(q)}%", escape="\\"))
+    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(Workflow.id.desc()).limit(limit).offset(offset)).all()
+    items = [
+        {"id": w.id, "name": w.name, "description": w.description, "status": w.status,
+         "createdAt": isoformat(w.created_at), "updatedAt": isoformat(w.updated_at)}
+        for w in rows
+    ]
+    return Page(items=items, total=total, limit=limit, offset=offset)
