@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
+from cronium_app import lifecycle
 from cronium_app.api.deps import engine_dep, orchestrator_id, settings_dep
 from cronium_app.errors import Invalid
 from cronium_app.jobs import queue
@@ -105,7 +106,8 @@ async def claim_jobs(
     gone = asyncio.Event()
     watcher = asyncio.create_task(_watch_disconnect(request, gone))
     try:
-        while not gone.is_set():
+        # A stopping app ends the poll at once: it holds up the shutdown.
+        while not gone.is_set() and not lifecycle.stopping():
             jobs = await run_in_threadpool(queue.claim, engine, settings, worker, limit)
             if jobs and gone.is_set():
                 await run_in_threadpool(queue.unclaim, engine, worker, jobs)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Body, Depends, Header, Response
+from pydantic import BaseModel, ConfigDict
 
 from cronium_app.api.deps import CurrentUser, current_user, settings_dep
 from cronium_app.settings import Settings
@@ -13,3 +14,25 @@ UserDep = Annotated[CurrentUser, Depends(current_user)]
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 MAX_PAGE = 200
+
+
+class ExecuteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: Any = None
+
+
+ExecuteBodyDep = Annotated[ExecuteBody | None, Body()]
+IdempotencyHeader = Annotated[str | None, Header(max_length=200)]
+
+
+def scoped_idempotency_key(user_id: int, header: str | None) -> str | None:
+    """Idempotency-Key values are the caller's own: scope them to the user."""
+    return f"api:{user_id}:{header}" if header else None
+
+
+def queued_reply(response: Response, created: bool, body: dict[str, Any]) -> dict[str, Any]:
+    """202 for a new run; 200 when an Idempotency-Key found an earlier one."""
+    if not created:
+        response.status_code = 200
+    return body

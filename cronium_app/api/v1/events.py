@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Header, Query, Response
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Query, Response
 
-from cronium_app.api.v1.common import MAX_PAGE, SettingsDep, UserDep
+from cronium_app.api.v1.common import (
+    MAX_PAGE,
+    ExecuteBodyDep,
+    IdempotencyHeader,
+    SettingsDep,
+    UserDep,
+    queued_reply,
+    scoped_idempotency_key,
+)
 from cronium_app.db import read_session, write_session
 from cronium_app.events import service
 from cronium_app.events.schemas import EventCreate, EventUpdate
@@ -55,32 +62,23 @@ def delete_event(event_id: int, user: UserDep) -> Response:
     return Response(status_code=204)
 
 
-class ExecuteBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    input: Any = None
-
-
 @router.post("/{event_id}/execute", status_code=202)
 def execute_event(
     event_id: int,
     user: UserDep,
     settings: SettingsDep,
     response: Response,
-    body: ExecuteBody | None = Body(default=None),
-    idempotency_key: str | None = Header(default=None, max_length=200),
+    body: ExecuteBodyDep = None,
+    idempotency_key: IdempotencyHeader = None,
 ) -> dict[str, Any]:
     """Queue a run. An `Idempotency-Key` header makes retries of this request
     return the same job instead of queueing another."""
-    key = f"api:{user.id}:{idempotency_key}" if idempotency_key else None
     with write_session() as session:
         job, created = create_job_for_event(
             session, settings, user_id=user.id, event_id=event_id,
-            input=body.input if body else None, idempotency_key=key,
+            input=body.input if body else None, idempotency_key=scoped_idempotency_key(user.id, idempotency_key),
         )
         job_id = job.id
     if created:
         notifier.notify()
-    else:
-        response.status_code = 200
-    return {"jobId": job_id, "status": "queued"}
+    return queued_reply(response, created, {"jobId": job_id, "status": "queued"})

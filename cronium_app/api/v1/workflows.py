@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Header, Query, Response
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Query, Response
 
-from cronium_app.api.v1.common import MAX_PAGE, SettingsDep, UserDep
+from cronium_app.api.v1.common import (
+    MAX_PAGE,
+    ExecuteBodyDep,
+    IdempotencyHeader,
+    SettingsDep,
+    UserDep,
+    queued_reply,
+    scoped_idempotency_key,
+)
 from cronium_app.db import read_session, write_session
 from cronium_app.jobs.notifier import notifier
 from cronium_app.workflows import engine, service
@@ -52,32 +59,24 @@ def delete_workflow(workflow_id: int, user: UserDep) -> Response:
     return Response(status_code=204)
 
 
-class ExecuteBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    input: Any = None
-
-
 @router.post("/workflows/{workflow_id}/execute", status_code=202)
 def execute_workflow(
     workflow_id: int,
     user: UserDep,
     settings: SettingsDep,
     response: Response,
-    body: ExecuteBody | None = Body(default=None),
-    idempotency_key: str | None = Header(default=None, max_length=200),
+    body: ExecuteBodyDep = None,
+    idempotency_key: IdempotencyHeader = None,
 ) -> dict[str, Any]:
-    key = f"api:{user.id}:{idempotency_key}" if idempotency_key else None
     with write_session() as session:
         run, created = engine.start_run(
-            session, settings, user.id, workflow_id, body.input if body else None, idempotency_key=key
+            session, settings, user.id, workflow_id, body.input if body else None,
+            idempotency_key=scoped_idempotency_key(user.id, idempotency_key),
         )
         run_id, status = run.id, run.status
     if created:
         notifier.notify()
-    else:
-        response.status_code = 200
-    return {"runId": run_id, "status": status}
+    return queued_reply(response, created, {"runId": run_id, "status": status})
 
 
 @router.get("/workflows/{workflow_id}/runs")
