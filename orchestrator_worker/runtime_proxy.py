@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from http import HTTPStatus
 from pathlib import Path
 
@@ -28,6 +29,10 @@ SOCKET_NAME = "runtime.sock"
 HEAD_MAX_BYTES = 16 * 1024
 FORWARDED_HEADERS = ("authorization", "content-type", "accept")
 READ_TIMEOUT_S = 30.0
+# While the app cannot be reached at all (it is restarting), a request is
+# tried again for this long: nothing was sent, so nothing happens twice. Well
+# within the helpers' own 30 s timeouts.
+CONNECT_RETRY_S = 20.0
 
 
 class RuntimeProxy:
@@ -95,13 +100,25 @@ class RuntimeProxy:
         if length < 0 or length > self.body_max:
             return _error(413, f"request body over {self.body_max} bytes")
         body = await reader.readexactly(length) if length else b""
-        response = await self.http.request(
+        response = await self._send(
             method,
             target,
             content=body,
             headers={name: headers[name] for name in FORWARDED_HEADERS if name in headers},
         )
         return response.status_code, response.headers.get("content-type", "application/json"), response.content
+
+    async def _send(self, method: str, target: str, **kwargs) -> httpx.Response:
+        deadline = time.monotonic() + CONNECT_RETRY_S
+        delay = 0.2
+        while True:
+            try:
+                return await self.http.request(method, target, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                if time.monotonic() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
 
 def _error(status: int, message: str) -> tuple[int, str, bytes]:

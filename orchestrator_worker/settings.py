@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 
 from pydantic import Field
@@ -11,6 +12,8 @@ from cronium_app.settings import DEFAULT_ORCHESTRATOR_TOKEN
 
 
 class WorkerSettings(BaseSettings):
+    """Everything a worker needs to know; see the README's configuration table."""
+
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     orchestrator_url: str = Field(default="http://127.0.0.1:8000", validation_alias="ORCHESTRATOR_URL")
@@ -48,3 +51,8 @@ class WorkerSettings(BaseSettings):
     # HTTP events may not reach loopback/private/link-local addresses unless this is set.
     http_allow_private: bool = Field(default=False, validation_alias="CRONIUM_HTTP_ALLOW_PRIVATE")
     http_body_max_bytes: int = Field(default=64 * 1024, validation_alias="CRONIUM_HTTP_BODY_MAX_BYTES")
+
+    @property
+    def app_label(self) -> str:
+        """A short, stable name for the app this worker serves (its URL)."""
+        return hashlib.sha256(self.orchestrator_url.rstrip("/").encode()).hexdigest()[:16]

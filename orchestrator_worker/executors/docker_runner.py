@@ -37,6 +37,9 @@ MOUNT_POINT = "/run/cronium"
 LABEL_JOB = "cronium.job"
 LABEL_ATTEMPT = "cronium.attempt"
 LABEL_WORKER = "cronium.worker"
+# Which app the job came from: several Cronium installations may share one
+# Docker Engine, and a worker only ever cleans up after its own app's jobs.
+LABEL_APP = "cronium.app"
 
 # How each script type is started. The script file sits in the read-only
 # per-job mount; the runtime-helper issue extends these with the helpers.
@@ -177,7 +180,12 @@ class DockerRunner:
             user=f"{JOB_UID}:{JOB_UID}",
             working_dir="/work",
             environment=self._environment(job),
-            labels={LABEL_JOB: job.id, LABEL_ATTEMPT: str(job.attempt), LABEL_WORKER: self.settings.worker_id},
+            labels={
+                LABEL_JOB: job.id,
+                LABEL_ATTEMPT: str(job.attempt),
+                LABEL_WORKER: self.settings.worker_id,
+                LABEL_APP: self.settings.app_label,
+            },
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             read_only=True,
@@ -311,7 +319,7 @@ class DockerRunner:
     # -- leftovers ---------------------------------------------------------------
 
     async def list_job_containers(self) -> list[ContainerRef]:
-        containers = await self._call(self.client.api.containers, all=True, filters={"label": LABEL_JOB})
+        containers = await self._call(self.client.api.containers, all=True, filters={"label": [LABEL_JOB, f"{LABEL_APP}={self.settings.app_label}"]})
         refs = []
         for info in containers:
             labels = info.get("Labels") or {}

@@ -1,0 +1,107 @@
+"""Small helpers shared by the worker's hostile, logs and limits tests: queue
+a job from an ad-hoc event, look at its containers, and check that the
+worker survived a job (still alive, container gone, runs the next job)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import datetime
+from typing import Any
+
+import docker
+
+from tests.support.clients import UserClient, job_lines, wait_for_job
+from tests.support.worker_process import WorkerProcess
+
+LABEL_JOB = "cronium.job"
+
+_docker: docker.DockerClient | None = None
+
+
+def docker_client() -> docker.DockerClient:
+    global _docker
+    if _docker is None:
+        _docker = docker.from_env()
+    return _docker
+
+
+def job_containers(job_id: str) -> list[dict[str, Any]]:
+    """`docker ps -a --filter label=cronium.job=<id>` (one list call, no
+    per-container inspect that could race with the worker's removal)."""
+    return docker_client().api.containers(all=True, filters={"label": f"{LABEL_JOB}={job_id}"})
+
+
+def wait_for_container(job_id: str, timeout: float = 30.0):
+    """The job's container (a docker SDK Container) once it exists."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = job_containers(job_id)
+        if found:
+            return docker_client().containers.get(found[0]["Id"])
+        time.sleep(0.05)
+    raise AssertionError(f"no container for job {job_id} within {timeout}s")
+
+
+def assert_container_gone(job_id: str, timeout: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while job_containers(job_id):
+        if time.monotonic() > deadline:
+            left = [(c["Id"][:12], c["State"]) for c in job_containers(job_id)]
+            raise AssertionError(f"job {job_id} ended but its container is still there: {left}")
+        time.sleep(0.05)
+
+
+def submit(user: UserClient, script: str, *, kind: str = "bash", name: str = "worker test", **fields: Any) -> str:
+    """Create an event with these fields and queue one run of it."""
+    event = user.create_event(name=name, type=kind, script=script, **fields)
+    return user.execute(event["id"])
+
+
+def texts(lines: list[dict[str, Any]], stream: str | None = None) -> list[str]:
+    return [item["line"] for item in lines if stream is None or item["stream"] == stream]
+
+
+def parse_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def run_seconds(job: dict[str, Any]) -> float:
+    return (parse_ts(job["completedAt"]) - parse_ts(job["startedAt"])).total_seconds()
+
+
+class Survival:
+    """After a hostile job: the worker process is alive and logged nothing
+    critical, the job's container is gone, and a job queued after it ended
+    still runs to completion. One probe serves every job that had ended
+    before the probe was queued."""
+
+    def __init__(self, user: UserClient, worker: WorkerProcess):
+        self.user = user
+        self.worker = worker
+        self._probe_created: datetime | None = None
+
+    def check(self, job: dict[str, Any]) -> None:
+        assert job["completedAt"], job
+        assert self.worker.process is not None and self.worker.process.poll() is None, (
+            f"the worker died: {self.worker.log_text()[-3000:]}"
+        )
+        assert " CRITICAL " not in self.worker.log_text(), self.worker.log_text()[-3000:]
+        assert_container_gone(job["id"])
+        ended = parse_ts(job["completedAt"])
+        if self._probe_created is not None and self._probe_created > ended:
+            return
+        token = secrets.token_hex(4)
+        probe_id = submit(self.user, f"echo alive-{token}", name="survival probe")
+        probe = wait_for_job(self.user, probe_id, timeout=60)
+        assert probe["status"] == "completed" and probe["exitCode"] == 0, probe
+        assert texts(job_lines(self.user, probe_id)) == [f"alive-{token}"]
+        assert_container_gone(probe_id)
+        assert parse_ts(probe["createdAt"]) > ended
+        self._probe_created = parse_ts(probe["createdAt"])
+
+
+def brief(job: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a job worth showing when an assertion fails."""
+    keys = ("id", "status", "exitCode", "error", "startedAt", "completedAt", "result")
+    return {key: job.get(key) for key in keys}
