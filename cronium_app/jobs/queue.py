@@ -229,7 +229,9 @@ def append_logs(
                 }
                 for item in lines
             ]
-            inserted = session.connection().execute(_insert_ignoring_duplicates(engine), rows).rowcount
+            # Count what RETURNING gives back: psycopg reports no rowcount
+            # for a multi-row insert.
+            inserted = len(session.execute(_insert_ignoring_duplicates(engine).returning(ExecutionLog.seq), rows).all())
         max_seq = session.execute(
             sa.select(sa.func.max(ExecutionLog.seq)).where(ExecutionLog.job_id == job_id)
         ).scalar()

@@ -1,0 +1,799 @@
+"""Orchestrator API (/api/internal) over real HTTP against the running app:
+auth on every route, claim (with long-poll), acknowledge, running, logs,
+complete, heartbeat, and every refusal (409 for writes the worker may not
+make, 404 for unknown jobs, 413/422 for bad batches).
+
+The queue is shared by the whole session: a test claims with
+WorkerClient.claim_one(job_id) right after queueing that job, and completes
+or cancels what it claims. Stale attempts need an expired lease, so those
+tests run against a second app whose leases last two seconds."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.app_server import ORCHESTRATOR_TOKEN, AppServer
+from tests.support.clients import UserClient, WorkerClient, register_user
+from tests.support.databases import migrated_database
+
+OPEN_STATUSES = ("pending", "acknowledged", "running")
+LOG_BATCH_MAX_LINES = 5000  # CRONIUM_LOG_BATCH_MAX_LINES default
+LOG_LINE_MAX_CHARS = 16 * 1024  # CRONIUM_LOG_LINE_MAX_CHARS default
+JOB_IO_MAX_BYTES = 5 * 1024 * 1024  # CRONIUM_JOB_IO_MAX_BYTES default
+
+
+def cancel_open_jobs(client: UserClient) -> None:
+    response = client.http.get("/api/v1/jobs", params={"status": list(OPEN_STATUSES), "limit": 200})
+    if response.status_code != 200:
+        return
+    for job in response.json()["items"]:
+        client.http.post(f"/api/v1/jobs/{job['id']}/cancel")
+
+
+@pytest.fixture
+def make_user(make_user):
+    made: list[UserClient] = []
+
+    def factory(**kwargs: Any) -> UserClient:
+        client = make_user(**kwargs)
+        made.append(client)
+        return client
+
+    yield factory
+    for client in made:
+        cancel_open_jobs(client)
+
+
+@pytest.fixture(scope="module")
+def user(app_server) -> Iterator[UserClient]:
+    """One user for the module (registering costs an Argon2 hash)."""
+    client = register_user(app_server.url)
+    yield client
+    cancel_open_jobs(client)
+    client.http.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_open_jobs_left(request):
+    yield
+    if "user" in request.fixturenames:
+        cancel_open_jobs(request.getfixturevalue("user"))
+
+
+@pytest.fixture
+def other_worker(app_server) -> Iterator[WorkerClient]:
+    client = WorkerClient(app_server.url)
+    yield client
+    client.http.close()
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def log_line(seq: int, line: str | None = None, stream: str = "stdout") -> dict[str, Any]:
+    return {"seq": seq, "stream": stream, "line": line if line is not None else f"line {seq}", "timestamp": now_iso()}
+
+
+def queue_job(user: UserClient, **event_fields: Any) -> str:
+    return user.execute(user.create_event(**event_fields)["id"])
+
+
+def claim(worker: WorkerClient, user: UserClient, **event_fields: Any) -> tuple[str, int]:
+    job_id = queue_job(user, **event_fields)
+    return job_id, worker.claim_one(job_id)["attempt"]
+
+
+def start(worker: WorkerClient, user: UserClient, **event_fields: Any) -> tuple[str, int]:
+    job_id, attempt = claim(worker, user, **event_fields)
+    response = worker.running(job_id, attempt)
+    assert response.status_code == 200, response.text
+    return job_id, attempt
+
+
+def finish(worker: WorkerClient, job_id: str, attempt: int, status: str = "completed", **fields: Any) -> None:
+    response = worker.complete(job_id, attempt, status, **fields)
+    assert response.status_code == 200, response.text
+
+
+def public_lines(user: UserClient, job_id: str) -> list[dict[str, Any]]:
+    response = user.http.get(f"/api/v1/jobs/{job_id}/logs")
+    assert response.status_code == 200, response.text
+    return response.json()["lines"]
+
+
+def assert_error(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["message"]
+    return error
+
+
+# -- auth on every route ---------------------------------------------------------
+
+ROUTES = [
+    pytest.param("GET", "/api/internal/jobs/queue", None, id="claim"),
+    pytest.param("POST", "/api/internal/jobs/queue", {"jobId": "job_x"}, id="ack"),
+    pytest.param("POST", "/api/internal/jobs/job_x/status", {"status": "running", "attempt": 1}, id="status"),
+    pytest.param("POST", "/api/internal/jobs/job_x/logs", {"attempt": 1, "logs": []}, id="logs"),
+    pytest.param("POST", "/api/internal/jobs/job_x/complete", {"attempt": 1, "status": "completed"}, id="complete"),
+    pytest.param("POST", "/api/internal/heartbeat", {"jobs": []}, id="heartbeat"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_missing_orchestrator_token_is_401(app_server, method, path, body):
+    response = httpx.request(method, app_server.url + path, json=body, headers={"X-Orchestrator-Id": "w-1"})
+    assert assert_error(response, 401)["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_wrong_orchestrator_token_is_401(app_server, method, path, body):
+    headers = {"Authorization": "Bearer not-the-orchestrator-token", "X-Orchestrator-Id": "w-1"}
+    response = httpx.request(method, app_server.url + path, json=body, headers=headers)
+    assert_error(response, 401)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_orchestrator_token_with_wrong_scheme_is_401(app_server, method, path, body):
+    headers = {"Authorization": f"Basic {ORCHESTRATOR_TOKEN}", "X-Orchestrator-Id": "w-1"}
+    response = httpx.request(method, app_server.url + path, json=body, headers=headers)
+    assert_error(response, 401)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_user_api_token_is_not_an_orchestrator_token(app_server, user, method, path, body):
+    headers = {"Authorization": f"Bearer {user.token}", "X-Orchestrator-Id": "w-1"}
+    response = httpx.request(method, app_server.url + path, json=body, headers=headers)
+    assert_error(response, 401)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_missing_orchestrator_id_header_is_422(app_server, method, path, body):
+    headers = {"Authorization": f"Bearer {ORCHESTRATOR_TOKEN}"}
+    response = httpx.request(method, app_server.url + path, json=body, headers=headers)
+    assert "X-Orchestrator-Id" in assert_error(response, 422)["message"]
+
+
+@pytest.mark.parametrize("worker_id", ["has space", "x" * 129, "semi;colon", "slash/id"])
+def test_malformed_orchestrator_id_header_is_422(app_server, worker_id):
+    headers = {"Authorization": f"Bearer {ORCHESTRATOR_TOKEN}", "X-Orchestrator-Id": worker_id}
+    response = httpx.post(app_server.url + "/api/internal/heartbeat", json={"jobs": []}, headers=headers)
+    assert_error(response, 422)
+
+
+def test_orchestrator_token_is_not_a_user_token(app_server):
+    response = httpx.get(app_server.url + "/api/v1/events", headers={"Authorization": f"Bearer {ORCHESTRATOR_TOKEN}"})
+    assert_error(response, 401)
+
+
+def test_claim_with_wrong_token_claims_nothing(app_server, user):
+    job_id = queue_job(user)
+    headers = {"Authorization": "Bearer wrong", "X-Orchestrator-Id": "w-1"}
+    assert httpx.get(app_server.url + "/api/internal/jobs/queue", headers=headers).status_code == 401
+    assert user.job(job_id)["status"] == "pending"
+
+
+@pytest.mark.parametrize("path", ["/api/internal/jobs/job_x/logs", "/api/internal/jobs/job_x/complete"])
+def test_malformed_json_on_internal_route_is_400(worker, path):
+    response = worker.http.post(path, content=b'{"attempt": 1,', headers={"Content-Type": "application/json"})
+    assert assert_error(response, 400)["code"] == "malformed_json"
+
+
+# -- claim -------------------------------------------------------------------------
+
+
+def test_claim_returns_the_job_with_attempt_and_log_seq_start(user, worker):
+    job_id = queue_job(user)
+    job = worker.claim_one(job_id)
+    assert job["attempt"] == 1
+    assert job["logSeqStart"] == 1
+    assert job["status"] == "acknowledged"
+    assert job["leaseExpiresAt"]
+    finish(worker, job_id, 1)
+
+
+def test_claim_returns_the_execution_spec(user, worker):
+    event = user.create_event(
+        name="spec", type="python", script="print('x')", timeoutSeconds=42, cpus=0.5, memoryMb=128,
+        pidsLimit=64, network="egress", image="python:3.12-slim",
+    )
+    job_id = user.execute(event["id"])
+    spec = worker.claim_one(job_id)["execution"]
+    assert spec["type"] == "python"
+    assert spec["script"] == "print('x')"
+    assert spec["timeoutSeconds"] == 42
+    assert spec["resources"] == {"cpus": 0.5, "memoryMb": 128, "pids": 64}
+    assert spec["network"] == "egress"
+    assert spec["image"] == "python:3.12-slim"
+    assert spec["event"] == {"id": event["id"], "name": "spec"}
+    finish(worker, job_id, 1)
+
+
+def test_claim_gives_the_worker_env_var_values(user, worker):
+    job_id = queue_job(user, envVars={"API_KEY": "s3cret"})
+    assert worker.claim_one(job_id)["execution"]["env"] == {"API_KEY": "s3cret"}
+    finish(worker, job_id, 1)
+
+
+def test_claim_returns_the_http_spec_of_an_http_event(user, worker):
+    job_id = queue_job(user, type="http", httpRequest={"method": "POST", "url": "https://example.com/x"})
+    spec = worker.claim_one(job_id)["execution"]
+    assert spec["type"] == "http"
+    assert spec["http"]["url"] == "https://example.com/x"
+    assert spec["http"]["method"] == "POST"
+    finish(worker, job_id, 1)
+
+
+def test_claim_returns_the_run_input_and_owner(user, worker):
+    event = user.create_event()
+    job_id = user.execute(event["id"], input={"k": [1, 2]})
+    job = worker.claim_one(job_id)
+    assert job["input"] == {"k": [1, 2]}
+    assert job["eventId"] == event["id"]
+    assert job["userId"] == user.user["id"]
+    finish(worker, job_id, 1)
+
+
+def test_claimed_job_shows_acknowledged_by_the_worker(user, worker):
+    job_id, attempt = claim(worker, user)
+    job = user.job(job_id)
+    assert job["status"] == "acknowledged"
+    assert job["orchestratorId"] == worker.worker_id
+    assert job["attempt"] == 1
+    assert job["acknowledgedAt"]
+    finish(worker, job_id, attempt)
+
+
+def test_claimed_job_is_not_claimed_by_another_worker(user, worker, other_worker):
+    job_id, attempt = claim(worker, user)
+    assert job_id not in {job["id"] for job in other_worker.claim(limit=50)}
+    finish(worker, job_id, attempt)
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 501}, {"limit": "ten"}, {"wait": -1}])
+def test_claim_with_bad_parameters_is_422(worker, params):
+    assert_error(worker.http.get("/api/internal/jobs/queue", params=params), 422)
+
+
+def test_claim_long_poll_returns_promptly_when_a_job_is_created(user, worker):
+    wait = 5.0
+    event = user.create_event()
+    created: list[str] = []
+
+    def execute_later() -> None:
+        time.sleep(0.5)
+        created.append(user.execute(event["id"]))
+
+    thread = threading.Thread(target=execute_later)
+    started = time.monotonic()
+    thread.start()
+    claimed: dict[str, Any] = {}
+    try:
+        # Stray jobs from elsewhere may come back first; keep polling until ours.
+        while time.monotonic() - started < wait:
+            for job in worker.claim(limit=50, wait=wait):
+                claimed[job["id"]] = job
+            if created and created[0] in claimed:
+                break
+        elapsed = time.monotonic() - started
+    finally:
+        thread.join()
+    assert created and created[0] in claimed, "the job created during the wait was not claimed"
+    assert elapsed < wait - 1, f"claim took {elapsed:.2f}s for a job created after 0.5s (wait={wait}s)"
+    finish(worker, created[0], claimed[created[0]]["attempt"])
+
+
+def test_claim_long_poll_with_nothing_queued_waits_then_returns_empty(worker):
+    for _ in range(20):  # drain strays left by other tests, if any
+        started = time.monotonic()
+        jobs = worker.claim(limit=50, wait=1)
+        elapsed = time.monotonic() - started
+        if not jobs:
+            break
+    assert jobs == []
+    assert 0.8 <= elapsed < 5
+
+
+# -- acknowledge -------------------------------------------------------------------
+
+
+def test_ack_is_idempotent(user, worker):
+    job_id, attempt = claim(worker, user)
+    first, second = worker.ack(job_id), worker.ack(job_id)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json() == {"jobId": job_id, "status": "acknowledged", "attempt": attempt}
+    finish(worker, job_id, attempt)
+
+
+def test_ack_of_a_running_job_keeps_it_running(user, worker):
+    job_id, attempt = start(worker, user)
+    assert worker.ack(job_id).json()["status"] == "running"
+    finish(worker, job_id, attempt)
+
+
+def test_ack_of_a_pending_job_is_409(user, worker):
+    job_id = queue_job(user)
+    assert_error(worker.ack(job_id), 409)
+    assert user.job(job_id)["status"] == "pending"
+
+
+def test_ack_of_another_workers_job_is_409(user, worker, other_worker):
+    job_id, attempt = claim(worker, user)
+    assert_error(other_worker.ack(job_id), 409)
+    finish(worker, job_id, attempt)
+
+
+def test_ack_of_unknown_job_is_404(worker):
+    assert assert_error(worker.ack("job_doesnotexist"), 404)["code"] == "not_found"
+
+
+def test_ack_without_job_id_is_422(worker):
+    assert_error(worker.http.post("/api/internal/jobs/queue", json={}), 422)
+
+
+# -- status ------------------------------------------------------------------------
+
+
+def test_status_running_moves_the_job_to_running(user, worker):
+    job_id, attempt = claim(worker, user)
+    response = worker.running(job_id, attempt)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"jobId": job_id, "status": "running", "cancel": False}
+    finish(worker, job_id, attempt)
+
+
+def test_status_running_is_stamped_on_the_job(user, worker):
+    job_id, attempt = start(worker, user)
+    job = user.job(job_id)
+    assert job["status"] == "running"
+    assert job["startedAt"]
+    finish(worker, job_id, attempt)
+
+
+def test_status_running_on_a_pending_job_is_409(user, worker):
+    job_id = queue_job(user)
+    error = assert_error(worker.running(job_id, 1), 409)
+    assert error["code"] == "conflict"
+    assert user.job(job_id)["status"] == "pending"
+
+
+def test_status_running_on_a_completed_job_is_409(user, worker):
+    job_id, attempt = start(worker, user)
+    finish(worker, job_id, attempt)
+    assert_error(worker.running(job_id, attempt), 409)
+    assert user.job(job_id)["status"] == "completed"
+
+
+def test_status_running_on_a_cancelled_job_is_409(user, worker):
+    job_id = queue_job(user)
+    user.http.post(f"/api/v1/jobs/{job_id}/cancel")
+    assert_error(worker.running(job_id, 1), 409)
+    assert user.job(job_id)["status"] == "cancelled"
+
+
+def test_status_running_from_another_worker_is_409(user, worker, other_worker):
+    job_id, attempt = claim(worker, user)
+    assert_error(other_worker.running(job_id, attempt), 409)
+    assert user.job(job_id)["status"] == "acknowledged"
+    finish(worker, job_id, attempt)
+
+
+def test_status_running_with_a_wrong_attempt_is_409(user, worker):
+    job_id, attempt = claim(worker, user)
+    assert_error(worker.running(job_id, attempt + 1), 409)
+    finish(worker, job_id, attempt)
+
+
+def test_status_running_of_unknown_job_is_404(worker):
+    assert_error(worker.running("job_doesnotexist", 1), 404)
+
+
+@pytest.mark.parametrize(
+    "body", [{"status": "completed", "attempt": 1}, {"status": "running"}, {"status": "running", "attempt": 0}]
+)
+def test_status_with_a_bad_body_is_422(user, worker, body):
+    job_id, attempt = claim(worker, user)
+    assert_error(worker.http.post(f"/api/internal/jobs/{job_id}/status", json=body), 422)
+    assert user.job(job_id)["status"] == "acknowledged"
+    finish(worker, job_id, attempt)
+
+
+# -- logs --------------------------------------------------------------------------
+
+
+def test_logs_batch_is_stored_and_returns_max_seq(user, worker):
+    job_id, attempt = start(worker, user)
+    response = worker.logs(job_id, attempt, [log_line(1), log_line(2, stream="stderr"), log_line(3, stream="system")])
+    assert response.status_code == 200, response.text
+    assert response.json()["maxSeq"] == 3
+    assert [(line["seq"], line["stream"]) for line in public_lines(user, job_id)] == [
+        (1, "stdout"), (2, "stderr"), (3, "system"),
+    ]
+    finish(worker, job_id, attempt)
+
+
+def test_logs_reply_counts_the_lines_stored(user, worker):
+    job_id, attempt = start(worker, user)
+    response = worker.logs(job_id, attempt, [log_line(1), log_line(2), log_line(3)])
+    assert response.json()["stored"] == 3
+    finish(worker, job_id, attempt)
+
+
+def test_logs_resent_batch_is_stored_once(user, worker):
+    job_id, attempt = start(worker, user)
+    worker.logs(job_id, attempt, [log_line(1)])
+    response = worker.logs(job_id, attempt, [log_line(1)])
+    assert response.status_code == 200, response.text
+    assert response.json()["maxSeq"] == 1
+    assert [line["seq"] for line in public_lines(user, job_id)] == [1]
+    finish(worker, job_id, attempt)
+
+
+def test_logs_duplicate_seq_keeps_the_first_line(user, worker):
+    job_id, attempt = start(worker, user)
+    worker.logs(job_id, attempt, [log_line(1, "original")])
+    worker.logs(job_id, attempt, [log_line(1, "replacement")])
+    assert [line["line"] for line in public_lines(user, job_id)] == ["original"]
+    finish(worker, job_id, attempt)
+
+
+def test_logs_overlapping_batches_store_each_seq_once(user, worker):
+    job_id, attempt = start(worker, user)
+    worker.logs(job_id, attempt, [log_line(n) for n in (1, 2, 3)])
+    response = worker.logs(job_id, attempt, [log_line(n) for n in (2, 3, 4, 5)])
+    assert response.json()["maxSeq"] == 5
+    assert [line["seq"] for line in public_lines(user, job_id)] == [1, 2, 3, 4, 5]
+    finish(worker, job_id, attempt)
+
+
+def test_logs_reply_counts_only_new_lines_of_an_overlapping_batch(user, worker):
+    job_id, attempt = start(worker, user)
+    worker.logs(job_id, attempt, [log_line(n) for n in (1, 2, 3)])
+    response = worker.logs(job_id, attempt, [log_line(n) for n in (2, 3, 4, 5)])
+    assert response.json()["stored"] == 2
+    finish(worker, job_id, attempt)
+
+
+def test_logs_duplicate_seq_within_one_batch_is_stored_once(user, worker):
+    job_id, attempt = start(worker, user)
+    response = worker.logs(job_id, attempt, [log_line(1, "a"), log_line(1, "b"), log_line(2)])
+    assert response.status_code == 200, response.text
+    assert [line["seq"] for line in public_lines(user, job_id)] == [1, 2]
+    finish(worker, job_id, attempt)
+
+
+def test_logs_empty_batch_returns_current_max_seq(user, worker):
+    job_id, attempt = start(worker, user)
+    worker.logs(job_id, attempt, [log_line(1), log_line(2)])
+    response = worker.logs(job_id, attempt, [])
+    assert response.status_code == 200
+    assert response.json()["maxSeq"] == 2
+    finish(worker, job_id, attempt)
+
+
+def test_logs_accepted_while_acknowledged(user, worker):
+    job_id, attempt = claim(worker, user)
+    assert worker.logs(job_id, attempt, [log_line(1)]).status_code == 200
+    finish(worker, job_id, attempt)
+
+
+def test_logs_for_a_pending_job_are_409_and_store_nothing(user, worker):
+    job_id = queue_job(user)
+    assert_error(worker.logs(job_id, 1, [log_line(1)]), 409)
+    assert public_lines(user, job_id) == []
+
+
+def test_logs_for_a_completed_job_are_409(user, worker):
+    job_id, attempt = start(worker, user)
+    finish(worker, job_id, attempt)
+    assert_error(worker.logs(job_id, attempt, [log_line(1)]), 409)
+    assert public_lines(user, job_id) == []
+
+
+def test_logs_from_another_worker_are_409_and_store_nothing(user, worker, other_worker):
+    job_id, attempt = start(worker, user)
+    assert_error(other_worker.logs(job_id, attempt, [log_line(1)]), 409)
+    assert public_lines(user, job_id) == []
+    finish(worker, job_id, attempt)
+
+
+def test_logs_with_a_wrong_attempt_are_409(user, worker):
+    job_id, attempt = start(worker, user)
+    assert_error(worker.logs(job_id, attempt + 1, [log_line(1)]), 409)
+    assert public_lines(user, job_id) == []
+    finish(worker, job_id, attempt)
+
+
+def test_logs_for_unknown_job_are_404(worker):
+    assert_error(worker.logs("job_doesnotexist", 1, [log_line(1)]), 404)
+
+
+def test_logs_batch_over_the_line_limit_is_413_and_stores_nothing(user, worker):
+    job_id, attempt = start(worker, user)
+    lines = [log_line(n) for n in range(1, LOG_BATCH_MAX_LINES + 2)]
+    assert assert_error(worker.logs(job_id, attempt, lines), 413)["code"] == "too_large"
+    assert public_lines(user, job_id) == []
+    finish(worker, job_id, attempt)
+
+
+def test_logs_batch_at_the_line_limit_is_accepted(user, worker):
+    job_id, attempt = start(worker, user)
+    response = worker.logs(job_id, attempt, [log_line(n) for n in range(1, LOG_BATCH_MAX_LINES + 1)])
+    assert response.status_code == 200, response.text
+    assert response.json()["maxSeq"] == LOG_BATCH_MAX_LINES
+    finish(worker, job_id, attempt)
+
+
+def test_log_line_over_the_size_limit_is_413(user, worker):
+    job_id, attempt = start(worker, user)
+    assert_error(worker.logs(job_id, attempt, [log_line(1, "x" * (LOG_LINE_MAX_CHARS + 1))]), 413)
+    finish(worker, job_id, attempt)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param({"stream": "stdin"}, id="invalid-stream"),
+        pytest.param({"seq": 0}, id="seq-zero"),
+        pytest.param({"seq": "one"}, id="seq-not-int"),
+        pytest.param({"timestamp": "noon"}, id="bad-timestamp"),
+        pytest.param({"line": None}, id="null-line"),
+        pytest.param({"extra": 1}, id="unknown-field"),
+    ],
+)
+def test_logs_with_an_invalid_line_are_422_and_store_nothing(user, worker, bad):
+    job_id, attempt = start(worker, user)
+    line = {**log_line(1), **bad}
+    body = {"attempt": attempt, "logs": [log_line(2), line]}
+    response = worker.http.post(f"/api/internal/jobs/{job_id}/logs", json=body)
+    assert_error(response, 422)
+    assert public_lines(user, job_id) == []
+    finish(worker, job_id, attempt)
+
+
+def test_logs_without_attempt_are_422(user, worker):
+    job_id, attempt = start(worker, user)
+    response = worker.http.post(f"/api/internal/jobs/{job_id}/logs", json={"logs": [log_line(1)]})
+    assert_error(response, 422)
+    finish(worker, job_id, attempt)
+
+
+# -- complete ------------------------------------------------------------------------
+
+
+def test_complete_ends_the_job_with_the_workers_result(user, worker):
+    job_id, attempt = start(worker, user)
+    response = worker.complete(job_id, attempt, "failed", exitCode=3, output={"partial": True}, error="exit 3",
+                               metrics={"maxMemoryMb": 12})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"jobId": job_id, "status": "failed"}
+    job = user.job(job_id)
+    assert (job["status"], job["exitCode"], job["output"], job["error"]) == ("failed", 3, {"partial": True}, "exit 3")
+    assert job["result"]["metrics"] == {"maxMemoryMb": 12}
+    assert job["completedAt"]
+
+
+def test_complete_twice_is_409(user, worker):
+    job_id, attempt = start(worker, user)
+    finish(worker, job_id, attempt)
+    assert assert_error(worker.complete(job_id, attempt), 409)["code"] == "conflict"
+
+
+def test_complete_twice_keeps_the_first_result(user, worker):
+    job_id, attempt = start(worker, user)
+    finish(worker, job_id, attempt, exitCode=0)
+    worker.complete(job_id, attempt, "failed", exitCode=1, error="late")
+    job = user.job(job_id)
+    assert (job["status"], job["exitCode"], job["error"]) == ("completed", 0, None)
+
+
+def test_complete_of_a_pending_job_is_409(user, worker):
+    job_id = queue_job(user)
+    assert_error(worker.complete(job_id, 1), 409)
+    assert user.job(job_id)["status"] == "pending"
+
+
+def test_complete_of_a_cancelled_job_is_409(user, worker):
+    job_id = queue_job(user)
+    user.http.post(f"/api/v1/jobs/{job_id}/cancel")
+    assert_error(worker.complete(job_id, 1), 409)
+    assert user.job(job_id)["status"] == "cancelled"
+
+
+def test_complete_from_another_worker_is_409(user, worker, other_worker):
+    job_id, attempt = start(worker, user)
+    assert_error(other_worker.complete(job_id, attempt), 409)
+    assert user.job(job_id)["status"] == "running"
+    finish(worker, job_id, attempt)
+
+
+def test_complete_with_a_wrong_attempt_is_409(user, worker):
+    job_id, attempt = start(worker, user)
+    assert_error(worker.complete(job_id, attempt + 1), 409)
+    assert user.job(job_id)["status"] == "running"
+    finish(worker, job_id, attempt)
+
+
+def test_complete_of_unknown_job_is_404(worker):
+    assert_error(worker.complete("job_doesnotexist", 1), 404)
+
+
+@pytest.mark.parametrize("status", ["pending", "running", "acknowledged", "done"])
+def test_complete_with_a_non_final_status_is_422(user, worker, status):
+    job_id, attempt = start(worker, user)
+    assert_error(worker.complete(job_id, attempt, status), 422)
+    assert user.job(job_id)["status"] == "running"
+    finish(worker, job_id, attempt)
+
+
+def test_complete_with_output_over_the_cap_is_413(user, worker):
+    job_id, attempt = start(worker, user)
+    assert_error(worker.complete(job_id, attempt, output="x" * JOB_IO_MAX_BYTES), 413)
+    assert user.job(job_id)["status"] == "running"
+    finish(worker, job_id, attempt)
+
+
+# -- heartbeat -------------------------------------------------------------------------
+
+
+def test_heartbeat_with_no_jobs_returns_empty_lists(worker):
+    response = worker.heartbeat([])
+    assert response.status_code == 200, response.text
+    assert response.json()["cancel"] == []
+    assert response.json()["lost"] == []
+
+
+def test_heartbeat_of_held_jobs_reports_nothing_to_cancel_or_lose(user, worker):
+    job_id, attempt = start(worker, user)
+    body = worker.heartbeat([(job_id, attempt)]).json()
+    assert (body["cancel"], body["lost"]) == ([], [])
+    assert body["leaseExpiresAt"]
+    finish(worker, job_id, attempt)
+
+
+def test_heartbeat_returns_cancel_requested_jobs_in_cancel(user, worker):
+    job_id, attempt = start(worker, user)
+    user.http.post(f"/api/v1/jobs/{job_id}/cancel")
+    assert worker.heartbeat([(job_id, attempt)]).json()["cancel"] == [job_id]
+    finish(worker, job_id, attempt, "cancelled")
+
+
+def test_heartbeat_reports_unknown_job_as_lost(worker):
+    assert worker.heartbeat([("job_doesnotexist", 1)]).json()["lost"] == ["job_doesnotexist"]
+
+
+def test_heartbeat_reports_a_finished_job_as_lost(user, worker):
+    job_id, attempt = start(worker, user)
+    finish(worker, job_id, attempt)
+    assert worker.heartbeat([(job_id, attempt)]).json()["lost"] == [job_id]
+
+
+def test_heartbeat_reports_another_workers_job_as_lost(user, worker, other_worker):
+    job_id, attempt = start(worker, user)
+    assert other_worker.heartbeat([(job_id, attempt)]).json()["lost"] == [job_id]
+    finish(worker, job_id, attempt)
+
+
+def test_heartbeat_with_a_wrong_attempt_reports_the_job_as_lost(user, worker):
+    job_id, attempt = start(worker, user)
+    assert worker.heartbeat([(job_id, attempt + 1)]).json()["lost"] == [job_id]
+    finish(worker, job_id, attempt)
+
+
+def test_heartbeat_with_mismatched_orchestrator_id_is_422(worker):
+    response = worker.http.post("/api/internal/heartbeat", json={"orchestratorId": "someone-else", "jobs": []})
+    assert_error(response, 422)
+
+
+def test_heartbeat_with_malformed_job_entry_is_422(worker):
+    response = worker.http.post("/api/internal/heartbeat", json={"jobs": [{"id": "job_x"}]})
+    assert_error(response, 422)
+
+
+# -- expired leases: a second app with short leases ------------------------------------
+
+LEASE_SECONDS = 2
+
+
+@pytest.fixture(scope="module")
+def short_lease_server() -> Iterator[AppServer]:
+    with migrated_database("cronium_short_lease") as url:
+        overrides = {"CRONIUM_LEASE_SECONDS": str(LEASE_SECONDS), "CRONIUM_SWEEP_INTERVAL": "0.2"}
+        with AppServer(database_url=url, env_overrides=overrides) as server:
+            yield server
+
+
+@pytest.fixture(scope="module")
+def short_lease_user(short_lease_server) -> Iterator[UserClient]:
+    client = register_user(short_lease_server.url)
+    yield client
+    client.http.close()
+
+
+@pytest.fixture(scope="module")
+def stale(short_lease_server, short_lease_user) -> Iterator[dict[str, Any]]:
+    """A job whose first attempt (worker `first`) lost its lease after
+    writing log lines 1-3, and that `first` then claimed again (attempt 2,
+    kept alive by heartbeats while the tests run)."""
+    first = WorkerClient(short_lease_server.url)
+    job_id = queue_job(short_lease_user)
+    assert first.claim_one(job_id)["attempt"] == 1
+    assert first.running(job_id, 1).status_code == 200
+    assert first.logs(job_id, 1, [log_line(n) for n in (1, 2, 3)]).status_code == 200
+    deadline = time.monotonic() + 10
+    while short_lease_user.job(job_id)["status"] != "pending":
+        assert time.monotonic() < deadline, "expired lease never returned the job to pending"
+        time.sleep(0.1)
+    again = first.claim_one(job_id)
+    # Keep attempt 2 alive, as a live worker would, while the tests poke at attempt 1.
+    stop = threading.Event()
+    keeper = WorkerClient(short_lease_server.url, worker_id=first.worker_id)
+
+    def keep_alive() -> None:
+        while not stop.wait(LEASE_SECONDS / 5):
+            keeper.heartbeat([(job_id, again["attempt"])])
+
+    thread = threading.Thread(target=keep_alive, daemon=True)
+    thread.start()
+    try:
+        yield {"job_id": job_id, "worker": first, "reclaimed": again}
+    finally:
+        stop.set()
+        thread.join()
+        first.complete(job_id, again["attempt"])
+        keeper.http.close()
+        first.http.close()
+
+
+def test_expired_lease_is_claimed_again_with_the_next_attempt(stale):
+    assert stale["reclaimed"]["attempt"] == 2
+
+
+def test_reclaimed_job_continues_log_numbering_after_stored_lines(stale):
+    assert stale["reclaimed"]["logSeqStart"] == 4
+
+
+def test_complete_from_a_stale_attempt_is_409(stale, short_lease_user):
+    worker, job_id = stale["worker"], stale["job_id"]
+    error = assert_error(worker.complete(job_id, 1, exitCode=0), 409)
+    assert "stale" in error["message"]
+    assert short_lease_user.job(job_id)["status"] in ("acknowledged", "running")
+
+
+def test_logs_from_a_stale_attempt_are_409(stale, short_lease_user):
+    worker, job_id = stale["worker"], stale["job_id"]
+    assert_error(worker.logs(job_id, 1, [log_line(99)]), 409)
+    assert 99 not in [line["seq"] for line in public_lines(short_lease_user, job_id)]
+
+
+def test_status_from_a_stale_attempt_is_409(stale):
+    assert_error(stale["worker"].running(stale["job_id"], 1), 409)
+
+
+def test_heartbeat_from_a_stale_attempt_reports_the_job_as_lost(stale):
+    assert stale["worker"].heartbeat([(stale["job_id"], 1)]).json()["lost"] == [stale["job_id"]]
+
+
+def test_heartbeat_keeps_a_job_past_its_lease(short_lease_server, short_lease_user):
+    worker = WorkerClient(short_lease_server.url)
+    try:
+        job_id = queue_job(short_lease_user)
+        attempt = worker.claim_one(job_id)["attempt"]
+        worker.running(job_id, attempt)
+        until = time.monotonic() + LEASE_SECONDS * 1.5
+        while time.monotonic() < until:
+            assert worker.heartbeat([(job_id, attempt)]).json()["lost"] == []
+            time.sleep(LEASE_SECONDS / 4)
+        job = short_lease_user.job(job_id)
+        assert (job["status"], job["attempt"], job["orchestratorId"]) == ("running", attempt, worker.worker_id)
+        assert worker.complete(job_id, attempt).status_code == 200
+    finally:
+        worker.http.close()
