@@ -29,6 +29,9 @@ from cronium_app.timeutil import as_utc, isoformat, utcnow
 logger = logging.getLogger(__name__)
 
 LOG_STREAMS = ("stdout", "stderr", "system")
+# A job going back to the queue forgets what its last attempt told the
+# runtime API, so the next workflow step never sees a stale output.
+FRESH_ATTEMPT = {"output": None, "condition": None}
 
 
 @dataclass(frozen=True)
@@ -347,6 +350,7 @@ def sweep_expired_leases(engine: Engine, settings: Settings, now: datetime | Non
                 orchestrator_id=None,
                 acknowledged_at=None,
                 started_at=None,
+                **FRESH_ATTEMPT,
                 error="previous attempt lost: its worker stopped heartbeating; queued again",
                 **released,
             )
@@ -369,6 +373,7 @@ def release(engine: Engine, settings: Settings, job_id: str, ref: WorkerRef, rea
             .values(
                 status=PENDING, orchestrator_id=None, acknowledged_at=None, started_at=None,
                 lease_expires_at=None, updated_at=now, error=f"attempt {ref.attempt} released: {reason}",
+                **FRESH_ATTEMPT,
             )
             .returning(Job.status)
         ).first()

@@ -40,6 +40,7 @@ def job_to_dict(row: Mapping[str, Any], *, include_execution: bool = True) -> di
         "error": row.get("error"),
         "input": row.get("input"),
         "output": row.get("output"),
+        "condition": row.get("condition"),
         "result": row.get("result"),
     }
     if include_execution:

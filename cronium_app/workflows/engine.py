@@ -27,7 +27,7 @@ from cronium_app.jobs.status import FAILED_LIKE, HELD, PENDING, TERMINAL, JobSta
 from cronium_app.models import Event, Job, WorkflowEdge, WorkflowRun, WorkflowStep
 from cronium_app.settings import Settings
 from cronium_app.timeutil import isoformat, utcnow
-from cronium_app.workflows.service import CONDITION_FALSE, get_workflow, load_graph
+from cronium_app.workflows.service import get_workflow, is_condition_false, load_graph
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _edge_holds(edge: WorkflowEdge, parent: Job) -> bool:
         return parent.status == JobStatus.completed.value
     if edge.condition == "on_failure":
         return parent.status in FAILED_LIKE
-    wanted = edge.condition != CONDITION_FALSE
+    wanted = not is_condition_false(edge.condition)
     # A condition never set counts as false.
     return bool(parent.condition) == wanted
 

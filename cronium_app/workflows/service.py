@@ -19,8 +19,15 @@ from cronium_app.pagination import Page, escape_like
 from cronium_app.timeutil import isoformat, utcnow
 from cronium_app.workflows.schemas import EdgeCondition, WorkflowIn
 
-# on_condition edges store their value in the condition column.
-CONDITION_FALSE = "on_condition_false"
+# on_condition edges store their value in the condition column, which is
+# VARCHAR(16): the stored name must fit (PostgreSQL enforces the length).
+CONDITION_FALSE = "on_cond_false"
+# What earlier code stored (SQLite ignored the length); still read as false.
+_LEGACY_CONDITION_FALSE = "on_condition_false"
+
+
+def is_condition_false(stored: str) -> bool:
+    return stored in (CONDITION_FALSE, _LEGACY_CONDITION_FALSE)
 
 
 def stored_condition(condition: EdgeCondition, value: bool) -> str:
@@ -30,7 +37,7 @@ def stored_condition(condition: EdgeCondition, value: bool) -> str:
 
 
 def public_condition(stored: str) -> tuple[str, bool]:
-    if stored == CONDITION_FALSE:
+    if is_condition_false(stored):
         return EdgeCondition.on_condition.value, False
     return stored, True
 

@@ -214,3 +214,15 @@ def test_claim_never_returns_more_than_limit(engine, settings, make_jobs):
     make_jobs(1000)
     assert len(queue.claim(engine, settings, "w-limit", 25)) == 25
     _drain(engine, settings)
+
+
+def test_requeued_job_forgets_the_lost_attempts_output(engine, settings, make_jobs):
+    _drain(engine, settings)
+    (job_id,) = make_jobs(1)
+    queue.claim(engine, settings, "w-out", 1)
+    with write_session(engine) as session:
+        session.execute(sa.update(Job).where(Job.id == job_id).values(output={"stale": True}, condition=True))
+    _expire_lease(engine, job_id)
+    queue.sweep_expired_leases(engine, settings)
+    job = _status(engine, job_id)
+    assert (job.output, job.condition) == (None, None)
