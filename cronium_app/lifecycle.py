@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import threading
 
 from starlette.concurrency import run_in_threadpool
 
@@ -27,7 +30,40 @@ def _create_admin(settings: Settings) -> None:
             logger.info("admin account ready: %s", user.email)
 
 
+# Set when the server is told to stop (SIGTERM/SIGINT). From then on it
+# accepts no new connections, so no heartbeat can renew a lease, while its
+# lifespan tasks run on until the open requests are done.
+_stopping = threading.Event()
+
+
+def stopping() -> bool:
+    return _stopping.is_set()
+
+
+def _note_shutdown_signals() -> None:
+    """Notice SIGTERM/SIGINT the moment they arrive, then hand them on to the
+    server's own handler (asyncio's loop handlers still run: they are woken
+    through the wakeup fd, whatever Python-level handler is installed)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
+        if previous is signal.SIG_IGN:
+            continue
+
+        def handler(signum, frame, previous=previous):
+            _stopping.set()
+            if callable(previous):
+                previous(signum, frame)
+            elif previous in (signal.SIG_DFL, None):
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+
+        signal.signal(sig, handler)
+
+
 async def startup(settings: Settings) -> None:
+    _note_shutdown_signals()
     await run_in_threadpool(_create_admin, settings)
 
 
@@ -37,9 +73,11 @@ async def sweep_forever(settings: Settings) -> None:
 
     The first sweep waits one lease length: after the app was down, workers
     that kept running their jobs need a heartbeat to renew leases that ran
-    out while nobody could renew them, or those jobs would run twice."""
+    out while nobody could renew them, or those jobs would run twice. For
+    the same reason no sweep runs once the app is stopping: it can no
+    longer take the heartbeats that would have renewed them."""
     await asyncio.sleep(settings.lease_seconds)
-    while True:
+    while not stopping():
         try:
             result = await run_in_threadpool(queue.sweep_expired_leases, get_engine(), settings)
             if result["requeued"]:
@@ -47,6 +85,7 @@ async def sweep_forever(settings: Settings) -> None:
         except Exception:  # the next round may succeed; never stop sweeping
             logger.exception("lease sweep failed")
         await asyncio.sleep(settings.sweep_interval_s)
+    logger.info("the app is stopping: no more lease sweeps")
 
 
 async def reconcile_workflows_forever(settings: Settings) -> None:
