@@ -221,9 +221,12 @@ class DockerRunner:
 
     async def _run_container(self, job: ClaimedJob, container_id: str, sink: LogSink, control: JobControl) -> Outcome:
         api = self.client.api
-        # Attach before start (logs=True replays anything already written), so
-        # not a byte of output is missed.
-        stream = await self._call(api.attach, container_id, stdout=True, stderr=True, stream=True, logs=True, demux=True)
+        # Attach before start, without replaying the container's log: the
+        # engine answers the attach and then, in the same step, connects the
+        # streams, long before a container we have not started yet can print.
+        # A replay (logs=True) overlaps the live stream under load and stores
+        # some early lines twice.
+        stream = await self._call(api.attach, container_id, stdout=True, stderr=True, stream=True, logs=False, demux=True)
         before_start = time.monotonic()
         try:
             await self._call(api.start, container_id)
