@@ -22,11 +22,15 @@ class WorkerProcess:
     env_overrides: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    _log_offset: int = 0
 
     def start(self) -> "WorkerProcess":
         log_dir = REPO_ROOT / "test-output" / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{self.worker_id}.log"
+        # A restarted worker with the same id appends to the same file: read
+        # only what this process wrote.
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         env = dict(os.environ)
         env.update(
             {
@@ -46,11 +50,16 @@ class WorkerProcess:
             stdout=open(self.log_path, "ab"),
             stderr=subprocess.STDOUT,
         )
-        self.wait_for_log("reachable", timeout=30)
+        # " reachable": the engine answered ("unreachable" must not match).
+        self.wait_for_log(" reachable", timeout=30)
         return self
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path else ""
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        with open(self.log_path, "rb") as log:
+            log.seek(self._log_offset)
+            return log.read().decode(errors="replace")
 
     def wait_for_log(self, needle: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
