@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bench import Options, SuiteFailed, foundation, results
+from bench import Options, SuiteFailed, foundation, results, worker
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,11 @@ SUITES: dict[str, Suite] = {
         foundation.run,
         foundation.BASELINES,
         "create-job throughput (public API) and claim throughput (orchestrator API), SQLite and PostgreSQL",
+    ),
+    "worker": Suite(
+        worker.run,
+        worker.BASELINES,
+        "container worker vs raw docker run: e2e latency, throughput, log ingest, cancel, concurrency, completion (SQLite)",
     ),
 }
 
