@@ -253,11 +253,13 @@ class DockerRunner:
             stop_wait.cancel()
             metrics = await sampler.stop()
         await reader_done
-        state = (await self._call(api.inspect_container, container_id))["State"]
         metrics["duration_ms"] = int((time.monotonic() - started) * 1000)
         metrics["start_ms"] = start_ms
-        exit_code = status.get("StatusCode", state.get("ExitCode"))
-        return self._outcome(job, control, exit_code, bool(state.get("OOMKilled")), metrics)
+        exit_code = status.get("StatusCode")
+        # Only a SIGKILL (137) can be the OOM killer; spare every other job
+        # the extra round trip to the engine.
+        oom = exit_code == 137 and bool((await self._call(api.inspect_container, container_id))["State"].get("OOMKilled"))
+        return self._outcome(job, control, exit_code, oom, metrics)
 
     def _pump(self, stream, sink: LogSink) -> None:
         """Reader thread: container output → the job's log, as it comes."""

@@ -50,8 +50,9 @@ class WorkerProcess:
             stdout=open(self.log_path, "ab"),
             stderr=subprocess.STDOUT,
         )
-        # " reachable": the engine answered ("unreachable" must not match).
-        self.wait_for_log(" reachable", timeout=30)
+        # The worker has checked the engine, one way (" reachable") or the
+        # other ("unreachable": a test may mean it to be).
+        self.wait_for_log((" reachable", "Docker Engine unreachable"), timeout=30)
         return self
 
     def log_text(self) -> str:
@@ -61,10 +62,12 @@ class WorkerProcess:
             log.seek(self._log_offset)
             return log.read().decode(errors="replace")
 
-    def wait_for_log(self, needle: str, timeout: float = 30) -> None:
+    def wait_for_log(self, needle: str | tuple[str, ...], timeout: float = 30) -> None:
+        needles = (needle,) if isinstance(needle, str) else needle
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if needle in self.log_text():
+            text = self.log_text()
+            if any(n in text for n in needles):
                 return
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.process.returncode}: {self.log_text()[-2000:]}")
