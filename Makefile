@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export CRONIUM_PORT
 
-.PHONY: help venv migrate run worker test test-unit bench image docker clean
+.PHONY: help venv migrate run worker test test-unit bench image docker browser clean
 
 help:
 	@echo "make run    set up and start Cronium on http://localhost:$(CRONIUM_PORT)"
@@ -51,13 +51,16 @@ run: migrate image
 worker: venv
 	$(BIN)/python -m orchestrator_worker
 
-test: venv image
+browser:
+	.ci/ensure-chromium.sh
+
+test: venv image browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: venv
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-bench: venv image
+bench: venv image browser
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
