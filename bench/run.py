@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bench import Options, SuiteFailed, foundation, results, worker
+from bench import Options, SuiteFailed, foundation, results, runtime, scheduler, ui, worker
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,21 @@ SUITES: dict[str, Suite] = {
         worker.run,
         worker.BASELINES,
         "container worker vs raw docker run: e2e latency, throughput, log ingest, cancel, concurrency, completion (SQLite)",
+    ),
+    "scheduler": Suite(
+        scheduler.run,
+        scheduler.BASELINES,
+        "1,000 schedules firing every minute: fire time -> job created, SQLite and PostgreSQL",
+    ),
+    "ui": Suite(
+        ui.run,
+        ui.BASELINES,
+        "web UI in Chromium: live-log latency (print -> painted) and the jobs list with 100,000 jobs (SQLite)",
+    ),
+    "runtime": Suite(
+        runtime.run,
+        runtime.BASELINES,
+        "runtime helpers and workflows: get_variable from a container vs the public API, a 10-step chain vs 10 client executes (SQLite)",
     ),
 }
 

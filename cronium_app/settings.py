@@ -75,6 +75,21 @@ class Settings(BaseSettings):
     sweep_interval_s: float = Field(default=5.0, validation_alias="CRONIUM_SWEEP_INTERVAL")
     claim_max_wait_s: float = Field(default=30.0, validation_alias="CRONIUM_CLAIM_MAX_WAIT")
 
+    # -- scheduler (cronium_app/scheduler) and retries ----------------------------
+    scheduler_enabled: bool = Field(default=True, validation_alias="CRONIUM_SCHEDULER_ENABLED")
+    # How often the loop looks for due schedules (it also wakes for the next one).
+    scheduler_poll_s: float = Field(default=0.5, gt=0, validation_alias="CRONIUM_SCHEDULER_POLL")
+    # Schedules handled per transaction.
+    scheduler_batch: int = Field(default=100, ge=1, validation_alias="CRONIUM_SCHEDULER_BATCH")
+    # A fire time older than this when the loop reaches it counts as missed
+    # (the app was down) and goes to the schedule's misfire policy.
+    scheduler_misfire_grace_s: float = Field(default=5.0, ge=0, validation_alias="CRONIUM_SCHEDULER_MISFIRE_GRACE")
+    # misfire_policy run_all creates at most this many runs for missed times.
+    scheduler_run_all_cap: int = Field(default=100, ge=1, validation_alias="CRONIUM_SCHEDULER_RUN_ALL_CAP")
+    # Retry n of a failed job waits base * 2^(n-1) seconds (at most max), half of it jittered.
+    retry_backoff_base_s: float = Field(default=10.0, ge=0, validation_alias="CRONIUM_RETRY_BACKOFF_BASE")
+    retry_backoff_max_s: float = Field(default=3600.0, ge=0, validation_alias="CRONIUM_RETRY_BACKOFF_MAX")
+
     @property
     def is_production(self) -> bool:
         return self.environment.lower() in {"prod", "production"}

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from cronium_app.models import EventStatus, EventType, Network, ScheduleType
+from cronium_app.scheduler.schemas import max_executions_not_negative
 
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -73,6 +74,11 @@ class EventFields(BaseModel):
     max_executions: int | None = Field(default=None, ge=0, alias="maxExecutions")
     misfire_policy: Literal["skip", "run_once", "run_all"] | None = Field(default=None, alias="misfirePolicy")
     overlap_policy: Literal["allow", "skip", "queue"] | None = Field(default=None, alias="overlapPolicy")
+
+    @field_validator("max_executions", mode="before")
+    @classmethod
+    def _max_executions(cls, value: Any) -> Any:
+        return max_executions_not_negative(value)
 
     @field_validator("env_vars")
     @classmethod

@@ -13,6 +13,7 @@ from cronium_app.errors import Invalid, NotFound, TooLarge
 from cronium_app.events.schemas import EventCreate, EventFields, EventUpdate
 from cronium_app.models import Event, EventType
 from cronium_app.pagination import Page, escape_like
+from cronium_app.scheduler import state as schedule_state
 from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat, utcnow
 
@@ -81,6 +82,7 @@ def create_event(session: Session, settings: Settings, user_id: int, data: Event
     )
     _apply(event, data)
     _check_limits(event, settings)
+    schedule_state.on_saved(event, None, utcnow())
     session.add(event)
     session.flush()
     return event
@@ -95,8 +97,11 @@ def get_event(session: Session, user_id: int, event_id: int) -> Event:
 
 def update_event(session: Session, settings: Settings, user_id: int, event_id: int, data: EventUpdate) -> Event:
     event = get_event(session, user_id, event_id)
+    schedule_before = schedule_state.snapshot(event)
     _apply(event, data)
     _check_limits(event, settings)
+    # Validates the schedule and applies it at once (pause, resume, edit).
+    schedule_state.on_saved(event, schedule_before, utcnow())
     event.updated_at = utcnow()
     session.add(event)
     session.flush()
@@ -175,6 +180,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         "executionCount": event.execution_count,
         "misfirePolicy": event.misfire_policy,
         "overlapPolicy": event.overlap_policy,
+        "nextFireAt": isoformat(event.next_fire_at),
+        "queuedFireAt": isoformat(event.queued_fire_at),
         "createdAt": isoformat(event.created_at),
         "updatedAt": isoformat(event.updated_at),
     }

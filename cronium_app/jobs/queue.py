@@ -20,8 +20,9 @@ from sqlmodel import Session
 
 from cronium_app.db import is_sqlite, read_session, write_session
 from cronium_app.errors import Conflict, Invalid, NotFound, TooLarge
+from cronium_app.jobs.retry import retry_failed
 from cronium_app.jobs.service import check_io_size
-from cronium_app.jobs.status import HELD, PENDING, TERMINAL, WORKER_FINAL, JobStatus
+from cronium_app.jobs.status import FAILED_LIKE, HELD, PENDING, TERMINAL, WORKER_FINAL, JobStatus
 from cronium_app.models import ExecutionLog, Job
 from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat, utcnow
@@ -285,6 +286,8 @@ def complete(
         ).first()
         if row is None:
             raise _refusal(session, job_id, ref, "complete")
+        if status in FAILED_LIKE:
+            retry_failed(session, settings, [job_id], now)
     logger.info("job completed", extra={"job_id": job_id, "status": status, "attempt": ref.attempt})
     return {"jobId": job_id, "status": status}
 
@@ -329,7 +332,7 @@ def sweep_expired_leases(engine: Engine, settings: Settings, now: datetime | Non
             .values(status=JobStatus.cancelled.value, completed_at=now,
                     error="cancelled by user (the worker stopped responding)", **released)
         ).rowcount
-        failed = session.execute(
+        failed_ids = session.execute(
             sa.update(Job)
             .where(*expired, Job.attempt >= settings.max_attempts)
             .values(
@@ -341,7 +344,10 @@ def sweep_expired_leases(engine: Engine, settings: Settings, now: datetime | Non
                 ),
                 **released,
             )
-        ).rowcount
+            .returning(Job.id)
+        ).scalars().all()
+        failed = len(failed_ids)
+        retry_failed(session, settings, failed_ids, now)
         requeued = session.execute(
             sa.update(Job)
             .where(*expired)
@@ -389,6 +395,8 @@ def release(engine: Engine, settings: Settings, job_id: str, ref: WorkerRef, rea
             ).first()
         if row is None:
             raise _refusal(session, job_id, ref, "release")
+        if row.status in FAILED_LIKE:
+            retry_failed(session, settings, [job_id], now)
     return {"jobId": job_id, "status": row.status}
 
 

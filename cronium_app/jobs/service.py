@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
+import sqlalchemy.dialects.sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -24,6 +26,7 @@ from cronium_app.models import Event, EventStatus, ExecutionLog, Job
 from cronium_app.pagination import Page, escape_like
 from cronium_app.settings import Settings
 from cronium_app.timeutil import utcnow
+from cronium_app.timeutil import as_utc  # the UI page cursors below
 
 JOB_COLUMNS = Job.__table__.c
 
@@ -80,7 +83,12 @@ def insert_job(
     workflow_id: int | None = None,
     workflow_run_id: str | None = None,
     workflow_step_id: int | None = None,
+    execution: dict[str, Any] | None = None,
+    retry_of: str | None = None,
+    retry_number: int = 0,
 ) -> tuple[Job, bool]:
+    """`execution` (default: the event's spec now) lets a retry re-run the
+    failed job's own snapshot."""
     if idempotency_key is not None:
         existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
         if existing is not None:
@@ -94,7 +102,7 @@ def insert_job(
         workflow_step_id=workflow_step_id,
         type=event.type,
         status=PENDING,
-        execution=execution_spec(event),
+        execution=execution if execution is not None else execution_spec(event),
         user_id=user_id,
         created_at=now,
         updated_at=now,
@@ -102,6 +110,8 @@ def insert_job(
         scheduled_for=scheduled_for,
         idempotency_key=idempotency_key,
         input=input,
+        retry_of=retry_of,
+        retry_number=retry_number,
     )
     try:
         # A savepoint, so that losing an idempotency race leaves the outer
@@ -114,6 +124,44 @@ def insert_job(
         existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).one()
         return existing, False
     return job, True
+
+
+@dataclass(frozen=True)
+class KeyedRun:
+    """A job to queue under an idempotency key (the scheduler's runs)."""
+
+    event: Event
+    idempotency_key: str
+    scheduled_for: datetime | None = None
+
+
+def insert_keyed_jobs(session: Session, runs: list[KeyedRun]) -> set[str]:
+    """Queue one pending job per run in a single INSERT ... ON CONFLICT
+    (idempotency_key) DO NOTHING: a key already used creates nothing, and
+    there is no savepoint or look-up per job. Returns the keys inserted."""
+    if not runs:
+        return set()
+    now = utcnow()
+    # The model's own defaults, without building a model per job (a burst of
+    # a thousand scheduled jobs spends most of its time there otherwise).
+    defaults = {
+        name: field.get_default(call_default_factory=True)
+        for name, field in Job.model_fields.items()
+        if not field.is_required()
+    }
+    rows = [
+        {
+            **defaults,
+            "id": new_id("job"), "event_id": run.event.id, "type": run.event.type, "status": PENDING,
+            "execution": execution_spec(run.event), "user_id": run.event.user_id, "created_at": now,
+            "updated_at": now, "scheduled_for": run.scheduled_for, "idempotency_key": run.idempotency_key,
+        }
+        for run in runs
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = sa.dialects.sqlite.insert if dialect == "sqlite" else sa.dialects.postgresql.insert
+    statement = insert(Job.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return set(session.execute(statement.returning(Job.__table__.c.idempotency_key), rows).scalars().all())
 
 
 def get_job(session: Session, user_id: int, job_id: str) -> Job:
@@ -278,3 +326,87 @@ def get_logs(
         "lastSeq": lines[-1]["seq"] if lines else after_seq,
         "complete": job.status in TERMINAL and len(lines) < limit,
     }
+
+
+# -- for the web UI -------------------------------------------------------------
+
+HOURLY_OUTCOMES = ("completed", "failed", "other")
+
+
+def _outcome(status: str) -> str:
+    if status == JobStatus.completed.value:
+        return "completed"
+    if status in FAILED_LIKE:
+        return "failed"
+    return "other"
+
+
+def hourly_counts(session: Session, user_id: int, now: datetime | None = None, *, hours: int = 24) -> list[dict[str, Any]]:
+    """Jobs created in each of the last `hours` whole hours (the last one is
+    the current, partial hour), split into completed / failed / other.
+
+    One grouped query over (user_id, created_at): the hour bucket is a CASE
+    over the bucket boundaries, which every database evaluates the same way
+    (no dialect-specific date truncation)."""
+    now = now or utcnow()
+    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = end - timedelta(hours=hours)
+    bounds = [start + timedelta(hours=i + 1) for i in range(hours)]
+    bucket = sa.case(*[(Job.created_at < bound, index) for index, bound in enumerate(bounds)], else_=hours - 1)
+    rows = session.exec(
+        select(bucket.label("bucket"), Job.status, sa.func.count().label("n"))
+        .where(Job.user_id == user_id, Job.created_at >= start, Job.created_at < end)
+        .group_by(bucket, Job.status)
+    ).all()
+    points = [
+        {"hour": start + timedelta(hours=i), **{outcome: 0 for outcome in HOURLY_OUTCOMES}} for i in range(hours)
+    ]
+    for index, status, count in rows:
+        points[int(index)][_outcome(status)] += count
+    return points
+
+
+def _page_cursor(created_at: datetime, job_id: str) -> str:
+    return f"{as_utc(created_at).isoformat()}|{job_id}"
+
+
+def _parse_page_cursor(cursor: str) -> tuple[datetime, str] | None:
+    created, _, job_id = cursor.partition("|")
+    try:
+        return as_utc(datetime.fromisoformat(created)), job_id
+    except ValueError:
+        return None
+
+
+def list_jobs_ordered(
+    session: Session,
+    user_id: int,
+    flt: JobFilter,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    oldest_first: bool = False,
+) -> Page:
+    """A page of jobs in either creation order, keyset-paginated on
+    (created_at, id): the order of the (user_id, created_at, id) index, so a
+    page is an index range scan whatever its position, even among 100k jobs.
+    The cursor is opaque (see `_page_cursor`). No total: see count_jobs."""
+    query = _filtered(select(*JOB_COLUMNS), user_id, flt)
+    after = _parse_page_cursor(cursor) if cursor else None
+    if after is not None:
+        key = sa.tuple_(Job.created_at, Job.id)
+        query = query.where(key > after if oldest_first else key < after)
+    if oldest_first:
+        query = query.order_by(Job.created_at.asc(), Job.id.asc())
+    else:
+        query = query.order_by(Job.created_at.desc(), Job.id.desc())
+    rows = session.exec(query.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [job_to_dict(row._mapping, include_execution=False) for row in rows]
+    next_cursor = _page_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    return Page(items=items, total=None, limit=limit, next_cursor=next_cursor)
+
+
+def count_jobs(session: Session, user_id: int, flt: JobFilter) -> int:
+    return session.exec(_filtered(select(sa.func.count()).select_from(Job), user_id, flt)).one()

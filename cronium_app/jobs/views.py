@@ -26,6 +26,9 @@ def job_to_dict(row: Mapping[str, Any], *, include_execution: bool = True) -> di
         "type": row["type"],
         "status": row["status"],
         "attempt": row.get("attempt", 0),
+        # Retries are new jobs: which failed job this one re-runs, and its number (0: not a retry).
+        "retryOf": row.get("retry_of"),
+        "retryNumber": row.get("retry_number") or 0,
         "priority": row.get("priority", 0),
         "orchestratorId": row.get("orchestrator_id"),
         "createdAt": isoformat(row.get("created_at")),

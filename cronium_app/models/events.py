@@ -39,7 +39,12 @@ class ScheduleType(str, Enum):
 
 class Event(SQLModel, table=True):
     __tablename__ = "events"
-    __table_args__ = (sa.Index("idx_events_user_id", "user_id"),)
+    __table_args__ = (
+        sa.Index("idx_events_user_id", "user_id"),
+        # The scheduler's due query and its overlap-queue check.
+        sa.Index("idx_events_next_fire_at", "next_fire_at"),
+        sa.Index("idx_events_queued_fire_at", "queued_fire_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
@@ -72,5 +77,10 @@ class Event(SQLModel, table=True):
     execution_count: int = Field(default=0, nullable=False)
     misfire_policy: str = Field(default="run_once", sa_column=sa.Column(sa.String(16), nullable=False))
     overlap_policy: str = Field(default="skip", sa_column=sa.Column(sa.String(16), nullable=False))
+    # The scheduler's state (cronium_app/scheduler): the next fire time (NULL
+    # when the schedule does not fire: manual, not active, used up), and a
+    # fire time waiting for the previous run to end (overlap policy "queue").
+    next_fire_at: datetime | None = None
+    queued_fire_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)

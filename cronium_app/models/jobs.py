@@ -25,6 +25,8 @@ class Job(SQLModel, table=True):
         sa.Index("idx_jobs_event_id", "event_id"),
         sa.Index("idx_jobs_workflow_id", "workflow_id"),
         sa.Index("idx_jobs_workflow_run_id", "workflow_run_id"),
+        # The scheduler's overlap check: does this event have a run going?
+        sa.Index("idx_jobs_event_status", "event_id", "status"),
     )
 
     id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
@@ -72,4 +74,8 @@ class Job(SQLModel, table=True):
     condition: bool | None = None
     input: Any = json_field()
     output: Any = json_field()
+    # Retries (cronium_app/jobs/retry.py): the failed job this one re-runs,
+    # and how many retries came before it plus one (0 for a first run).
+    retry_of: str | None = Field(default=None, sa_column=sa.Column(sa.String(40), nullable=True))
+    retry_number: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)

@@ -15,7 +15,11 @@ from cronium_app.timeutil import utcnow
 
 class Workflow(SQLModel, table=True):
     __tablename__ = "workflows"
-    __table_args__ = (sa.Index("idx_workflows_user_id", "user_id"),)
+    __table_args__ = (
+        sa.Index("idx_workflows_user_id", "user_id"),
+        sa.Index("idx_workflows_next_fire_at", "next_fire_at"),
+        sa.Index("idx_workflows_queued_fire_at", "queued_fire_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
@@ -34,6 +38,9 @@ class Workflow(SQLModel, table=True):
     execution_count: int = Field(default=0, nullable=False)
     misfire_policy: str = Field(default="run_once", sa_column=sa.Column(sa.String(16), nullable=False))
     overlap_policy: str = Field(default="skip", sa_column=sa.Column(sa.String(16), nullable=False))
+    # Scheduler state, as on events.
+    next_fire_at: datetime | None = None
+    queued_fire_at: datetime | None = None
     tags: list[str] = json_field(nullable=False, default_factory=list)
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)

@@ -1,23 +1,158 @@
-"""Front page: what this server is and where its API lives."""
+"""/ : the dashboard (stat cards, jobs per hour, recent jobs; live)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app.components.feedback import empty_state, error_callout, loading_block
+from cronium_app.components.jobs_list import compact_job_row
+from cronium_app.components.layout import app_shell, page_header
+from cronium_app.pages import routes
+from cronium_app.state.dashboard import DashboardState
+
+_TONE_COLORS = (("good", "green"), ("bad", "red"))
+
+
+def stat_card(card) -> rx.Component:
+    return rx.link(
+        rx.card(
+            rx.vstack(
+                rx.text(card["label"], size="2", color_scheme="gray", weight="medium"),
+                rx.skeleton(
+                    rx.text(
+                        rx.cond(card["value"] == "", "0", card["value"]),
+                        size=rx.breakpoints(initial="7", md="8"),
+                        weight="bold",
+                        custom_attrs={"data-testid": "stat-value"},
+                    ),
+                    loading=card["value"] == "",
+                ),
+                rx.skeleton(
+                    rx.text(
+                        rx.cond(card["trend"] == "", "vs yesterday", card["trend"]),
+                        size="1",
+                        color_scheme=rx.match(card["tone"], *_TONE_COLORS, "gray"),
+                        custom_attrs={"data-testid": "stat-trend"},
+                    ),
+                    loading=card["value"] == "",
+                ),
+                spacing="1",
+            ),
+            width="100%",
+            height="100%",
+            _hover={"background": rx.color("gray", 3)},
+        ),
+        href=card["href"],
+        underline="none",
+        color="inherit",
+        id="stat-" + card["key"],
+        custom_attrs={"data-testid": "stat-card"},
+    )
+
+
+def hourly_chart() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Jobs per hour", size="3"),
+                rx.text("last 24 hours, by outcome", size="2", color_scheme="gray"),
+                align="baseline",
+                spacing="2",
+                wrap="wrap",
+            ),
+            rx.box(
+                rx.recharts.bar_chart(
+                    rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False, stroke=rx.color("gray", 5)),
+                    rx.recharts.x_axis(
+                        data_key="hour", interval="preserveStartEnd", min_tick_gap=24, tick_line=False,
+                        stroke=rx.color("gray", 9), font_size=11,
+                    ),
+                    rx.recharts.y_axis(
+                        allow_decimals=False, width=56, tick_line=False, stroke=rx.color("gray", 9), font_size=11,
+                    ),
+                    rx.recharts.graphing_tooltip(cursor={"fill": rx.color("gray", 4)}),
+                    rx.recharts.legend(icon_type="square", icon_size=10),
+                    rx.recharts.bar(
+                        data_key="completed", name="Completed", stack_id="jobs", fill=rx.color("green", 9),
+                        is_animation_active=False,
+                    ),
+                    rx.recharts.bar(
+                        data_key="failed", name="Failed", stack_id="jobs", fill=rx.color("red", 9),
+                        is_animation_active=False,
+                    ),
+                    rx.recharts.bar(
+                        data_key="other", name="Other", stack_id="jobs", fill=rx.color("gray", 8),
+                        is_animation_active=False,
+                    ),
+                    data=DashboardState.hourly,
+                    width="100%",
+                    height=260,
+                    margin={"top": 8, "right": 8, "left": 0, "bottom": 0},
+                ),
+                width="100%",
+                id="hourly-chart",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def recent_jobs() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Recent jobs", size="3"),
+                rx.spacer(),
+                rx.link("All jobs", href=routes.JOBS, size="2"),
+                width="100%",
+                align="center",
+            ),
+            rx.cond(
+                DashboardState.recent.length() > 0,
+                rx.vstack(rx.foreach(DashboardState.recent, compact_job_row), spacing="0", width="100%"),
+                empty_state(
+                    "inbox",
+                    "No jobs yet",
+                    "Run an event and its jobs show up here, live.",
+                    rx.link(rx.button("Go to events", variant="soft"), href=routes.EVENTS),
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id="recent-jobs",
+    )
+
 
 def page() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.heading("Cronium", size="8"),
-            rx.text("Schedule and run your scripts in locked-down containers."),
-            rx.text(
-                "This server's REST API is documented at ",
-                rx.link("/api/v1/docs", href="/api/v1/docs"),
-                "; create an account with POST /api/v1/auth/register.",
-            ),
-            spacing="4",
-            max_width="40em",
+    return app_shell(
+        page_header(
+            "Dashboard",
+            rx.link(rx.button(rx.icon("plus", size=16), "New event"), href=routes.EVENT_NEW),
+            subtitle="Updates live while jobs run.",
         ),
-        min_height="80vh",
-        padding="2em",
+        rx.cond(
+            DashboardState.error != "",
+            error_callout(DashboardState.error, on_retry=DashboardState.retry, margin_bottom="16px"),
+        ),
+        rx.cond(
+            DashboardState.loaded,
+            rx.vstack(
+                rx.grid(
+                    rx.foreach(DashboardState.cards, stat_card),
+                    columns=rx.breakpoints(initial="2", lg="4"),
+                    spacing="3",
+                    width="100%",
+                    id="stat-cards",
+                ),
+                hourly_chart(),
+                recent_jobs(),
+                spacing="4",
+                width="100%",
+            ),
+            rx.cond(DashboardState.error == "", loading_block("Loading the dashboard…")),
+        ),
     )

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from cronium_app.scheduler.schemas import ScheduleFields
+
 StepName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
@@ -35,7 +37,10 @@ class EdgeIn(BaseModel):
     value: bool = True
 
 
-class WorkflowIn(BaseModel):
+class WorkflowIn(ScheduleFields):
+    """A whole definition (PUT replaces it), its schedule fields included:
+    leaving them out means no schedule (manual)."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from cronium_app.errors import Invalid, NotFound
 from cronium_app.models import Event, Workflow, WorkflowEdge, WorkflowStep
 from cronium_app.pagination import Page, escape_like
+from cronium_app.scheduler import state as schedule_state
 from cronium_app.timeutil import isoformat, utcnow
 from cronium_app.workflows.schemas import EdgeCondition, WorkflowIn
 
@@ -111,6 +112,9 @@ def _write_graph(session: Session, workflow: Workflow, data: WorkflowIn) -> None
 def create_workflow(session: Session, user_id: int, data: WorkflowIn) -> Workflow:
     validate(session, user_id, data)
     workflow = Workflow(user_id=user_id, name=data.name, description=data.description, status=data.status, tags=data.tags)
+    for key, value in data.row_values().items():
+        setattr(workflow, key, value)
+    schedule_state.on_saved(workflow, None, utcnow())
     session.add(workflow)
     session.flush()
     _write_graph(session, workflow, data)
@@ -131,7 +135,11 @@ def replace_workflow(session: Session, user_id: int, workflow_id: int, data: Wor
     validate(session, user_id, data)
     session.execute(sa.delete(WorkflowEdge).where(WorkflowEdge.workflow_id == workflow_id))
     session.execute(sa.delete(WorkflowStep).where(WorkflowStep.workflow_id == workflow_id))
+    schedule_before = schedule_state.snapshot(workflow)
     workflow.name, workflow.description, workflow.status, workflow.tags = data.name, data.description, data.status, data.tags
+    for key, value in data.row_values().items():
+        setattr(workflow, key, value)
+    schedule_state.on_saved(workflow, schedule_before, utcnow())
     workflow.updated_at = utcnow()
     session.add(workflow)
     session.flush()
@@ -165,6 +173,7 @@ def workflow_to_dict(session: Session, workflow: Workflow) -> dict[str, Any]:
         "tags": list(workflow.tags or []),
         "steps": [{"id": s.id, "name": s.name, "eventId": s.event_id, "position": s.position} for s in steps],
         "edges": edge_dicts,
+        **schedule_state.schedule_to_dict(workflow),
         "createdAt": isoformat(workflow.created_at),
         "updatedAt": isoformat(workflow.updated_at),
     }
@@ -178,6 +187,7 @@ def list_workflows(session: Session, user_id: int, *, q: str | None, limit: int,
     rows = session.exec(query.order_by(Workflow.id.desc()).limit(limit).offset(offset)).all()
     items = [
         {"id": w.id, "name": w.name, "description": w.description, "status": w.status,
+         "scheduleType": w.schedule_type, "nextFireAt": isoformat(w.next_fire_at),
          "createdAt": isoformat(w.created_at), "updatedAt": isoformat(w.updated_at)}
         for w in rows
     ]

@@ -1,0 +1,239 @@
+"""Figures of the scheduler issue: 1,000 active schedules firing every
+minute, and the delay from each fire time to its job, on SQLite and on
+PostgreSQL, in the real app (its own scheduler loop, real clock).
+
+Per database (`<db>` is `sqlite` or `postgres`), one app on a fresh database:
+
+1. `scheduler_insert_baseline_<db>_ms`: the floor. The bench writes as many
+   jobs as there are schedules the way the scheduler writes them
+   (`jobs.service.insert_keyed_jobs`: one INSERT ... ON CONFLICT DO NOTHING
+   per 100 jobs, one transaction each), from its own process, with no
+   schedule to lock, plan or move on: what the burst costs the database.
+   For reference, `scheduler_insert_one_by_one_<db>_ms`: the same number of
+   jobs through `insert_job` (the API's path: a look-up and a savepoint per
+   job).
+2. N schedules (1,000; --quick 300) are created through the event service
+   (untimed): cron `S * * * * *` (second S of every minute), overlap
+   `allow` (no worker runs the jobs), starting at a whole second F about 15 s
+   ahead, so that they all fire together at F, F+60 s, ...
+3. While they wait, `scheduler_idle_app_cpu_<db>_pct`: the app's CPU with
+   N active schedules and nothing due, in % of one core (the poll loop).
+4. Each round (2; --quick 1): the bench polls the jobs table every 20 ms
+   from just before the fire time until all N jobs of the round are
+   there: `scheduler_burst_all_visible_<db>_ms` is fire time -> the last
+   one seen (committed). Then, from the jobs themselves, the delay fire
+   time (`scheduled_for`) -> `created_at`: `scheduler_fire_to_job_<db>_p50_ms`,
+   `_p95_ms`, `_max_ms` over every job of every round, and
+   `scheduler_app_cpu_per_fire_<db>_ms`, the app's CPU per job created
+   during the bursts.
+
+Checks: every schedule has exactly one job per round, at its fire time (no
+duplicate, none missing, none early); every job is created after its fire
+time.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from bench import Options, SuiteFailed, app_cpu_seconds, databases, fresh_database, percentile, running_app
+from tests.support.app_server import AppServer
+from tests.support.clients import register_user
+
+DB_LABELS = ("sqlite", "postgres")
+BATCH = 100  # the scheduler's default batch (CRONIUM_SCHEDULER_BATCH)
+LEAD_S = 15  # setup must finish before the first fire time
+POLL_S = 0.02
+ROUND_TIMEOUT_S = 45
+
+
+def _baselines() -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for db in DB_LABELS:
+        floor = f"scheduler_insert_baseline_{db}_ms"
+        pairs.update({
+            f"scheduler_fire_to_job_{db}_p50_ms": floor,
+            f"scheduler_fire_to_job_{db}_p95_ms": floor,
+            f"scheduler_fire_to_job_{db}_max_ms": floor,
+            f"scheduler_burst_all_visible_{db}_ms": floor,
+            f"scheduler_insert_one_by_one_{db}_ms": floor,
+        })
+    return pairs
+
+
+BASELINES = _baselines()
+
+
+def run(options: Options) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    failures: list[str] = []
+    for db in databases():
+        print(f"[scheduler] {db.label}: starting the app on a fresh database", flush=True)
+        try:
+            with fresh_database(db) as url, running_app(url) as server:
+                measure(db.label, url, server, options, figures)
+        except (SuiteFailed, AssertionError) as exc:
+            failures.append(f"{db.label}: {exc}")
+        except Exception as exc:  # the other database may still be measured
+            traceback.print_exc()
+            failures.append(f"{db.label}: {type(exc).__name__}: {exc}")
+    if failures:
+        raise SuiteFailed("; ".join(failures), figures)
+    return figures
+
+
+def measure(label: str, url: str, server: AppServer, options: Options, figures: dict[str, float]) -> None:
+    from cronium_app.db import make_engine
+
+    count = options.pick(1000, 300)
+    rounds = options.pick(2, 1)
+
+    def say(text: str) -> None:
+        print(f"[scheduler] {label}: {text}", flush=True)
+
+    user = register_user(server.url)
+    user_id = user.user["id"]
+    manual = user.create_event(name="baseline", type="bash", script="true")
+    user.http.close()
+    engine = make_engine(url)
+    try:
+        figures[f"scheduler_insert_baseline_{label}_ms"] = _insert_baseline(engine, user_id, manual["id"], count, False)
+        figures[f"scheduler_insert_one_by_one_{label}_ms"] = _insert_baseline(engine, user_id, manual["id"], count, True)
+        say(f"baseline: {count} jobs in {figures[f'scheduler_insert_baseline_{label}_ms']:.0f} ms "
+            f"(one by one: {figures[f'scheduler_insert_one_by_one_{label}_ms']:.0f} ms)")
+
+        first = (datetime.now(timezone.utc) + timedelta(seconds=LEAD_S)).replace(microsecond=0)
+        began = time.monotonic()
+        event_ids = _create_schedules(engine, user_id, count, first)
+        say(f"created {count} schedules in {time.monotonic() - began:.1f}s; first fire {first.isoformat()}")
+        if datetime.now(timezone.utc) > first - timedelta(seconds=2):
+            raise SuiteFailed(f"creating {count} schedules took too long: the first fire time {first} came first")
+
+        idle_from, cpu_from = time.monotonic(), app_cpu_seconds(server)
+        _sleep_until(first - timedelta(seconds=1))
+        idle_cpu = app_cpu_seconds(server)
+        if cpu_from is not None and idle_cpu is not None:
+            figures[f"scheduler_idle_app_cpu_{label}_pct"] = (idle_cpu - cpu_from) / (time.monotonic() - idle_from) * 100
+
+        visible_ms: list[float] = []
+        burst_cpu = 0.0
+        for round_no in range(rounds):
+            fire_time = first + timedelta(minutes=round_no)
+            _sleep_until(fire_time - timedelta(seconds=1))
+            cpu_before = app_cpu_seconds(server)
+            seen_at = _wait_visible(engine, fire_time, count)
+            cpu_after = app_cpu_seconds(server)
+            if seen_at is None:
+                raise SuiteFailed(f"round {round_no + 1}: not all {count} jobs appeared within {ROUND_TIMEOUT_S}s")
+            visible_ms.append((seen_at - fire_time).total_seconds() * 1000)
+            if cpu_before is not None and cpu_after is not None:
+                burst_cpu += cpu_after - cpu_before
+            say(f"round {round_no + 1}: all {count} jobs visible {visible_ms[-1]:.0f} ms after the fire time")
+        figures[f"scheduler_burst_all_visible_{label}_ms"] = max(visible_ms)
+        if burst_cpu:
+            figures[f"scheduler_app_cpu_per_fire_{label}_ms"] = burst_cpu * 1000 / (count * rounds)
+        time.sleep(1)  # anything late or doubled would show up now
+        _check_and_measure(engine, label, event_ids, [first + timedelta(minutes=r) for r in range(rounds)], figures, say)
+    finally:
+        engine.dispose()
+
+
+def _insert_baseline(engine, user_id: int, event_id: int, count: int, one_by_one: bool) -> float:
+    from cronium_app.db import write_session
+    from cronium_app.events.service import get_event
+    from cronium_app.jobs.service import KeyedRun, insert_job, insert_keyed_jobs
+
+    prefix = "bench-one" if one_by_one else "bench-bulk"
+    began = time.perf_counter()
+    done = 0
+    while done < count:
+        with write_session(engine) as session:
+            event = get_event(session, user_id, event_id)
+            keys = [f"{prefix}:{i}" for i in range(done, min(done + BATCH, count))]
+            if one_by_one:
+                for key in keys:
+                    insert_job(session, user_id=user_id, event=event, idempotency_key=key)
+            elif len(insert_keyed_jobs(session, [KeyedRun(event, key) for key in keys])) != len(keys):
+                raise SuiteFailed("the baseline insert skipped jobs")
+            done += len(keys)
+    return (time.perf_counter() - began) * 1000
+
+
+def _create_schedules(engine, user_id: int, count: int, first: datetime) -> list[int]:
+    from cronium_app.db import write_session
+    from cronium_app.events.schemas import EventCreate
+    from cronium_app.events.service import create_event
+    from cronium_app.settings import Settings
+
+    settings = Settings()
+    ids: list[int] = []
+    while len(ids) < count:
+        with write_session(engine) as session:
+            for _ in range(min(200, count - len(ids))):
+                data = EventCreate(
+                    name=f"every minute {len(ids)}", type="bash", script="true", scheduleType="cron",
+                    cronExpression=f"{first.second} * * * * *", startAt=first, overlapPolicy="allow",
+                )
+                ids.append(create_event(session, settings, user_id, data).id)
+    return ids
+
+
+def _sleep_until(moment: datetime) -> None:
+    remaining = (moment - datetime.now(timezone.utc)).total_seconds()
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+def _wait_visible(engine, fire_time: datetime, count: int) -> datetime | None:
+    from cronium_app.models import Job
+
+    query = (
+        sa.select(sa.func.count()).select_from(Job)
+        .where(Job.idempotency_key.like("sched:event:%"), Job.scheduled_for == fire_time)
+    )
+    deadline = time.monotonic() + ROUND_TIMEOUT_S
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            if conn.execute(query).scalar_one() >= count:
+                return datetime.now(timezone.utc)
+            conn.rollback()  # a fresh snapshot for the next look
+            time.sleep(POLL_S)
+    return None
+
+
+def _check_and_measure(engine, label: str, event_ids: list[int], fire_times: list[datetime],
+                       figures: dict[str, float], say) -> None:
+    from cronium_app.models import Job
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(Job.event_id, Job.scheduled_for, Job.created_at)
+            .where(Job.idempotency_key.like("sched:event:%"))
+        ).all()
+    seen: dict[tuple[int, datetime], int] = {}
+    delays_ms: list[float] = []
+    for event_id, scheduled_for, created_at in rows:
+        seen[(event_id, scheduled_for)] = seen.get((event_id, scheduled_for), 0) + 1
+        delays_ms.append((created_at - scheduled_for).total_seconds() * 1000)
+    expected = {(event_id, t) for event_id in event_ids for t in fire_times}
+    duplicates = sum(n - 1 for n in seen.values() if n > 1)
+    missing = len(expected - seen.keys())
+    unexpected = len(seen.keys() - expected)
+    early = sum(1 for d in delays_ms if d < 0)
+    figures[f"scheduler_jobs_{label}_count"] = len(rows)
+    figures[f"scheduler_duplicates_{label}_count"] = duplicates
+    figures[f"scheduler_missing_{label}_count"] = missing
+    if delays_ms:
+        figures[f"scheduler_fire_to_job_{label}_p50_ms"] = percentile(delays_ms, 50)
+        figures[f"scheduler_fire_to_job_{label}_p95_ms"] = percentile(delays_ms, 95)
+        figures[f"scheduler_fire_to_job_{label}_max_ms"] = max(delays_ms)
+        say(f"fire -> job p50 {percentile(delays_ms, 50):.0f} ms, p95 {percentile(delays_ms, 95):.0f} ms, "
+            f"max {max(delays_ms):.0f} ms over {len(delays_ms)} jobs")
+    problems = {"duplicates": duplicates, "missing": missing, "unexpected": unexpected, "early": early}
+    if any(problems.values()):
+        raise SuiteFailed("scheduled jobs were not exactly one per fire time: "
+                          + ", ".join(f"{k}={v}" for k, v in problems.items()))

@@ -1,0 +1,1 @@
+"""Reusable pieces of the web UI: layout, badges, forms, the code editor, the log viewer."""

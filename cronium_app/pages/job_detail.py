@@ -1,0 +1,314 @@
+"""/jobs/{id}: status, metadata and the live log of one job."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cronium_app.components.feedback import error_callout, loading_block, not_found
+from cronium_app.components.layout import app_shell
+from cronium_app.components.log_viewer import log_lines
+from cronium_app.components.status import job_status_badge
+from cronium_app.pages import routes
+from cronium_app.state.job_detail import MAX_SHOWN, JobDetailState as S
+
+MONO = "var(--code-font-family)"
+
+
+def _item(label: str, value, element_id: str | None = None, mono: bool = False) -> rx.Component:
+    props = {"id": element_id} if element_id else {}
+    return rx.data_list.item(
+        rx.data_list.label(label, min_width="120px"),
+        rx.data_list.value(
+            rx.text(value, font_family=MONO if mono else None, word_break="break-all", **props),
+        ),
+        align="center",
+    )
+
+
+def header() -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            rx.hstack(
+                rx.link(
+                    rx.hstack(rx.icon("arrow-left", size=14), "Jobs", align="center", spacing="1"),
+                    href=routes.JOBS,
+                    size="2",
+                ),
+                spacing="2",
+            ),
+            rx.flex(
+                rx.heading(
+                    S.job["event_name"],
+                    size=rx.breakpoints(initial="6", md="7"),
+                    word_break="break-word",
+                    id="page-title",
+                ),
+                job_status_badge(S.job["status"], size="2", id="job-status"),
+                spacing="3",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.code(S.job["id"], variant="ghost", color_scheme="gray", size="2", id="job-id", word_break="break-all"),
+            spacing="2",
+            min_width="0",
+        ),
+        rx.flex(
+            rx.cond(
+                ~S.terminal,
+                rx.button(
+                    rx.icon("circle-stop", size=16),
+                    rx.cond(S.job["cancel_requested"], "Cancelling…", "Cancel"),
+                    color_scheme="red",
+                    variant="soft",
+                    on_click=S.cancel,
+                    loading=S.cancelling,
+                    disabled=~S.can_cancel,
+                    id="cancel-job",
+                ),
+                rx.button(
+                    rx.icon("rotate-ccw", size=16),
+                    "Re-run",
+                    on_click=S.rerun,
+                    loading=S.rerunning,
+                    disabled=S.source_event_id == 0,
+                    title=rx.cond(S.source_event_id == 0, "The event was deleted.", "Run the same event again."),
+                    id="rerun-job",
+                ),
+            ),
+            rx.button(
+                rx.icon("download", size=16),
+                "Download log",
+                variant="soft",
+                color_scheme="gray",
+                on_click=S.download,
+                loading=S.downloading,
+                id="download-log",
+            ),
+            spacing="2",
+            wrap="wrap",
+        ),
+        justify="between",
+        align=rx.breakpoints(initial="start", sm="end"),
+        direction=rx.breakpoints(initial="column", sm="row"),
+        spacing="3",
+        width="100%",
+        margin_bottom="20px",
+    )
+
+
+def status_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Status", size="3"),
+            rx.data_list.root(
+                _item("Status", S.job["status"], "job-status-text"),
+                _item("Created", S.job["created"], "job-created"),
+                _item("Acknowledged", S.job["acknowledged"], "job-acknowledged"),
+                _item("Started", S.job["started"], "job-started"),
+                _item("Completed", S.job["completed"], "job-completed"),
+                _item("Duration", S.job["duration"], "job-duration"),
+                _item("Exit code", S.job["exit_code"], "job-exit-code", mono=True),
+                _item("Orchestrator", S.job["orchestrator"], "job-orchestrator", mono=True),
+                _item("Attempt", S.job["attempt"], "job-attempt"),
+                size="2",
+                orientation="horizontal",
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id="job-status-card",
+    )
+
+
+def _json_block(label: str, value, element_id: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.cond(
+            value != "",
+            rx.el.pre(
+                value,
+                id=element_id,
+                font_family=MONO,
+                font_size="12px",
+                white_space="pre-wrap",
+                word_break="break-word",
+                max_height="200px",
+                overflow="auto",
+                padding="8px 10px",
+                margin="0",
+                width="100%",
+                background=rx.color("gray", 2),
+                border=f"1px solid {rx.color('gray', 5)}",
+                border_radius="var(--radius-2)",
+            ),
+            rx.text("none", size="2", color_scheme="gray", id=element_id),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _workflow_item() -> rx.Component:
+    """The workflow (and run) a step job belongs to, as links."""
+    return rx.data_list.item(
+        rx.data_list.label("Workflow", min_width="120px"),
+        rx.data_list.value(
+            rx.flex(
+                rx.cond(
+                    S.job["workflow_href"] != "",
+                    rx.link(S.job["workflow"], href=S.job["workflow_href"], id="job-workflow"),
+                    rx.text(S.job["workflow"], id="job-workflow"),
+                ),
+                rx.cond(
+                    S.job["workflow_run_href"] != "",
+                    rx.link("view the run", href=S.job["workflow_run_href"], size="2", id="job-workflow-run"),
+                ),
+                spacing="2",
+                wrap="wrap",
+                align="center",
+            )
+        ),
+        align="center",
+    )
+
+
+def metadata_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Details", size="3"),
+            rx.data_list.root(
+                rx.data_list.item(
+                    rx.data_list.label("Event", min_width="120px"),
+                    rx.data_list.value(
+                        rx.cond(
+                            S.job["event_href"] != "",
+                            rx.link(S.job["event_name"], href=S.job["event_href"], id="job-event-link"),
+                            rx.text(S.job["event_name"], color_scheme="gray"),
+                        )
+                    ),
+                    align="center",
+                ),
+                _item("Type", S.job["type"]),
+                rx.cond(S.job["workflow"] != "", _workflow_item()),
+                _item("Peak memory", S.job["peak_memory"], "job-peak-memory"),
+                _item("CPU time", S.job["cpu_time"], "job-cpu-time"),
+                size="2",
+                orientation="horizontal",
+                width="100%",
+            ),
+            rx.cond(
+                S.job["error"] != "",
+                rx.callout.root(
+                    rx.callout.icon(rx.icon("circle-alert")),
+                    rx.callout.text(S.job["error"], word_break="break-word"),
+                    color_scheme=rx.cond(S.job["status"] == "cancelled", "amber", "red"),
+                    size="1",
+                    width="100%",
+                    id="job-error",
+                ),
+            ),
+            _json_block("Input", S.job["input"], "job-input"),
+            _json_block("Output", S.job["output"], "job-output"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id="job-metadata-card",
+    )
+
+
+def log_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.flex(
+                rx.hstack(
+                    rx.heading("Log", size="3"),
+                    rx.cond(
+                        S.following & ~S.terminal,
+                        rx.badge(rx.spinner(size="1"), "live", color_scheme="green", variant="soft", id="log-live"),
+                    ),
+                    rx.text(S.line_count, " lines", size="1", color_scheme="gray", id="log-count"),
+                    align="center",
+                    spacing="2",
+                ),
+                rx.input(
+                    rx.input.slot(rx.icon("filter", size=14)),
+                    placeholder="Filter lines",
+                    value=S.log_filter,
+                    on_change=S.set_log_filter,
+                    debounce_timeout=250,
+                    size="2",
+                    id="log-filter",
+                    width=rx.breakpoints(initial="100%", sm="260px"),
+                ),
+                justify="between",
+                align=rx.breakpoints(initial="start", sm="center"),
+                direction=rx.breakpoints(initial="column", sm="row"),
+                spacing="2",
+                width="100%",
+            ),
+            rx.cond(S.poll_error != "", error_callout(S.poll_error)),
+            rx.cond(
+                S.hidden_count > 0,
+                rx.text(
+                    f"Showing the last {MAX_SHOWN:,} matching lines; ",
+                    S.hidden_count,
+                    " earlier lines are hidden. Download the log for every line.",
+                    size="1",
+                    color_scheme="gray",
+                    id="log-hidden",
+                ),
+            ),
+            log_lines(
+                S.log_head,
+                S.log_tail,
+                empty_text=rx.cond(
+                    S.log_filter != "",
+                    "No line matches the filter.",
+                    rx.cond(S.terminal, "This job printed nothing.", "Waiting for output…"),
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id="log-card",
+    )
+
+
+def page() -> rx.Component:
+    return app_shell(
+        rx.cond(
+            S.not_found,
+            not_found(
+                "Job not found",
+                "There is no such job, or it belongs to someone else.",
+                "Back to jobs",
+                routes.JOBS,
+                id="job-not-found",
+            ),
+            rx.cond(
+                S.error != "",
+                error_callout(S.error, on_retry=S.load),
+                rx.cond(
+                    S.loaded,
+                    rx.vstack(
+                        header(),
+                        rx.grid(
+                            status_card(),
+                            metadata_card(),
+                            columns=rx.breakpoints(initial="1", lg="2"),
+                            spacing="4",
+                            width="100%",
+                        ),
+                        log_card(),
+                        spacing="4",
+                        width="100%",
+                    ),
+                    loading_block("Loading the job…"),
+                ),
+            ),
+        ),
+    )

@@ -1,0 +1,60 @@
+"""Every route of the web UI and the URL builders that fill them in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOGIN = "/login"
+REGISTER = "/register"
+DASHBOARD = "/"
+EVENTS = "/events"
+EVENT_NEW = "/events/new"
+EVENT_DETAIL = "/events/[event_id]"
+JOBS = "/jobs"
+JOB_DETAIL = "/jobs/[job_id]"
+WORKFLOWS = "/workflows"
+WORKFLOW_NEW = "/workflows/new"
+WORKFLOW_DETAIL = "/workflows/[workflow_id]"
+WORKFLOW_RUN = "/workflow-runs/[run_id]"
+VARIABLES = "/variables"
+SETTINGS = "/settings"
+
+# Pages anyone may open; every other page needs a signed-in user.
+PUBLIC = (LOGIN, REGISTER)
+
+
+def event_url(event_id: Any) -> str:
+    return f"{EVENTS}/{event_id}"
+
+
+def job_url(job_id: Any) -> str:
+    return f"{JOBS}/{job_id}"
+
+
+def workflow_url(workflow_id: Any) -> str:
+    return f"{WORKFLOWS}/{workflow_id}"
+
+
+def workflow_run_url(run_id: Any) -> str:
+    return f"/workflow-runs/{run_id}"
+
+
+def safe_next(path: str | None) -> str:
+    """A same-site path to go to after signing in (never another site)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return DASHBOARD
+    if path.split("?")[0] in PUBLIC:
+        return DASHBOARD
+    return path
+
+
+# The sidebar, in order: (label, lucide icon name, route). Add a page's entry
+# here once the page exists.
+NAV: list[tuple[str, str, str]] = [
+    ("Dashboard", "layout-dashboard", DASHBOARD),
+    ("Events", "square-terminal", EVENTS),
+    ("Jobs", "list-checks", JOBS),
+    ("Workflows", "workflow", WORKFLOWS),
+    ("Variables", "braces", VARIABLES),
+    ("Settings", "settings", SETTINGS),
+]

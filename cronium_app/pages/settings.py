@@ -1,0 +1,215 @@
+"""/settings: the signed-in account, and its API tokens."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cronium_app.components.feedback import error_callout, loading_block
+from cronium_app.components.forms import labelled, section
+from cronium_app.components.jobs_list import WIDE_CELL
+from cronium_app.components.layout import app_shell, page_header
+from cronium_app.state.settings import EXPIRY_CHOICES, SettingsState as S
+
+MONO = "var(--code-font-family)"
+
+
+def account_section() -> rx.Component:
+    return section(
+        "Account",
+        rx.data_list.root(
+            rx.data_list.item(
+                rx.data_list.label("Email", min_width="90px"),
+                rx.data_list.value(rx.text(S.user_email, id="account-email", word_break="break-all")),
+                align="center",
+            ),
+            rx.data_list.item(
+                rx.data_list.label("Role", min_width="90px"),
+                rx.data_list.value(rx.badge(S.user_role, variant="soft", id="account-role")),
+                align="center",
+            ),
+            size="2",
+            orientation="horizontal",
+        ),
+    )
+
+
+def new_token_box() -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("key", size=16)),
+        rx.vstack(
+            rx.text(
+                rx.text.strong("Copy your new token “", S.new_token_name, "” now. "),
+                "It is shown only this once: Cronium keeps only a digest of it.",
+                size="2",
+            ),
+            rx.flex(
+                rx.code(
+                    S.new_token,
+                    id="new-token",
+                    size="2",
+                    variant="outline",
+                    word_break="break-all",
+                    padding="6px 8px",
+                    flex="1",
+                    min_width="0",
+                    font_family=MONO,
+                ),
+                rx.button(rx.icon("copy", size=14), "Copy", on_click=S.copy_token, id="copy-token", flex_shrink="0"),
+                spacing="2",
+                align="center",
+                width="100%",
+                direction=rx.breakpoints(initial="column", sm="row"),
+            ),
+            rx.text(
+                "Send it as ", rx.code("Authorization: Bearer <token>"), ".",
+                size="1", color_scheme="gray",
+            ),
+            rx.button("I have copied it", variant="soft", color_scheme="gray", size="1", on_click=S.dismiss_token,
+                      id="dismiss-token"),
+            spacing="2",
+            width="100%",
+            min_width="0",
+        ),
+        color_scheme="amber",
+        width="100%",
+        id="new-token-box",
+    )
+
+
+def create_form() -> rx.Component:
+    return rx.flex(
+        labelled(
+            "Name",
+            rx.input(
+                value=S.token_name,
+                on_change=S.set_token_name,
+                placeholder="CI deploys",
+                max_length=100,
+                id="token-name",
+                width="100%",
+            ),
+            flex="2 1 220px",
+        ),
+        labelled(
+            "Expires",
+            rx.select.root(
+                rx.select.trigger(id="token-expiry", width="100%"),
+                rx.select.content(*[rx.select.item(label, value=value) for value, label in EXPIRY_CHOICES]),
+                value=S.expiry,
+                on_change=S.set_expiry,
+            ),
+            flex="1 1 140px",
+        ),
+        rx.button(rx.icon("plus", size=16), "Create token", on_click=S.create, loading=S.creating, id="create-token"),
+        spacing="3",
+        align="end",
+        wrap="wrap",
+        width="100%",
+    )
+
+
+def _row(token) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.text(token["name"], weight="medium", word_break="break-word"),
+                rx.code(token["prefix"], variant="ghost", size="1", color_scheme="gray"),
+                spacing="1",
+            ),
+            max_width="240px",
+        ),
+        rx.table.cell(rx.text(token["created"], white_space="nowrap", title=token["created_full"]), display=WIDE_CELL),
+        rx.table.cell(rx.text(token["last_used"], white_space="nowrap"), display=WIDE_CELL),
+        rx.table.cell(
+            rx.cond(
+                token["expired"],
+                rx.badge("expired", color_scheme="red", variant="soft"),
+                rx.text(token["expires"], white_space="nowrap"),
+            ),
+        ),
+        rx.table.cell(
+            rx.button(
+                "Revoke", variant="soft", color_scheme="red", size="1",
+                on_click=S.ask_revoke(token["id"], token["name"]),
+                custom_attrs={"data-testid": "revoke-token"},
+            ),
+            text_align="right",
+        ),
+        align="center",
+        custom_attrs={"data-testid": "token-row", "data-token-id": token["id"]},
+    )
+
+
+def tokens_table() -> rx.Component:
+    return rx.cond(
+        S.token_rows.length() > 0,
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Name"),
+                    rx.table.column_header_cell("Created", display=WIDE_CELL),
+                    rx.table.column_header_cell("Last used", display=WIDE_CELL),
+                    rx.table.column_header_cell("Expires"),
+                    rx.table.column_header_cell(""),
+                )
+            ),
+            rx.table.body(rx.foreach(S.token_rows, _row)),
+            variant="surface",
+            width="100%",
+            id="tokens-table",
+        ),
+        rx.text(
+            "No API tokens yet. Create one to call the API from scripts or CI.",
+            size="2",
+            color_scheme="gray",
+            id="tokens-empty",
+        ),
+    )
+
+
+def revoke_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Revoke this token?"),
+            rx.alert_dialog.description(
+                rx.text(
+                    rx.text.strong(S.revoke_name),
+                    " stops working at once: every request that uses it is refused. This cannot be undone.",
+                ),
+            ),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", id="revoke-cancel")),
+                rx.button("Revoke token", color_scheme="red", on_click=S.revoke, loading=S.revoking, id="revoke-confirm"),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="440px",
+            id="revoke-dialog",
+        ),
+        open=S.revoke_id != 0,
+        on_open_change=S.set_revoke_open,
+    )
+
+
+def tokens_section() -> rx.Component:
+    return section(
+        "API tokens",
+        rx.cond(S.new_token != "", new_token_box()),
+        create_form(),
+        rx.cond(S.name_error != "", rx.text(S.name_error, color_scheme="red", size="1", role="alert", id="error-token-name")),
+        rx.cond(
+            S.error != "",
+            error_callout(S.error, on_retry=S.load),
+            rx.cond(S.loaded, tokens_table(), loading_block("Loading tokens…")),
+        ),
+        description="Tokens let scripts and CI call the API as you. Give each one a name that says where it is used.",
+        id="tokens-section",
+    )
+
+
+def page() -> rx.Component:
+    return app_shell(
+        page_header("Settings"),
+        rx.vstack(account_section(), tokens_section(), revoke_dialog(), spacing="4", width="100%", max_width="960px"),
+    )

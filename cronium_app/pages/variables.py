@@ -1,0 +1,234 @@
+"""/variables: list, create, edit and delete the user's variables."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cronium_app.components.feedback import empty_state, error_callout, loading_block
+from cronium_app.components.forms import field_error, labelled
+from cronium_app.components.jobs_list import WIDE_CELL
+from cronium_app.components.layout import app_shell, page_header
+from cronium_app.state.variables import VariablesState as S
+
+MONO = "var(--code-font-family)"
+
+VALUE_HELP = (
+    'JSON: an object, an array, a number, true, false, null or a "quoted string". '
+    "Text that is not JSON is saved as a plain string; text starting with {, [ or \" must be valid JSON."
+)
+
+
+def _value(row) -> rx.Component:
+    return rx.el.pre(
+        row["value"],
+        font_family=MONO,
+        font_size="12px",
+        white_space="pre-wrap",
+        word_break="break-word",
+        max_height="140px",
+        overflow="auto",
+        margin="0",
+        padding="6px 8px",
+        background=rx.color("gray", 2),
+        border=f"1px solid {rx.color('gray', 4)}",
+        border_radius="var(--radius-2)",
+        custom_attrs={"data-testid": "variable-value"},
+    )
+
+
+def _row(row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.code(row["key"], variant="ghost", size="2", weight="medium", overflow_wrap="anywhere"),
+                rx.badge(row["kind"], variant="surface", color_scheme="gray", size="1"),
+                # On phones the "Updated" column is hidden: the time goes here.
+                rx.text(row["updated"], size="1", color_scheme="gray", display=rx.breakpoints(initial="block", md="none")),
+                spacing="1",
+                align="start",
+            ),
+            min_width=rx.breakpoints(initial="100px", md="150px"),
+            max_width="240px",
+            vertical_align="top",
+        ),
+        rx.table.cell(_value(row), min_width="0", width="100%", max_width="0"),
+        rx.table.cell(
+            rx.text(row["updated"], size="2", color_scheme="gray", white_space="nowrap", title=row["updated_full"]),
+            display=WIDE_CELL,
+            vertical_align="top",
+        ),
+        rx.table.cell(
+            rx.flex(
+                rx.icon_button(
+                    rx.icon("pencil", size=16), variant="soft", color_scheme="gray", size="2",
+                    on_click=S.open_edit(row["key"]), aria_label="Edit",
+                    custom_attrs={"data-testid": "edit-variable"},
+                ),
+                rx.icon_button(
+                    rx.icon("trash-2", size=16), variant="soft", color_scheme="red", size="2",
+                    on_click=S.ask_delete(row["key"]), aria_label="Delete",
+                    custom_attrs={"data-testid": "delete-variable"},
+                ),
+                spacing="2",
+                direction=rx.breakpoints(initial="column", sm="row"),
+                justify="end",
+            ),
+            vertical_align="top",
+        ),
+        custom_attrs={"data-testid": "variable-row", "data-key": row["key"]},
+    )
+
+
+def _table() -> rx.Component:
+    return rx.vstack(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Key"),
+                    rx.table.column_header_cell("Value"),
+                    rx.table.column_header_cell("Updated", display=WIDE_CELL),
+                    rx.table.column_header_cell(""),
+                )
+            ),
+            rx.table.body(rx.foreach(S.rows, _row)),
+            variant="surface",
+            width="100%",
+            id="variables-table",
+            style={"table_layout": "auto"},
+        ),
+        rx.flex(
+            rx.text(S.range_label, size="2", color_scheme="gray", id="variables-range"),
+            rx.hstack(
+                rx.button(
+                    rx.icon("chevron-left", size=16), "Previous", variant="soft", color_scheme="gray",
+                    disabled=~S.has_prev, on_click=S.prev_page, id="variables-prev",
+                ),
+                rx.button(
+                    "Next", rx.icon("chevron-right", size=16), variant="soft", color_scheme="gray",
+                    disabled=~S.has_next, on_click=S.next_page, id="variables-next",
+                ),
+                spacing="2",
+            ),
+            justify="between",
+            align="center",
+            width="100%",
+            spacing="2",
+            wrap="wrap",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def editor_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(S.editing_key != "", "Edit variable", "New variable")),
+            rx.dialog.description(
+                "Your scripts read and write variables with the cronium helpers; the API has them too.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.vstack(
+                labelled(
+                    "Key",
+                    rx.input(
+                        value=S.key,
+                        on_change=S.set_key,
+                        placeholder="report.last_run",
+                        font_family=MONO,
+                        disabled=S.editing_key != "",
+                        id="variable-key",
+                        width="100%",
+                    ),
+                    errors=S.errors,
+                    key="key",
+                    hint="Letters, digits, '_', '.' and '-'; up to 128.",
+                ),
+                labelled(
+                    "Value",
+                    rx.text_area(
+                        value=S.value_text,
+                        on_change=S.set_value_text,
+                        placeholder='{"threshold": 5}',
+                        rows="8",
+                        font_family=MONO,
+                        id="variable-value",
+                        width="100%",
+                    ),
+                    errors=S.errors,
+                    key="value",
+                    hint=VALUE_HELP,
+                ),
+                field_error(S.errors, "form"),
+                spacing="4",
+                width="100%",
+                margin_top="12px",
+            ),
+            rx.flex(
+                rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", id="variable-cancel")),
+                rx.button(rx.icon("save", size=16), "Save", on_click=S.save, loading=S.saving, id="variable-save"),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="560px",
+            id="variable-dialog",
+        ),
+        open=S.editor_open,
+        on_open_change=S.set_editor_open,
+    )
+
+
+def delete_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete this variable?"),
+            rx.alert_dialog.description(
+                rx.text(
+                    rx.code(S.delete_key, word_break="break-all"),
+                    " will be removed. Scripts that read it get nothing from now on.",
+                ),
+            ),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", id="delete-cancel")),
+                rx.button("Delete variable", color_scheme="red", on_click=S.delete, loading=S.deleting, id="delete-confirm"),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="440px",
+            id="delete-dialog",
+        ),
+        open=S.delete_key != "",
+        on_open_change=S.set_delete_open,
+    )
+
+
+def page() -> rx.Component:
+    return app_shell(
+        page_header(
+            "Variables",
+            rx.button(rx.icon("plus", size=16), "New variable", on_click=S.open_create, id="new-variable"),
+            subtitle="JSON values your scripts share, by key.",
+        ),
+        rx.cond(S.error != "", error_callout(S.error, on_retry=S.load)),
+        rx.cond(
+            S.loaded,
+            rx.cond(
+                S.rows.length() > 0,
+                _table(),
+                empty_state(
+                    "braces",
+                    "No variables yet — create one",
+                    "A variable keeps a JSON value under a key: settings, counters, the last run's result. "
+                    "Scripts read and update them while they run.",
+                    rx.button(rx.icon("plus", size=16), "Create a variable", on_click=S.open_create),
+                    id="variables-empty",
+                ),
+            ),
+            rx.cond(S.error == "", loading_block("Loading variables…")),
+        ),
+        editor_dialog(),
+        delete_dialog(),
+    )

@@ -1,0 +1,218 @@
+"""/workflow-runs/{id}: one run of a workflow, its steps' status live."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from cronium_app.components.feedback import error_callout, loading_block, not_found
+from cronium_app.components.jobs_list import WIDE_CELL
+from cronium_app.components.status import job_status_badge
+from cronium_app.components.layout import app_shell
+from cronium_app.pages import routes
+from cronium_app.state.workflow_run import WorkflowRunState as S
+
+MONO = "var(--code-font-family)"
+
+
+def header() -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            rx.link(
+                rx.hstack(rx.icon("arrow-left", size=14), S.run["workflow_name"], align="center", spacing="1"),
+                href=S.run["workflow_href"],
+                size="2",
+                id="run-workflow-link",
+            ),
+            rx.flex(
+                rx.heading("Workflow run", size=rx.breakpoints(initial="6", md="7"), id="page-title"),
+                job_status_badge(S.run["status"], size="2", id="run-status"),
+                rx.cond(
+                    S.following,
+                    rx.badge(rx.spinner(size="1"), "live", color_scheme="green", variant="soft", id="run-live"),
+                ),
+                spacing="3",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.code(S.run["id"], variant="ghost", color_scheme="gray", size="2", id="run-id", word_break="break-all"),
+            spacing="2",
+            min_width="0",
+        ),
+        rx.cond(
+            S.run["status"] == "running",
+            rx.button(
+                rx.icon("circle-stop", size=16),
+                "Cancel run",
+                color_scheme="red",
+                variant="soft",
+                on_click=S.cancel,
+                loading=S.cancelling,
+                disabled=~S.can_cancel,
+                id="cancel-run",
+            ),
+        ),
+        justify="between",
+        align=rx.breakpoints(initial="start", sm="end"),
+        direction=rx.breakpoints(initial="column", sm="row"),
+        spacing="3",
+        width="100%",
+        margin_bottom="20px",
+    )
+
+
+def _item(label: str, value, element_id: str) -> rx.Component:
+    return rx.data_list.item(
+        rx.data_list.label(label, min_width="110px"),
+        rx.data_list.value(rx.text(value, id=element_id, word_break="break-all")),
+        align="center",
+    )
+
+
+def summary_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.data_list.root(
+                _item("Started", S.run["created"], "run-created"),
+                _item("Finished", S.run["completed"], "run-completed"),
+                _item("Duration", S.run["duration"], "run-duration"),
+                size="2",
+                orientation="horizontal",
+                width="100%",
+            ),
+            rx.vstack(
+                rx.text("Input", size="2", weight="medium"),
+                rx.cond(
+                    S.run["input"] != "",
+                    rx.el.pre(
+                        S.run["input"],
+                        id="run-input-json",
+                        font_family=MONO,
+                        font_size="12px",
+                        white_space="pre-wrap",
+                        word_break="break-word",
+                        max_height="160px",
+                        overflow="auto",
+                        padding="8px 10px",
+                        margin="0",
+                        width="100%",
+                        background=rx.color("gray", 2),
+                        border=f"1px solid {rx.color('gray', 5)}",
+                        border_radius="var(--radius-2)",
+                    ),
+                    rx.text("none", size="2", color_scheme="gray", id="run-input-json"),
+                ),
+                spacing="1",
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id="run-summary",
+    )
+
+
+def _step_row(step) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.text(step["name"], weight="medium", font_family=MONO, size="2"),
+                rx.cond(
+                    step["event_href"] != "",
+                    rx.link(step["event_name"], href=step["event_href"], size="1", color_scheme="gray"),
+                    rx.text(step["event_name"], size="1", color_scheme="gray"),
+                ),
+                spacing="1",
+                min_width="0",
+            ),
+            max_width="260px",
+        ),
+        rx.table.cell(job_status_badge(step["status"], size="1")),
+        rx.table.cell(
+            rx.cond(
+                step["job_href"] != "",
+                rx.link(
+                    rx.code(step["job_id"], variant="ghost", size="1"),
+                    href=step["job_href"],
+                    display="block",
+                    max_width=rx.breakpoints(initial="120px", md="none"),
+                    overflow="hidden",
+                    text_overflow="ellipsis",
+                    white_space="nowrap",
+                    custom_attrs={"data-testid": "step-job-link"},
+                ),
+                rx.text("not started", size="1", color_scheme="gray"),
+            ),
+        ),
+        rx.table.cell(rx.text(step["duration"], size="2", white_space="nowrap"), display=WIDE_CELL),
+        align="center",
+        custom_attrs={"data-testid": "run-step", "data-step": step["name"], "data-status": step["status"]},
+    )
+
+
+def steps_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Steps", size="3"),
+            rx.cond(S.poll_error != "", error_callout(S.poll_error)),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Step"),
+                        rx.table.column_header_cell("Status"),
+                        rx.table.column_header_cell("Job"),
+                        rx.table.column_header_cell("Duration", display=WIDE_CELL),
+                    )
+                ),
+                rx.table.body(rx.foreach(S.steps, _step_row)),
+                variant="ghost",
+                size="2",
+                width="100%",
+                id="run-steps",
+            ),
+            rx.text(
+                "Waiting steps start when their parents finish; skipped steps had no edge into them that held.",
+                size="1",
+                color_scheme="gray",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id="run-steps-card",
+    )
+
+
+def page() -> rx.Component:
+    return app_shell(
+        rx.cond(
+            S.not_found,
+            not_found(
+                "Run not found",
+                "There is no such workflow run, or it belongs to someone else.",
+                "Back to workflows",
+                routes.WORKFLOWS,
+                id="run-not-found",
+            ),
+            rx.cond(
+                S.error != "",
+                error_callout(S.error, on_retry=S.load),
+                rx.cond(
+                    S.loaded,
+                    rx.vstack(
+                        header(),
+                        rx.grid(
+                            rx.box(steps_card(), grid_column=rx.breakpoints(initial="auto", lg="span 2")),
+                            summary_card(),
+                            columns=rx.breakpoints(initial="1", lg="3"),
+                            spacing="4",
+                            width="100%",
+                        ),
+                        spacing="4",
+                        width="100%",
+                    ),
+                    loading_block("Loading the run…"),
+                ),
+            ),
+        ),
+    )

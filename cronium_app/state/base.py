@@ -1,0 +1,123 @@
+"""The base state every page's state extends: who is signed in, the session
+cookie, the browser's time zone, and the guard that sends strangers to /login."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+
+import reflex as rx
+
+from cronium_app.pages import routes
+from cronium_app.settings import get_settings
+from cronium_app.state import sessions
+from cronium_app.state.formatting import is_known_zone
+
+_YEAR_S = 365 * 24 * 3600
+
+
+class AppState(rx.State):
+    """Shared by every page. Feature states subclass it, so `self._user_id`
+    and the guard are available in all of them."""
+
+    session_token: str = rx.Cookie(
+        "",
+        name=sessions.SESSION_COOKIE,
+        max_age=int(sessions.SESSION_TTL.total_seconds()),
+        same_site="strict",
+    )
+    browser_tz: str = rx.Cookie("", name="cronium_tz", max_age=_YEAR_S, same_site="strict")
+    user_email: str = ""
+    user_role: str = ""
+    nav_open: bool = False
+    # Backend only: the id every query is scoped to (0 = nobody).
+    _user_id: int = 0
+
+    @rx.var
+    def signed_in(self) -> bool:
+        return self.user_email != ""
+
+    @property
+    def tz(self) -> str:
+        return self.browser_tz or "UTC"
+
+    def _put(self, name: str, value) -> None:
+        """Assign only a changed value: every assignment marks the var dirty
+        and sends it to the browser, which poll loops must not do each round."""
+        if getattr(self, name) != value:
+            setattr(self, name, value)
+
+    # -- the guard -------------------------------------------------------------
+
+    async def _resolve_user(self) -> bool:
+        """Check the session cookie against the database (expired, forged or
+        password-changed sessions are refused) and remember the user."""
+        user = None
+        if self.session_token:
+            user = await asyncio.to_thread(sessions.user_for_session, self.session_token, get_settings())
+        if user is None:
+            self._forget_user()
+            return False
+        self._user_id = user["id"]
+        if self.user_email != user["email"]:
+            self.user_email = user["email"]
+        if self.user_role != user["role"]:
+            self.user_role = user["role"]
+        return True
+
+    async def _require_user(self):
+        """None when someone is signed in; otherwise the redirect to /login
+        (coming back here afterwards). Page loaders return it as it is."""
+        if await self._resolve_user():
+            return None
+        here = self.router.url.path or routes.DASHBOARD
+        if self.router.url.query:
+            here += "?" + self.router.url.query
+        target = routes.LOGIN if here == routes.DASHBOARD else f"{routes.LOGIN}?next={quote(here, safe='')}"
+        return rx.redirect(target, replace=True)
+
+    def _forget_user(self) -> None:
+        self._user_id = 0
+        if self.user_email:
+            self.user_email = ""
+            self.user_role = ""
+        if self.session_token:
+            self.session_token = ""
+
+    @rx.event
+    async def require_user(self):
+        """on_load guard for pages that load nothing of their own."""
+        return await self._require_user()
+
+    @rx.event
+    def logout(self):
+        tz = self.browser_tz
+        # Empties the session cookie (session_token goes back to "") and drops
+        # every loaded page's data, so the next user of this tab never sees
+        # the previous one's rows, not even for a moment. (Not
+        # rx.remove_cookie: the browser then re-runs the current page's
+        # on_load, whose guard would send /login?next=<this page>.)
+        self.reset()
+        self.browser_tz = tz
+        return rx.redirect(routes.LOGIN, replace=True)
+
+    # -- small UI bits ------------------------------------------------------------
+
+    @rx.event
+    def toggle_nav(self):
+        self.nav_open = not self.nav_open
+
+    @rx.event
+    def close_nav(self):
+        self.nav_open = False
+
+    @rx.event
+    def detect_timezone(self):
+        return rx.call_script(
+            "Intl.DateTimeFormat().resolvedOptions().timeZone", callback=AppState.set_timezone
+        )
+
+    @rx.event
+    def set_timezone(self, name: str):
+        if isinstance(name, str) and name != self.browser_tz and is_known_zone(name):
+            self.browser_tz = name

@@ -1,0 +1,487 @@
+"""/events/new and /events/{id}: the event form.
+
+The form keeps every input as the text the user typed; saving turns it into
+the service's input shape, and errors from either pydantic (shape) or the
+service (limits) come back as {field: message} shown next to each field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+import reflex as rx
+from pydantic import ValidationError
+
+from cronium_app.db import read_session, write_session
+from cronium_app.errors import CroniumError, NotFound
+from cronium_app.events import service as events
+from cronium_app.events.schemas import HTTP_METHODS, EventCreate, EventUpdate
+from cronium_app.jobs import service as jobs
+from cronium_app.pages import routes
+from cronium_app.settings import get_settings
+from cronium_app.state.base import AppState
+from cronium_app.state.events import EVENT_STATUSES, EVENT_TYPES
+from cronium_app.state.formatting import is_known_zone, local, zone
+from cronium_app.state.rows import JobRow, KeyValue, job_row
+
+logger = logging.getLogger(__name__)
+
+NETWORKS = ("none", "egress")
+SCHEDULE_TYPES = ("manual", "cron", "interval", "once")
+RECENT_RUNS = 5
+
+TEMPLATES = {
+    "python": 'print("Hello from Cronium")\n',
+    "node": 'console.log("Hello from Cronium");\n',
+    "bash": 'echo "Hello from Cronium"\n',
+    "http": "",
+}
+
+# Form field -> the key its errors use (the API's field names).
+ERROR_KEYS = {
+    "name": "name",
+    "description": "description",
+    "kind": "type",
+    "status": "status",
+    "timeout": "timeoutSeconds",
+    "retries": "retries",
+    "cpus": "cpus",
+    "memory": "memoryMb",
+    "pids": "pidsLimit",
+    "network": "network",
+    "tags": "tags",
+    "schedule_type": "scheduleType",
+    "cron_expression": "cronExpression",
+    "interval_seconds": "intervalSeconds",
+    "run_at": "runAt",
+    "timezone": "timezone",
+    "http_method": "httpRequest.method",
+    "http_url": "httpRequest.url",
+    "http_body": "httpRequest.body",
+}
+_CHOICES = {
+    "kind": EVENT_TYPES,
+    "status": EVENT_STATUSES,
+    "network": NETWORKS,
+    "schedule_type": SCHEDULE_TYPES,
+    "http_method": HTTP_METHODS,
+}
+
+
+def _message(text: str) -> str:
+    text = text.removeprefix("Value error, ").strip()
+    if not text:
+        return "Invalid value."
+    if text.startswith("url "):
+        text = "URL " + text[4:]
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
+def validation_errors(exc: ValidationError) -> dict[str, str]:
+    """pydantic's errors as {field key: message} (the first one per field)."""
+    found: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        if not loc:
+            key = "form"
+        elif loc[0] == "httpRequest" and len(loc) > 1:
+            key = f"httpRequest.{loc[1]}"
+        else:
+            key = loc[0]
+        found.setdefault(key, _message(error.get("msg", "")))
+    return found
+
+
+def service_errors(exc: CroniumError) -> dict[str, str]:
+    fields = exc.details.get("fields")
+    if isinstance(fields, dict) and fields:
+        return {key: _message(str(msg)) for key, msg in fields.items()}
+    if exc.details.get("field"):
+        return {str(exc.details["field"]): _message(exc.message)}
+    return {"form": _message(exc.message)}
+
+
+def _load(user_id: int, event_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    with read_session() as session:
+        event = events.event_to_dict(events.get_event(session, user_id, event_id))
+        runs = jobs.list_jobs_ordered(session, user_id, jobs.JobFilter(event_id=event_id), limit=RECENT_RUNS).items
+        return event, runs
+
+
+def _save(user_id: int, event_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+    settings = get_settings()
+    with write_session() as session:
+        if event_id:
+            event = events.update_event(session, settings, user_id, event_id, EventUpdate.model_validate(payload))
+        else:
+            event = events.create_event(session, settings, user_id, EventCreate.model_validate(payload))
+        return events.event_to_dict(event)
+
+
+def _delete(user_id: int, event_id: int) -> None:
+    with write_session() as session:
+        events.delete_event(session, user_id, event_id)
+
+
+class EventEditorState(AppState):
+    # What the page shows.
+    current_id: int = 0
+    loaded: bool = False
+    not_found: bool = False
+    load_error: str = ""
+    saving: bool = False
+    deleting: bool = False
+    confirm_delete: bool = False
+    dirty: bool = False
+    errors: dict[str, str] = {}
+    updated: str = ""
+    saved_name: str = ""
+    recent_runs: list[JobRow] = []
+
+    # The form, as typed.
+    name: str = ""
+    description: str = ""
+    kind: str = "python"
+    status: str = "active"
+    timeout: str = ""
+    retries: str = "0"
+    cpus: str = ""
+    memory: str = ""
+    pids: str = ""
+    network: str = "none"
+    env_rows: list[KeyValue] = []
+    tags: str = ""
+    schedule_type: str = "manual"
+    cron_expression: str = ""
+    interval_seconds: str = ""
+    run_at: str = ""
+    timezone: str = "UTC"
+    http_method: str = "GET"
+    http_url: str = ""
+    header_rows: list[KeyValue] = []
+    http_body: str = ""
+
+    # The code editor loads `editor_doc` when `editor_key` changes and
+    # reports every edit into `_script` (see components/code_editor.py).
+    editor_doc: str = ""
+    editor_key: int = 0
+    _script: str = ""
+
+    # Server limits, for the hints under the fields.
+    limits: dict[str, str] = {}
+
+    @rx.var
+    def is_new(self) -> bool:
+        return self.current_id == 0
+
+    @rx.var
+    def is_http(self) -> bool:
+        return self.kind == "http"
+
+    # -- loading -----------------------------------------------------------------
+
+    def _set_limits(self) -> None:
+        s = get_settings()
+        self.limits = {
+            "timeout": f"1 to {s.job_max_timeout_s} seconds",
+            "retries": f"0 to {s.job_max_retries}",
+            "cpus": f"up to {s.job_max_cpus:g}",
+            "memory": f"16 to {s.job_max_memory_mb} MB",
+            "pids": f"8 to {s.job_max_pids} processes",
+            "network": "" if s.allow_egress else "Egress is turned off on this server.",
+        }
+
+    def _reset_form(self) -> None:
+        s = get_settings()
+        # Keep the editor's key growing: a reused key would not reload it.
+        key = self.editor_key
+        self.reset()
+        self.editor_key = key
+        self._set_limits()
+        self.timeout = str(s.job_default_timeout_s)
+        self.cpus = f"{s.job_default_cpus:g}"
+        self.memory = str(s.job_default_memory_mb)
+        self.pids = str(s.job_default_pids)
+        self._load_script(TEMPLATES["python"])
+
+    def _load_script(self, text: str) -> None:
+        self._script = text
+        self.editor_doc = text
+        self.editor_key += 1
+
+    def _fill(self, event: dict[str, Any]) -> None:
+        self.current_id = event["id"]
+        self.name = event["name"]
+        self.saved_name = event["name"]
+        self.description = event.get("description") or ""
+        self.kind = event["type"]
+        self.status = event["status"]
+        self.timeout = str(event["timeoutSeconds"])
+        self.retries = str(event["retries"])
+        self.cpus = f"{event['cpus']:g}"
+        self.memory = str(event["memoryMb"])
+        self.pids = str(event["pidsLimit"])
+        self.network = event["network"]
+        self.env_rows = [{"key": k, "value": v} for k, v in (event.get("envVars") or {}).items()]
+        self.tags = ", ".join(event.get("tags") or [])
+        self.schedule_type = event.get("scheduleType") or "manual"
+        self.cron_expression = event.get("cronExpression") or ""
+        self.interval_seconds = str(event["intervalSeconds"]) if event.get("intervalSeconds") else ""
+        self.timezone = event.get("timezone") or "UTC"
+        run_at = local(event.get("runAt"), self.timezone) if event.get("runAt") else None
+        self.run_at = run_at.strftime("%Y-%m-%dT%H:%M") if run_at else ""
+        http = event.get("httpRequest") or {}
+        self.http_method = http.get("method") or "GET"
+        self.http_url = http.get("url") or ""
+        self.header_rows = [{"key": k, "value": v} for k, v in (http.get("headers") or {}).items()]
+        self.http_body = http.get("body") or ""
+        self._load_script(event.get("script") or "")
+        self.updated = local(event.get("updatedAt"), self.tz).strftime("%Y-%m-%d %H:%M:%S")
+        self.dirty = False
+        self.errors = {}
+
+    @rx.event
+    async def load_new(self):
+        if (go := await self._require_user()) is not None:
+            return go
+        self._reset_form()
+        self.loaded = True
+        return None
+
+    @rx.event
+    async def load_existing(self):
+        if (go := await self._require_user()) is not None:
+            return go
+        self._reset_form()
+        raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        if not raw.isdigit():
+            self.not_found = True
+            self.loaded = True
+            return None
+        try:
+            event, runs = await asyncio.to_thread(_load, self._user_id, int(raw))
+        except NotFound:
+            self.not_found = True
+        except Exception:
+            logger.exception("event load failed")
+            self.load_error = "This event could not be loaded."
+        else:
+            self._fill(event)
+            self.recent_runs = [job_row(job, self.tz) for job in runs]
+        self.loaded = True
+        return None
+
+    # -- editing -----------------------------------------------------------------
+
+    def _touch(self, error_key: str | None) -> None:
+        self.dirty = True
+        if error_key and (error_key in self.errors or "form" in self.errors):
+            self.errors = {k: v for k, v in self.errors.items() if k not in (error_key, "form")}
+
+    @rx.event
+    def set_field(self, field: str, value: str):
+        if field not in ERROR_KEYS:
+            return
+        value = "" if value is None else str(value)
+        if field in _CHOICES and value not in _CHOICES[field]:
+            return
+        if field == "kind" and value != self.kind:
+            self._switch_type(value)
+        setattr(self, field, value)
+        self._touch(ERROR_KEYS[field])
+
+    def _switch_type(self, new_type: str) -> None:
+        """A script still empty or untouched becomes the new language's example."""
+        if not self._script.strip() or self._script == TEMPLATES.get(self.kind):
+            self._load_script(TEMPLATES.get(new_type, ""))
+
+    @rx.event
+    def set_script(self, value: str):
+        self._script = value if isinstance(value, str) else ""
+        self._touch("script")
+
+    def _rows(self, which: str) -> list[KeyValue]:
+        return list(self.env_rows if which == "env" else self.header_rows)
+
+    def _store_rows(self, which: str, rows: list[KeyValue]) -> None:
+        if which == "env":
+            self.env_rows = rows
+            self._touch("envVars")
+        else:
+            self.header_rows = rows
+            self._touch("httpRequest.headers")
+
+    @rx.event
+    def add_row(self, which: str):
+        self._store_rows(which, [*self._rows(which), {"key": "", "value": ""}])
+
+    @rx.event
+    def remove_row(self, which: str, index: int):
+        rows = self._rows(which)
+        if 0 <= index < len(rows):
+            rows.pop(index)
+            self._store_rows(which, rows)
+
+    @rx.event
+    def set_row(self, which: str, index: int, part: str, value: str):
+        rows = self._rows(which)
+        if 0 <= index < len(rows) and part in ("key", "value"):
+            rows[index] = {**rows[index], part: value}
+            self._store_rows(which, rows)
+
+    # -- saving ------------------------------------------------------------------
+
+    def _payload(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The service input built from the form, and the problems found on
+        the way (numbers that are not numbers, half-filled rows)."""
+        problems: dict[str, str] = {}
+
+        def number(field: str, kind: type, *, optional: bool = False):
+            text = getattr(self, field).strip()
+            if not text and optional:
+                return None
+            try:
+                return kind(text)
+            except ValueError:
+                problems[ERROR_KEYS[field]] = "Enter a whole number." if kind is int else "Enter a number."
+                return None
+
+        def pairs(rows: list[KeyValue], key: str, what: str) -> dict[str, str]:
+            found: dict[str, str] = {}
+            for row in rows:
+                name, value = row["key"].strip(), row["value"]
+                if not name and not value:
+                    continue
+                if not name:
+                    problems[key] = f"Every {what} needs a name."
+                elif name in found:
+                    problems[key] = f"{name} appears twice."
+                found[name] = value
+            return found
+
+        payload: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "type": self.kind,
+            "status": self.status,
+            "timeoutSeconds": number("timeout", int),
+            "retries": number("retries", int),
+            "cpus": number("cpus", float),
+            "memoryMb": number("memory", int),
+            "pidsLimit": number("pids", int),
+            "network": self.network,
+            "envVars": pairs(self.env_rows, "envVars", "environment variable"),
+            "tags": [tag.strip() for tag in self.tags.split(",") if tag.strip()],
+            "scheduleType": self.schedule_type,
+            "cronExpression": self.cron_expression.strip() or None,
+            "intervalSeconds": number("interval_seconds", int, optional=True),
+            "timezone": self.timezone.strip() or "UTC",
+        }
+        if not self.name.strip():
+            problems["name"] = "Give the event a name."
+        if not is_known_zone(payload["timezone"]):
+            problems["timezone"] = "Use a time zone name such as UTC or Europe/Paris."
+        payload["runAt"] = None
+        if self.run_at.strip():
+            try:
+                naive = datetime.fromisoformat(self.run_at.strip())
+                payload["runAt"] = naive.replace(tzinfo=zone(payload["timezone"])).isoformat()
+            except ValueError:
+                problems["runAt"] = "Enter a date and time."
+        # The scheduler reads these; say now what it would refuse later.
+        if self.schedule_type == "cron" and not payload["cronExpression"]:
+            problems["cronExpression"] = "A cron schedule needs an expression, such as */5 * * * *."
+        if self.schedule_type == "interval" and not payload["intervalSeconds"] and "intervalSeconds" not in problems:
+            problems["intervalSeconds"] = "An interval schedule needs a number of seconds."
+        if self.schedule_type == "once" and not payload["runAt"] and "runAt" not in problems:
+            problems["runAt"] = "A one-off schedule needs a date and time."
+        if self.kind == "http":
+            payload["httpRequest"] = {
+                "method": self.http_method,
+                "url": self.http_url.strip(),
+                "headers": pairs(self.header_rows, "httpRequest.headers", "header"),
+                "body": self.http_body if self.http_body else None,
+            }
+            if not payload["httpRequest"]["url"]:
+                problems["httpRequest.url"] = "Enter the URL to call."
+        else:
+            payload["script"] = self._script
+        return payload, problems
+
+    @rx.event
+    async def save(self):
+        if self.saving:
+            return
+        payload, problems = self._payload()
+        try:
+            (EventUpdate if self.current_id else EventCreate).model_validate(payload)
+        except ValidationError as exc:
+            # Both kinds at once; the form's own message wins for a field.
+            problems = {**validation_errors(exc), **problems}
+        if problems:
+            self.errors = problems
+            yield rx.toast.error("Check the highlighted fields.", id="save-result")
+            return
+        self.saving = True
+        self.errors = {}
+        yield
+        try:
+            event = await asyncio.to_thread(_save, self._user_id, self.current_id, payload)
+        except ValidationError as exc:
+            self.errors = validation_errors(exc)
+        except NotFound:
+            self.not_found = True
+        except CroniumError as exc:
+            self.errors = service_errors(exc)
+        except Exception:
+            logger.exception("event save failed")
+            self.errors = {"form": "Saving failed on the server. Try again."}
+        else:
+            created = self.current_id == 0
+            self.saving = False
+            self.dirty = False
+            self.current_id = event["id"]
+            self.saved_name = event["name"]
+            self.updated = local(event.get("updatedAt"), self.tz).strftime("%Y-%m-%d %H:%M:%S")
+            if created:
+                yield [rx.toast.success("Event created.", id="save-result"), rx.redirect(routes.event_url(event["id"]))]
+            else:
+                yield rx.toast.success("Saved.", id="save-result")
+            return
+        self.saving = False
+        yield rx.toast.error("The event was not saved: check the highlighted fields.", id="save-result")
+
+    # -- deleting ----------------------------------------------------------------
+
+    @rx.event
+    def ask_delete(self):
+        self.confirm_delete = True
+
+    @rx.event
+    def set_confirm_delete(self, value: bool):
+        if not self.deleting:
+            self.confirm_delete = bool(value)
+
+    @rx.event
+    async def delete(self):
+        if self.deleting or not self.current_id:
+            return
+        self.deleting = True
+        yield
+        try:
+            await asyncio.to_thread(_delete, self._user_id, self.current_id)
+        except NotFound:
+            pass
+        except Exception:
+            logger.exception("event delete failed")
+            self.deleting = False
+            self.confirm_delete = False
+            yield rx.toast.error("The event could not be deleted. Try again.", id="delete-result")
+            return
+        name = self.name
+        self.deleting = False
+        self.confirm_delete = False
+        yield [rx.toast.success(f"Deleted {name}.", id="delete-result"), rx.redirect(routes.EVENTS)]

@@ -1,0 +1,55 @@
+"""The Execute button (events list and event page): queue a job, then open it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import reflex as rx
+
+from cronium_app.db import write_session
+from cronium_app.errors import CroniumError
+from cronium_app.jobs.notifier import notifier
+from cronium_app.jobs.service import create_job_for_event
+from cronium_app.pages import routes
+from cronium_app.settings import get_settings
+from cronium_app.state.base import AppState
+
+logger = logging.getLogger(__name__)
+
+
+def queue_run(user_id: int, event_id: int) -> str:
+    with write_session() as session:
+        job, _created = create_job_for_event(session, get_settings(), user_id=user_id, event_id=event_id)
+        job_id = job.id
+    # Wake the workers waiting for work in this process's claim long-polls.
+    notifier.notify()
+    return job_id
+
+
+class ExecuteState(AppState):
+    # The event whose job is being created (0: none); its button says so.
+    creating_for: int = 0
+
+    @rx.event
+    async def execute(self, event_id: int):
+        if self.creating_for:
+            return
+        if not self._user_id:
+            yield await self._require_user()
+            return
+        self.creating_for = int(event_id)
+        yield
+        try:
+            job_id = await asyncio.to_thread(queue_run, self._user_id, int(event_id))
+        except CroniumError as exc:
+            self.creating_for = 0
+            yield rx.toast.error(f"Could not run the event: {exc.message}", id="execute-error")
+            return
+        except Exception:
+            logger.exception("execute failed", extra={"event_id": event_id})
+            self.creating_for = 0
+            yield rx.toast.error("Could not run the event: the server failed. Try again.", id="execute-error")
+            return
+        self.creating_for = 0
+        yield rx.redirect(routes.job_url(job_id))

@@ -1,0 +1,187 @@
+"""/settings: the signed-in account and its API tokens.
+
+A new token's secret is in the page only until the user dismisses it (or
+leaves): the server keeps nothing but its digest, so it cannot be shown
+again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any, TypedDict
+
+import reflex as rx
+
+from cronium_app.auth import tokens
+from cronium_app.db import read_session, write_session
+from cronium_app.errors import NotFound
+from cronium_app.state.base import AppState
+from cronium_app.state.formatting import fmt_datetime, fmt_short, parse_iso
+from cronium_app.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+# (value, label) of the expiry choices; the value is a number of days.
+EXPIRY_CHOICES = (("never", "Never"), ("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year"))
+_EXPIRY_VALUES = {value for value, _ in EXPIRY_CHOICES}
+
+
+class TokenRow(TypedDict):
+    id: int
+    name: str
+    prefix: str
+    created: str
+    created_full: str
+    last_used: str
+    expires: str
+    expired: bool
+
+
+def token_row(item: dict[str, Any], tz: str) -> TokenRow:
+    expires_at = parse_iso(item.get("expiresAt"))
+    return {
+        "id": item["id"],
+        "name": item["name"],
+        "prefix": item["prefix"] + "…",
+        "created": fmt_short(item.get("createdAt"), tz),
+        "created_full": fmt_datetime(item.get("createdAt"), tz),
+        "last_used": fmt_short(item.get("lastUsedAt"), tz, empty="never"),
+        "expires": fmt_short(item.get("expiresAt"), tz, empty="never"),
+        "expired": expires_at is not None and expires_at <= utcnow(),
+    }
+
+
+def _list(user_id: int) -> list[dict[str, Any]]:
+    with read_session() as session:
+        return tokens.list_tokens(session, user_id)
+
+
+def _create(user_id: int, name: str, days: int | None) -> str:
+    expires = utcnow() + timedelta(days=days) if days else None
+    with write_session() as session:
+        _token, raw = tokens.create_token(session, user_id, name, expires)
+    return raw
+
+
+def _revoke(user_id: int, token_id: int) -> None:
+    with write_session() as session:
+        tokens.revoke_token(session, user_id, token_id)
+
+
+class SettingsState(AppState):
+    token_rows: list[TokenRow] = []
+    loaded: bool = False
+    error: str = ""
+
+    token_name: str = ""
+    expiry: str = "90"
+    name_error: str = ""
+    creating: bool = False
+    # The new token, shown once; "" once dismissed.
+    new_token: str = ""
+    new_token_name: str = ""
+
+    revoke_id: int = 0
+    revoke_name: str = ""
+    revoking: bool = False
+
+    async def _fetch(self) -> None:
+        try:
+            items = await asyncio.to_thread(_list, self._user_id)
+        except Exception:
+            logger.exception("tokens list failed")
+            self.error = "Your API tokens could not be loaded."
+            return
+        self.token_rows = [token_row(item, self.tz) for item in items]
+        self.error = ""
+        self.loaded = True
+
+    @rx.event
+    async def load(self):
+        if (go := await self._require_user()) is not None:
+            return go
+        # A token shown earlier is not shown again after leaving the page.
+        self.new_token = ""
+        self.new_token_name = ""
+        self.revoke_id = 0
+        await self._fetch()
+        return None
+
+    @rx.event
+    def set_token_name(self, value: str):
+        self.token_name = (value or "")[:100]
+        self.name_error = ""
+
+    @rx.event
+    def set_expiry(self, value: str):
+        if value in _EXPIRY_VALUES:
+            self.expiry = value
+
+    @rx.event
+    async def create(self):
+        if self.creating:
+            return
+        name = self.token_name.strip()
+        if not name:
+            self.name_error = "Name the token after where it will be used, such as \u201cCI deploys\u201d."
+            return
+        self.creating = True
+        yield
+        try:
+            days = None if self.expiry == "never" else int(self.expiry)
+            raw = await asyncio.to_thread(_create, self._user_id, name, days)
+        except Exception:
+            logger.exception("token create failed")
+            self.creating = False
+            yield rx.toast.error("The token could not be created. Try again.", id="token-result")
+            return
+        self.new_token = raw
+        self.new_token_name = name
+        self.token_name = ""
+        self.creating = False
+        await self._fetch()
+
+    @rx.event
+    def copy_token(self):
+        if self.new_token:
+            return [rx.set_clipboard(self.new_token), rx.toast.success("Token copied.", id="token-copied")]
+        return None
+
+    @rx.event
+    def dismiss_token(self):
+        self.new_token = ""
+        self.new_token_name = ""
+
+    @rx.event
+    def ask_revoke(self, token_id: int, name: str):
+        self.revoke_id = int(token_id)
+        self.revoke_name = name
+
+    @rx.event
+    def set_revoke_open(self, value: bool):
+        if not value and not self.revoking:
+            self.revoke_id = 0
+
+    @rx.event
+    async def revoke(self):
+        if self.revoking or not self.revoke_id:
+            return
+        self.revoking = True
+        yield
+        try:
+            await asyncio.to_thread(_revoke, self._user_id, self.revoke_id)
+        except NotFound:
+            pass
+        except Exception:
+            logger.exception("token revoke failed")
+            self.revoking = False
+            self.revoke_id = 0
+            yield rx.toast.error("The token could not be revoked. Try again.", id="token-result")
+            return
+        name = self.revoke_name
+        self.revoking = False
+        self.revoke_id = 0
+        await self._fetch()
+        yield rx.toast.success(f"Revoked {name}. Requests using it are refused from now on.", id="token-result")

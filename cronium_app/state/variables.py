@@ -1,0 +1,284 @@
+"""/variables: the user's variables (JSON values under a key).
+
+The value editor takes JSON. Text that is not JSON is kept as a plain
+string, unless it starts like JSON ({, [ or "): then it was meant as JSON,
+and the page says where it is broken instead of saving it as text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, TypedDict
+
+import reflex as rx
+
+from cronium_app.db import read_session, write_session
+from cronium_app.errors import CroniumError, NotFound
+from cronium_app.settings import get_settings
+from cronium_app.state.base import AppState
+from cronium_app.state.formatting import fmt_datetime, fmt_json, fmt_short
+from cronium_app.variables import service as variables
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+_JSON_STARTS = ("{", "[", '"')
+
+
+class VariableRow(TypedDict):
+    key: str
+    value: str
+    kind: str
+    updated: str
+    updated_full: str
+
+
+def kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def variable_row(item: dict[str, Any], tz: str) -> VariableRow:
+    return {
+        "key": item["key"],
+        "value": fmt_json(item["value"], empty="null"),
+        "kind": kind_of(item["value"]),
+        "updated": fmt_short(item.get("updatedAt"), tz),
+        "updated_full": fmt_datetime(item.get("updatedAt"), tz),
+    }
+
+
+def parse_value(text: str) -> tuple[Any, str]:
+    """(value, error): JSON when it parses; otherwise the text as a string,
+    unless it was plainly meant as JSON."""
+    stripped = text.strip()
+    if not stripped:
+        return None, 'Enter a value. For an empty string, enter "".'
+    try:
+        return json.loads(stripped), ""
+    except json.JSONDecodeError as exc:
+        if stripped.startswith(_JSON_STARTS):
+            return None, f"This is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+        return text, ""
+
+
+def _page(user_id: int, offset: int) -> list[dict[str, Any]]:
+    with read_session() as session:
+        # One more than a page: tells whether there is a next page.
+        return variables.list_variables(session, user_id, limit=PAGE_SIZE + 1, offset=offset)
+
+
+def _save(user_id: int, key: str, value: Any) -> dict[str, Any]:
+    with write_session() as session:
+        variable, _created = variables.set_variable(session, get_settings(), user_id, key, value)
+        return variables.variable_to_dict(variable)
+
+
+def _exists(user_id: int, key: str) -> bool:
+    with read_session() as session:
+        try:
+            variables.get_variable(session, user_id, key)
+        except NotFound:
+            return False
+        return True
+
+
+def _delete(user_id: int, key: str) -> None:
+    with write_session() as session:
+        variables.delete_variable(session, user_id, key)
+
+
+class VariablesState(AppState):
+    rows: list[VariableRow] = []
+    offset: int = 0
+    has_next: bool = False
+    loaded: bool = False
+    loading: bool = False
+    error: str = ""
+
+    # The create / edit dialog.
+    editor_open: bool = False
+    editing_key: str = ""  # "" while creating
+    key: str = ""
+    value_text: str = ""
+    errors: dict[str, str] = {}
+    saving: bool = False
+
+    # The delete confirmation.
+    delete_key: str = ""
+    deleting: bool = False
+
+    @rx.var
+    def has_prev(self) -> bool:
+        return self.offset > 0
+
+    @rx.var
+    def range_label(self) -> str:
+        if not self.rows:
+            return ""
+        last = self.offset + len(self.rows)
+        noun = "variable" if last == 1 else "variables"
+        return f"{self.offset + 1}–{last} {noun}" + (" (more on the next page)" if self.has_next else "")
+
+    async def _fetch(self):
+        self.loading = True
+        yield
+        try:
+            items = await asyncio.to_thread(_page, self._user_id, self.offset)
+            if not items and self.offset:
+                self.offset = max(0, self.offset - PAGE_SIZE)
+                items = await asyncio.to_thread(_page, self._user_id, self.offset)
+        except Exception:
+            logger.exception("variables list failed")
+            self.error = "The variables could not be loaded."
+        else:
+            self.has_next = len(items) > PAGE_SIZE
+            self.rows = [variable_row(item, self.tz) for item in items[:PAGE_SIZE]]
+            self.error = ""
+            self.loaded = True
+        self.loading = False
+
+    @rx.event
+    async def load(self):
+        if (go := await self._require_user()) is not None:
+            yield go
+            return
+        self.editor_open = False
+        self.delete_key = ""
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def next_page(self):
+        if self.has_next:
+            self.offset += PAGE_SIZE
+            async for update in self._fetch():
+                yield update
+
+    @rx.event
+    async def prev_page(self):
+        if self.offset > 0:
+            self.offset = max(0, self.offset - PAGE_SIZE)
+            async for update in self._fetch():
+                yield update
+
+    # -- create and edit ------------------------------------------------------------
+
+    @rx.event
+    def open_create(self):
+        self.editing_key = ""
+        self.key = ""
+        self.value_text = ""
+        self.errors = {}
+        self.editor_open = True
+
+    @rx.event
+    def open_edit(self, key: str):
+        row = next((r for r in self.rows if r["key"] == key), None)
+        if row is None:
+            return
+        self.editing_key = key
+        self.key = key
+        self.value_text = row["value"]
+        self.errors = {}
+        self.editor_open = True
+
+    @rx.event
+    def set_editor_open(self, value: bool):
+        if not self.saving:
+            self.editor_open = bool(value)
+
+    @rx.event
+    def set_key(self, value: str):
+        self.key = (value or "")[:200]
+        if "key" in self.errors:
+            self.errors = {k: v for k, v in self.errors.items() if k != "key"}
+
+    @rx.event
+    def set_value_text(self, value: str):
+        self.value_text = value or ""
+        if "value" in self.errors or "form" in self.errors:
+            self.errors = {k: v for k, v in self.errors.items() if k not in ("value", "form")}
+
+    @rx.event
+    async def save(self):
+        if self.saving:
+            return
+        key = self.editing_key or self.key.strip()
+        value, problem = parse_value(self.value_text)
+        errors: dict[str, str] = {}
+        if problem:
+            errors["value"] = problem
+        if not key:
+            errors["key"] = "Give the variable a key."
+        elif not variables.KEY_RE.match(key):
+            errors["key"] = "Use 1-128 letters, digits, '_', '.' or '-'."
+        if errors:
+            self.errors = errors
+            return
+        self.saving = True
+        yield
+        try:
+            if not self.editing_key and await asyncio.to_thread(_exists, self._user_id, key):
+                self.errors = {"key": f"{key} already exists: edit it in the list instead."}
+                self.saving = False
+                return
+            await asyncio.to_thread(_save, self._user_id, key, value)
+        except CroniumError as exc:
+            field = exc.details.get("field")
+            self.errors = {"key" if field == "key" else "value": exc.message[:1].upper() + exc.message[1:] + "."}
+            self.saving = False
+            return
+        except Exception:
+            logger.exception("variable save failed")
+            self.errors = {"form": "Saving failed on the server. Try again."}
+            self.saving = False
+            return
+        self.saving = False
+        self.editor_open = False
+        yield rx.toast.success(f"Saved {key}.", id="variable-result")
+        async for update in self._fetch():
+            yield update
+
+    # -- delete ------------------------------------------------------------------
+
+    @rx.event
+    def ask_delete(self, key: str):
+        self.delete_key = key
+
+    @rx.event
+    def set_delete_open(self, value: bool):
+        if not value and not self.deleting:
+            self.delete_key = ""
+
+    @rx.event
+    async def delete(self):
+        if self.deleting or not self.delete_key:
+            return
+        key = self.delete_key
+        self.deleting = True
+        yield
+        try:
+            await asyncio.to_thread(_delete, self._user_id, key)
+        except NotFound:
+            pass
+        except Exception:
+            logger.exception("variable delete failed")
+            self.deleting = False
+            self.delete_key = ""
+            yield rx.toast.error("The variable could not be deleted. Try again.", id="variable-result")
+            return
+        self.deleting = False
+        self.delete_key = ""
+        yield rx.toast.success(f"Deleted {key}.", id="variable-result")
+        async for update in self._fetch():
+            yield update

@@ -1,0 +1,234 @@
+"""/workflow-runs/{id}: a run's status and each step's, live.
+
+The page polls the run about once a second (a background event, as the
+job page does) until the run has settled and none of its jobs is still
+running; Cancel stops the steps not started yet and ends the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, TypedDict
+
+import reflex as rx
+
+from cronium_app.db import read_session, write_session
+from cronium_app.events import service as events
+from cronium_app.errors import CroniumError, NotFound
+from cronium_app.jobs import service as jobs
+from cronium_app.jobs.status import HELD, PENDING
+from cronium_app.pages import routes
+from cronium_app.state.base import AppState
+from cronium_app.state.formatting import fmt_datetime, fmt_duration, fmt_json, job_duration, parse_iso
+from cronium_app.workflows import engine
+from cronium_app.workflows import service as workflows
+
+logger = logging.getLogger(__name__)
+
+# A run's steps take seconds at least: once a second is live enough.
+POLL_S = 1.0
+MAX_STEPS = 200
+ACTIVE_JOB = (PENDING, *HELD)
+
+
+class StepState(TypedDict):
+    name: str
+    status: str
+    event_name: str
+    event_href: str
+    job_id: str
+    job_href: str
+    duration: str
+    output: str
+
+
+class RunView(TypedDict):
+    id: str
+    status: str
+    workflow_name: str
+    workflow_href: str
+    created: str
+    completed: str
+    duration: str
+    input: str
+
+
+_EMPTY_RUN: RunView = {
+    "id": "", "status": "running", "workflow_name": "", "workflow_href": "", "created": "—",
+    "completed": "—", "duration": "—", "input": "",
+}
+
+
+def _snapshot(user_id: int, run_id: str) -> dict[str, Any]:
+    with read_session() as session:
+        run = engine.run_to_dict(session, engine.get_run(session, user_id, run_id))
+        try:
+            workflow = workflows.get_workflow(session, user_id, run["workflowId"])
+            name = workflow.name
+        except NotFound:
+            name = f"workflow {run['workflowId']}"
+        # Steps not started yet have no job to name their event: ask for it.
+        event_names: dict[int, str] = {}
+        for event_id in {step["eventId"] for step in run["steps"] if step.get("eventId")}:
+            try:
+                event_names[event_id] = events.get_event(session, user_id, event_id).name
+            except NotFound:
+                pass
+        step_jobs = jobs.list_jobs_ordered(
+            session, user_id, jobs.JobFilter(workflow_run_id=run_id), limit=MAX_STEPS
+        ).items
+        return {"run": run, "workflowName": name, "eventNames": event_names,
+                "jobs": {job["id"]: job for job in step_jobs}}
+
+
+def _cancel(user_id: int, run_id: str) -> dict[str, Any]:
+    with write_session() as session:
+        engine.cancel_run(session, user_id, run_id)
+    return _snapshot(user_id, run_id)
+
+
+def step_state(step: dict[str, Any], job: dict[str, Any] | None, event_names: dict[int, str]) -> StepState:
+    event_id = step.get("eventId")
+    job_id = step.get("jobId") or ""
+    return {
+        "name": step["name"],
+        "status": step.get("status") or "waiting",
+        "event_name": event_names.get(event_id) or (job or {}).get("eventName") or "deleted event",
+        "event_href": routes.event_url(event_id) if event_id else "",
+        "job_id": job_id,
+        "job_href": routes.job_url(job_id) if job_id else "",
+        "duration": job_duration(job) if job else "—",
+        "output": fmt_json(step.get("output")),
+    }
+
+
+def run_view(snap: dict[str, Any], tz: str) -> RunView:
+    run = snap["run"]
+    start, end = parse_iso(run.get("createdAt")), parse_iso(run.get("completedAt"))
+    return {
+        "id": run["id"],
+        "status": run["status"],
+        "workflow_name": snap["workflowName"],
+        "workflow_href": routes.workflow_url(run["workflowId"]),
+        "created": fmt_datetime(run.get("createdAt"), tz),
+        "completed": fmt_datetime(run.get("completedAt"), tz),
+        "duration": fmt_duration((end - start).total_seconds() * 1000) if start and end else "—",
+        "input": fmt_json(run.get("input")),
+    }
+
+
+def settled(snap: dict[str, Any]) -> bool:
+    """Nothing more will change: the run is over and none of its jobs runs."""
+    if snap["run"]["status"] == engine.RunStatus.running:
+        return False
+    return not any(job["status"] in ACTIVE_JOB for job in snap["jobs"].values())
+
+
+class WorkflowRunState(AppState):
+    run: RunView = _EMPTY_RUN
+    steps: list[StepState] = []
+    loaded: bool = False
+    not_found: bool = False
+    error: str = ""
+    poll_error: str = ""
+    following: bool = False
+    cancelling: bool = False
+
+    _run_id: str = ""
+    _watch: int = 0
+
+    @rx.var
+    def can_cancel(self) -> bool:
+        return self.loaded and self.run["status"] == "running"
+
+    def _apply(self, snap: dict[str, Any]) -> None:
+        self._put("run", run_view(snap, self.tz))
+        found = snap["jobs"]
+        self._put("steps", [
+            step_state(step, found.get(step.get("jobId") or ""), snap["eventNames"]) for step in snap["run"]["steps"]
+        ])
+
+    @rx.event
+    async def load(self):
+        if (go := await self._require_user()) is not None:
+            return go
+        key = self._watch + 1
+        self.reset()
+        self._watch = key
+        run_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        if not run_id.startswith("run_") or len(run_id) > 40:
+            self.not_found = True
+            self.loaded = True
+            return None
+        self._run_id = run_id
+        try:
+            snap = await asyncio.to_thread(_snapshot, self._user_id, run_id)
+        except NotFound:
+            self.not_found = True
+            self.loaded = True
+            return None
+        except Exception:
+            logger.exception("workflow run load failed", extra={"run_id": run_id})
+            self.error = "This run could not be loaded."
+            return None
+        self._apply(snap)
+        self.loaded = True
+        if settled(snap):
+            return None
+        self.following = True
+        return WorkflowRunState.follow(key)
+
+    @rx.event(background=True)
+    async def follow(self, generation: int):
+        while True:
+            await asyncio.sleep(POLL_S)
+            async with self:
+                if generation != self._watch or self.router.url.path.rstrip("/") != routes.workflow_run_url(self._run_id):
+                    return
+                args = (self._user_id, self._run_id)
+            try:
+                snap = await asyncio.to_thread(_snapshot, *args)
+            except NotFound:
+                async with self:
+                    if generation == self._watch:
+                        self.not_found = True
+                        self.following = False
+                return
+            except Exception:
+                logger.exception("workflow run poll failed", extra={"run_id": args[1]})
+                async with self:
+                    if generation != self._watch:
+                        return
+                    self.poll_error = "Live updates paused: the server could not read the run. Retrying…"
+                await asyncio.sleep(2)
+                continue
+            async with self:
+                if generation != self._watch:
+                    return
+                self._put("poll_error", "")
+                self._apply(snap)
+                if settled(snap):
+                    self.following = False
+                    return
+
+    @rx.event
+    async def cancel(self):
+        if self.cancelling or not self._run_id or self.run["status"] != "running":
+            return
+        self.cancelling = True
+        yield
+        try:
+            snap = await asyncio.to_thread(_cancel, self._user_id, self._run_id)
+        except CroniumError as exc:
+            self.cancelling = False
+            yield rx.toast.error(exc.message, id="cancel-result")
+            return
+        except Exception:
+            logger.exception("workflow run cancel failed", extra={"run_id": self._run_id})
+            self.cancelling = False
+            yield rx.toast.error("The run could not be cancelled. Try again.", id="cancel-result")
+            return
+        self._apply(snap)
+        self.cancelling = False
+        yield rx.toast.info("Run cancelled: steps not started yet will not run.", id="cancel-result")

@@ -1,0 +1,167 @@
+"""The workflows list: search, pages, and a Run button per workflow.
+
+Starting a run (here, or from the editor) goes through `queue_workflow_run`,
+which then opens the run's page."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, TypedDict
+
+import reflex as rx
+
+from cronium_app.db import read_session, write_session
+from cronium_app.errors import CroniumError
+from cronium_app.jobs.notifier import notifier
+from cronium_app.pages import routes
+from cronium_app.pagination import Page
+from cronium_app.settings import get_settings
+from cronium_app.state.base import AppState
+from cronium_app.state.formatting import fmt_short
+from cronium_app.workflows import engine
+from cronium_app.workflows import service as workflows
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+
+
+class WorkflowRow(TypedDict):
+    id: int
+    href: str
+    name: str
+    description: str
+    status: str
+    schedule: str
+    updated: str
+
+
+def workflow_row(item: dict[str, Any], tz: str) -> WorkflowRow:
+    return {
+        "id": item["id"],
+        "href": routes.workflow_url(item["id"]),
+        "name": item["name"],
+        "description": item.get("description") or "",
+        "status": item["status"],
+        "schedule": item.get("scheduleType") or "manual",
+        "updated": fmt_short(item.get("updatedAt"), tz),
+    }
+
+
+def _query(user_id: int, q: str, offset: int) -> Page:
+    with read_session() as session:
+        return workflows.list_workflows(session, user_id, q=q or None, limit=PAGE_SIZE, offset=offset)
+
+
+def queue_workflow_run(user_id: int, workflow_id: int, run_input: Any = None) -> str:
+    """Start a run (its first steps' jobs are queued at once); the run id."""
+    with write_session() as session:
+        run, _created = engine.start_run(session, get_settings(), user_id, workflow_id, run_input)
+        run_id = run.id
+    # Wake the workers waiting for work in this process's claim long-polls.
+    notifier.notify()
+    return run_id
+
+
+class WorkflowListState(AppState):
+    rows: list[WorkflowRow] = []
+    total: int = 0
+    offset: int = 0
+    q: str = ""
+    loaded: bool = False
+    loading: bool = False
+    error: str = ""
+    # The workflow whose run is being started (0: none); its button says so.
+    starting_for: int = 0
+
+    @rx.var
+    def has_prev(self) -> bool:
+        return self.offset > 0
+
+    @rx.var
+    def has_next(self) -> bool:
+        return self.offset + PAGE_SIZE < self.total
+
+    @rx.var
+    def range_label(self) -> str:
+        if not self.total:
+            return ""
+        last = min(self.offset + PAGE_SIZE, self.total)
+        noun = "workflow" if self.total == 1 else "workflows"
+        return f"{self.offset + 1}–{last} of {self.total} {noun}"
+
+    async def _fetch(self):
+        self.loading = True
+        yield
+        try:
+            page = await asyncio.to_thread(_query, self._user_id, self.q.strip(), self.offset)
+            if not page.items and self.offset and page.total:
+                # The page emptied (deletes elsewhere): show the last one instead.
+                self.offset = max(0, (page.total - 1) // PAGE_SIZE * PAGE_SIZE)
+                page = await asyncio.to_thread(_query, self._user_id, self.q.strip(), self.offset)
+        except Exception:
+            logger.exception("workflows list failed")
+            self.error = "The workflows could not be loaded."
+        else:
+            self.rows = [workflow_row(item, self.tz) for item in page.items]
+            self.total = page.total or 0
+            self.error = ""
+            self.loaded = True
+        self.loading = False
+
+    @rx.event
+    async def load(self):
+        if (go := await self._require_user()) is not None:
+            yield go
+            return
+        self.starting_for = 0
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def set_q(self, value: str):
+        self.q = value[:200]
+        self.offset = 0
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def clear_search(self):
+        self.q, self.offset = "", 0
+        async for update in self._fetch():
+            yield update
+
+    @rx.event
+    async def next_page(self):
+        if self.offset + PAGE_SIZE < self.total:
+            self.offset += PAGE_SIZE
+            async for update in self._fetch():
+                yield update
+
+    @rx.event
+    async def prev_page(self):
+        if self.offset > 0:
+            self.offset = max(0, self.offset - PAGE_SIZE)
+            async for update in self._fetch():
+                yield update
+
+    @rx.event
+    async def run(self, workflow_id: int):
+        if self.starting_for:
+            return
+        self.starting_for = int(workflow_id)
+        yield
+        try:
+            run_id = await asyncio.to_thread(queue_workflow_run, self._user_id, int(workflow_id))
+        except CroniumError as exc:
+            self.starting_for = 0
+            yield rx.toast.error(f"Could not run the workflow: {exc.message}", id="run-result")
+            return
+        except Exception:
+            logger.exception("workflow run failed", extra={"workflow_id": workflow_id})
+            self.starting_for = 0
+            yield rx.toast.error("Could not run the workflow: the server failed. Try again.", id="run-result")
+            return
+        self.starting_for = 0
+        yield rx.redirect(routes.workflow_run_url(run_id))

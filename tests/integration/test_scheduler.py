@@ -1,0 +1,413 @@
+"""The scheduler against the real database (SQLite, or PostgreSQL with
+DATABASE_URL), driven by a fake clock: each tick is `fire_due(now=...)` at
+a chosen moment, so nothing here waits for real time.
+
+Every schedule starts at `T0`, a moment a day ahead, so that the real clock
+never makes it due; the schedules a test made are parked afterwards, so that
+later tests' ticks (which fire everything due at their fake `now`) leave
+them alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from cronium_app.db import read_session, write_session
+from cronium_app.errors import Invalid
+from cronium_app.events.schemas import EventUpdate
+from cronium_app.events.service import delete_event, update_event
+from cronium_app.jobs.service import insert_job
+from cronium_app.models import Event, Job, Workflow, WorkflowRun
+from cronium_app.scheduler.firing import adopt_unscheduled, fire_due
+from cronium_app.timeutil import isoformat, utcnow
+from cronium_app.workflows.schemas import WorkflowIn
+from cronium_app.workflows.service import create_workflow, replace_workflow
+
+_day = itertools.count(1)
+
+
+@pytest.fixture
+def t0() -> datetime:
+    """A whole hour well ahead of the real clock, different for every test."""
+    return (utcnow() + timedelta(days=next(_day))).replace(minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+def scheduled(make_event, make_user_id, engine):
+    """make_event for schedules (one owner per test); parks them when the test ends."""
+    made: list[int] = []
+    owner = make_user_id()
+
+    def factory(**fields) -> Event:
+        event = make_event(owner, **fields)
+        made.append(event.id)
+        return event
+
+    yield factory
+    with write_session(engine) as session:
+        session.execute(
+            sa.update(Event).where(Event.id.in_(made)).values(status="paused", next_fire_at=None, queued_fire_at=None)
+        )
+
+
+def every(seconds: int, t0: datetime, **fields) -> dict:
+    return {"scheduleType": "interval", "intervalSeconds": seconds, "startAt": t0, **fields}
+
+
+def tick(engine, settings, t0: datetime, seconds: float):
+    return fire_due(engine, settings, t0 + timedelta(seconds=seconds))
+
+
+def fire_times(engine, event_id: int) -> list[datetime]:
+    """The fire time of each job the schedule created, oldest first."""
+    with read_session(engine) as session:
+        keys = session.execute(
+            sa.select(Job.scheduled_for).where(Job.idempotency_key.like(f"sched:event:{event_id}:%"))
+            .order_by(Job.scheduled_for)
+        ).scalars().all()
+    return list(keys)
+
+
+def jobs_of(engine, event_id: int) -> list[Job]:
+    with read_session(engine) as session:
+        return list(session.exec(sa.select(Job).where(Job.event_id == event_id).order_by(Job.scheduled_for)).scalars())
+
+
+def row(engine, event_id: int) -> Event:
+    with read_session(engine) as session:
+        return session.get(Event, event_id)
+
+
+def set_status(engine, job_id: str, status: str) -> None:
+    with write_session(engine) as session:
+        session.execute(sa.update(Job).where(Job.id == job_id).values(status=status))
+
+
+def update(engine, settings, event: Event, **fields) -> Event:
+    with write_session(engine) as session:
+        return update_event(session, settings, event.user_id, event.id, EventUpdate(**fields))
+
+
+def at(t0: datetime, *seconds: float) -> list[datetime]:
+    return [t0 + timedelta(seconds=s) for s in seconds]
+
+
+# -- firing ------------------------------------------------------------------------
+
+
+def test_a_due_schedule_creates_one_job_per_fire_time(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, overlapPolicy="allow"))
+    assert row(engine, event.id).next_fire_at == t0
+    tick(engine, settings, t0, -0.1)
+    assert fire_times(engine, event.id) == []
+    for seconds in (0.2, 0.4, 30, 60.1):
+        tick(engine, settings, t0, seconds)
+    assert fire_times(engine, event.id) == at(t0, 0, 60)
+    stored = row(engine, event.id)
+    assert stored.next_fire_at == t0 + timedelta(seconds=120) and stored.execution_count == 2
+
+
+def test_a_scheduled_job_carries_its_key_fire_time_and_the_event_snapshot(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0))
+    tick(engine, settings, t0, 0.5)
+    (job,) = jobs_of(engine, event.id)
+    assert job.idempotency_key == f"sched:event:{event.id}:{isoformat(t0)}"
+    assert job.status == "pending" and job.scheduled_for == t0
+    assert job.execution["event"] == {"id": event.id, "name": event.name}
+
+
+def test_a_cron_schedule_fires_at_its_times(engine, settings, scheduled, t0):
+    event = scheduled(scheduleType="cron", cronExpression="*/5 * * * *", startAt=t0, overlapPolicy="allow")
+    for seconds in (1, 200, 301, 599):
+        tick(engine, settings, t0, seconds)
+    assert fire_times(engine, event.id) == at(t0, 0, 300)
+
+
+def test_a_cron_schedule_in_a_time_zone_fires_at_local_time(engine, settings, scheduled, t0):
+    event = scheduled(scheduleType="cron", cronExpression="30 9 * * *", timezone="Asia/Tokyo", startAt=t0)
+    first = row(engine, event.id).next_fire_at
+    assert first.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M") == "09:30"
+    fire_due(engine, settings, first + timedelta(seconds=0.3))
+    assert fire_times(engine, event.id) == [first]
+
+
+# -- misfires ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [("skip", []), ("run_once", [600]), ("run_all", [60 * i for i in range(11)])],
+)
+def test_misfire_policy_after_downtime(engine, settings, scheduled, t0, policy, expected):
+    """Down from before T0 until T0+10:30: fire times T0..T0+10:00 were missed."""
+    event = scheduled(**every(60, t0, misfirePolicy=policy, overlapPolicy="allow"))
+    report = tick(engine, settings, t0, 630)
+    assert fire_times(engine, event.id) == at(t0, *expected)
+    assert report.missed >= 1
+    assert row(engine, event.id).next_fire_at == t0 + timedelta(seconds=660)
+
+
+def test_run_all_is_capped(engine, settings, scheduled, t0):
+    settings.scheduler_run_all_cap = 5
+    event = scheduled(**every(60, t0, misfirePolicy="run_all", overlapPolicy="allow"))
+    tick(engine, settings, t0, 3600 + 30)
+    assert fire_times(engine, event.id) == at(t0, *(60 * i for i in range(56, 61)))
+
+
+def test_a_fire_time_late_by_less_than_the_grace_is_not_a_misfire(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, misfirePolicy="skip"))
+    tick(engine, settings, t0, settings.scheduler_misfire_grace_s - 0.5)
+    assert fire_times(engine, event.id) == [t0]
+
+
+# -- overlap ----------------------------------------------------------------------------
+
+
+def test_overlap_skip_gives_no_run_while_the_previous_one_is_going(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, overlapPolicy="skip"))
+    tick(engine, settings, t0, 0.5)
+    (first,) = jobs_of(engine, event.id)
+    set_status(engine, first.id, "running")
+    report = tick(engine, settings, t0, 60.5)
+    assert fire_times(engine, event.id) == [t0] and report.skipped >= 1
+    set_status(engine, first.id, "completed")
+    tick(engine, settings, t0, 120.5)
+    assert fire_times(engine, event.id) == at(t0, 0, 120)
+
+
+def test_overlap_skip_counts_a_manual_run_as_the_previous_run(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0))
+    with write_session(engine) as session:
+        insert_job(session, user_id=event.user_id, event=session.get(Event, event.id))
+    tick(engine, settings, t0, 0.5)
+    assert fire_times(engine, event.id) == []
+
+
+def test_overlap_allow_runs_alongside(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, overlapPolicy="allow"))
+    tick(engine, settings, t0, 0.5)
+    set_status(engine, jobs_of(engine, event.id)[0].id, "running")
+    tick(engine, settings, t0, 60.5)
+    assert fire_times(engine, event.id) == at(t0, 0, 60)
+
+
+def test_overlap_queue_runs_the_waiting_fire_time_when_the_previous_run_ends(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, overlapPolicy="queue"))
+    tick(engine, settings, t0, 0.5)
+    (first,) = jobs_of(engine, event.id)
+    set_status(engine, first.id, "running")
+    tick(engine, settings, t0, 60.5)
+    tick(engine, settings, t0, 120.5)  # a second fire time while one waits: dropped
+    assert row(engine, event.id).queued_fire_at == t0 + timedelta(seconds=60)
+    assert fire_times(engine, event.id) == [t0]
+    set_status(engine, first.id, "failed")
+    tick(engine, settings, t0, 121)
+    assert fire_times(engine, event.id) == at(t0, 0, 60)
+    assert row(engine, event.id).queued_fire_at is None
+
+
+# -- limits, one-time, start ----------------------------------------------------------------
+
+
+def test_max_executions_pauses_the_event_when_reached(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, overlapPolicy="allow", maxExecutions=2))
+    for seconds in (0.5, 60.5, 120.5, 180.5):
+        tick(engine, settings, t0, seconds)
+    assert fire_times(engine, event.id) == at(t0, 0, 60)
+    stored = row(engine, event.id)
+    assert (stored.status, stored.next_fire_at, stored.execution_count) == ("paused", None, 2)
+
+
+def test_max_executions_caps_a_run_all_catch_up(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, overlapPolicy="allow", misfirePolicy="run_all", maxExecutions=3))
+    tick(engine, settings, t0, 630)
+    assert fire_times(engine, event.id) == at(t0, 0, 60, 120)
+    assert row(engine, event.id).status == "paused"
+
+
+def test_resuming_an_event_that_used_up_its_runs_is_refused(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, maxExecutions=1))
+    tick(engine, settings, t0, 0.5)
+    with pytest.raises(Invalid, match="maxExecutions"):
+        update(engine, settings, event, status="active")
+    resumed = update(engine, settings, event, status="active", maxExecutions=0)
+    assert resumed.next_fire_at is not None
+
+
+def test_a_one_time_schedule_fires_once(engine, settings, scheduled, t0):
+    event = scheduled(scheduleType="once", runAt=t0)
+    for seconds in (0.5, 60, 3600):
+        tick(engine, settings, t0, seconds)
+    assert fire_times(engine, event.id) == [t0]
+    assert row(engine, event.id).next_fire_at is None
+
+
+def test_a_one_time_date_in_the_past_is_refused_at_creation(scheduled):
+    with pytest.raises(Invalid) as caught:
+        scheduled(scheduleType="once", runAt=utcnow() - timedelta(minutes=5))
+    assert "is in the past" in caught.value.details["fields"]["runAt"]
+
+
+def test_an_invalid_schedule_is_refused_with_its_field(scheduled):
+    with pytest.raises(Invalid) as caught:
+        scheduled(scheduleType="cron", cronExpression="* * *")
+    assert caught.value.details["fields"]["cronExpression"].startswith("cron expression must have 5 or 6 fields")
+
+
+def test_start_at_holds_the_first_fire(engine, settings, scheduled, t0):
+    event = scheduled(scheduleType="cron", cronExpression="* * * * *", startAt=t0 + timedelta(minutes=30))
+    tick(engine, settings, t0, 60)
+    assert fire_times(engine, event.id) == []
+    assert row(engine, event.id).next_fire_at == t0 + timedelta(minutes=30)
+
+
+# -- changes apply at once -------------------------------------------------------------------
+
+
+def test_pause_stops_firing_and_resume_starts_again(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0))
+    paused = update(engine, settings, event, status="paused")
+    assert paused.next_fire_at is None
+    tick(engine, settings, t0, 0.5)
+    assert fire_times(engine, event.id) == []
+    resumed = update(engine, settings, event, status="active")
+    assert resumed.next_fire_at == t0
+    tick(engine, settings, t0, 0.7)
+    assert fire_times(engine, event.id) == [t0]
+
+
+def test_editing_the_schedule_reschedules(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0))
+    edited = update(engine, settings, event, intervalSeconds=600, startAt=t0 + timedelta(hours=1))
+    assert edited.next_fire_at == t0 + timedelta(hours=1)
+    tick(engine, settings, t0, 0.5)
+    assert fire_times(engine, event.id) == []
+
+
+def test_switching_to_manual_stops_firing(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0))
+    assert update(engine, settings, event, scheduleType="manual").next_fire_at is None
+
+
+def test_editing_other_fields_keeps_the_next_fire_time(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, overlapPolicy="allow"))
+    tick(engine, settings, t0, 0.5)
+    renamed = update(engine, settings, event, name="renamed", intervalSeconds=60, startAt=t0)
+    assert renamed.next_fire_at == t0 + timedelta(seconds=60)
+
+
+def test_a_deleted_event_fires_no_more(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0))
+    with write_session(engine) as session:
+        delete_event(session, event.user_id, event.id)
+    tick(engine, settings, t0, 0.5)
+    assert fire_times(engine, event.id) == []
+
+
+# -- never twice ------------------------------------------------------------------------------
+
+
+def test_a_stale_scheduler_meets_the_idempotency_key(engine, settings, scheduled, t0):
+    """A scheduler that read the row before the first one moved it on (or a
+    restart that replays a tick) computes the same fire time: no second job."""
+    event = scheduled(**every(60, t0))
+    tick(engine, settings, t0, 0.5)
+    with write_session(engine) as session:
+        session.execute(sa.update(Event).where(Event.id == event.id).values(next_fire_at=t0))
+    tick(engine, settings, t0, 0.6)
+    assert fire_times(engine, event.id) == [t0]
+    assert row(engine, event.id).execution_count == 1
+
+
+def test_two_concurrent_fire_loops_create_exactly_one_job_per_fire_time(engine, settings, scheduled, t0):
+    settings.scheduler_batch = 7  # many small transactions, so the two loops interleave
+    events = [scheduled(**every(60, t0, overlapPolicy="allow")) for _ in range(40)]
+    errors: list[BaseException] = []
+
+    def loop(barrier: threading.Barrier, seconds: float) -> None:
+        try:
+            barrier.wait()
+            for _ in range(3):
+                tick(engine, settings, t0, seconds)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    for seconds in (0.5, 60.5, 121):
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=loop, args=(barrier, seconds)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert errors == []
+    for event in events:
+        assert fire_times(engine, event.id) == at(t0, 0, 60, 120)
+        assert row(engine, event.id).execution_count == 3
+
+
+# -- workflows ------------------------------------------------------------------------------------
+
+
+def test_a_scheduled_workflow_starts_runs_with_its_idempotency_key(engine, settings, make_event, t0):
+    step_event = make_event()
+    data = WorkflowIn(
+        name="nightly", steps=[{"name": "one", "eventId": step_event.id}],
+        scheduleType="interval", intervalSeconds=60, startAt=t0,
+    )
+    with write_session(engine) as session:
+        workflow = create_workflow(session, step_event.user_id, data)
+    try:
+        assert workflow.next_fire_at == t0
+        tick(engine, settings, t0, 0.5)
+        tick(engine, settings, t0, 60.5)  # overlap skip: the first run is still going
+        with read_session(engine) as session:
+            runs = session.execute(
+                sa.select(WorkflowRun).where(WorkflowRun.workflow_id == workflow.id)
+            ).scalars().all()
+            assert [r.idempotency_key for r in runs] == [f"sched:workflow:{workflow.id}:{isoformat(t0)}"]
+            steps = session.execute(sa.select(Job).where(Job.workflow_run_id == runs[0].id)).scalars().all()
+            assert len(steps) == 1
+        with write_session(engine) as session:
+            paused = replace_workflow(session, step_event.user_id, workflow.id, data.model_copy(update={"status": "paused"}))
+            assert paused.next_fire_at is None
+    finally:
+        with write_session(engine) as session:
+            session.execute(sa.update(Workflow).where(Workflow.id == workflow.id).values(status="paused", next_fire_at=None))
+
+
+def test_a_broken_row_is_put_off_and_does_not_stop_the_others(engine, settings, scheduled, t0):
+    good = [scheduled(**every(60, t0, overlapPolicy="allow")) for _ in range(3)]
+    broken = scheduled(**every(60, t0))
+    with write_session(engine) as session:  # data no save would accept: the zone vanished
+        session.execute(sa.update(Event).where(Event.id == broken.id).values(timezone="Gone/Away"))
+    report = tick(engine, settings, t0, 0.5)
+    assert report.failed == 1
+    assert all(fire_times(engine, event.id) == [t0] for event in good)
+    assert fire_times(engine, broken.id) == []
+    assert row(engine, broken.id).next_fire_at == t0 + timedelta(seconds=0.5) + timedelta(seconds=60)
+
+
+def test_schedules_saved_without_a_next_fire_time_are_adopted_at_start(engine, settings, scheduled, t0):
+    """Rows from before the scheduler's migration have schedule fields but no
+    next fire time; the loop gives them one when it starts."""
+    event = scheduled(**every(60, t0))
+    once_passed = scheduled(scheduleType="once", runAt=t0)
+    manual = scheduled()
+
+    def forget(event_id: int) -> None:
+        with write_session(engine) as session:
+            session.execute(sa.update(Event).where(Event.id == event_id).values(next_fire_at=None))
+
+    forget(event.id)
+    adopt_unscheduled(engine, t0 - timedelta(hours=1))
+    assert row(engine, event.id).next_fire_at == t0
+    forget(once_passed.id)
+    adopt_unscheduled(engine, t0 + timedelta(hours=1))  # its date has passed: nothing to adopt
+    assert row(engine, once_passed.id).next_fire_at is None
+    assert row(engine, manual.id).next_fire_at is None

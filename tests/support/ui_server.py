@@ -1,0 +1,142 @@
+"""Start the whole app (UI and API on one port) the way `make run` does:
+`reflex run --env prod --single-port --backend-port PORT` from the repository
+root, with the virtualenv's bin/ first on PATH and REFLEX_USE_NPM=1.
+
+The first start installs the frontend's npm packages and builds it (1 to 3
+minutes on a small machine); later starts reuse .web/node_modules but still
+run the production build (reflex always does in prod), so allow a generous
+startup timeout.
+
+The compiled frontend talks to the backend at ws://localhost:PORT (reflex
+writes that address into .web/env.json at build time), so a browser should
+open `browser_url` (localhost), not 127.0.0.1. API clients may use either.
+
+Each start rebuilds the frontend, and the build has the port baked in
+(env.json): two full apps serving one .web at once break each other (the
+second start replaces the first one's bundle, which then talks to the wrong
+port, and its assets are missing while it builds). So when .web is already
+set up, a UIServer builds in a private copy of it (REFLEX_WEB_WORKDIR, under
+test-output/web/; node_modules hard-linked, so it takes a second) and removes
+it when it stops. With no .web yet (a fresh checkout) it sets up .web itself,
+exactly as `make run` does, which also serves the later runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.support.app_server import REPO_ROOT, AppServer
+
+# First build with an empty npm cache, on a loaded 2-core machine.
+UI_STARTUP_TIMEOUT_S = 600.0
+
+SHARED_WEB_DIR = REPO_ROOT / ".web"
+PRIVATE_WEB_ROOT = REPO_ROOT / "test-output" / "web"
+
+
+def clone_web_dir(dest: Path, source: Path = SHARED_WEB_DIR) -> Path | None:
+    """A private copy of an installed .web (node_modules hard-linked, the old
+    build left out); None when `source` has no installed frontend yet."""
+    if not (source / "node_modules").is_dir() or not (source / "reflex.json").exists():
+        return None
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for child in source.iterdir():
+        if child.name in ("build", "node_modules"):
+            continue
+        if child.is_dir():
+            shutil.copytree(child, dest / child.name, symlinks=True)
+        else:
+            shutil.copy2(child, dest / child.name)
+    # cp -l: hard links, a second for ~20,000 files (same file system).
+    result = subprocess.run(["cp", "-al", str(source / "node_modules"), str(dest / "node_modules")],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        shutil.rmtree(dest, ignore_errors=True)
+        return None
+    return dest
+
+
+@dataclass
+class UIServer(AppServer):
+    """The full app: the frontend build served by the backend on one port.
+
+    private_web: build in a private copy of .web when there is one to copy
+    (see the module's docstring); False always uses .web itself."""
+
+    private_web: bool = True
+    web_dir: Path | None = field(default=None, init=False)
+
+    @property
+    def browser_url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def command(self) -> list[str]:
+        reflex = Path(sys.executable).parent / "reflex"
+        program = [str(reflex)] if reflex.exists() else [sys.executable, "-m", "reflex"]
+        return [*program, "run", "--env", "prod", "--single-port", "--backend-port", str(self.port)]
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
+        if self.web_dir is not None:
+            env["REFLEX_WEB_WORKDIR"] = str(self.web_dir)
+        return env
+
+    def start(self, timeout: float = UI_STARTUP_TIMEOUT_S) -> "UIServer":
+        if self.private_web and self.web_dir is None:
+            self.web_dir = clone_web_dir(PRIVATE_WEB_ROOT / f"web-{self.port}")
+        log_dir = REPO_ROOT / "test-output" / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"ui-app-{self.port}.log"
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            self.command(),
+            cwd=REPO_ROOT,
+            env=self.environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            self.wait_ready(timeout)
+            self.wait_frontend(60)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_frontend(self, timeout: float) -> None:
+        """The backend answers /ping once the build is done; check that the
+        built pages are served too."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"{self.url}/login", timeout=5, follow_redirects=True)
+                if response.status_code == 200 and "<html" in response.text.lower():
+                    return
+                last = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(0.5)
+        raise RuntimeError(f"the app does not serve its pages ({last}); see {self.log_path}")
+
+    def stop(self, *args, **kwargs) -> None:
+        try:
+            super().stop(*args, **kwargs)
+        finally:
+            if self.web_dir is not None and self.web_dir.is_relative_to(PRIVATE_WEB_ROOT):
+                shutil.rmtree(self.web_dir, ignore_errors=True)
+                self.web_dir = None
+
+    def __enter__(self) -> "UIServer":
+        return self.start()
