@@ -41,25 +41,40 @@ SHARED_WEB_DIR = REPO_ROOT / ".web"
 PRIVATE_WEB_ROOT = REPO_ROOT / "test-output" / "web"
 
 
+# Files that npm and vite rewrite in place: copied, not hard-linked, so that
+# the private copy never writes through to the shared .web.
+_REWRITTEN_IN_NODE_MODULES = (".package-lock.json", ".vite", ".vite-temp", ".cache")
+
+
 def clone_web_dir(dest: Path, source: Path = SHARED_WEB_DIR) -> Path | None:
     """A private copy of an installed .web (node_modules hard-linked, the old
-    build left out); None when `source` has no installed frontend yet."""
+    build left out); None when `source` has no installed frontend yet, or
+    the copy failed (then the caller uses .web itself)."""
     if not (source / "node_modules").is_dir() or not (source / "reflex.json").exists():
         return None
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    for child in source.iterdir():
-        if child.name in ("build", "node_modules"):
-            continue
-        if child.is_dir():
-            shutil.copytree(child, dest / child.name, symlinks=True)
-        else:
-            shutil.copy2(child, dest / child.name)
-    # cp -l: hard links, a second for ~20,000 files (same file system).
-    result = subprocess.run(["cp", "-al", str(source / "node_modules"), str(dest / "node_modules")],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
+    try:
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        for child in source.iterdir():
+            if child.name in ("build", "node_modules"):
+                continue
+            if child.is_dir():
+                shutil.copytree(child, dest / child.name, symlinks=True)
+            else:
+                shutil.copy2(child, dest / child.name)
+        # cp -l: hard links, a second for ~20,000 files (same file system).
+        subprocess.run(["cp", "-al", str(source / "node_modules"), str(dest / "node_modules")],
+                       capture_output=True, text=True, check=True)
+        for name in _REWRITTEN_IN_NODE_MODULES:
+            linked, original = dest / "node_modules" / name, source / "node_modules" / name
+            if linked.is_dir():
+                shutil.rmtree(linked)
+                shutil.copytree(original, linked, symlinks=True)
+            elif linked.exists():
+                linked.unlink()
+                shutil.copy2(original, linked)
+    except (OSError, subprocess.CalledProcessError):
         shutil.rmtree(dest, ignore_errors=True)
         return None
     return dest
