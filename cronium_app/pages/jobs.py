@@ -41,7 +41,7 @@ def filters() -> rx.Component:
                 "Search",
                 rx.input(
                     rx.input.slot(rx.icon("search", size=16)),
-                    placeholder="Job id, event name, error",
+                    placeholder="Search jobs",
                     value=S.q,
                     on_change=S.set_q,
                     debounce_timeout=300,
