@@ -14,7 +14,7 @@ Per database (`<db>` is `sqlite` or `postgres`), one app on a fresh database:
    job).
 2. N schedules (1,000; --quick 300) are created through the event service
    (untimed): cron `S * * * * *` (second S of every minute), overlap
-   `allow` (no worker runs the jobs), starting at a whole second F about 15 s
+   `allow` (no worker runs the jobs), starting at a whole second F about 10 s
    ahead, so that they all fire together at F, F+60 s, ...
 3. While they wait, `scheduler_idle_app_cpu_<db>_pct`: the app's CPU with
    N active schedules and nothing due, in % of one core (the poll loop).
@@ -46,7 +46,7 @@ from tests.support.clients import register_user
 
 DB_LABELS = ("sqlite", "postgres")
 BATCH = 100  # the scheduler's default batch (CRONIUM_SCHEDULER_BATCH)
-LEAD_S = 15  # setup must finish before the first fire time
+LEAD_S = 10  # setup must finish before the first fire time
 POLL_S = 0.02
 ROUND_TIMEOUT_S = 45
 

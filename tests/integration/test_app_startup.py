@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -32,8 +34,15 @@ def test_admin_from_environment_can_log_in():
     with migrated_database("cronium_admin_test") as url:
         env = {"CRONIUM_ADMIN_EMAIL": "root@example.com", "CRONIUM_ADMIN_PASSWORD": "admin-password-1"}
         with AppServer(database_url=url, env_overrides=env) as server:
-            reply = httpx.post(
-                f"{server.url}/api/v1/auth/login",
-                json={"email": "root@example.com", "password": "admin-password-1"},
-            )
+            # The admin is created by a startup task that may finish just
+            # after the server first answers.
+            deadline = time.monotonic() + 15
+            while True:
+                reply = httpx.post(
+                    f"{server.url}/api/v1/auth/login",
+                    json={"email": "root@example.com", "password": "admin-password-1"},
+                )
+                if reply.status_code == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
     assert reply.status_code == 200 and reply.json()["user"]["role"] == "admin"
