@@ -38,7 +38,10 @@ def wait_for_container(job_id: str, timeout: float = 30.0):
     while time.monotonic() < deadline:
         found = job_containers(job_id)
         if found:
-            return docker_client().containers.get(found[0]["Id"])
+            try:
+                return docker_client().containers.get(found[0]["Id"])
+            except docker.errors.NotFound:
+                pass  # listed while being removed (an earlier attempt's): look again
         time.sleep(0.05)
     raise AssertionError(f"no container for job {job_id} within {timeout}s")
 
