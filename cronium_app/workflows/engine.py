@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from cronium_app.db import write_session
+from cronium_app.db import read_session, write_session
 from cronium_app.errors import Conflict, NotFound
 from cronium_app.ids import new_id
 from cronium_app.jobs.service import cancel_job, check_io_size, insert_job
@@ -65,6 +65,7 @@ def _edge_holds(edge: WorkflowEdge, parent: Job) -> bool:
 class RunView:
     """Every step's state: a job status, `waiting`, `skipped`, or `ready`."""
 
+    steps: list[WorkflowStep]  # the graph's steps, in definition order
     states: dict[int, str]
     jobs: dict[int, Job]
     ready: dict[int, Any]  # step id → the input its job gets
@@ -122,7 +123,7 @@ def view_run(session: Session, run: WorkflowRun) -> RunView:
             ready[step.id] = jobs[satisfied[0].from_step_id].output
         else:
             ready[step.id] = {names[e.from_step_id]: jobs[e.from_step_id].output for e in satisfied}
-    return RunView(states=states, jobs=jobs, ready=ready, status=_run_status(run, states, jobs, edges))
+    return RunView(steps=steps, states=states, jobs=jobs, ready=ready, status=_run_status(run, states, jobs, edges))
 
 
 def _run_status(run: WorkflowRun, states: dict[int, str], jobs: dict[int, Job], edges: list[WorkflowEdge]) -> str:
@@ -167,7 +168,7 @@ def _advance(session: Session, run: WorkflowRun) -> int:
     view = view_run(session, run)
     created = 0
     if view.ready:
-        steps = {s.id: s for s in load_graph(session, run.workflow_id)[0]}
+        steps = {step.id: step for step in view.steps}
         event_ids = [steps[step_id].event_id for step_id in view.ready]
         events = {e.id: e for e in session.exec(select(Event).where(Event.id.in_(event_ids))).all()}
         for step_id, step_input in view.ready.items():
@@ -199,18 +200,17 @@ def advance(engine: Engine, run_id: str) -> int:
 
 
 def advance_for_job(engine: Engine, job_id: str) -> int:
-    """After a job ended: move its workflow run on, if it belongs to one."""
-    with write_session(engine) as session:
+    """After a job ended: move its workflow run on, if it belongs to one.
+    Called for every completed job, so most calls are one read and no write
+    transaction."""
+    with read_session(engine) as session:
         run_id = session.execute(sa.select(Job.workflow_run_id).where(Job.id == job_id)).scalar()
-        if run_id is None:
-            return 0
-        run = session.get(WorkflowRun, run_id)
-        return _advance(session, run) if run is not None else 0
+    return advance(engine, run_id) if run_id is not None else 0
 
 
 def reconcile_running(engine: Engine) -> int:
     """Advance every run still running (the periodic safety net)."""
-    with write_session(engine) as session:
+    with read_session(engine) as session:
         run_ids = list(session.exec(select(WorkflowRun.id).where(WorkflowRun.status == RunStatus.running)).all())
     created = 0
     for run_id in run_ids:
@@ -248,7 +248,6 @@ def cancel_run(session: Session, user_id: int, run_id: str) -> WorkflowRun:
 
 def run_to_dict(session: Session, run: WorkflowRun) -> dict[str, Any]:
     view = view_run(session, run)
-    steps, _ = load_graph(session, run.workflow_id)
     return {
         "id": run.id,
         "workflowId": run.workflow_id,
@@ -265,7 +264,7 @@ def run_to_dict(session: Session, run: WorkflowRun) -> dict[str, Any]:
                 "jobId": view.jobs[step.id].id if step.id in view.jobs else None,
                 "output": view.jobs[step.id].output if step.id in view.jobs else None,
             }
-            for step in steps
+            for step in view.steps
         ],
     }
 
