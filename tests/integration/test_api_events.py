@@ -5,45 +5,17 @@ changes nothing), and execution (202, input, idempotency, archived events)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.clients import UserClient, register_user
+from tests.integration.shared_users import cancel_open_jobs, make_user, user  # noqa: F401 (fixtures)
+from tests.support.clients import UserClient
 
 SCRIPT_MAX_BYTES = 256 * 1024  # CRONIUM_SCRIPT_MAX_BYTES default
 REQUEST_MAX_BYTES = 8 * 1024 * 1024  # CRONIUM_REQUEST_MAX_BYTES default
 JOB_IO_MAX_BYTES = 5 * 1024 * 1024  # CRONIUM_JOB_IO_MAX_BYTES default
-OPEN_STATUSES = ("pending", "acknowledged", "running")
-
-
-@pytest.fixture
-def make_user(make_user):
-    """The shared factory, plus: cancel whatever jobs the test left open, so
-    that the session's shared queue holds no stray pending jobs."""
-    made: list[UserClient] = []
-
-    def factory(**kwargs: Any) -> UserClient:
-        client = make_user(**kwargs)
-        made.append(client)
-        return client
-
-    yield factory
-    for client in made:
-        cancel_open_jobs(client)
-
-
-@pytest.fixture(scope="module")
-def user(app_server) -> Iterator[UserClient]:
-    """One user for the whole module: registering costs an Argon2 hash, so
-    tests share this account and tell their rows apart by unique names.
-    Tests that need an empty account call make_user()."""
-    client = register_user(app_server.url)
-    yield client
-    cancel_open_jobs(client)
-    client.http.close()
 
 
 @pytest.fixture(autouse=True)
@@ -51,14 +23,6 @@ def _no_open_jobs_left(request):
     yield
     if "user" in request.fixturenames:
         cancel_open_jobs(request.getfixturevalue("user"))
-
-
-def cancel_open_jobs(client: UserClient) -> None:
-    response = client.http.get("/api/v1/jobs", params={"status": list(OPEN_STATUSES), "limit": 200})
-    if response.status_code != 200:
-        return
-    for job in response.json()["items"]:
-        client.http.post(f"/api/v1/jobs/{job['id']}/cancel")
 
 
 def unique(prefix: str = "ev") -> str:

@@ -20,44 +20,13 @@ import httpx
 import pytest
 
 from tests.support.app_server import ORCHESTRATOR_TOKEN, AppServer
+from tests.integration.shared_users import cancel_open_jobs, make_user, user  # noqa: F401 (fixtures)
 from tests.support.clients import UserClient, WorkerClient, register_user
 from tests.support.databases import migrated_database
 
-OPEN_STATUSES = ("pending", "acknowledged", "running")
 LOG_BATCH_MAX_LINES = 5000  # CRONIUM_LOG_BATCH_MAX_LINES default
 LOG_LINE_MAX_CHARS = 16 * 1024  # CRONIUM_LOG_LINE_MAX_CHARS default
 JOB_IO_MAX_BYTES = 5 * 1024 * 1024  # CRONIUM_JOB_IO_MAX_BYTES default
-
-
-def cancel_open_jobs(client: UserClient) -> None:
-    response = client.http.get("/api/v1/jobs", params={"status": list(OPEN_STATUSES), "limit": 200})
-    if response.status_code != 200:
-        return
-    for job in response.json()["items"]:
-        client.http.post(f"/api/v1/jobs/{job['id']}/cancel")
-
-
-@pytest.fixture
-def make_user(make_user):
-    made: list[UserClient] = []
-
-    def factory(**kwargs: Any) -> UserClient:
-        client = make_user(**kwargs)
-        made.append(client)
-        return client
-
-    yield factory
-    for client in made:
-        cancel_open_jobs(client)
-
-
-@pytest.fixture(scope="module")
-def user(app_server) -> Iterator[UserClient]:
-    """One user for the module (registering costs an Argon2 hash)."""
-    client = register_user(app_server.url)
-    yield client
-    cancel_open_jobs(client)
-    client.http.close()
 
 
 @pytest.fixture(autouse=True)

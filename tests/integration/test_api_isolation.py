@@ -11,17 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.shared_users import cancel_open_jobs
 from tests.support.clients import UserClient, register_user
-
-OPEN_STATUSES = ("pending", "acknowledged", "running")
-
-
-def cancel_open_jobs(client: UserClient) -> None:
-    response = client.http.get("/api/v1/jobs", params={"status": list(OPEN_STATUSES), "limit": 200})
-    if response.status_code != 200:
-        return
-    for job in response.json()["items"]:
-        client.http.post(f"/api/v1/jobs/{job['id']}/cancel")
 
 
 @pytest.fixture(scope="module")

@@ -10,52 +10,18 @@ or cancels what it claims."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
-from tests.support.clients import UserClient, WorkerClient, register_user
+from tests.integration.shared_users import cancel_open_jobs, make_user, user  # noqa: F401 (fixtures)
+from tests.support.clients import UserClient, WorkerClient
 
-OPEN_STATUSES = ("pending", "acknowledged", "running")
 STATS_KEYS = {
     "pending", "running", "completedToday", "failedToday",
     "pendingTrend", "runningTrend", "completedTrend", "failedTrend", "previous",
 }
-
-
-def cancel_open_jobs(client: UserClient) -> None:
-    response = client.http.get("/api/v1/jobs", params={"status": list(OPEN_STATUSES), "limit": 200})
-    if response.status_code != 200:
-        return
-    for job in response.json()["items"]:
-        client.http.post(f"/api/v1/jobs/{job['id']}/cancel")
-
-
-@pytest.fixture
-def make_user(make_user):
-    made: list[UserClient] = []
-
-    def factory(**kwargs: Any) -> UserClient:
-        client = make_user(**kwargs)
-        made.append(client)
-        return client
-
-    yield factory
-    for client in made:
-        cancel_open_jobs(client)
-
-
-@pytest.fixture(scope="module")
-def user(app_server) -> Iterator[UserClient]:
-    """One user for the module (registering costs an Argon2 hash); tests
-    scope their lists by event and compare stats before and after. Tests
-    that need an empty account call make_user()."""
-    client = register_user(app_server.url)
-    yield client
-    cancel_open_jobs(client)
-    client.http.close()
 
 
 @pytest.fixture(autouse=True)
