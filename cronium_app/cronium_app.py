@@ -13,7 +13,10 @@ from cronium_app.settings import get_settings
 settings = get_settings()
 settings.assert_safe_for_production()
 
-app = rx.App(api_transformer=build_api(settings))
+app = rx.App(
+    api_transformer=build_api(settings),
+    head_components=[rx.el.link(rel="icon", href="/favicon.ico", type="image/x-icon")],
+)
 app.register_lifespan_task(lifecycle.startup, settings=settings)
 app.register_lifespan_task(lifecycle.sweep_forever, settings=settings)
 app.register_lifespan_task(lifecycle.reconcile_workflows_forever, settings=settings)

@@ -35,7 +35,7 @@ def empty_state(icon: str, title, text, action: rx.Component | None = None, **pr
                 rx.icon(icon, size=28),
                 width="56px",
                 height="56px",
-                border_radius="full",
+                border_radius="50%",
                 background=rx.color("accent", 3),
                 color=rx.color("accent", 11),
             ),

@@ -47,6 +47,8 @@ LOG_STYLE = {
         "line_height": "1.55",
     },
     ".log-time": {
+        # A phone needs the width for the text: the time shows from 480 px up.
+        "display": rx.breakpoints(initial="none", sm="inline"),
         "color": rx.color("gray", 9),
         "flex_shrink": "0",
         "user_select": "none",

@@ -12,6 +12,8 @@ JOB_STATUS_COLORS = {
     "failed": "red",
     "timed_out": "orange",
     "cancelled": "amber",
+    # Terminal: the job ran on several servers and only some succeeded.
+    "partial": "orange",
 }
 JOB_STATUS_LABELS = {"timed_out": "timed out"}
 JOB_STATUSES = list(JOB_STATUS_COLORS)
@@ -33,7 +35,7 @@ def job_status_badge(status, size: str = "2", **props) -> rx.Component:
         rx.cond(
             (status == "running") | (status == "acknowledged"),
             rx.spinner(size="1"),
-            rx.box(width="6px", height="6px", border_radius="full", background="currentColor"),
+            rx.box(width="6px", height="6px", border_radius="50%", background="currentColor"),
         ),
         _label(status),
         color_scheme=_color(status, JOB_STATUS_COLORS),

@@ -64,7 +64,7 @@ def hourly_chart() -> rx.Component:
                 rx.recharts.bar_chart(
                     rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False, stroke=rx.color("gray", 5)),
                     rx.recharts.x_axis(
-                        data_key="hour", interval="preserveStartEnd", min_tick_gap=24, tick_line=False,
+                        data_key="hour", interval="equidistantPreserveStart", min_tick_gap=24, tick_line=False,
                         stroke=rx.color("gray", 9), font_size=11,
                     ),
                     rx.recharts.y_axis(

@@ -19,7 +19,7 @@ def account_section() -> rx.Component:
         rx.data_list.root(
             rx.data_list.item(
                 rx.data_list.label("Email", min_width="90px"),
-                rx.data_list.value(rx.text(S.user_email, id="account-email", word_break="break-all")),
+                rx.data_list.value(rx.text(S.user_email, id="account-email", overflow_wrap="anywhere")),
                 align="center",
             ),
             rx.data_list.item(
@@ -28,7 +28,9 @@ def account_section() -> rx.Component:
                 align="center",
             ),
             size="2",
-            orientation="horizontal",
+            # On a phone the label goes above the value: an email gets the
+            # whole width and breaks only when it is longer than the card.
+            orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
         ),
     )
 
