@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export CRONIUM_PORT
 
-.PHONY: help venv migrate run worker test test-unit bench image docker browser clean
+.PHONY: help venv migrate run worker test test-unit bench image docker browser sshd clean
 
 help:
 	@echo "make run    set up and start Cronium on http://localhost:$(CRONIUM_PORT)"
@@ -54,13 +54,18 @@ worker: venv
 browser:
 	.ci/ensure-chromium.sh
 
-test: venv image browser
+# OpenSSH's server, for the remote-server tests and benchmarks (they start
+# their own sshd on loopback addresses; nothing listens on port 22).
+sshd:
+	.ci/ensure-sshd.sh
+
+test: venv image browser sshd
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: venv
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-bench: venv image browser
+bench: venv image browser sshd
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:

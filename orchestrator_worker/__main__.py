@@ -15,7 +15,9 @@ def main() -> None:
         level=os.environ.get("CRONIUM_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Both log every request/channel at INFO: far too much for a busy worker.
+    for noisy in ("httpx", "asyncssh"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = WorkerSettings()
 
     async def run() -> None:

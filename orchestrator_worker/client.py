@@ -112,6 +112,14 @@ class OrchestratorClient:
         body = {"orchestratorId": self.settings.worker_id, "jobs": [{"id": j, "attempt": a} for j, a in jobs]}
         return await self.request("POST", "/api/internal/heartbeat", json=body, retry=False, timeout=10)
 
+    async def pin_host_key(self, server_id: int, job_id: str, attempt: int, host_key: str) -> str:
+        """Pin a server's first-seen host key; returns the key now pinned."""
+        body = await self.request(
+            "POST", f"/api/internal/servers/{server_id}/host-key",
+            json={"jobId": job_id, "attempt": attempt, "hostKey": host_key},
+        )
+        return body["hostKey"]
+
     async def held(self, jobs: list[tuple[str, int]]) -> set[str]:
         """Which of these (job, attempt) pairs are still running somewhere."""
         body = await self.request(

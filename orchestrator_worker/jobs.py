@@ -16,6 +16,8 @@ class ClaimedJob:
     input: Any
     log_seq_start: int
     execution_token: str | None = None
+    # Remote servers to run on, with credentials (only for jobs with a target).
+    servers: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def from_api(cls, body: dict[str, Any]) -> "ClaimedJob":
@@ -28,6 +30,7 @@ class ClaimedJob:
             input=body.get("input"),
             log_seq_start=body.get("logSeqStart", 1),
             execution_token=body.get("executionToken"),
+            servers=tuple(body.get("servers") or ()),
         )
 
     @property
@@ -44,3 +47,5 @@ class Outcome:
     error: str | None = None
     output: Any = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    # One result per server, for jobs that ran on remote servers.
+    servers: list[dict[str, Any]] | None = None

@@ -52,6 +52,18 @@ class WorkerSettings(BaseSettings):
     http_allow_private: bool = Field(default=False, validation_alias="CRONIUM_HTTP_ALLOW_PRIVATE")
     http_body_max_bytes: int = Field(default=64 * 1024, validation_alias="CRONIUM_HTTP_BODY_MAX_BYTES")
 
+    # Remote servers (SSH).
+    ssh_connect_timeout_s: float = Field(default=10.0, gt=0, validation_alias="CRONIUM_SSH_CONNECT_TIMEOUT")
+    # Server runs at once across all of this worker's jobs.
+    ssh_max_parallel: int = Field(default=64, ge=1, le=1000, validation_alias="CRONIUM_SSH_MAX_PARALLEL")
+    # Runs sharing one connection (sshd's MaxSessions is 10 by default).
+    ssh_sessions_per_connection: int = Field(default=8, ge=1, le=100, validation_alias="CRONIUM_SSH_SESSIONS_PER_CONNECTION")
+    ssh_idle_close_s: float = Field(default=60.0, gt=0, validation_alias="CRONIUM_SSH_IDLE_CLOSE")
+    # After this many failed connects in a row a server is skipped (fails
+    # fast) for the cooldown, then one attempt is let through.
+    ssh_breaker_threshold: int = Field(default=3, ge=1, validation_alias="CRONIUM_SSH_BREAKER_THRESHOLD")
+    ssh_breaker_cooldown_s: float = Field(default=30.0, gt=0, validation_alias="CRONIUM_SSH_BREAKER_COOLDOWN")
+
     @property
     def app_label(self) -> str:
         """A short, stable name for the app this worker serves (its URL)."""

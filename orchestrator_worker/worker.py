@@ -15,6 +15,7 @@ from typing import Any
 from orchestrator_worker.client import OrchestratorClient, Refused
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.executors.docker_runner import DockerRunner, DockerUnavailable
+from orchestrator_worker.executors.remote import RemoteRunner
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.logs import LogSink
 from orchestrator_worker.runtime_proxy import RuntimeProxy
@@ -32,6 +33,7 @@ class Worker:
         self.client = client or OrchestratorClient(settings)
         self.proxy = RuntimeProxy(settings)
         self.runner = runner or DockerRunner(settings, self.proxy)
+        self.remote = RemoteRunner(settings, self.client, self.proxy)
         self.active: dict[str, tuple[ClaimedJob, JobControl]] = {}
         self.tasks: set[asyncio.Task] = set()
         self.stopping = asyncio.Event()
@@ -74,6 +76,7 @@ class Worker:
         finally:
             await self.client.aclose()
             await self.proxy.aclose()
+            await self.remote.aclose()
             self.runner.close()
             logger.info("worker %s stopped", self.settings.worker_id)
 
@@ -172,6 +175,8 @@ class Worker:
             if control.reason == StopReason.SHUTDOWN and outcome.status == "cancelled":
                 outcome.error = "stopped: shutdown"
             return outcome
+        if job.execution.get("target"):
+            return await self.remote.run(job, sink, control)
         return await self.runner.run(job, sink, control)
 
     async def _report(self, job: ClaimedJob, control: JobControl, sink: LogSink, outcome: Outcome) -> None:
@@ -192,6 +197,8 @@ class Worker:
                 "output": outcome.output,
                 "metrics": outcome.metrics,
             }
+            if outcome.servers is not None:
+                body["servers"] = outcome.servers
             await self.client.complete(job.id, job.attempt, body)
             logger.info("job %s attempt %d: %s", job.id, job.attempt, outcome.status, extra={"job_id": job.id})
         except Refused as exc:

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from cronium_app.api import internal, runtime
 from cronium_app.api.errors import install_error_handlers
 from cronium_app.api.limits import BodySizeLimit
-from cronium_app.api.v1 import auth, events, jobs, schedules, tokens, variables, workflows
+from cronium_app.api.v1 import auth, events, jobs, schedules, servers, tokens, variables, workflows
 from cronium_app.settings import Settings
 
 
@@ -21,7 +21,7 @@ def build_api(settings: Settings) -> FastAPI:
     )
     install_error_handlers(api)
     for router in (auth.router, events.router, jobs.router, variables.router, tokens.router, workflows.router,
-                   schedules.router):
+                   schedules.router, servers.router):
         api.include_router(router)
     api.include_router(internal.router, include_in_schema=False)
     api.include_router(runtime.router)

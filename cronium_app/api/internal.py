@@ -17,9 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from cronium_app import lifecycle
 from cronium_app.api.deps import engine_dep, orchestrator_id, settings_dep
 from cronium_app.errors import Invalid
+from cronium_app.db import read_session, write_session
 from cronium_app.jobs import queue
 from cronium_app.jobs.notifier import notifier
 from cronium_app.runtime import tokens as execution_tokens
+from cronium_app.servers import service as servers_service
 from cronium_app.workflows import engine as workflow_engine
 from cronium_app.settings import Settings
 
@@ -61,13 +63,25 @@ class LogBatchBody(_Body):
     logs: list[LogLineBody]
 
 
+class ServerResultBody(_Body):
+    """How a multi-server job went on one server."""
+
+    server_id: int = Field(alias="serverId")
+    name: str = Field(max_length=100)
+    status: Literal["completed", "failed", "timed_out", "cancelled"]
+    exit_code: int | None = Field(default=None, alias="exitCode")
+    duration_ms: int | None = Field(default=None, alias="durationMs")
+    error: str | None = Field(default=None, max_length=2000)
+
+
 class CompleteBody(_Body):
     attempt: int = Field(ge=1)
-    status: Literal["completed", "failed", "timed_out", "cancelled"]
+    status: Literal["completed", "failed", "timed_out", "cancelled", "partial"]
     exit_code: int | None = Field(default=None, alias="exitCode")
     output: Any = None
     error: str | None = None
     metrics: dict[str, Any] | None = None
+    servers: list[ServerResultBody] | None = Field(default=None, max_length=100)
 
 
 class HeartbeatJob(_Body):
@@ -114,6 +128,8 @@ async def claim_jobs(
                 notifier.notify()
                 break
             if jobs or time.monotonic() >= deadline:
+                if any((job["execution"] or {}).get("target") for job in jobs):
+                    await run_in_threadpool(_attach_servers, engine, settings, jobs)
                 for job in jobs:
                     job["executionToken"] = execution_tokens.issue(
                         settings, job_id=job["id"], user_id=job["userId"], attempt=job["attempt"],
@@ -124,6 +140,16 @@ async def claim_jobs(
         return {"jobs": []}
     finally:
         watcher.cancel()
+
+
+def _attach_servers(engine: Engine, settings: Settings, jobs: list[dict[str, Any]]) -> None:
+    """Give the claiming worker what it needs to log in to a job's servers
+    (decrypted here, sent over the orchestrator channel, never stored)."""
+    with read_session(engine) as session:
+        for job in jobs:
+            target = (job["execution"] or {}).get("target")
+            if target:
+                job["servers"] = servers_service.resolve_targets(session, settings, job["userId"], target)
 
 
 async def _watch_disconnect(request: Request, gone: asyncio.Event) -> None:
@@ -162,6 +188,7 @@ def job_complete(job_id: str, body: CompleteBody, worker: WorkerId, engine: Engi
         output=body.output,
         error=body.error,
         metrics=body.metrics,
+        servers=[item.model_dump(by_alias=True) for item in body.servers] if body.servers is not None else None,
     )
     _advance_workflow(engine, job_id)
     return result
@@ -192,6 +219,21 @@ def job_release(job_id: str, body: ReleaseBody, worker: WorkerId, engine: Engine
     else:
         _advance_workflow(engine, job_id)
     return result
+
+
+class HostKeyBody(_Body):
+    job_id: str = Field(alias="jobId", min_length=1, max_length=40)
+    attempt: int = Field(ge=1)
+    host_key: str = Field(alias="hostKey", min_length=1, max_length=16 * 1024)
+
+
+@router.post("/servers/{server_id}/host-key")
+def pin_host_key(server_id: int, body: HostKeyBody, worker: WorkerId, engine: EngineDep) -> dict[str, Any]:
+    """A worker saw a server's host key for the first time: pin it (first
+    writer wins) and answer with the pinned key, for the worker to compare."""
+    with write_session(engine) as session:
+        user_id = queue.holder_user(session, body.job_id, queue.WorkerRef(worker, body.attempt))
+        return {"hostKey": servers_service.pin_host_key(session, server_id, user_id, body.host_key)}
 
 
 @router.post("/jobs/held")

@@ -4,13 +4,12 @@ pydantic; limits that depend on settings are checked by the service."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from cronium_app.models import EventStatus, EventType, Network, ScheduleType
-from cronium_app.scheduler.schemas import max_executions_not_negative
+from cronium_app.scheduler.schemas import RunLimit, ScheduleDate
 
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -63,22 +62,21 @@ class EventFields(BaseModel):
     )
     image: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None = None
     tags: list[Tag] | None = Field(default=None, max_length=50)
+    # Remote servers (none: the local container runtime).
+    server_ids: list[int] | None = Field(default=None, alias="serverIds", max_length=100)
+    server_tags: list[Tag] | None = Field(default=None, alias="serverTags", max_length=20)
+    remote_docker: bool | None = Field(default=None, alias="remoteDocker")
     schedule_type: ScheduleType | None = Field(default=None, alias="scheduleType")
     cron_expression: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None = Field(
         default=None, alias="cronExpression"
     )
     interval_seconds: int | None = Field(default=None, ge=1, alias="intervalSeconds")
-    run_at: datetime | None = Field(default=None, alias="runAt")
+    run_at: ScheduleDate | None = Field(default=None, alias="runAt")
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
-    start_at: datetime | None = Field(default=None, alias="startAt")
-    max_executions: int | None = Field(default=None, ge=0, alias="maxExecutions")
+    start_at: ScheduleDate | None = Field(default=None, alias="startAt")
+    max_executions: RunLimit | None = Field(default=None, alias="maxExecutions")
     misfire_policy: Literal["skip", "run_once", "run_all"] | None = Field(default=None, alias="misfirePolicy")
     overlap_policy: Literal["allow", "skip", "queue"] | None = Field(default=None, alias="overlapPolicy")
-
-    @field_validator("max_executions", mode="before")
-    @classmethod
-    def _max_executions(cls, value: Any) -> Any:
-        return max_executions_not_negative(value)
 
     @field_validator("env_vars")
     @classmethod

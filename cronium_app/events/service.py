@@ -14,6 +14,7 @@ from cronium_app.events.schemas import EventCreate, EventFields, EventUpdate
 from cronium_app.models import Event, EventType
 from cronium_app.pagination import Page, escape_like
 from cronium_app.scheduler import state as schedule_state
+from cronium_app.servers import service as servers_service
 from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat, utcnow
 
@@ -39,6 +40,8 @@ def _check_limits(event: Event, settings: Settings) -> None:
     if event.network == "egress" and not settings.allow_egress:
         problems["network"] = "egress is turned off on this server"
     if event.type == EventType.http.value:
+        if event.server_ids or event.server_tags:
+            problems["serverIds"] = "HTTP events are sent by the worker; they cannot target servers"
         if not event.http_request:
             problems["httpRequest"] = "an HTTP event needs httpRequest with at least a url"
     elif not event.script.strip():
@@ -66,7 +69,7 @@ def _apply(event: Event, fields: EventFields) -> None:
 _NOT_NULL_DEFAULTS = {
     "name", "description", "type", "script", "status", "timeout_seconds", "retries", "cpus",
     "memory_mb", "pids_limit", "network", "env_vars", "tags", "schedule_type", "timezone",
-    "max_executions", "misfire_policy", "overlap_policy",
+    "max_executions", "misfire_policy", "overlap_policy", "server_ids", "server_tags", "remote_docker",
 }
 
 
@@ -82,6 +85,7 @@ def create_event(session: Session, settings: Settings, user_id: int, data: Event
     )
     _apply(event, data)
     _check_limits(event, settings)
+    servers_service.check_targets(session, user_id, event.server_ids)
     schedule_state.on_saved(event, None, utcnow())
     session.add(event)
     session.flush()
@@ -100,6 +104,8 @@ def update_event(session: Session, settings: Settings, user_id: int, event_id: i
     schedule_before = schedule_state.snapshot(event)
     _apply(event, data)
     _check_limits(event, settings)
+    if data.server_ids is not None:
+        servers_service.check_targets(session, user_id, event.server_ids)
     # Validates the schedule and applies it at once (pause, resume, edit).
     schedule_state.on_saved(event, schedule_before, utcnow())
     event.updated_at = utcnow()
@@ -138,8 +144,10 @@ def list_events(session: Session, user_id: int, flt: EventFilter, *, limit: int,
 
 
 def execution_spec(event: Event) -> dict[str, Any]:
-    """What the worker needs to run the event, frozen at job creation."""
-    return {
+    """What the worker needs to run the event, frozen at job creation.
+    Servers are named, not described: the orchestrator API resolves them
+    (with their credentials) only for the worker that claims the job."""
+    spec = {
         "type": event.type,
         "script": event.script if event.type != EventType.http.value else None,
         "http": event.http_request if event.type == EventType.http.value else None,
@@ -150,6 +158,13 @@ def execution_spec(event: Event) -> dict[str, Any]:
         "image": event.image,
         "event": {"id": event.id, "name": event.name},
     }
+    if event.server_ids or event.server_tags:
+        spec["target"] = {
+            "serverIds": list(event.server_ids or []),
+            "serverTags": list(event.server_tags or []),
+            "docker": bool(event.remote_docker),
+        }
+    return spec
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
@@ -170,6 +185,9 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         "envVars": dict(event.env_vars or {}),
         "image": event.image,
         "tags": list(event.tags or []),
+        "serverIds": list(event.server_ids or []),
+        "serverTags": list(event.server_tags or []),
+        "remoteDocker": bool(event.remote_docker),
         "scheduleType": event.schedule_type,
         "cronExpression": event.cron_expression,
         "intervalSeconds": event.interval_seconds,
@@ -182,6 +200,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         "overlapPolicy": event.overlap_policy,
         "nextFireAt": isoformat(event.next_fire_at),
         "queuedFireAt": isoformat(event.queued_fire_at),
+        "pausedReason": schedule_state.paused_reason(event),
         "createdAt": isoformat(event.created_at),
         "updatedAt": isoformat(event.updated_at),
     }

@@ -52,6 +52,14 @@ def _held_by(job_id: str, ref: WorkerRef):
     )
 
 
+def holder_user(session: Session, job_id: str, ref: WorkerRef) -> int:
+    """The owner of a job this worker holds (refused if it does not)."""
+    user_id = session.execute(sa.select(Job.user_id).where(*_held_by(job_id, ref))).scalar()
+    if user_id is None:
+        raise _refusal(session, job_id, ref, "use servers for")
+    return user_id
+
+
 def _refusal(session: Session, job_id: str, ref: WorkerRef | None, action: str) -> Exception:
     row = session.execute(
         sa.select(Job.status, Job.orchestrator_id, Job.attempt).where(Job.id == job_id)
@@ -253,6 +261,7 @@ def complete(
     output: Any,
     error: str | None,
     metrics: dict[str, Any] | None,
+    servers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     if status not in WORKER_FINAL:
         raise Invalid(f"status must be one of {', '.join(WORKER_FINAL)}; got {status!r}")
@@ -268,6 +277,8 @@ def complete(
             "durationMs": int((now - as_utc(started)).total_seconds() * 1000) if started else None,
             "metrics": metrics or {},
         }
+        if servers is not None:
+            result["servers"] = servers
         row = session.execute(
             sa.update(Job)
             .where(*_held_by(job_id, ref))

@@ -264,6 +264,7 @@ def job_stats(session: Session, user_id: int, now: datetime | None = None) -> di
     running = _count(session, user_id, Job.status.in_(HELD))
     completed_today = _count(session, user_id, Job.status == JobStatus.completed.value, Job.completed_at >= midnight)
     failed_today = _count(session, user_id, Job.status.in_(FAILED_LIKE), Job.completed_at >= midnight)
+    partial_today = _count(session, user_id, Job.status == JobStatus.partial.value, Job.completed_at >= midnight)
     previous = {
         "pending": _count(session, user_id, *pending_at(yesterday)),
         "running": _count(session, user_id, *running_at(yesterday)),
@@ -275,8 +276,15 @@ def job_stats(session: Session, user_id: int, now: datetime | None = None) -> di
             session, user_id, Job.status.in_(FAILED_LIKE),
             Job.completed_at >= y_midnight, Job.completed_at <= yesterday,
         ),
+        "partialToday": _count(
+            session, user_id, Job.status == JobStatus.partial.value,
+            Job.completed_at >= y_midnight, Job.completed_at <= yesterday,
+        ),
     }
-    current = {"pending": pending, "running": running, "completedToday": completed_today, "failedToday": failed_today}
+    current = {
+        "pending": pending, "running": running, "completedToday": completed_today,
+        "failedToday": failed_today, "partialToday": partial_today,
+    }
     body: dict[str, Any] = dict(current)
     for key, value in current.items():
         trend_key = key.removesuffix("Today") + "Trend"
@@ -330,7 +338,7 @@ def get_logs(
 
 # -- for the web UI -------------------------------------------------------------
 
-HOURLY_OUTCOMES = ("completed", "failed", "other")
+HOURLY_OUTCOMES = ("completed", "failed", "partial", "other")
 
 
 def _outcome(status: str) -> str:
@@ -338,6 +346,8 @@ def _outcome(status: str) -> str:
         return "completed"
     if status in FAILED_LIKE:
         return "failed"
+    if status == JobStatus.partial.value:
+        return "partial"
     return "other"
 
 

@@ -13,6 +13,8 @@ class JobStatus(str, Enum):
     failed = "failed"
     timed_out = "timed_out"
     cancelled = "cancelled"
+    # A job on several servers where some succeeded and some did not.
+    partial = "partial"
 
 
 PENDING = JobStatus.pending.value
@@ -22,11 +24,15 @@ TERMINAL = (
     JobStatus.failed.value,
     JobStatus.timed_out.value,
     JobStatus.cancelled.value,
+    JobStatus.partial.value,
 )
 # What a worker may report when it finishes a job.
 WORKER_FINAL = TERMINAL
 # Counted as "failed" in stats: the job ran and did not succeed.
+# Also what is retried: a partial job is not (its good servers would run twice).
 FAILED_LIKE = (JobStatus.failed.value, JobStatus.timed_out.value)
+# Did not fully succeed: what workflow on_failure edges follow.
+UNSUCCESSFUL = (*FAILED_LIKE, JobStatus.partial.value)
 
 
 class JobType(str, Enum):

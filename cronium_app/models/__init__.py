@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from cronium_app.models.events import Event, EventStatus, EventType, Network, ScheduleType
 from cronium_app.models.jobs import Job
 from cronium_app.models.logs import ExecutionLog
+from cronium_app.models.servers import Server
 from cronium_app.models.users import ApiToken, Role, User
 from cronium_app.models.variables import Variable
 from cronium_app.models.workflows import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep
@@ -13,6 +14,6 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiToken", "Event", "EventStatus", "EventType", "ExecutionLog", "Job", "Network",
-    "Role", "ScheduleType", "User", "Variable", "Workflow", "WorkflowEdge", "WorkflowRun",
+    "Role", "ScheduleType", "Server", "User", "Variable", "Workflow", "WorkflowEdge", "WorkflowRun",
     "WorkflowStep", "metadata",
 ]

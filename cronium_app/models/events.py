@@ -66,6 +66,13 @@ class Event(SQLModel, table=True):
     env_vars: dict[str, str] = json_field(nullable=False, default_factory=dict)
     image: str | None = Field(default=None, sa_column=sa.Column(sa.String(255), nullable=True))
     tags: list[str] = json_field(nullable=False, default_factory=list)
+    # Where it runs: no servers (the default) means the local container
+    # runtime; otherwise every server listed by id, plus every server of the
+    # owner carrying one of `server_tags`, resolved when a worker claims the job.
+    server_ids: list[int] = json_field(nullable=False, default_factory=list)
+    server_tags: list[str] = json_field(nullable=False, default_factory=list)
+    # On servers: run the script in a container on the server's own Docker.
+    remote_docker: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     # Schedule fields; the scheduler decides what they mean.
     schedule_type: str = Field(default=ScheduleType.manual.value, sa_column=sa.Column(sa.String(16), nullable=False))
     cron_expression: str | None = Field(default=None, sa_column=sa.Column(sa.String(120), nullable=True))

@@ -23,7 +23,7 @@ from cronium_app.db import read_session, write_session
 from cronium_app.errors import Conflict, NotFound
 from cronium_app.ids import new_id
 from cronium_app.jobs.service import cancel_job, check_io_size, insert_job
-from cronium_app.jobs.status import FAILED_LIKE, HELD, PENDING, TERMINAL, JobStatus
+from cronium_app.jobs.status import HELD, PENDING, TERMINAL, UNSUCCESSFUL, JobStatus
 from cronium_app.models import Event, Job, WorkflowEdge, WorkflowRun, WorkflowStep
 from cronium_app.settings import Settings
 from cronium_app.timeutil import isoformat, utcnow
@@ -55,7 +55,7 @@ def _edge_holds(edge: WorkflowEdge, parent: Job) -> bool:
     if edge.condition == "on_success":
         return parent.status == JobStatus.completed.value
     if edge.condition == "on_failure":
-        return parent.status in FAILED_LIKE
+        return parent.status in UNSUCCESSFUL
     wanted = not is_condition_false(edge.condition)
     # A condition never set counts as false.
     return bool(parent.condition) == wanted
@@ -134,7 +134,7 @@ def _run_status(run: WorkflowRun, states: dict[int, str], jobs: dict[int, Job], 
     for step_id, job in jobs.items():
         if job.status == JobStatus.cancelled.value:
             return RunStatus.cancelled
-        if job.status in FAILED_LIKE:
+        if job.status in UNSUCCESSFUL:
             handled = any(e.from_step_id == step_id and e.condition == "on_failure" for e in edges)
             if not handled:
                 return RunStatus.failed

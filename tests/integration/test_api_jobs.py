@@ -18,9 +18,9 @@ import pytest
 from tests.integration.shared_users import cancel_open_jobs, make_user, user  # noqa: F401 (fixtures)
 from tests.support.clients import UserClient, WorkerClient
 
+COUNT_KEYS = ("pending", "running", "completedToday", "failedToday", "partialToday")
 STATS_KEYS = {
-    "pending", "running", "completedToday", "failedToday",
-    "pendingTrend", "runningTrend", "completedTrend", "failedTrend", "previous",
+    *COUNT_KEYS, "pendingTrend", "runningTrend", "completedTrend", "failedTrend", "partialTrend", "previous",
 }
 
 
@@ -303,7 +303,7 @@ def test_get_job_shows_worker_result_after_completion(user, worker):
 
 def counts(user: UserClient) -> dict[str, int]:
     body = stats_of(user)
-    return {key: body[key] for key in ("pending", "running", "completedToday", "failedToday")}
+    return {key: body[key] for key in COUNT_KEYS}
 
 
 def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -314,14 +314,14 @@ def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 def test_stats_has_counts_trends_and_previous(user):
     body = stats_of(user)
     assert set(body) == STATS_KEYS
-    assert set(body["previous"]) == {"pending", "running", "completedToday", "failedToday"}
+    assert set(body["previous"]) == set(COUNT_KEYS)
 
 
 def test_stats_of_a_new_user_are_zero_with_no_trend(make_user):
     body = stats_of(make_user())
-    assert [body[k] for k in ("pending", "running", "completedToday", "failedToday")] == [0, 0, 0, 0]
-    assert [body[k] for k in ("pendingTrend", "runningTrend", "completedTrend", "failedTrend")] == [None] * 4
-    assert body["previous"] == {"pending": 0, "running": 0, "completedToday": 0, "failedToday": 0}
+    assert [body[k] for k in COUNT_KEYS] == [0] * 5
+    assert [body[k] for k in ("pendingTrend", "runningTrend", "completedTrend", "failedTrend", "partialTrend")] == [None] * 5
+    assert body["previous"] == dict.fromkeys(COUNT_KEYS, 0)
 
 
 def test_stats_count_pending_jobs(user):
@@ -329,20 +329,20 @@ def test_stats_count_pending_jobs(user):
     event = user.create_event()
     user.execute(event["id"])
     user.execute(event["id"])
-    assert delta(before, counts(user)) == {"pending": 2, "running": 0, "completedToday": 0, "failedToday": 0}
+    assert delta(before, counts(user)) == {"pending": 2, "running": 0, "completedToday": 0, "failedToday": 0, "partialToday": 0}
 
 
 def test_stats_count_a_claimed_job_as_running_not_pending(user, worker):
     before = counts(user)
     job_id, attempt = claim(worker, user)
-    assert delta(before, counts(user)) == {"pending": 0, "running": 1, "completedToday": 0, "failedToday": 0}
+    assert delta(before, counts(user)) == {"pending": 0, "running": 1, "completedToday": 0, "failedToday": 0, "partialToday": 0}
     finish(worker, job_id, attempt)
 
 
 def test_stats_count_a_running_job_as_running(user, worker):
     before = counts(user)
     job_id, attempt = start(worker, user)
-    assert delta(before, counts(user)) == {"pending": 0, "running": 1, "completedToday": 0, "failedToday": 0}
+    assert delta(before, counts(user)) == {"pending": 0, "running": 1, "completedToday": 0, "failedToday": 0, "partialToday": 0}
     finish(worker, job_id, attempt)
 
 
@@ -350,28 +350,36 @@ def test_stats_count_a_completed_job_in_completed_today(user, worker):
     before = counts(user)
     job_id, attempt = start(worker, user)
     finish(worker, job_id, attempt)
-    assert delta(before, counts(user)) == {"pending": 0, "running": 0, "completedToday": 1, "failedToday": 0}
+    assert delta(before, counts(user)) == {"pending": 0, "running": 0, "completedToday": 1, "failedToday": 0, "partialToday": 0}
 
 
 def test_stats_count_a_failed_job_in_failed_today(user, worker):
     before = counts(user)
     job_id, attempt = start(worker, user)
     finish(worker, job_id, attempt, "failed", exitCode=1, error="boom")
-    assert delta(before, counts(user)) == {"pending": 0, "running": 0, "completedToday": 0, "failedToday": 1}
+    assert delta(before, counts(user)) == {"pending": 0, "running": 0, "completedToday": 0, "failedToday": 1, "partialToday": 0}
 
 
 def test_stats_count_a_timed_out_job_in_failed_today(user, worker):
     before = counts(user)
     job_id, attempt = start(worker, user)
     finish(worker, job_id, attempt, "timed_out")
-    assert delta(before, counts(user)) == {"pending": 0, "running": 0, "completedToday": 0, "failedToday": 1}
+    assert delta(before, counts(user)) == {"pending": 0, "running": 0, "completedToday": 0, "failedToday": 1, "partialToday": 0}
+
+
+def test_stats_count_a_partial_job_in_partial_today_not_failed(user, worker):
+    before = counts(user)
+    job_id, attempt = start(worker, user)
+    finish(worker, job_id, attempt, "partial", exitCode=1, error="1 of 2 servers failed")
+    assert delta(before, counts(user)) == {"pending": 0, "running": 0, "completedToday": 0, "failedToday": 0, "partialToday": 1}
+    assert user.http.get(f"/api/v1/jobs/{job_id}").json()["status"] == "partial"
 
 
 def test_stats_do_not_count_a_cancelled_pending_job(user):
     before = counts(user)
     job_id = user.execute(user.create_event()["id"])
     user.http.post(f"/api/v1/jobs/{job_id}/cancel")
-    assert delta(before, counts(user)) == {"pending": 0, "running": 0, "completedToday": 0, "failedToday": 0}
+    assert delta(before, counts(user)) == {"pending": 0, "running": 0, "completedToday": 0, "failedToday": 0, "partialToday": 0}
 
 
 def test_stats_do_not_count_a_cancelled_running_job_as_failed(user, worker):
@@ -379,7 +387,7 @@ def test_stats_do_not_count_a_cancelled_running_job_as_failed(user, worker):
     job_id, attempt = start(worker, user)
     user.http.post(f"/api/v1/jobs/{job_id}/cancel")
     finish(worker, job_id, attempt, "cancelled")
-    assert delta(before, counts(user)) == {"pending": 0, "running": 0, "completedToday": 0, "failedToday": 0}
+    assert delta(before, counts(user)) == {"pending": 0, "running": 0, "completedToday": 0, "failedToday": 0, "partialToday": 0}
 
 
 # -- logs ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from tests.support.databases import downgrade, empty_database, migrate
 
 TABLES = {
     "users", "api_tokens", "events", "jobs", "execution_logs", "variables",
-    "workflows", "workflow_steps", "workflow_edges", "workflow_runs",
+    "workflows", "workflow_steps", "workflow_edges", "workflow_runs", "servers",
 }
 
 

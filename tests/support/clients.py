@@ -91,7 +91,7 @@ class WorkerClient:
         )
 
 
-def wait_for_job(user: UserClient, job_id: str, statuses=("completed", "failed", "timed_out", "cancelled"), timeout: float = 60) -> dict[str, Any]:
+def wait_for_job(user: UserClient, job_id: str, statuses=("completed", "failed", "timed_out", "cancelled", "partial"), timeout: float = 60) -> dict[str, Any]:
     """Poll a job until it reaches one of `statuses`."""
     import time
 

@@ -1,0 +1,324 @@
+"""Runs a script job on the user's servers over SSH, all servers at once.
+
+Per server: take a pooled connection, make a private directory (mktemp -d,
+mode 0700), upload the script, env file and helpers in one tar stream,
+reverse-forward the job's runtime socket into that directory (only the
+login user can reach it: sshd creates it 0600), run the script in its own
+process group (sshd starts each session with setsid), stream its output
+into the job's one log with the server's name on every line, stop it on
+timeout/cancel by killing the process group, and remove the directory.
+
+The job's status: completed when every server succeeded, failed when none
+did, partial otherwise; each server's own result goes with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from cronium_app.servers.ssh_connect import ConnectFailed
+from orchestrator_worker.client import OrchestratorClient
+from orchestrator_worker.control import JobControl, StopReason
+from orchestrator_worker.jobs import ClaimedJob, Outcome
+from orchestrator_worker.logs import LineSplitter, LogSink
+from orchestrator_worker.runtime_proxy import SOCKET_NAME, RuntimeProxy
+from orchestrator_worker.settings import WorkerSettings
+from orchestrator_worker.ssh import bundle
+from orchestrator_worker.ssh.pool import SshPool
+
+logger = logging.getLogger(__name__)
+
+REMOTE_IMAGE_DEFAULT = "cronium-runtime:latest"
+SETUP_TIMEOUT_S = 30.0
+READ_CHUNK = 64 * 1024
+
+
+@dataclass
+class ServerResult:
+    server: dict[str, Any]
+    status: str  # completed | failed | timed_out | cancelled
+    exit_code: int | None = None
+    duration_ms: int | None = None
+    error: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "serverId": self.server["id"], "name": self.server["name"], "status": self.status,
+            "exitCode": self.exit_code, "durationMs": self.duration_ms, "error": self.error,
+        }
+
+
+class RemoteRunner:
+    def __init__(self, settings: WorkerSettings, client: OrchestratorClient, proxy: RuntimeProxy | None):
+        self.settings = settings
+        self.client = client
+        self.proxy = proxy
+        self.pool = SshPool(settings)
+        self.parallel = asyncio.Semaphore(settings.ssh_max_parallel)
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+    async def run(self, job: ClaimedJob, sink: LogSink, control: JobControl) -> Outcome:
+        kind = job.execution.get("type") or job.type
+        if kind not in bundle.SCRIPT_FILES:
+            return Outcome("failed", error=f"job type {kind!r} cannot run on servers")
+        servers = list(job.servers)
+        if not servers:
+            await sink.system("no servers match this event's targets (were they deleted?)")
+            return Outcome("failed", error="no servers to run on: none of the event's servers exist any more")
+        names = ", ".join(s["name"] for s in servers)
+        await sink.system(f"running on {len(servers)} server{'s' if len(servers) != 1 else ''} at once: {names}")
+        job_dir = Path(self.settings.run_dir) / f"{job.id}-a{job.attempt}-ssh"
+        job_dir.mkdir(parents=True, exist_ok=True)
+        socket_server = None
+        if self.proxy is not None and job.execution_token:
+            socket_server = await self.proxy.serve(job.id, job_dir)
+        began = time.monotonic()
+        try:
+            deadline = began + job.timeout_s
+            runs = [
+                asyncio.create_task(self._run_on(job, kind, server, sink, control, job_dir / SOCKET_NAME, deadline))
+                for server in servers
+            ]
+            timer = asyncio.create_task(_stop_at(deadline, control))
+            try:
+                results = await asyncio.gather(*runs)
+            finally:
+                timer.cancel()
+        finally:
+            if socket_server is not None:
+                socket_server.close()
+            shutil.rmtree(job_dir, ignore_errors=True)
+        outcome = _combine(results, control, job.timeout_s)
+        outcome.metrics["duration_ms"] = int((time.monotonic() - began) * 1000)
+        outcome.metrics["ssh_connections_opened"] = self.pool.opened
+        return outcome
+
+    async def _run_on(
+        self, job: ClaimedJob, kind: str, server: dict[str, Any], sink: LogSink, control: JobControl,
+        local_socket: Path, deadline: float,
+    ) -> ServerResult:
+        name = server["name"]
+        if server.get("error"):
+            await sink.system(f"[{name}] {server['error']}")
+            return ServerResult(server, "failed", error=server["error"])
+        async with self.parallel:
+            began = time.monotonic()
+            try:
+                async with self.pool.connection(server, lambda s, key: self._pin(job, s, key)) as conn:
+                    result = await self._run_with(conn, job, kind, server, sink, control, local_socket, deadline)
+            except ConnectFailed as exc:
+                await sink.system(f"[{name}] {exc}")
+                result = ServerResult(server, "failed", error=str(exc))
+            except (asyncssh.Error, OSError) as exc:
+                message = f"server {name}: connection lost: {getattr(exc, 'reason', None) or exc}"
+                await sink.system(f"[{name}] {message}")
+                result = ServerResult(server, "failed", error=message)
+            result.duration_ms = int((time.monotonic() - began) * 1000)
+        await sink.system(f"[{name}] {_describe(result)}")
+        return result
+
+    async def _pin(self, job: ClaimedJob, server: dict[str, Any], key: str) -> str:
+        return await self.client.pin_host_key(server["id"], job.id, job.attempt, key)
+
+    async def _run_with(
+        self, conn: asyncssh.SSHClientConnection, job: ClaimedJob, kind: str, server: dict[str, Any],
+        sink: LogSink, control: JobControl, local_socket: Path, deadline: float,
+    ) -> ServerResult:
+        made = await asyncio.wait_for(conn.run("umask 077 && mktemp -d /tmp/cronium-run.XXXXXXXXXX", check=False), SETUP_TIMEOUT_S)
+        run_dir = (made.stdout or "").strip()
+        if made.exit_status != 0 or not run_dir.startswith("/tmp/cronium-run."):
+            raise ConnectFailed(f"server {server['name']}: could not make a private directory: {(made.stderr or '').strip()}")
+        listener = None
+        try:
+            runtime = self.proxy is not None and job.execution_token is not None
+            if runtime:
+                listener = await self._forward_runtime_socket(conn, run_dir, local_socket, server, sink)
+                runtime = listener is not None
+            docker = bool((job.execution.get("target") or {}).get("docker"))
+            env = {str(k): str(v) for k, v in (job.execution.get("env") or {}).items()}
+            env.update(bundle.helper_env(run_dir, runtime, job.id, job.execution_token))
+            try:
+                docker_env = bundle.docker_env_list(env) if docker else None
+            except ValueError as exc:
+                return ServerResult(server, "failed", error=str(exc))
+            archive = bundle.build(kind, job.execution.get("script") or "", bundle.env_script(env), docker_env)
+            unpacked = await asyncio.wait_for(
+                conn.run(f"tar -x -C {shlex.quote(run_dir)}", input=archive, encoding=None, check=False), SETUP_TIMEOUT_S
+            )
+            if unpacked.exit_status != 0:
+                raise ConnectFailed(f"server {server['name']}: could not upload the script (tar exit status {unpacked.exit_status})")
+            command = self._command(job, kind, run_dir, docker)
+            return await self._execute(conn, command, run_dir, server, sink, control, deadline, job, docker)
+        finally:
+            if listener is not None:
+                listener.close()
+            await self._remove_run_dir(conn, run_dir, job, server, docker)
+
+    async def _forward_runtime_socket(self, conn, run_dir: str, local_socket: Path, server: dict[str, Any], sink: LogSink):
+        """The job's runtime socket inside the private directory, or None
+        (and a line in the log) when the server does not allow it."""
+        try:
+            return await conn.forward_remote_path(f"{run_dir}/{bundle.SOCKET}", str(local_socket))
+        except asyncssh.ChannelListenError:
+            await sink.system(
+                f"[{server['name']}] the server refused to forward the runtime socket, so the cronium helpers are "
+                "not available there (its sshd needs AllowTcpForwarding and AllowStreamLocalForwarding)"
+            )
+            return None
+
+    def _command(self, job: ClaimedJob, kind: str, run_dir: str, docker: bool) -> str:
+        d = shlex.quote(run_dir)
+        script = f"{run_dir}/{bundle.SCRIPT_FILES[kind]}"
+        interpreter = bundle.INTERPRETERS[kind]
+        if not docker:
+            # $$ is the session leader's pid = the process group to kill.
+            return f"cd {d} && echo $$ > {d}/pid && . {d}/{bundle.ENV_FILE} && exec {interpreter} {shlex.quote(script)}"
+        resources = job.execution.get("resources") or {}
+        memory = int(resources.get("memoryMb") or 256)
+        image = job.execution.get("image") or REMOTE_IMAGE_DEFAULT
+        network = "bridge" if job.execution.get("network") == "egress" else "none"
+        name = _container_name(job, run_dir)
+        # The login user's uid inside: it owns the forwarded socket (mode 0600).
+        return (
+            f"cd {d} && echo $$ > {d}/pid && exec docker run --rm --init -i --name {name} "
+            f"--user \"$(id -u):$(id -g)\" --network {network} --read-only --cap-drop ALL "
+            f"--security-opt no-new-privileges --pids-limit {int(resources.get('pids') or 128)} "
+            f"--memory {memory}m --memory-swap {memory}m --cpus {float(resources.get('cpus') or 1):g} "
+            f"--tmpfs /tmp:rw,nosuid,nodev,size=64m --tmpfs /work:rw,nosuid,nodev,size=64m,mode=1777 -w /work "
+            f"-v {d}:{d}:ro --env-file {d}/{bundle.DOCKER_ENV_FILE} {shlex.quote(image)} {interpreter} {shlex.quote(script)}"
+        )
+
+    async def _execute(
+        self, conn: asyncssh.SSHClientConnection, command: str, run_dir: str, server: dict[str, Any],
+        sink: LogSink, control: JobControl, deadline: float, job: ClaimedJob, docker: bool,
+    ) -> ServerResult:
+        process = await conn.create_process(command, encoding=None, stdin=asyncssh.DEVNULL)
+        prefix = f"[{server['name']}] "
+        pumps = [
+            asyncio.create_task(_pump(process.stdout, "stdout", prefix, sink, self.settings.log_line_max_chars)),
+            asyncio.create_task(_pump(process.stderr, "stderr", prefix, sink, self.settings.log_line_max_chars)),
+        ]
+        exited = asyncio.create_task(process.wait_closed())
+        stop = asyncio.create_task(control.stop_requested.wait())
+        try:
+            await asyncio.wait({exited, stop}, timeout=max(deadline - time.monotonic(), 0), return_when=asyncio.FIRST_COMPLETED)
+            if not exited.done():
+                if not control.stop_requested.is_set():
+                    control.request_stop(StopReason.TIMEOUT)
+                grace = self.settings.cancel_grace_s if control.reason == StopReason.CANCELLED else self.settings.stop_grace_s
+                await self._kill(conn, run_dir, job, docker, grace, exited)
+        finally:
+            stop.cancel()
+        await asyncio.gather(*pumps)
+        exit_code = process.exit_status
+        if exit_code is None and process.exit_signal:
+            exit_code = 128 + _signal_number(process.exit_signal[0])
+        return _server_result(server, control, exit_code, job.timeout_s)
+
+    async def _kill(self, conn, run_dir: str, job: ClaimedJob, docker: bool, grace: float, exited: asyncio.Task) -> None:
+        """SIGTERM to the run's process group, SIGKILL after `grace`."""
+        d = shlex.quote(run_dir)
+        group = f"-- -$(cat {d}/pid)"
+        stop_container = f"; docker kill --signal {{sig}} {_container_name(job, run_dir)} >/dev/null 2>&1" if docker else ""
+        for sig, wait in (("TERM", grace), ("KILL", 5.0)):
+            await _quietly(conn.run(f"kill -{sig} {group} 2>/dev/null" + stop_container.format(sig=sig), check=False))
+            try:
+                await asyncio.wait_for(asyncio.shield(exited), max(wait, 0.1))
+                return
+            except asyncio.TimeoutError:
+                continue
+        exited.cancel()
+
+    async def _remove_run_dir(self, conn, run_dir: str, job: ClaimedJob, server: dict[str, Any], docker: bool) -> None:
+        extra = f"docker rm -f {_container_name(job, run_dir)} >/dev/null 2>&1; " if docker else ""
+        if not await _quietly(conn.run(f"{extra}rm -rf {shlex.quote(run_dir)}", check=False)):
+            logger.warning("could not remove %s on server %s", run_dir, server["name"], extra={"job_id": job.id})
+
+
+def _container_name(job: ClaimedJob, run_dir: str) -> str:
+    return f"cronium-{job.id}-a{job.attempt}-{run_dir.rsplit('.', 1)[-1]}"
+
+
+async def _quietly(call) -> bool:
+    try:
+        await asyncio.wait_for(call, SETUP_TIMEOUT_S)
+        return True
+    except (asyncssh.Error, OSError, asyncio.TimeoutError):
+        return False
+
+
+async def _stop_at(deadline: float, control: JobControl) -> None:
+    await asyncio.sleep(max(deadline - time.monotonic(), 0))
+    control.request_stop(StopReason.TIMEOUT)
+
+
+async def _pump(stream, name: str, prefix: str, sink: LogSink, max_chars: int) -> None:
+    splitter = LineSplitter(max_chars - len(prefix))
+    try:
+        while True:
+            data = await stream.read(READ_CHUNK)
+            if not data:
+                break
+            lines = splitter.feed(data)
+            if lines:
+                await sink.lines(name, [prefix + line for line in lines])
+    except (asyncssh.Error, OSError):
+        pass  # the channel closed under us: what was read is logged
+    rest = splitter.flush()
+    if rest:
+        await sink.lines(name, [prefix + line for line in rest])
+
+
+def _signal_number(name: str) -> int:
+    try:
+        return int(signal.Signals[f"SIG{name}"])
+    except KeyError:
+        return 0
+
+
+def _server_result(server: dict[str, Any], control: JobControl, exit_code: int | None, timeout_s: float) -> ServerResult:
+    reason = control.reason
+    if reason == StopReason.CANCELLED:
+        return ServerResult(server, "cancelled", exit_code, error="cancelled by user")
+    if reason == StopReason.TIMEOUT:
+        return ServerResult(server, "timed_out", exit_code, error=f"timed out after {timeout_s:g} s; the remote process group was killed")
+    if reason is not None:
+        return ServerResult(server, "failed", exit_code, error=f"stopped: {reason}")
+    if exit_code == 0:
+        return ServerResult(server, "completed", 0)
+    return ServerResult(server, "failed", exit_code, error=f"the script exited with code {exit_code}")
+
+
+def _describe(result: ServerResult) -> str:
+    took = f" after {result.duration_ms} ms" if result.duration_ms is not None else ""
+    if result.status == "completed":
+        return f"done: exit code 0{took}"
+    return f"{result.status}{took}: {result.error}"
+
+
+def _combine(results: list[ServerResult], control: JobControl, timeout_s: float) -> Outcome:
+    ok = [r for r in results if r.status == "completed"]
+    per_server = [r.to_api() for r in results]
+    first_bad = next((r for r in results if r.status != "completed"), None)
+    if control.reason == StopReason.CANCELLED:
+        return Outcome("cancelled", first_bad.exit_code if first_bad else None, "cancelled by user", servers=per_server)
+    if control.reason == StopReason.TIMEOUT and first_bad is not None:
+        return Outcome("timed_out", first_bad.exit_code, f"timed out after {timeout_s:g} s on {len(results) - len(ok)} of {len(results)} servers", servers=per_server)
+    if first_bad is None:
+        return Outcome("completed", 0, None, servers=per_server)
+    failed_names = ", ".join(r.server["name"] for r in results if r.status != "completed")
+    summary = f"{len(results) - len(ok)} of {len(results)} servers failed ({failed_names}): {first_bad.error}"
+    status = "partial" if ok else "failed"
+    return Outcome(status, first_bad.exit_code, summary, servers=per_server)

@@ -1,0 +1,1 @@
+"""Running jobs on users' own servers over SSH (asyncssh)."""
