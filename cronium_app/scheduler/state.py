@@ -11,6 +11,7 @@ schedule fields, status and limit did not change keeps its next fire time
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,14 @@ def exhausted(row: Any) -> bool:
     return row.max_executions > 0 and row.execution_count >= row.max_executions
 
 
+def paused_reason(row: Any) -> str | None:
+    """Why a paused schedule does not fire, when the scheduler paused it."""
+    if row.status != "paused" or not exhausted(row):
+        return None
+    return (f"maxExecutions reached: ran {row.execution_count} of {row.max_executions} times. "
+            "Raise maxExecutions, or set it to 0 (no limit), to resume")
+
+
 def on_saved(row: Any, before: tuple | None, now: datetime) -> None:
     """Validate a created (`before` None) or updated row's schedule and set
     its `next_fire_at`. Raises Invalid (422) with a message per bad field."""
@@ -58,7 +67,9 @@ def on_saved(row: Any, before: tuple | None, now: datetime) -> None:
     if schedule_changed:
         run_at_set = before is None or spec.type != before[0] or _utc(before[3]) != spec.run_at
         try:
-            validate(spec, now, refuse_past=spec.type == ONCE and run_at_set)
+            # The zone as saved: `ScheduleSpec.of` reads an empty one as UTC
+            # (for old rows), but a save must not store one.
+            validate(replace(spec, timezone=row.timezone), now, refuse_past=spec.type == ONCE and run_at_set)
         except ScheduleError as exc:
             raise invalid(exc) from None
     fires = row.status == ACTIVE and spec.type != MANUAL
@@ -140,4 +151,5 @@ def schedule_to_dict(row: Any) -> dict[str, Any]:
         "overlapPolicy": row.overlap_policy,
         "nextFireAt": isoformat(row.next_fire_at),
         "queuedFireAt": isoformat(row.queued_fire_at),
+        "pausedReason": paused_reason(row),
     }

@@ -48,6 +48,9 @@ UTC = timezone.utc
 MIN_INTERVAL_S = 10
 MAX_INTERVAL_S = 10 * 366 * 86_400
 TICK = timedelta(microseconds=1)
+# The largest step a zone's clocks take at once (daylight saving: 1 h, some
+# zones 2 h; a zone changing its standard offset: more).
+MAX_CLOCK_JUMP = timedelta(hours=3)
 
 MANUAL, CRON, INTERVAL, ONCE = "manual", "cron", "interval", "once"
 
@@ -125,6 +128,24 @@ def zone(name: str) -> ZoneInfo:
 def in_zone(moment: datetime, tz_name: str) -> str:
     """ISO 8601 in the schedule's zone, with its offset (2026-03-29T03:30:00+02:00)."""
     return as_utc(moment).astimezone(ZoneInfo(tz_name)).isoformat()
+
+
+def _just_before_forward_change(moment: datetime, tz: ZoneInfo) -> datetime | None:
+    """The whole second before the zone's clocks last went forward, if they
+    did within MAX_CLOCK_JUMP before `moment`; else None (almost always: two
+    offset look-ups). A whole second: APScheduler rounds a fraction up, which
+    would land in the gap and be read as the wall time after it."""
+    low, high = moment - MAX_CLOCK_JUMP, moment
+    before = low.astimezone(tz).utcoffset()
+    if before >= high.astimezone(tz).utcoffset():
+        return None
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    return low.replace(microsecond=0)
 
 
 def _repeated_wall_time(moment: datetime, tz: ZoneInfo) -> bool:
@@ -290,6 +311,19 @@ class CronSchedule(Schedule):
 
     def first_at_or_after(self, moment: datetime) -> datetime | None:
         moment = as_utc(moment)
+        found = self._matching_from(moment)
+        # A wall time the clocks skipped (02:30 the night they go forward)
+        # fires as the clock leaves the gap, at a moment after the change.
+        # Asked from after the change, APScheduler compares wall times
+        # (03:30 > 02:30) and would pass it by: look from just before it too.
+        before_change = _just_before_forward_change(moment, self.tz)
+        if before_change is not None:
+            skipped = self._matching_from(before_change)
+            if skipped is not None and moment <= skipped and (found is None or skipped < found):
+                return skipped
+        return found
+
+    def _matching_from(self, moment: datetime) -> datetime | None:
         for _ in range(100):
             found = self.trigger.get_next_fire_time(None, moment)
             if found is None:
@@ -386,6 +420,8 @@ def validate(spec: ScheduleSpec, now: datetime, *, refuse_past: bool = True) -> 
     schedule = None
     if not problems:
         try:
+            if spec.type == INTERVAL:
+                _check_interval(spec.interval_seconds)  # before the anchor: a huge interval overflows it
             schedule = compile_schedule(spec, anchor=interval_anchor(spec, now) if spec.type == INTERVAL else now)
         except ScheduleError as exc:
             problems.update(exc.problems)

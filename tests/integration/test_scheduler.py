@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,13 +21,14 @@ import sqlalchemy as sa
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
 from cronium_app.events.schemas import EventUpdate
-from cronium_app.events.service import delete_event, update_event
+from cronium_app.events.service import delete_event, event_to_dict, update_event
 from cronium_app.jobs.service import insert_job
 from cronium_app.models import Event, Job, Workflow, WorkflowRun
 from cronium_app.scheduler.firing import adopt_unscheduled, fire_due
+from cronium_app.scheduler.loop import Scheduler
 from cronium_app.timeutil import isoformat, utcnow
 from cronium_app.workflows.schemas import WorkflowIn
-from cronium_app.workflows.service import create_workflow, replace_workflow
+from cronium_app.workflows.service import create_workflow, delete_workflow, replace_workflow, workflow_to_dict
 
 _day = itertools.count(1)
 
@@ -224,6 +225,19 @@ def test_max_executions_pauses_the_event_when_reached(engine, settings, schedule
     assert (stored.status, stored.next_fire_at, stored.execution_count) == ("paused", None, 2)
 
 
+def test_an_event_paused_by_max_executions_says_why(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, maxExecutions=1))
+    assert event_to_dict(row(engine, event.id))["pausedReason"] is None
+    tick(engine, settings, t0, 0.5)
+    reason = event_to_dict(row(engine, event.id))["pausedReason"]
+    assert reason.startswith("maxExecutions reached: ran 1 of 1 times")
+
+
+def test_an_event_paused_by_hand_gives_no_reason(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, maxExecutions=5))
+    assert event_to_dict(update(engine, settings, event, status="paused"))["pausedReason"] is None
+
+
 def test_max_executions_caps_a_run_all_catch_up(engine, settings, scheduled, t0):
     event = scheduled(**every(60, t0, overlapPolicy="allow", misfirePolicy="run_all", maxExecutions=3))
     tick(engine, settings, t0, 630)
@@ -379,6 +393,176 @@ def test_a_scheduled_workflow_starts_runs_with_its_idempotency_key(engine, setti
     finally:
         with write_session(engine) as session:
             session.execute(sa.update(Workflow).where(Workflow.id == workflow.id).values(status="paused", next_fire_at=None))
+
+
+@pytest.fixture
+def make_workflow(engine, make_event):
+    """A one-step workflow with schedule fields; parked when the test ends."""
+    made: list[int] = []
+
+    def factory(**fields) -> tuple[Workflow, WorkflowIn]:
+        step_event = make_event()
+        data = WorkflowIn(name="scheduled flow", steps=[{"name": "one", "eventId": step_event.id}], **fields)
+        with write_session(engine) as session:
+            workflow = create_workflow(session, step_event.user_id, data)
+        made.append(workflow.id)
+        return workflow, data
+
+    yield factory
+    with write_session(engine) as session:
+        session.execute(
+            sa.update(Workflow).where(Workflow.id.in_(made)).values(status="paused", next_fire_at=None, queued_fire_at=None)
+        )
+
+
+def workflow_fire_times(engine, workflow_id: int) -> list[str]:
+    with read_session(engine) as session:
+        return list(session.execute(
+            sa.select(WorkflowRun.idempotency_key).where(WorkflowRun.workflow_id == workflow_id)
+            .order_by(WorkflowRun.id)
+        ).scalars())
+
+
+def workflow_key(workflow: Workflow, fire_time: datetime) -> str:
+    return f"sched:workflow:{workflow.id}:{isoformat(fire_time)}"
+
+
+def test_editing_a_workflows_schedule_reschedules(engine, make_workflow, settings, t0):
+    workflow, data = make_workflow(**every(60, t0, overlapPolicy="allow"))
+    with write_session(engine) as session:
+        edited = replace_workflow(session, workflow.user_id, workflow.id,
+                                  data.model_copy(update={"interval_seconds": 600, "start_at": t0 + timedelta(hours=1)}))
+        assert edited.next_fire_at == t0 + timedelta(hours=1)
+    tick(engine, settings, t0, 0.5)
+    tick(engine, settings, t0, 3600.5)
+    assert workflow_fire_times(engine, workflow.id) == [workflow_key(workflow, t0 + timedelta(hours=1))]
+
+
+def test_a_deleted_workflow_fires_no_more(engine, make_workflow, settings, t0):
+    workflow, _ = make_workflow(**every(60, t0))
+    with write_session(engine) as session:
+        delete_workflow(session, workflow.user_id, workflow.id)
+    report = tick(engine, settings, t0, 0.5)
+    assert report.created == 0 and workflow_fire_times(engine, workflow.id) == []
+
+
+@pytest.mark.parametrize(("policy", "expected"), [("skip", []), ("run_once", [600]), ("run_all", [0, 300, 600])])
+def test_a_workflows_misfire_policy_after_downtime(engine, make_workflow, settings, t0, policy, expected):
+    workflow, _ = make_workflow(**every(300, t0, misfirePolicy=policy, overlapPolicy="allow"))
+    tick(engine, settings, t0, 630)
+    assert workflow_fire_times(engine, workflow.id) == [workflow_key(workflow, t) for t in at(t0, *expected)]
+
+
+def test_a_workflow_paused_by_max_executions_says_why(engine, make_workflow, settings, t0):
+    workflow, _ = make_workflow(**every(60, t0, overlapPolicy="allow", maxExecutions=2))
+    for seconds in (0.5, 60.5, 120.5):
+        tick(engine, settings, t0, seconds)
+    assert len(workflow_fire_times(engine, workflow.id)) == 2
+    with read_session(engine) as session:
+        shown = workflow_to_dict(session, session.get(Workflow, workflow.id))
+    assert (shown["status"], shown["nextFireAt"]) == ("paused", None)
+    assert shown["pausedReason"].startswith("maxExecutions reached: ran 2 of 2 times")
+
+
+# -- daylight saving time, through the loop on a fake clock ------------------------------------
+# The loop sleeps until the soonest fire time (at most a poll); here the clock
+# jumps there instead. The transitions are the zones' next real ones, so that
+# the schedules are saved (and validated) as a user would save them today.
+
+
+class FakeClock:
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def next_transition(tz_name: str, forward: bool) -> date:
+    """The first local date, at least three days ahead, on which the zone's
+    clocks go forward (spring) or back (autumn)."""
+    tz = ZoneInfo(tz_name)
+    day = (utcnow() + timedelta(days=3)).date()
+    for _ in range(800):
+        before = datetime.combine(day, time(0), tz).utcoffset()
+        after = datetime.combine(day + timedelta(days=1), time(0), tz).utcoffset()
+        if before != after and (after > before) == forward:
+            return day
+        day += timedelta(days=1)
+    raise AssertionError(f"{tz_name} has no daylight saving time")
+
+
+def run_loop(engine, settings, start: datetime, end: datetime) -> int:
+    """Drive the scheduler loop on a fake clock from `start` to `end`; returns its tick count."""
+    settings.scheduler_poll_s = 3 * 3600  # the clock jumps to the soonest fire time, or this far
+    clock = FakeClock(start)
+    scheduler = Scheduler(engine, settings, clock)
+    ticks = 0
+    while clock.now < end:
+        scheduler.tick()
+        ticks += 1
+        clock.now += timedelta(seconds=scheduler.seconds_to_next())
+    return ticks
+
+
+def local_fires(engine, event_id: int, tz_name: str) -> list[str]:
+    return [t.astimezone(ZoneInfo(tz_name)).isoformat() for t in fire_times(engine, event_id)]
+
+
+def around(day: date, tz_name: str) -> tuple[datetime, datetime]:
+    """Local midnight the day before the transition, and the one two days after it (UTC)."""
+    tz = ZoneInfo(tz_name)
+    return (datetime.combine(day - timedelta(days=1), time(0), tz).astimezone(ZoneInfo("UTC")),
+            datetime.combine(day + timedelta(days=2), time(0), tz).astimezone(ZoneInfo("UTC")))
+
+
+@pytest.mark.parametrize(
+    ("tz_name", "forward", "cron", "expected"),
+    [
+        # The day before, the day of, the day after: local time and offset.
+        # 02:30 does not exist the night clocks go forward: it runs once, as the clock leaves the gap.
+        ("Europe/Berlin", True, "30 2 * * *", ["02:30:00+01:00", "03:30:00+02:00", "02:30:00+02:00"]),
+        ("America/New_York", True, "30 2 * * *", ["02:30:00-05:00", "03:30:00-04:00", "02:30:00-04:00"]),
+        # The night clocks go back, the wall time happens twice: it runs the first time only.
+        ("Europe/Berlin", False, "30 2 * * *", ["02:30:00+02:00", "02:30:00+02:00", "02:30:00+01:00"]),
+        ("America/New_York", False, "30 1 * * *", ["01:30:00-04:00", "01:30:00-04:00", "01:30:00-05:00"]),
+    ],
+    ids=["berlin-spring", "new-york-spring", "berlin-autumn", "new-york-autumn"],
+)
+def test_a_daily_run_across_a_dst_transition_is_neither_skipped_nor_doubled(
+    engine, settings, scheduled, tz_name, forward, cron, expected
+):
+    day = next_transition(tz_name, forward)
+    start, end = around(day, tz_name)
+    event = scheduled(scheduleType="cron", cronExpression=cron, timezone=tz_name, startAt=start, overlapPolicy="allow")
+    run_loop(engine, settings, start, end)
+    days = [(day + timedelta(days=n)).isoformat() for n in (-1, 0, 1)]
+    assert local_fires(engine, event.id, tz_name) == [f"{d}T{t}" for d, t in zip(days, expected)]
+
+
+@pytest.mark.parametrize(("forward", "runs"), [(True, 23), (False, 25)], ids=["spring", "autumn"])
+def test_an_hourly_run_across_a_dst_transition_keeps_every_elapsed_hour(engine, settings, scheduled, forward, runs):
+    tz_name = "Europe/Berlin"
+    day = next_transition(tz_name, forward)
+    start, _ = around(day, tz_name)
+    event = scheduled(scheduleType="cron", cronExpression="0 * * * *", timezone=tz_name, startAt=start,
+                      overlapPolicy="allow")
+    run_loop(engine, settings, start, start + timedelta(days=3))
+    on_the_day = [t for t in fire_times(engine, event.id) if t.astimezone(ZoneInfo(tz_name)).date() == day]
+    assert len(on_the_day) == runs
+    assert [b - a for a, b in zip(on_the_day, on_the_day[1:])] == [timedelta(hours=1)] * (runs - 1)
+
+
+@pytest.mark.parametrize("forward", [True, False], ids=["spring", "autumn"])
+def test_run_all_after_downtime_over_a_dst_transition_runs_each_missed_day_once(engine, settings, scheduled, forward):
+    tz_name = "Europe/Berlin"
+    day = next_transition(tz_name, forward)
+    start, end = around(day, tz_name)
+    event = scheduled(scheduleType="cron", cronExpression="30 2 * * *", timezone=tz_name, startAt=start,
+                      misfirePolicy="run_all", overlapPolicy="allow")
+    fire_due(engine, settings, end)  # the app was down from before the first fire time until now
+    fires = local_fires(engine, event.id, tz_name)
+    assert [f[:10] for f in fires] == [(day + timedelta(days=n)).isoformat() for n in (-1, 0, 1)]
 
 
 def test_a_broken_row_is_put_off_and_does_not_stop_the_others(engine, settings, scheduled, t0):

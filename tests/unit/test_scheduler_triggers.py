@@ -273,3 +273,25 @@ def test_interval_counts_elapsed_time_across_dst():
     times = next_times(spec, start - timedelta(minutes=1), 3)
     assert all(b - a == timedelta(days=1) for a, b in zip(times, times[1:]))
     assert [in_zone(t, "Europe/Berlin")[11:16] for t in times] == ["12:00", "13:00", "13:00"]
+
+
+@pytest.mark.parametrize("late_s", [0, 0.4, 4])
+def test_spring_forward_run_in_the_gap_is_found_from_its_own_fire_time(late_s):
+    """The loop looks for fire times from the stored next one (or a little
+    after it): the run that moved out of the gap must still be found there."""
+    fire = datetime(2024, 3, 31, 1, 30, tzinfo=UTC)  # 03:30+02:00, where 02:30 went
+    schedule = compile_schedule(cron("30 2 * * *", tz="Europe/Berlin"), anchor=NOW)
+    assert schedule.first_at_or_after(fire) == fire
+    assert schedule.between(fire, fire + timedelta(seconds=late_s), 10) == [fire]
+
+
+def test_spring_forward_run_in_the_gap_is_the_latest_missed_one():
+    fire = datetime(2024, 3, 31, 1, 30, tzinfo=UTC)
+    schedule = compile_schedule(cron("30 2 * * *", tz="Europe/Berlin"), anchor=NOW)
+    assert schedule.last_before(fire - timedelta(days=2), fire + timedelta(minutes=5), 1) == [fire]
+
+
+def test_a_half_hour_spring_forward_keeps_the_run_in_its_gap():
+    # Australia/Lord_Howe: 2024-10-06 02:00 -> 02:30.
+    assert fires_on(cron("15 2 * * *", tz="Australia/Lord_Howe"), "2024-10-06") == ["2024-10-06T02:45:00+11:00"]
+
