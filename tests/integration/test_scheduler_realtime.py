@@ -187,6 +187,7 @@ def test_sigkill_and_restart_lose_and_duplicate_nothing():
     assert all(j.lateness_s < ON_TIME_S for j in rest if j.fire_time > ready_at), [j.lateness_s for j in rest]
 
 
+@pytest.mark.realtime_scheduler
 def test_two_app_processes_on_one_database_create_one_job_per_fire_time():
     run_s = 60
     with migrated_database("cronium_sched_two") as url:
