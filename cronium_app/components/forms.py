@@ -43,3 +43,13 @@ def section(title: str, *children: rx.Component, description=None, **props) -> r
         size=rx.breakpoints(initial="2", md="3"),
         **props,
     )
+
+
+def invalid_props(errors, key: str) -> dict:
+    """Props that mark a control whose field has a message: a red border
+    (Radix draws the border as an inset shadow) and aria-invalid."""
+    bad = errors.contains(key)
+    return {
+        "box_shadow": rx.cond(bad, "inset 0 0 0 1px var(--red-9)", ""),
+        "custom_attrs": {"aria-invalid": rx.cond(bad, "true", "false")},
+    }

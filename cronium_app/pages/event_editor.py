@@ -5,18 +5,33 @@ from __future__ import annotations
 import reflex as rx
 
 from cronium_app.components.code_editor import code_editor
+from cronium_app.components.editor import (
+    EditorTexts,
+    delete_button,
+    delete_dialog,
+    editor_page,
+    form_error,
+    save_button,
+)
 from cronium_app.components.execute import execute_button
-from cronium_app.components.feedback import error_callout, loading_block, not_found
-from cronium_app.components.forms import field_error, labelled, section
+from cronium_app.components.forms import field_error, invalid_props, labelled, section
 from cronium_app.components.jobs_list import compact_job_row
-from cronium_app.components.layout import app_shell, page_header
+from cronium_app.components.schedule_fields import schedule_section
 from cronium_app.components.status import EVENT_TYPE_LABELS
 from cronium_app.events.schemas import HTTP_METHODS
 from cronium_app.pages import routes
-from cronium_app.state.event_editor import EventEditorState as S
+from cronium_app.state.event_editor import ERROR_KEYS, EventEditorState as S
 from cronium_app.state.events import EVENT_STATUSES
 
 MONO = "var(--code-font-family)"
+FORM_WIDTH = "960px"
+TEXTS = EditorTexts(
+    noun="event",
+    new_subtitle="Scripts run in a fresh, locked-down container.",
+    dirty_note="Execute runs the saved version.",
+    delete_note=" and its settings will be removed. Its past jobs and their logs stay in the job list.",
+    back_href=routes.EVENTS,
+)
 
 
 def _text(field: str, **props) -> rx.Component:
@@ -25,13 +40,14 @@ def _text(field: str, **props) -> rx.Component:
         on_change=lambda value: S.set_field(field, value),
         id=f"field-{field}",
         width="100%",
+        **invalid_props(S.errors, ERROR_KEYS[field]),
         **props,
     )
 
 
 def _select(field: str, options: list[tuple[str, str]], **props) -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(id=f"field-{field}", width="100%"),
+        rx.select.trigger(id=f"field-{field}", width="100%", **invalid_props(S.errors, ERROR_KEYS[field])),
         rx.select.content(*[rx.select.item(label, value=value) for value, label in options]),
         value=getattr(S, field),
         on_change=lambda value: S.set_field(field, value),
@@ -56,6 +72,7 @@ def basics() -> rx.Component:
                 rows="2",
                 width="100%",
                 max_length=5000,
+                **invalid_props(S.errors, "description"),
             ),
             errors=S.errors,
             key="description",
@@ -177,6 +194,7 @@ def http_section() -> rx.Component:
                 rows="6",
                 font_family=MONO,
                 width="100%",
+                **invalid_props(S.errors, "httpRequest.body"),
             ),
             errors=S.errors,
             key="httpRequest.body",
@@ -225,74 +243,6 @@ def limits_section() -> rx.Component:
     )
 
 
-def schedule_section() -> rx.Component:
-    return section(
-        "Schedule",
-        _grid(
-            labelled(
-                "Runs",
-                _select(
-                    "schedule_type",
-                    [
-                        ("manual", "Manually"),
-                        ("cron", "On a cron schedule"),
-                        ("interval", "Every N seconds"),
-                        ("once", "Once, at a set time"),
-                    ],
-                ),
-                errors=S.errors,
-                key="scheduleType",
-            ),
-            rx.match(
-                S.schedule_type,
-                (
-                    "cron",
-                    labelled(
-                        "Cron expression",
-                        _text("cron_expression", placeholder="*/5 * * * *", font_family=MONO),
-                        errors=S.errors,
-                        key="cronExpression",
-                        hint="minute hour day month weekday",
-                    ),
-                ),
-                (
-                    "interval",
-                    labelled(
-                        "Interval (seconds)",
-                        _text("interval_seconds", type="number", min=1),
-                        errors=S.errors,
-                        key="intervalSeconds",
-                    ),
-                ),
-                (
-                    "once",
-                    labelled(
-                        "Run at",
-                        _text("run_at", type="datetime-local"),
-                        errors=S.errors,
-                        key="runAt",
-                        hint="In the time zone below.",
-                    ),
-                ),
-                rx.fragment(),
-            ),
-            labelled(
-                "Time zone",
-                _text("timezone", placeholder="UTC", list="cronium-timezones"),
-                errors=S.errors,
-                key="timezone",
-            ),
-        ),
-        rx.el.datalist(
-            *[rx.el.option(value=name) for name in ("UTC", "Europe/London", "Europe/Paris", "Europe/Berlin",
-                                                     "America/New_York", "America/Chicago", "America/Los_Angeles",
-                                                     "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney")],
-            id="cronium-timezones",
-        ),
-        description="Manual events run only when you press Execute.",
-    )
-
-
 def recent_runs() -> rx.Component:
     return section(
         "Recent runs",
@@ -305,130 +255,41 @@ def recent_runs() -> rx.Component:
     )
 
 
-def delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete this event?"),
-            rx.alert_dialog.description(
-                rx.text(
-                    rx.text.strong(S.name),
-                    " and its settings will be removed. Its past jobs and their logs stay in the job list.",
-                ),
-            ),
-            rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", id="delete-cancel")),
-                rx.button(
-                    "Delete event", color_scheme="red", on_click=S.delete, loading=S.deleting, id="delete-confirm"
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="440px",
-            id="delete-dialog",
-        ),
-        open=S.confirm_delete,
-        on_open_change=S.set_confirm_delete,
-    )
-
-
-def save_button(element_id: str) -> rx.Component:
-    return rx.button(
-        rx.icon("save", size=16),
-        rx.cond(S.is_new, "Create event", "Save"),
-        on_click=S.save,
-        loading=S.saving,
-        id=element_id,
-    )
-
-
 def actions() -> list[rx.Component]:
     return [
         rx.cond(~S.is_new, execute_button(S.current_id, element_id="execute-event", variant="soft")),
-        save_button("save-event"),
-        rx.cond(
-            ~S.is_new,
-            rx.button(
-                rx.icon("trash-2", size=16), "Delete",
-                variant="soft", color_scheme="red", on_click=S.ask_delete, id="delete-event",
-            ),
-        ),
+        save_button(S, TEXTS, "save-event"),
+        delete_button(S, "delete-event"),
     ]
-
-
-def status_line() -> rx.Component:
-    return rx.flex(
-        rx.cond(S.dirty, rx.badge("Unsaved changes", color_scheme="amber", variant="soft", id="unsaved")),
-        rx.cond(
-            S.dirty & ~S.is_new,
-            rx.text("Execute runs the saved version.", size="1", color_scheme="gray"),
-        ),
-        rx.cond((S.updated != "") & ~S.dirty, rx.text("Saved ", S.updated, size="1", color_scheme="gray")),
-        spacing="2",
-        align="center",
-        wrap="wrap",
-        min_height="22px",
-    )
 
 
 def form() -> rx.Component:
     return rx.vstack(
-        rx.cond(S.errors.contains("form"), error_callout(S.errors["form"], id="form-error")),
+        form_error(S),
         basics(),
         rx.cond(S.is_http, http_section(), script_section()),
         limits_section(),
         rx.cond(~S.is_http, env_section()),
-        schedule_section(),
+        schedule_section(S, "Manual events run only when you press Execute."),
         rx.cond(~S.is_new, recent_runs()),
         rx.flex(
-            save_button("save-event-bottom"),
+            save_button(S, TEXTS, "save-event-bottom"),
             justify="end",
             align="center",
             width="100%",
             spacing="3",
             wrap="wrap",
         ),
-        delete_dialog(),
+        delete_dialog(S, TEXTS),
         spacing="4",
         width="100%",
-        max_width="960px",
-    )
-
-
-def _editor(title) -> rx.Component:
-    return app_shell(
-        rx.cond(
-            S.not_found,
-            not_found(
-                "Event not found",
-                "It does not exist, or it belongs to someone else.",
-                "Back to events",
-                routes.EVENTS,
-                id="event-not-found",
-            ),
-            rx.cond(
-                S.load_error != "",
-                error_callout(S.load_error, on_retry=S.load_existing),
-                rx.cond(
-                    S.loaded,
-                    rx.fragment(
-                        page_header(
-                            title,
-                            *actions(),
-                            subtitle=rx.cond(S.is_new, "Scripts run in a fresh, locked-down container.", status_line()),
-                        ),
-                        form(),
-                    ),
-                    loading_block("Loading the event…"),
-                ),
-            ),
-        ),
     )
 
 
 def new_page() -> rx.Component:
-    return _editor("New event")
+    return editor_page(S, TEXTS, "New event", actions(), form(), retry=S.load_existing, max_width=FORM_WIDTH)
 
 
 def edit_page() -> rx.Component:
-    return _editor(rx.cond(S.saved_name != "", S.saved_name, "Event"))
+    title = rx.cond(S.saved_name != "", S.saved_name, "Event")
+    return editor_page(S, TEXTS, title, actions(), form(), retry=S.load_existing, max_width=FORM_WIDTH)

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cronium_app.components.feedback import error_callout, loading_block, not_found
-from cronium_app.components.forms import field_error, labelled, section
-from cronium_app.components.layout import app_shell, page_header
+from cronium_app.components.editor import (
+    EditorTexts,
+    delete_button,
+    delete_dialog,
+    editor_page,
+    form_error,
+    save_button,
+)
+from cronium_app.components.forms import field_error, invalid_props, labelled, section
+from cronium_app.components.schedule_fields import schedule_section
 from cronium_app.components.status import job_status_badge
 from cronium_app.components.workflow_graph import workflow_graph
 from cronium_app.pages import routes
 from cronium_app.state.workflow_editor import CONDITION_LABELS, STATUSES, WorkflowEditorState as S
 
 MONO = "var(--code-font-family)"
+TEXTS = EditorTexts(
+    noun="workflow",
+    new_subtitle="Chain your events into steps joined by conditional edges.",
+    dirty_note="Run uses the saved version.",
+    delete_note=" and its runs will be removed. The jobs its steps ran stay in the job list.",
+    back_href=routes.WORKFLOWS,
+)
 
 
 def basics() -> rx.Component:
@@ -22,7 +36,7 @@ def basics() -> rx.Component:
             "Name",
             rx.input(
                 value=S.name, on_change=lambda v: S.set_field("name", v), id="field-name",
-                placeholder="Nightly pipeline", max_length=200, width="100%",
+                placeholder="Nightly pipeline", max_length=200, width="100%", **invalid_props(S.errors, "name"),
             ),
             errors=S.errors,
             key="name",
@@ -62,14 +76,6 @@ def basics() -> rx.Component:
             columns=rx.breakpoints(initial="1", sm="2"),
             spacing="4",
             width="100%",
-        ),
-        rx.cond(
-            S.schedule_note != "",
-            rx.text(
-                rx.icon("calendar-clock", size=14, display="inline", vertical_align="middle"), " ",
-                S.schedule_note, " Saving here keeps the schedule.",
-                size="2", color_scheme="gray", id="schedule-note",
-            ),
         ),
     )
 
@@ -309,75 +315,20 @@ def run_dialog() -> rx.Component:
     )
 
 
-def delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete this workflow?"),
-            rx.alert_dialog.description(
-                rx.text(
-                    rx.text.strong(S.saved_name),
-                    " and its runs will be removed. The jobs its steps ran stay in the job list.",
-                ),
-            ),
-            rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", id="delete-cancel")),
-                rx.button(
-                    "Delete workflow", color_scheme="red", on_click=S.delete, loading=S.deleting, id="delete-confirm"
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="440px",
-            id="delete-dialog",
-        ),
-        open=S.confirm_delete,
-        on_open_change=S.set_confirm_delete,
-    )
-
-
-def save_button(element_id: str) -> rx.Component:
-    return rx.button(
-        rx.icon("save", size=16),
-        rx.cond(S.is_new, "Create workflow", "Save"),
-        on_click=S.save,
-        loading=S.saving,
-        id=element_id,
-    )
-
-
 def actions() -> list[rx.Component]:
     return [
         rx.cond(
             ~S.is_new,
             rx.button(rx.icon("play", size=16), "Run", variant="soft", on_click=S.open_run, id="run-workflow"),
         ),
-        save_button("save-workflow"),
-        rx.cond(
-            ~S.is_new,
-            rx.button(
-                rx.icon("trash-2", size=16), "Delete",
-                variant="soft", color_scheme="red", on_click=S.ask_delete, id="delete-workflow",
-            ),
-        ),
+        save_button(S, TEXTS, "save-workflow"),
+        delete_button(S, "delete-workflow"),
     ]
-
-
-def status_line() -> rx.Component:
-    return rx.flex(
-        rx.cond(S.dirty, rx.badge("Unsaved changes", color_scheme="amber", variant="soft", id="unsaved")),
-        rx.cond(S.dirty & ~S.is_new, rx.text("Run uses the saved version.", size="1", color_scheme="gray")),
-        rx.cond((S.updated != "") & ~S.dirty, rx.text("Saved ", S.updated, size="1", color_scheme="gray")),
-        spacing="2",
-        align="center",
-        wrap="wrap",
-        min_height="22px",
-    )
 
 
 def form() -> rx.Component:
     return rx.vstack(
-        rx.cond(S.errors.contains("form"), error_callout(S.errors["form"], id="form-error")),
+        form_error(S),
         basics(),
         rx.grid(
             rx.vstack(steps_section(), edges_section(), spacing="4", width="100%", min_width="0"),
@@ -386,51 +337,20 @@ def form() -> rx.Component:
             spacing="4",
             width="100%",
         ),
+        schedule_section(S, "Manual workflows run only when you press Run."),
         rx.cond(~S.is_new, runs_section()),
-        rx.flex(save_button("save-workflow-bottom"), justify="end", width="100%"),
+        rx.flex(save_button(S, TEXTS, "save-workflow-bottom"), justify="end", width="100%"),
         run_dialog(),
-        delete_dialog(),
+        delete_dialog(S, TEXTS),
         spacing="4",
         width="100%",
     )
 
 
-def _editor(title, retry) -> rx.Component:
-    return app_shell(
-        rx.cond(
-            S.not_found,
-            not_found(
-                "Workflow not found",
-                "It does not exist, or it belongs to someone else.",
-                "Back to workflows",
-                routes.WORKFLOWS,
-                id="workflow-not-found",
-            ),
-            rx.cond(
-                S.load_error != "",
-                error_callout(S.load_error, on_retry=retry),
-                rx.cond(
-                    S.loaded,
-                    rx.fragment(
-                        page_header(
-                            title,
-                            *actions(),
-                            subtitle=rx.cond(
-                                S.is_new, "Chain your events into steps joined by conditional edges.", status_line()
-                            ),
-                        ),
-                        form(),
-                    ),
-                    loading_block("Loading the workflow…"),
-                ),
-            ),
-        ),
-    )
-
-
 def new_page() -> rx.Component:
-    return _editor("New workflow", S.load_new)
+    return editor_page(S, TEXTS, "New workflow", actions(), form(), retry=S.load_new)
 
 
 def edit_page() -> rx.Component:
-    return _editor(rx.cond(S.saved_name != "", S.saved_name, "Workflow"), S.load_existing)
+    title = rx.cond(S.saved_name != "", S.saved_name, "Workflow")
+    return editor_page(S, TEXTS, title, actions(), form(), retry=S.load_existing)

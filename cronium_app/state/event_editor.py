@@ -7,30 +7,28 @@ service (limits) come back as {field: message} shown next to each field.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import datetime
 from typing import Any
 
 import reflex as rx
 from pydantic import ValidationError
 
 from cronium_app.db import read_session, write_session
-from cronium_app.errors import CroniumError, NotFound
 from cronium_app.events import service as events
 from cronium_app.events.schemas import HTTP_METHODS, EventCreate, EventUpdate
 from cronium_app.jobs import service as jobs
 from cronium_app.pages import routes
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
+from cronium_app.state.editor import EditorMixin, error_message
 from cronium_app.state.events import EVENT_STATUSES, EVENT_TYPES
-from cronium_app.state.formatting import is_known_zone, local, zone
+from cronium_app.state.formatting import local
 from cronium_app.state.rows import JobRow, KeyValue, job_row
+from cronium_app.state.schedule_form import SCHEDULE_KEYS, ScheduleFormMixin
 
 logger = logging.getLogger(__name__)
 
 NETWORKS = ("none", "egress")
-SCHEDULE_TYPES = ("manual", "cron", "interval", "once")
 RECENT_RUNS = 5
 
 TEMPLATES = {
@@ -53,11 +51,7 @@ ERROR_KEYS = {
     "pids": "pidsLimit",
     "network": "network",
     "tags": "tags",
-    "schedule_type": "scheduleType",
-    "cron_expression": "cronExpression",
-    "interval_seconds": "intervalSeconds",
-    "run_at": "runAt",
-    "timezone": "timezone",
+    **SCHEDULE_KEYS,
     "http_method": "httpRequest.method",
     "http_url": "httpRequest.url",
     "http_body": "httpRequest.body",
@@ -66,18 +60,17 @@ _CHOICES = {
     "kind": EVENT_TYPES,
     "status": EVENT_STATUSES,
     "network": NETWORKS,
-    "schedule_type": SCHEDULE_TYPES,
     "http_method": HTTP_METHODS,
 }
-
-
-def _message(text: str) -> str:
-    text = text.removeprefix("Value error, ").strip()
-    if not text:
-        return "Invalid value."
-    if text.startswith("url "):
-        text = "URL " + text[4:]
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+# Fields whose bounds get a message in words: key -> (label, unit).
+BOUNDED = {
+    "timeoutSeconds": ("Timeout", "second"),
+    "retries": ("Retries", ""),
+    "cpus": ("CPUs", ""),
+    "memoryMb": ("Memory", "MB"),
+    "pidsLimit": ("Processes", ""),
+    "intervalSeconds": ("The interval", "second"),
+}
 
 
 def validation_errors(exc: ValidationError) -> dict[str, str]:
@@ -91,17 +84,8 @@ def validation_errors(exc: ValidationError) -> dict[str, str]:
             key = f"httpRequest.{loc[1]}"
         else:
             key = loc[0]
-        found.setdefault(key, _message(error.get("msg", "")))
+        found.setdefault(key, error_message(error, BOUNDED, key))
     return found
-
-
-def service_errors(exc: CroniumError) -> dict[str, str]:
-    fields = exc.details.get("fields")
-    if isinstance(fields, dict) and fields:
-        return {key: _message(str(msg)) for key, msg in fields.items()}
-    if exc.details.get("field"):
-        return {str(exc.details["field"]): _message(exc.message)}
-    return {"form": _message(exc.message)}
 
 
 def _load(user_id: int, event_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -126,19 +110,8 @@ def _delete(user_id: int, event_id: int) -> None:
         events.delete_event(session, user_id, event_id)
 
 
-class EventEditorState(AppState):
-    # What the page shows.
-    current_id: int = 0
-    loaded: bool = False
-    not_found: bool = False
-    load_error: str = ""
-    saving: bool = False
-    deleting: bool = False
-    confirm_delete: bool = False
-    dirty: bool = False
-    errors: dict[str, str] = {}
-    updated: str = ""
-    saved_name: str = ""
+class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
+    # What the page shows (the flags and errors come from EditorMixin).
     recent_runs: list[JobRow] = []
 
     # The form, as typed.
@@ -154,11 +127,6 @@ class EventEditorState(AppState):
     network: str = "none"
     env_rows: list[KeyValue] = []
     tags: str = ""
-    schedule_type: str = "manual"
-    cron_expression: str = ""
-    interval_seconds: str = ""
-    run_at: str = ""
-    timezone: str = "UTC"
     http_method: str = "GET"
     http_url: str = ""
     header_rows: list[KeyValue] = []
@@ -172,10 +140,6 @@ class EventEditorState(AppState):
 
     # Server limits, for the hints under the fields.
     limits: dict[str, str] = {}
-
-    @rx.var
-    def is_new(self) -> bool:
-        return self.current_id == 0
 
     @rx.var
     def is_http(self) -> bool:
@@ -227,12 +191,7 @@ class EventEditorState(AppState):
         self.network = event["network"]
         self.env_rows = [{"key": k, "value": v} for k, v in (event.get("envVars") or {}).items()]
         self.tags = ", ".join(event.get("tags") or [])
-        self.schedule_type = event.get("scheduleType") or "manual"
-        self.cron_expression = event.get("cronExpression") or ""
-        self.interval_seconds = str(event["intervalSeconds"]) if event.get("intervalSeconds") else ""
-        self.timezone = event.get("timezone") or "UTC"
-        run_at = local(event.get("runAt"), self.timezone) if event.get("runAt") else None
-        self.run_at = run_at.strftime("%Y-%m-%dT%H:%M") if run_at else ""
+        self._fill_schedule(event)
         http = event.get("httpRequest") or {}
         self.http_method = http.get("method") or "GET"
         self.http_url = http.get("url") or ""
@@ -248,6 +207,7 @@ class EventEditorState(AppState):
         if (go := await self._require_user()) is not None:
             return go
         self._reset_form()
+        self._refresh_preview()
         self.loaded = True
         return None
 
@@ -256,33 +216,26 @@ class EventEditorState(AppState):
         if (go := await self._require_user()) is not None:
             return go
         self._reset_form()
-        raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        if not raw.isdigit():
-            self.not_found = True
-            self.loaded = True
-            return None
-        try:
-            event, runs = await asyncio.to_thread(_load, self._user_id, int(raw))
-        except NotFound:
-            self.not_found = True
-        except Exception:
-            logger.exception("event load failed")
-            self.load_error = "This event could not be loaded."
-        else:
+        found = await self._open(_load)
+        if found is not None:
+            event, runs = found
             self._fill(event)
             self.recent_runs = [job_row(job, self.tz) for job in runs]
-        self.loaded = True
         return None
 
     # -- editing -----------------------------------------------------------------
 
-    def _touch(self, error_key: str | None) -> None:
-        self.dirty = True
-        if error_key and (error_key in self.errors or "form" in self.errors):
-            self.errors = {k: v for k, v in self.errors.items() if k not in (error_key, "form")}
+    def _validation_errors(self, exc: ValidationError) -> dict[str, str]:
+        return validation_errors(exc)
+
+    def _deletion(self):
+        return _delete, "event", routes.EVENTS
 
     @rx.event
     def set_field(self, field: str, value: str):
+        if field in SCHEDULE_KEYS:
+            self._set_schedule(field, value)
+            return
         if field not in ERROR_KEYS:
             return
         value = "" if value is None else str(value)
@@ -375,29 +328,10 @@ class EventEditorState(AppState):
             "network": self.network,
             "envVars": pairs(self.env_rows, "envVars", "environment variable"),
             "tags": [tag.strip() for tag in self.tags.split(",") if tag.strip()],
-            "scheduleType": self.schedule_type,
-            "cronExpression": self.cron_expression.strip() or None,
-            "intervalSeconds": number("interval_seconds", int, optional=True),
-            "timezone": self.timezone.strip() or "UTC",
         }
+        payload.update(self._schedule_payload(problems))
         if not self.name.strip():
             problems["name"] = "Give the event a name."
-        if not is_known_zone(payload["timezone"]):
-            problems["timezone"] = "Use a time zone name such as UTC or Europe/Paris."
-        payload["runAt"] = None
-        if self.run_at.strip():
-            try:
-                naive = datetime.fromisoformat(self.run_at.strip())
-                payload["runAt"] = naive.replace(tzinfo=zone(payload["timezone"])).isoformat()
-            except ValueError:
-                problems["runAt"] = "Enter a date and time."
-        # The scheduler reads these; say now what it would refuse later.
-        if self.schedule_type == "cron" and not payload["cronExpression"]:
-            problems["cronExpression"] = "A cron schedule needs an expression, such as */5 * * * *."
-        if self.schedule_type == "interval" and not payload["intervalSeconds"] and "intervalSeconds" not in problems:
-            problems["intervalSeconds"] = "An interval schedule needs a number of seconds."
-        if self.schedule_type == "once" and not payload["runAt"] and "runAt" not in problems:
-            problems["runAt"] = "A one-off schedule needs a date and time."
         if self.kind == "http":
             payload["httpRequest"] = {
                 "method": self.http_method,
@@ -422,24 +356,13 @@ class EventEditorState(AppState):
             # Both kinds at once; the form's own message wins for a field.
             problems = {**validation_errors(exc), **problems}
         if problems:
-            self.errors = problems
-            yield rx.toast.error("Check the highlighted fields.", id="save-result")
+            yield self._refuse(problems)
             return
         self.saving = True
         self.errors = {}
         yield
-        try:
-            event = await asyncio.to_thread(_save, self._user_id, self.current_id, payload)
-        except ValidationError as exc:
-            self.errors = validation_errors(exc)
-        except NotFound:
-            self.not_found = True
-        except CroniumError as exc:
-            self.errors = service_errors(exc)
-        except Exception:
-            logger.exception("event save failed")
-            self.errors = {"form": "Saving failed on the server. Try again."}
-        else:
+        event = await self._store(_save, self._user_id, self.current_id, payload)
+        if event is not None:
             created = self.current_id == 0
             self.saving = False
             self.dirty = False
@@ -452,36 +375,4 @@ class EventEditorState(AppState):
                 yield rx.toast.success("Saved.", id="save-result")
             return
         self.saving = False
-        yield rx.toast.error("The event was not saved: check the highlighted fields.", id="save-result")
-
-    # -- deleting ----------------------------------------------------------------
-
-    @rx.event
-    def ask_delete(self):
-        self.confirm_delete = True
-
-    @rx.event
-    def set_confirm_delete(self, value: bool):
-        if not self.deleting:
-            self.confirm_delete = bool(value)
-
-    @rx.event
-    async def delete(self):
-        if self.deleting or not self.current_id:
-            return
-        self.deleting = True
-        yield
-        try:
-            await asyncio.to_thread(_delete, self._user_id, self.current_id)
-        except NotFound:
-            pass
-        except Exception:
-            logger.exception("event delete failed")
-            self.deleting = False
-            self.confirm_delete = False
-            yield rx.toast.error("The event could not be deleted. Try again.", id="delete-result")
-            return
-        name = self.name
-        self.deleting = False
-        self.confirm_delete = False
-        yield [rx.toast.success(f"Deleted {name}.", id="delete-result"), rx.redirect(routes.EVENTS)]
+        yield self._not_saved("event")

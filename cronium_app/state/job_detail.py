@@ -21,12 +21,13 @@ from typing import Any
 import reflex as rx
 
 from cronium_app.db import read_session, write_session
-from cronium_app.errors import CroniumError, NotFound
+from cronium_app.errors import CroniumError
 from cronium_app.jobs import service as jobs
 from cronium_app.jobs.status import TERMINAL
 from cronium_app.pages import routes
 from cronium_app.state.base import AppState
 from cronium_app.state.execute import queue_run
+from cronium_app.state import polling
 from cronium_app.state.polling import JOB_POLL_EVERY, LOG_POLL_S
 from cronium_app.state.rows import JobView, LogLine, job_view, log_line
 
@@ -171,25 +172,11 @@ class JobDetailState(AppState):
     async def load(self):
         if (go := await self._require_user()) is not None:
             return go
-        key = self._watch + 1
-        self.reset()
-        self._watch = key
-        job_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        if not job_id.startswith("job_") or len(job_id) > 40:
-            self.not_found = True
-            self.loaded = True
+        key = polling.restart(self)
+        found = await polling.load_row(self, "job_", _job, what="job", log_key="job_id")
+        if found is None:
             return None
-        self._job_id = job_id
-        try:
-            job = await asyncio.to_thread(_job, self._user_id, job_id)
-        except NotFound:
-            self.not_found = True
-            self.loaded = True
-            return None
-        except Exception:
-            logger.exception("job load failed", extra={"job_id": job_id})
-            self.error = "This job could not be loaded."
-            return None
+        self._job_id, job = found
         self._set_job(job)
         self.loaded = True
         self.following = True
@@ -198,40 +185,25 @@ class JobDetailState(AppState):
     @rx.event(background=True)
     async def follow(self, generation: int):
         polls = 0
-        while True:
-            async with self:
-                if generation != self._watch or self.router.url.path.rstrip("/") != routes.job_url(self._job_id):
-                    return
-                args = (self._user_id, self._job_id, self._last_seq, self.job["status"], polls % JOB_POLL_EVERY == 0)
-            try:
-                logs, job = await asyncio.to_thread(_poll, *args)
-            except NotFound:
-                async with self:
-                    if generation == self._watch:
-                        self.not_found = True
-                        self.following = False
-                return
-            except Exception:
-                logger.exception("log poll failed", extra={"job_id": args[1]})
-                async with self:
-                    if generation != self._watch:
-                        return
-                    self.poll_error = "Live updates paused: the server could not read the log. Retrying…"
-                await asyncio.sleep(2)
-                continue
-            async with self:
-                if generation != self._watch:
-                    return
-                self._put("poll_error", "")
-                self._add_lines(logs["lines"])
-                if job is not None:
-                    self._set_job(job)
-                if logs["complete"]:
-                    self.following = False
-                    return
+
+        def poll_args() -> tuple:
+            return (self._user_id, self._job_id, self._last_seq, self.job["status"], polls % JOB_POLL_EVERY == 0)
+
+        def show(result) -> float | None:
+            nonlocal polls
+            logs, job = result
+            self._add_lines(logs["lines"])
+            if job is not None:
+                self._set_job(job)
+            if logs["complete"]:
+                return None
             polls += 1
-            if len(logs["lines"]) < LOG_BATCH:
-                await asyncio.sleep(LOG_POLL_S)
+            return LOG_POLL_S if len(logs["lines"]) < LOG_BATCH else 0.0
+
+        await polling.follow(
+            self, generation, lambda: routes.job_url(self._job_id), poll_args, _poll, show,
+            what="log", log_key="job_id",
+        )
 
     @rx.event
     def set_log_filter(self, value: str):

@@ -20,12 +20,14 @@ import reflex as rx
 from pydantic import ValidationError
 
 from cronium_app.db import read_session, write_session
-from cronium_app.errors import CroniumError, NotFound
+from cronium_app.errors import CroniumError
 from cronium_app.events import service as events
 from cronium_app.pages import routes
 from cronium_app.state.base import AppState
+from cronium_app.state.editor import EditorMixin, sentence, service_field_errors
 from cronium_app.state.formatting import fmt_duration, fmt_short, local, parse_iso
 from cronium_app.state.rows import Option
+from cronium_app.state.schedule_form import SCHEDULE_KEYS, ScheduleFormMixin
 from cronium_app.state.workflows import queue_workflow_run
 from cronium_app.workflows import engine
 from cronium_app.workflows import service as workflows
@@ -43,12 +45,11 @@ CONDITION_LABELS = {
     "on_failure": "on failure",
     "on_condition": "on condition",
 }
-# The schedule fields a definition carries: the editor does not change them,
-# it sends back what it loaded so that saving keeps the schedule.
-SCHEDULE_KEYS = (
-    "scheduleType", "cronExpression", "intervalSeconds", "runAt", "timezone",
-    "startAt", "maxExecutions", "misfirePolicy", "overlapPolicy",
-)
+# Schedule fields the form does not show: it sends back what it loaded, so
+# that saving keeps them.
+CARRIED_KEYS = ("startAt", "maxExecutions", "misfirePolicy", "overlapPolicy")
+# The keys an error can be shown next to; any other goes above the form.
+FIELD_KEYS = ("name", "description", "status", "tags", "steps", "edges", *SCHEDULE_KEYS.values())
 
 
 class StepRow(TypedDict):
@@ -126,31 +127,27 @@ def run_row(run: dict[str, Any], tz: str) -> RunRow:
     }
 
 
-def _message(text: str) -> str:
-    text = text.removeprefix("Value error, ").strip() or "Invalid value"
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."
-
-
 def validation_errors(exc: ValidationError) -> dict[str, str]:
     """pydantic's errors as {section: message}, naming the step or edge."""
     found: dict[str, str] = {}
     for error in exc.errors():
         loc = list(error.get("loc", ()))
         key = str(loc[0]) if loc else "form"
-        message = _message(error.get("msg", ""))
+        message = sentence(error.get("msg", ""))
         if key in ("steps", "edges") and len(loc) > 1 and isinstance(loc[1], int):
             what = "Step" if key == "steps" else "Edge"
             message = f"{what} {loc[1] + 1}: {message[:1].lower()}{message[1:]}"
-        elif key not in ("name", "description", "status", "tags", "steps", "edges"):
+        elif key not in FIELD_KEYS:
             key = "form"
         found.setdefault(key, message)
     return found
 
 
 def service_errors(exc: CroniumError) -> dict[str, str]:
-    field = exc.details.get("field")
-    key = str(field) if field in ("name", "description", "status", "tags", "steps", "edges") else "form"
-    return {key: _message(exc.message)}
+    found: dict[str, str] = {}
+    for key, message in service_field_errors(exc).items():
+        found.setdefault(key if key in FIELD_KEYS else "form", message)
+    return found
 
 
 def _event_options(session, user_id: int) -> list[dict[str, Any]]:
@@ -190,20 +187,8 @@ def _delete(user_id: int, workflow_id: int) -> None:
         workflows.delete_workflow(session, user_id, workflow_id)
 
 
-class WorkflowEditorState(AppState):
-    # What the page shows.
-    current_id: int = 0
-    loaded: bool = False
-    not_found: bool = False
-    load_error: str = ""
-    saving: bool = False
-    deleting: bool = False
-    confirm_delete: bool = False
-    dirty: bool = False
-    errors: dict[str, str] = {}
-    updated: str = ""
-    saved_name: str = ""
-    schedule_note: str = ""
+class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
+    # What the page shows (the flags and errors come from EditorMixin).
     event_options: list[Option] = []
     recent_runs: list[RunRow] = []
 
@@ -227,10 +212,6 @@ class WorkflowEditorState(AppState):
     starting: bool = False
 
     _schedule: dict[str, Any] = {}
-
-    @rx.var
-    def is_new(self) -> bool:
-        return self.current_id == 0
 
     @rx.var
     def step_names(self) -> list[str]:
@@ -262,16 +243,8 @@ class WorkflowEditorState(AppState):
             {"source": e["from"], "target": e["to"], "condition": e["condition"], "value": "true" if e["value"] else "false"}
             for e in workflow["edges"]
         ]
-        self._schedule = {key: workflow.get(key) for key in SCHEDULE_KEYS if workflow.get(key) is not None}
-        kind = workflow.get("scheduleType") or "manual"
-        if kind == "cron":
-            self.schedule_note = f"Runs on the cron schedule {workflow.get('cronExpression')} ({workflow.get('timezone')})."
-        elif kind == "interval":
-            self.schedule_note = f"Runs every {workflow.get('intervalSeconds')} s."
-        elif kind == "once":
-            self.schedule_note = "Runs once, at " + (fmt_short(workflow.get("runAt"), self.tz)) + "."
-        else:
-            self.schedule_note = ""
+        self._schedule = {key: workflow.get(key) for key in CARRIED_KEYS if workflow.get(key) is not None}
+        self._fill_schedule(workflow)
         updated = local(workflow.get("updatedAt"), self.tz)
         self.updated = updated.strftime("%Y-%m-%d %H:%M:%S") if updated else ""
         self.dirty = False
@@ -316,6 +289,7 @@ class WorkflowEditorState(AppState):
         first = self.event_options[0]["value"] if self.event_options else ""
         self.steps = [{"name": "first", "event_id": first}]
         self._refresh_graph()
+        self._refresh_preview()
         self.loaded = True
         return None
 
@@ -324,23 +298,12 @@ class WorkflowEditorState(AppState):
         if (go := await self._require_user()) is not None:
             return go
         self._reset_form()
-        raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        if not raw.isdigit() or len(raw) > 12:
-            self.not_found = True
-            self.loaded = True
-            return None
-        try:
-            workflow, options, runs = await asyncio.to_thread(_load, self._user_id, int(raw))
-        except NotFound:
-            self.not_found = True
-        except Exception:
-            logger.exception("workflow load failed")
-            self.load_error = "This workflow could not be loaded."
-        else:
+        found = await self._open(_load)
+        if found is not None:
+            workflow, options, runs = found
             self._set_events(options)
             self._fill(workflow)
             self.recent_runs = [run_row(run, self.tz) for run in runs]
-        self.loaded = True
         return None
 
     @rx.event
@@ -357,11 +320,14 @@ class WorkflowEditorState(AppState):
 
     # -- editing -----------------------------------------------------------------
 
-    def _touch(self, *keys: str) -> None:
-        self.dirty = True
-        drop = {*keys, "form"}
-        if any(key in self.errors for key in drop):
-            self.errors = {k: v for k, v in self.errors.items() if k not in drop}
+    def _validation_errors(self, exc: ValidationError) -> dict[str, str]:
+        return validation_errors(exc)
+
+    def _service_errors(self, exc: CroniumError) -> dict[str, str]:
+        return service_errors(exc)
+
+    def _deletion(self):
+        return _delete, "workflow", routes.WORKFLOWS
 
     @rx.event
     def set_field(self, field: str, value: str):
@@ -483,6 +449,7 @@ class WorkflowEditorState(AppState):
             "edges": edges,
             **self._schedule,
         }
+        payload.update(self._schedule_payload(problems))
         return payload, problems
 
     @rx.event
@@ -491,24 +458,13 @@ class WorkflowEditorState(AppState):
             return
         payload, problems = self._payload()
         if problems:
-            self.errors = problems
-            yield rx.toast.error("Check the highlighted sections.", id="save-result")
+            yield self._refuse(problems)
             return
         self.saving = True
         self.errors = {}
         yield
-        try:
-            workflow = await asyncio.to_thread(_save, self._user_id, self.current_id, payload)
-        except ValidationError as exc:
-            self.errors = validation_errors(exc)
-        except NotFound:
-            self.not_found = True
-        except CroniumError as exc:
-            self.errors = service_errors(exc)
-        except Exception:
-            logger.exception("workflow save failed")
-            self.errors = {"form": "Saving failed on the server. Try again."}
-        else:
+        workflow = await self._store(_save, self._user_id, self.current_id, payload)
+        if workflow is not None:
             created = self.current_id == 0
             self.saving = False
             if created:
@@ -520,39 +476,7 @@ class WorkflowEditorState(AppState):
             yield rx.toast.success("Saved.", id="save-result")
             return
         self.saving = False
-        yield rx.toast.error("The workflow was not saved: see the message on the form.", id="save-result")
-
-    # -- deleting ----------------------------------------------------------------
-
-    @rx.event
-    def ask_delete(self):
-        self.confirm_delete = True
-
-    @rx.event
-    def set_confirm_delete(self, value: bool):
-        if not self.deleting:
-            self.confirm_delete = bool(value)
-
-    @rx.event
-    async def delete(self):
-        if self.deleting or not self.current_id:
-            return
-        self.deleting = True
-        yield
-        try:
-            await asyncio.to_thread(_delete, self._user_id, self.current_id)
-        except NotFound:
-            pass
-        except Exception:
-            logger.exception("workflow delete failed")
-            self.deleting = False
-            self.confirm_delete = False
-            yield rx.toast.error("The workflow could not be deleted. Try again.", id="delete-result")
-            return
-        name = self.saved_name
-        self.deleting = False
-        self.confirm_delete = False
-        yield [rx.toast.success(f"Deleted {name}.", id="delete-result"), rx.redirect(routes.WORKFLOWS)]
+        yield self._not_saved("workflow")
 
     # -- running -----------------------------------------------------------------
 
@@ -590,7 +514,7 @@ class WorkflowEditorState(AppState):
             run_id = await asyncio.to_thread(queue_workflow_run, self._user_id, self.current_id, run_input)
         except CroniumError as exc:
             self.starting = False
-            self.run_error = _message(exc.message)
+            self.run_error = sentence(exc.message)
             return
         except Exception:
             logger.exception("workflow run failed", extra={"workflow_id": self.current_id})

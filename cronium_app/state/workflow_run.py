@@ -19,6 +19,7 @@ from cronium_app.errors import CroniumError, NotFound
 from cronium_app.jobs import service as jobs
 from cronium_app.jobs.status import HELD, PENDING
 from cronium_app.pages import routes
+from cronium_app.state import polling
 from cronium_app.state.base import AppState
 from cronium_app.state.formatting import fmt_datetime, fmt_duration, fmt_json, job_duration, parse_iso
 from cronium_app.workflows import engine
@@ -153,25 +154,11 @@ class WorkflowRunState(AppState):
     async def load(self):
         if (go := await self._require_user()) is not None:
             return go
-        key = self._watch + 1
-        self.reset()
-        self._watch = key
-        run_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        if not run_id.startswith("run_") or len(run_id) > 40:
-            self.not_found = True
-            self.loaded = True
+        key = polling.restart(self)
+        found = await polling.load_row(self, "run_", _snapshot, what="run", log_key="run_id")
+        if found is None:
             return None
-        self._run_id = run_id
-        try:
-            snap = await asyncio.to_thread(_snapshot, self._user_id, run_id)
-        except NotFound:
-            self.not_found = True
-            self.loaded = True
-            return None
-        except Exception:
-            logger.exception("workflow run load failed", extra={"run_id": run_id})
-            self.error = "This run could not be loaded."
-            return None
+        self._run_id, snap = found
         self._apply(snap)
         self.loaded = True
         if settled(snap):
@@ -181,36 +168,14 @@ class WorkflowRunState(AppState):
 
     @rx.event(background=True)
     async def follow(self, generation: int):
-        while True:
-            await asyncio.sleep(POLL_S)
-            async with self:
-                if generation != self._watch or self.router.url.path.rstrip("/") != routes.workflow_run_url(self._run_id):
-                    return
-                args = (self._user_id, self._run_id)
-            try:
-                snap = await asyncio.to_thread(_snapshot, *args)
-            except NotFound:
-                async with self:
-                    if generation == self._watch:
-                        self.not_found = True
-                        self.following = False
-                return
-            except Exception:
-                logger.exception("workflow run poll failed", extra={"run_id": args[1]})
-                async with self:
-                    if generation != self._watch:
-                        return
-                    self.poll_error = "Live updates paused: the server could not read the run. Retrying…"
-                await asyncio.sleep(2)
-                continue
-            async with self:
-                if generation != self._watch:
-                    return
-                self._put("poll_error", "")
-                self._apply(snap)
-                if settled(snap):
-                    self.following = False
-                    return
+        def show(snap) -> float | None:
+            self._apply(snap)
+            return None if settled(snap) else POLL_S
+
+        await polling.follow(
+            self, generation, lambda: routes.workflow_run_url(self._run_id), lambda: (self._user_id, self._run_id),
+            _snapshot, show, what="run", log_key="run_id", first_wait_s=POLL_S,
+        )
 
     @rx.event
     async def cancel(self):

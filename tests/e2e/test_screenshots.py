@@ -91,6 +91,15 @@ def _show_errors(page: Page) -> None:
     expect(page.locator("#error-timeoutSeconds")).to_be_visible()
 
 
+def _show_schedule(page: Page) -> None:
+    """A cron schedule in a time zone, with its next five runs listed."""
+    page.locator("#field-schedule_type").click()
+    page.get_by_role("option", name="On a cron schedule").click()
+    page.locator("#field-timezone").fill("Europe/Paris")
+    page.locator("#field-cron_expression").fill("0 2 * * 1-5")
+    expect(page.locator("[data-testid=fire-time]")).to_have_count(5)
+
+
 def _ask_delete(page: Page) -> None:
     page.locator("#delete-event").click()
     expect(page.locator("#delete-dialog")).to_be_visible()
@@ -168,6 +177,7 @@ def test_screenshots_of_every_page(new_context, app_url, make_api_user, screensh
             Shot("events", "/events", _visible("#events-table")),
             Shot("event-editor-new", "/events/new", _visible(".cm-content")),
             Shot("event-editor-errors", "/events/new", _visible(".cm-content"), before=_show_errors),
+            Shot("event-editor-schedule", "/events/new", _visible(".cm-content"), before=_show_schedule),
             Shot("event-editor", f"/events/{report['id']}", _visible("#execute-event")),
             Shot("event-delete-confirm", f"/events/{report['id']}", _visible("#delete-event"),
                  full_page=False, before=_ask_delete),

@@ -1,0 +1,119 @@
+"""The frame of an editor page (events, workflows): the header with its
+buttons, the saved/unsaved line, the Save button and the delete dialog.
+
+`S` is a state with EditorMixin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from cronium_app.components.feedback import error_callout, loading_block, not_found
+from cronium_app.components.layout import app_shell, page_header
+
+
+@dataclass(frozen=True)
+class EditorTexts:
+    noun: str  # "event"
+    new_subtitle: str
+    dirty_note: str  # what runs while the form has unsaved changes
+    delete_note: str  # what deleting leaves behind
+    back_href: str
+
+
+def save_button(S, texts: EditorTexts, element_id: str) -> rx.Component:
+    return rx.button(
+        rx.icon("save", size=16),
+        rx.cond(S.is_new, f"Create {texts.noun}", "Save"),
+        on_click=S.save,
+        loading=S.saving,
+        id=element_id,
+    )
+
+
+def delete_button(S, element_id: str) -> rx.Component:
+    return rx.cond(
+        ~S.is_new,
+        rx.button(
+            rx.icon("trash-2", size=16), "Delete",
+            variant="soft", color_scheme="red", on_click=S.ask_delete, id=element_id,
+        ),
+    )
+
+
+def delete_dialog(S, texts: EditorTexts) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(f"Delete this {texts.noun}?"),
+            rx.alert_dialog.description(rx.text(rx.text.strong(S.saved_name), texts.delete_note)),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", id="delete-cancel")),
+                rx.button(
+                    f"Delete {texts.noun}", color_scheme="red", on_click=S.delete, loading=S.deleting,
+                    id="delete-confirm",
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="440px",
+            id="delete-dialog",
+        ),
+        open=S.confirm_delete,
+        on_open_change=S.set_confirm_delete,
+    )
+
+
+def status_line(S, texts: EditorTexts) -> rx.Component:
+    return rx.flex(
+        rx.cond(S.dirty, rx.badge("Unsaved changes", color_scheme="amber", variant="soft", id="unsaved")),
+        rx.cond(S.dirty & ~S.is_new, rx.text(texts.dirty_note, size="1", color_scheme="gray")),
+        rx.cond((S.updated != "") & ~S.dirty, rx.text("Saved ", S.updated, size="1", color_scheme="gray")),
+        spacing="2",
+        align="center",
+        wrap="wrap",
+        min_height="22px",
+    )
+
+
+def form_error(S) -> rx.Component:
+    return rx.cond(S.errors.contains("form"), error_callout(S.errors["form"], id="form-error"))
+
+
+def editor_page(
+    S, texts: EditorTexts, title, actions: list[rx.Component], form: rx.Component, *, retry, max_width: str = "100%"
+) -> rx.Component:
+    """The page: not found, a load error, a spinner, or the header over the
+    form (both `max_width` wide, so the buttons line up with the form)."""
+    noun = texts.noun
+    return app_shell(
+        rx.cond(
+            S.not_found,
+            not_found(
+                f"{noun.capitalize()} not found",
+                "It does not exist, or it belongs to someone else.",
+                f"Back to {noun}s",
+                texts.back_href,
+                id=f"{noun}-not-found",
+            ),
+            rx.cond(
+                S.load_error != "",
+                error_callout(S.load_error, on_retry=retry),
+                rx.cond(
+                    S.loaded,
+                    rx.box(
+                        page_header(
+                            title,
+                            *actions,
+                            subtitle=rx.cond(S.is_new, texts.new_subtitle, status_line(S, texts)),
+                        ),
+                        form,
+                        width="100%",
+                        max_width=max_width,
+                    ),
+                    loading_block(f"Loading the {noun}…"),
+                ),
+            ),
+        ),
+    )

@@ -1,0 +1,124 @@
+"""The event and workflow editors: the schedule preview (the next five fire
+times, the scheduler's message next to a bad field) and field errors shown
+on the fields themselves."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.support import ui_flows
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+# "Mon 2026-03-30 09:05:00 CEST": a weekday, a date, a time and a zone name.
+FIRE_TIME_RE = re.compile(r"^[A-Z][a-z]{2} \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \S+$")
+
+
+def _signed_in_page(new_context, make_api_user, app_url: str) -> Page:
+    user = make_api_user()
+    page = new_context().new_page()
+    ui_flows.login(page, app_url, user.user["email"])
+    return page
+
+
+def _choose(page: Page, trigger: str, option: str) -> None:
+    page.locator(trigger).click()
+    page.get_by_role("option", name=option).click()
+
+
+def _fire_times(page: Page) -> list[str]:
+    return [text.strip() for text in page.locator("[data-testid=fire-time]").all_inner_texts()]
+
+
+def test_event_schedule_preview_lists_the_next_five_runs(new_context, make_api_user, app_url):
+    page = _signed_in_page(new_context, make_api_user, app_url)
+    page.goto("/events/new")
+    expect(page.locator("#schedule-hint")).to_have_text("Runs only when started by hand.")
+
+    _choose(page, "#field-schedule_type", "On a cron schedule")
+    page.locator("#field-timezone").fill("Europe/Paris")
+    page.locator("#field-cron_expression").fill("30 9 * * 1")
+
+    times = page.locator("[data-testid=fire-time]")
+    expect(times).to_have_count(5)
+    shown = _fire_times(page)
+    assert all(FIRE_TIME_RE.match(text) for text in shown), shown
+    # Mondays at 09:30 Paris time (CET or CEST, whichever applies that day).
+    assert all(text.startswith("Mon ") and " 09:30:00 CE" in text for text in shown), shown
+    expect(page.locator("#error-cronExpression")).to_have_count(0)
+
+
+def test_event_schedule_preview_refuses_an_invalid_cron_next_to_the_field(new_context, make_api_user, app_url):
+    page = _signed_in_page(new_context, make_api_user, app_url)
+    page.goto("/events/new")
+    _choose(page, "#field-schedule_type", "On a cron schedule")
+    field = page.locator("#field-cron_expression")
+    field.fill("*/5 * * * *")
+    expect(page.locator("[data-testid=fire-time]")).to_have_count(5)
+
+    field.fill("61 * * * *")
+    message = page.locator("#error-cronExpression")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("minute '61' is not valid (0-59)")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("[data-testid=fire-time]")).to_have_count(0)
+    # The message sits under the field, in the same column.
+    field_box, message_box = field.bounding_box(), message.bounding_box()
+    assert field_box and message_box
+    assert 0 <= message_box["y"] - (field_box["y"] + field_box["height"]) < 60
+    assert abs(message_box["x"] - field_box["x"]) < 4
+
+    # Fixed again: the message goes and the runs come back.
+    field.fill("0 * * * *")
+    expect(page.locator("[data-testid=fire-time]")).to_have_count(5)
+    expect(message).to_have_count(0)
+    expect(field).to_have_attribute("aria-invalid", "false")
+
+
+def test_workflow_editor_schedules_with_a_preview(new_context, make_api_user, app_url):
+    page = _signed_in_page(new_context, make_api_user, app_url)
+    page.goto("/workflows/new")
+    expect(page.locator("#schedule-section")).to_be_visible()
+    _choose(page, "#field-schedule_type", "Every N seconds")
+    interval = page.locator("#field-interval_seconds")
+    interval.fill("5")
+    expect(page.locator("#error-intervalSeconds")).to_contain_text("at least 10 seconds")
+    expect(interval).to_have_attribute("aria-invalid", "true")
+
+    interval.fill("90")
+    expect(page.locator("[data-testid=fire-time]")).to_have_count(5)
+    expect(page.locator("#error-intervalSeconds")).to_have_count(0)
+
+    page.locator("#field-timezone").fill("Mars/Olympus")
+    expect(page.locator("#error-timezone")).to_be_visible()
+    expect(page.locator("[data-testid=fire-time]")).to_have_count(0)
+
+
+def test_event_editor_marks_the_fields_that_have_errors(new_context, make_api_user, app_url):
+    page = _signed_in_page(new_context, make_api_user, app_url)
+    page.goto("/events/new")
+    expect(page.locator(".cm-content")).to_be_visible()
+    name, timeout = page.locator("#field-name"), page.locator("#field-timeout")
+    expect(name).to_have_attribute("aria-invalid", "false")
+    page.locator("#field-name").fill("")
+    timeout.fill("0")
+    page.locator("#save-event").click()
+
+    expect(page.locator("#error-name")).to_have_text("Give the event a name.")
+    expect(page.locator("#error-timeoutSeconds")).to_have_text("Timeout must be at least 1 second.")
+    for field in (name, timeout):
+        expect(field).to_have_attribute("aria-invalid", "true")
+        shadow = field.evaluate("(el) => getComputedStyle(el.closest('.rt-TextFieldRoot') || el).boxShadow")
+        assert "inset" in shadow and "1px" in shadow, shadow
+    # A field without a problem keeps its normal border.
+    expect(page.locator("#field-retries")).to_have_attribute("aria-invalid", "false")
+    expect(page).to_have_url(re.compile(r".*/events/new/?$"))
+
+    # Typing into a field takes its message (and its red border) away.
+    name.fill("Renamed")
+    expect(page.locator("#error-name")).to_have_count(0)
+    expect(name).to_have_attribute("aria-invalid", "false")
+    expect(page.locator("#error-timeoutSeconds")).to_be_visible()
