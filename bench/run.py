@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bench import Options, SuiteFailed, foundation, results, runtime, scheduler, ui, worker
+from bench import Options, SuiteFailed, foundation, remote, results, runtime, scheduler, ui, worker
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,11 @@ SUITES: dict[str, Suite] = {
         runtime.run,
         runtime.BASELINES,
         "runtime helpers and workflows: get_variable from a container vs the public API, a 10-step chain vs 10 client executes (SQLite)",
+    ),
+    "remote": Suite(
+        remote.run,
+        remote.BASELINES,
+        "SSH servers: a trivial job on 1, 5 and 20 servers at once vs one server, and connection reuse (SQLite, sshd on loopback)",
     ),
 }
 

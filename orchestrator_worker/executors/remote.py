@@ -1,7 +1,7 @@
 """Runs a script job on the user's servers over SSH, all servers at once.
 
-Per server: take a pooled connection, make a private directory (mktemp -d,
-mode 0700), upload the script, env file and helpers in one tar stream,
+Per server: take a pooled connection, make a private directory (mode 0700)
+and upload the script, env file and helpers in one tar stream,
 reverse-forward the job's runtime socket into that directory (only the
 login user can reach it: sshd creates it 0600), run the script in its own
 process group (sshd starts each session with setsid), stream its output
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import shlex
 import shutil
 import signal
@@ -136,35 +137,42 @@ class RemoteRunner:
         self, conn: asyncssh.SSHClientConnection, job: ClaimedJob, kind: str, server: dict[str, Any],
         sink: LogSink, control: JobControl, local_socket: Path, deadline: float,
     ) -> ServerResult:
-        made = await asyncio.wait_for(conn.run("umask 077 && mktemp -d /tmp/cronium-run.XXXXXXXXXX", check=False), SETUP_TIMEOUT_S)
-        run_dir = (made.stdout or "").strip()
-        if made.exit_status != 0 or not run_dir.startswith("/tmp/cronium-run."):
-            raise ConnectFailed(f"server {server['name']}: could not make a private directory: {(made.stderr or '').strip()}")
-        listener = None
+        # Named here rather than by mktemp: one round trip (make + upload)
+        # instead of two. The random part keeps it unguessable; mkdir fails
+        # rather than reuse anything that exists.
+        run_dir = f"/tmp/cronium-run.{secrets.token_hex(8)}"
+        docker = bool((job.execution.get("target") or {}).get("docker"))
+        env = {str(k): str(v) for k, v in (job.execution.get("env") or {}).items()}
+        runtime = self.proxy is not None and job.execution_token is not None
+        env.update(bundle.helper_env(run_dir, runtime, job.id, job.execution_token))
         try:
-            runtime = self.proxy is not None and job.execution_token is not None
+            docker_env = bundle.docker_env_list(env) if docker else None
+        except ValueError as exc:
+            return ServerResult(server, "failed", error=str(exc))
+        archive = bundle.build(kind, job.execution.get("script") or "", bundle.env_script(env), docker_env)
+        d = shlex.quote(run_dir)
+        unpacked = await asyncio.wait_for(
+            conn.run(f"umask 077 && mkdir -m 700 {d} && tar -x -C {d}", input=archive, encoding=None, check=False),
+            SETUP_TIMEOUT_S,
+        )
+        if unpacked.exit_status != 0:
+            detail = (unpacked.stderr or b"").decode("utf-8", "replace").strip()[:300]
+            await _quietly(conn.run(f"rm -rf {d}", check=False))
+            raise ConnectFailed(f"server {server['name']}: could not upload the script to {run_dir}: {detail}")
+        listener = None
+        result: ServerResult | None = None
+        try:
             if runtime:
                 listener = await self._forward_runtime_socket(conn, run_dir, local_socket, server, sink)
-                runtime = listener is not None
-            docker = bool((job.execution.get("target") or {}).get("docker"))
-            env = {str(k): str(v) for k, v in (job.execution.get("env") or {}).items()}
-            env.update(bundle.helper_env(run_dir, runtime, job.id, job.execution_token))
-            try:
-                docker_env = bundle.docker_env_list(env) if docker else None
-            except ValueError as exc:
-                return ServerResult(server, "failed", error=str(exc))
-            archive = bundle.build(kind, job.execution.get("script") or "", bundle.env_script(env), docker_env)
-            unpacked = await asyncio.wait_for(
-                conn.run(f"tar -x -C {shlex.quote(run_dir)}", input=archive, encoding=None, check=False), SETUP_TIMEOUT_S
-            )
-            if unpacked.exit_status != 0:
-                raise ConnectFailed(f"server {server['name']}: could not upload the script (tar exit status {unpacked.exit_status})")
             command = self._command(job, kind, run_dir, docker)
-            return await self._execute(conn, command, run_dir, server, sink, control, deadline, job, docker)
+            result = await self._execute(conn, command, run_dir, server, sink, control, deadline, job, docker)
+            return result
         finally:
             if listener is not None:
                 listener.close()
-            await self._remove_run_dir(conn, run_dir, job, server, docker)
+            # A run that ended by itself removed its directory on the way out.
+            if result is None or control.stop_requested.is_set():
+                await self._remove_run_dir(conn, run_dir, job, server, docker)
 
     async def _forward_runtime_socket(self, conn, run_dir: str, local_socket: Path, server: dict[str, Any], sink: LogSink):
         """The job's runtime socket inside the private directory, or None
@@ -182,9 +190,12 @@ class RemoteRunner:
         d = shlex.quote(run_dir)
         script = f"{run_dir}/{bundle.SCRIPT_FILES[kind]}"
         interpreter = bundle.INTERPRETERS[kind]
+        # $$ is the session leader's pid = the process group to kill. The
+        # shell stays to remove the directory when the script is done.
+        begin = f"cd {d} && echo $$ > {d}/pid && "
+        end = f"; rc=$?; cd / && rm -rf {d}; exit $rc"
         if not docker:
-            # $$ is the session leader's pid = the process group to kill.
-            return f"cd {d} && echo $$ > {d}/pid && . {d}/{bundle.ENV_FILE} && exec {interpreter} {shlex.quote(script)}"
+            return f"{begin}( . {d}/{bundle.ENV_FILE} && exec {interpreter} {shlex.quote(script)} ){end}"
         resources = job.execution.get("resources") or {}
         memory = int(resources.get("memoryMb") or 256)
         image = job.execution.get("image") or REMOTE_IMAGE_DEFAULT
@@ -192,12 +203,12 @@ class RemoteRunner:
         name = _container_name(job, run_dir)
         # The login user's uid inside: it owns the forwarded socket (mode 0600).
         return (
-            f"cd {d} && echo $$ > {d}/pid && exec docker run --rm --init -i --name {name} "
+            f"{begin}docker run --rm --init -i --name {name} "
             f"--user \"$(id -u):$(id -g)\" --network {network} --read-only --cap-drop ALL "
             f"--security-opt no-new-privileges --pids-limit {int(resources.get('pids') or 128)} "
             f"--memory {memory}m --memory-swap {memory}m --cpus {float(resources.get('cpus') or 1):g} "
             f"--tmpfs /tmp:rw,nosuid,nodev,size=64m --tmpfs /work:rw,nosuid,nodev,size=64m,mode=1777 -w /work "
-            f"-v {d}:{d}:ro --env-file {d}/{bundle.DOCKER_ENV_FILE} {shlex.quote(image)} {interpreter} {shlex.quote(script)}"
+            f"-v {d}:{d}:ro --env-file {d}/{bundle.DOCKER_ENV_FILE} {shlex.quote(image)} {interpreter} {shlex.quote(script)}{end}"
         )
 
     async def _execute(

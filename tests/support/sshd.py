@@ -21,6 +21,7 @@ from pathlib import Path
 SSHD = "/usr/sbin/sshd"
 TEST_USER = "cronium-ssh"
 PORT = 2222
+SOCKETS_PER_SSHD = 16
 
 
 def keygen(path: Path, kind: str = "ed25519") -> tuple[str, str]:
@@ -51,7 +52,7 @@ class SshdHosts:
     host_key: str = ""
     other_host_key: str = ""  # a key the servers do not have (for the mismatch test)
     user: str = TEST_USER
-    process: subprocess.Popen | None = None
+    processes: list[subprocess.Popen] = field(default_factory=list)
     directory: Path | None = None
     log_path: Path | None = None
 
@@ -72,20 +73,24 @@ class SshdHosts:
         authorized.write_text(self.public_key + "\n")
         authorized.chmod(0o644)
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation directory
-        config = self.directory / "sshd_config"
-        config.write_text(self._config())
         self.log_path = self.directory / "sshd.log"
-        subprocess.run([SSHD, "-t", "-f", str(config)], check=True)
-        self.process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=open(self.log_path, "ab"), stdout=subprocess.DEVNULL)
+        # One sshd listens on at most 16 sockets (MAX_LISTEN_SOCKS).
+        for first in range(0, len(self.addresses), SOCKETS_PER_SSHD):
+            config = self.directory / f"sshd_config.{first}"
+            config.write_text(self._config(self.addresses[first : first + SOCKETS_PER_SSHD], first))
+            subprocess.run([SSHD, "-t", "-f", str(config)], check=True)
+            self.processes.append(
+                subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=open(self.log_path, "ab"), stdout=subprocess.DEVNULL)
+            )
         self._wait_listening()
         return self
 
-    def _config(self) -> str:
-        listen = "".join(f"ListenAddress {address}:{self.port}\n" for address in self.addresses)
+    def _config(self, addresses: list[str], index: int) -> str:
+        listen = "".join(f"ListenAddress {address}:{self.port}\n" for address in addresses)
         return (
             listen
             + f"HostKey {self.directory}/host_ed25519\n"
-            + f"PidFile {self.directory}/sshd.pid\n"
+            + f"PidFile {self.directory}/sshd.{index}.pid\n"
             + f"AuthorizedKeysFile {self.directory}/authorized_keys\n"
             + f"AllowUsers {TEST_USER}\n"
             + "PasswordAuthentication yes\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
@@ -98,7 +103,7 @@ class SshdHosts:
         deadline = time.monotonic() + timeout
         pending = list(self.addresses)
         while pending and time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if any(process.poll() is not None for process in self.processes):
                 raise RuntimeError(f"sshd exited: {self.log_path.read_text()[-2000:]}")
             try:
                 socket.create_connection((pending[0], self.port), timeout=1).close()
@@ -114,13 +119,14 @@ class SshdHosts:
         return len(re.findall(r"Accepted (?:publickey|password) for ", text))
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from tests.support.clients import UserClient, job_lines, wait_for_job
 from tests.support.sshd import SshdHosts
 from tests.support.worker_process import WorkerProcess
 
-DEAD_HOST = "127.0.0.9"  # loopback, nothing listens on the port there
+DEAD_HOST = "127.0.0.9"  # loopback; nothing listens on port 9 (discard) there
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +129,7 @@ def test_the_private_directory_is_removed_afterwards(ssh_worker, worker_user, th
 
 
 def test_an_unreachable_server_fails_fast_with_the_reason(ssh_worker, worker_user, sshd, three_servers):
-    dead = add_server(worker_user, sshd, host=DEAD_HOST, name="dead-one")
+    dead = add_server(worker_user, sshd, host=DEAD_HOST, port=9, name="dead-one")
     began = time.monotonic()
     job = run_on(worker_user, [three_servers[0], dead], "echo hi")
     assert time.monotonic() - began < 30
@@ -196,6 +197,9 @@ def test_bash_and_node_helpers_work_on_remote_servers(ssh_worker, worker_user, t
     assert "[node-1] node from-bash" in [line["line"] for line in lines_of(worker_user, node["id"])]
 
 
+PRINT_GROUP = 'echo "group $(ps -o pgid= $$ | tr -d " ")"'
+
+
 def _pids_alive(pgid: int) -> bool:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -221,7 +225,7 @@ def _wait_for_line(user: UserClient, job_id: str, pattern: str, timeout: float =
 
 
 def test_cancel_kills_the_remote_process_group(ssh_worker, worker_user, three_servers):
-    event = worker_user.create_event(script="echo \"group $$\"; sleep 300 & sleep 300", serverIds=[three_servers[0]["id"]])
+    event = worker_user.create_event(script=f"{PRINT_GROUP}; sleep 300 & sleep 300", serverIds=[three_servers[0]["id"]])
     job_id = worker_user.execute(event["id"])
     pgid = int(_wait_for_line(worker_user, job_id, r"group (\d+)")[1])
     assert _pids_alive(pgid)
@@ -234,7 +238,7 @@ def test_cancel_kills_the_remote_process_group(ssh_worker, worker_user, three_se
 
 
 def test_a_remote_job_times_out_and_its_processes_are_killed(ssh_worker, worker_user, three_servers):
-    job = run_on(worker_user, three_servers[:2], 'echo "group $$"; sleep 300', timeoutSeconds=2)
+    job = run_on(worker_user, three_servers[:2], f"{PRINT_GROUP}; sleep 300", timeoutSeconds=2)
     assert job["status"] == "timed_out", job
     groups = [int(m[1]) for line in lines_of(worker_user, job["id"]) if (m := re.search(r"group (\d+)", line["line"]))]
     assert len(groups) == 2
@@ -261,7 +265,7 @@ def test_test_connection_pins_the_key_and_reports(worker_app, worker_user, sshd)
     reply = worker_user.http.post(f"/api/v1/servers/{server['id']}/test").json()
     assert reply["ok"] is True and "host key pinned" in reply["message"]
     assert reply["server"]["hostKey"] and reply["server"]["lastCheckOk"] is True
-    dead = add_server(worker_user, sshd, host=DEAD_HOST, name="dead-three")
+    dead = add_server(worker_user, sshd, host=DEAD_HOST, port=9, name="dead-three")
     reply = worker_user.http.post(f"/api/v1/servers/{dead['id']}/test").json()
     assert reply["ok"] is False and "cannot connect" in reply["message"]
 
@@ -287,3 +291,35 @@ def test_no_secret_appears_in_any_api_response_or_log(ssh_worker, worker_app, wo
     for text in seen:
         for secret in secrets:
             assert secret not in text
+
+
+# -- in a container on the server ------------------------------------------------------
+
+
+@pytest.fixture
+def docker_on_server(sshd):
+    """Let the test account use the server's Docker for one test (docker
+    group membership is root-equivalent: granted only for the test)."""
+    subprocess.run(["usermod", "-aG", "docker", sshd.user], check=True)
+    yield
+    subprocess.run(["gpasswd", "-d", sshd.user, "docker"], check=True, capture_output=True)
+
+
+def test_remote_docker_runs_the_script_in_a_locked_down_container(ssh_worker, worker_user, sshd, docker_on_server):
+    # A server of its own: a new login, which picks up the docker group.
+    server = add_server(worker_user, sshd, 0, name="docker-host")
+    key = f"remote_docker_{uuid.uuid4().hex[:8]}"
+    script = (
+        "import os, cronium\n"
+        "print('in container', os.path.exists('/.dockerenv'))\n"
+        "try:\n"
+        "    open('/etc/x', 'w')\n"
+        "except OSError as e:\n"
+        "    print('read-only root', e.errno)\n"
+        f"cronium.set_variable('{key}', 'from a container')\n"
+    )
+    job = run_on(worker_user, [server], script, type="python", remoteDocker=True)
+    texts = [line["line"] for line in lines_of(worker_user, job["id"])]
+    assert job["status"] == "completed", texts
+    assert "[docker-host] in container True" in texts and "[docker-host] read-only root 30" in texts
+    assert worker_user.http.get(f"/api/v1/variables/{key}").json()["value"] == "from a container"
