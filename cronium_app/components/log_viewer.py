@@ -67,6 +67,9 @@ LOG_STYLE = {
         "line_height": "1.5",
         "user_select": "none",
     },
+    # The empty marker keeps stdout lines in line with marked ones; a phone
+    # gives that width to the text.
+    ".log-tag-empty": {"display": rx.breakpoints(initial="none", sm="block")},
     ".log-text": {"white_space": "pre-wrap", "word_break": "break-word", "min_width": "0", "flex": "1"},
 }
 

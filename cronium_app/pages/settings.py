@@ -18,19 +18,19 @@ def account_section() -> rx.Component:
         "Account",
         rx.data_list.root(
             rx.data_list.item(
-                rx.data_list.label("Email", min_width="90px"),
+                rx.data_list.label("Email", min_width="64px"),
                 rx.data_list.value(rx.text(S.user_email, id="account-email", overflow_wrap="anywhere")),
                 align="center",
             ),
             rx.data_list.item(
-                rx.data_list.label("Role", min_width="90px"),
+                rx.data_list.label("Role", min_width="64px"),
                 rx.data_list.value(rx.badge(S.user_role, variant="soft", id="account-role")),
                 align="center",
             ),
             size="2",
-            # On a phone the label goes above the value: an email gets the
-            # whole width and breaks only when it is longer than the card.
-            orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
+            # A narrow label leaves a phone room for a whole email address;
+            # a longer one breaks only where it must.
+            orientation="horizontal",
         ),
     )
 
