@@ -192,15 +192,27 @@ class RemoteRunner:
         interpreter = bundle.INTERPRETERS[kind]
         # $$ is the session leader's pid = the process group to kill. The
         # shell stays to remove the directory when the script is done.
-        begin = f"cd {d} && echo $$ > {d}/pid && "
-        end = f"; rc=$?; cd / && rm -rf {d}; exit $rc"
+        #
+        # The session's stdin stays open (the worker never writes to it) and
+        # a watcher waits for its end: if the worker dies or the connection
+        # drops, sshd closes it and the watcher kills the whole group, so no
+        # script outlives its job. (A background list's stdin is /dev/null
+        # unless passed by another descriptor: fd 3.) When the script ends,
+        # the shell ends everything it left behind, then removes the
+        # directory.
+        name = _container_name(job, run_dir)
+        remove_container = f"docker rm -f {name}; " if docker else ""
+        begin = (
+            f"cd {d} && echo $$ > {d}/pid && exec 3<&0 && "
+            f"{{ {{ cat <&3 >/dev/null 2>&1; {remove_container}kill -KILL -- -$$; }} >/dev/null 2>&1 & }} && exec 3<&- && "
+        )
+        end = f" </dev/null; rc=$?; trap '' TERM; kill -TERM -- -$$ 2>/dev/null; cd / && rm -rf {d}; exit $rc"
         if not docker:
             return f"{begin}( . {d}/{bundle.ENV_FILE} && exec {interpreter} {shlex.quote(script)} ){end}"
         resources = job.execution.get("resources") or {}
         memory = int(resources.get("memoryMb") or 256)
         image = job.execution.get("image") or REMOTE_IMAGE_DEFAULT
         network = "bridge" if job.execution.get("network") == "egress" else "none"
-        name = _container_name(job, run_dir)
         # The login user's uid inside: it owns the forwarded socket (mode 0600).
         return (
             f"{begin}docker run --rm --init -i --name {name} "
@@ -215,7 +227,7 @@ class RemoteRunner:
         self, conn: asyncssh.SSHClientConnection, command: str, run_dir: str, server: dict[str, Any],
         sink: LogSink, control: JobControl, deadline: float, job: ClaimedJob, docker: bool,
     ) -> ServerResult:
-        process = await conn.create_process(command, encoding=None, stdin=asyncssh.DEVNULL)
+        process = await conn.create_process(command, encoding=None)
         prefix = f"[{server['name']}] "
         pumps = [
             asyncio.create_task(_pump(process.stdout, "stdout", prefix, sink, self.settings.log_line_max_chars)),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import time
 import uuid
@@ -323,3 +324,28 @@ def test_remote_docker_runs_the_script_in_a_locked_down_container(ssh_worker, wo
     assert job["status"] == "completed", texts
     assert "[docker-host] in container True" in texts and "[docker-host] read-only root 30" in texts
     assert worker_user.http.get(f"/api/v1/variables/{key}").json()["value"] == "from a container"
+
+
+def test_a_remote_script_dies_with_its_worker(ssh_worker, worker_app, worker_user, sshd):
+    """No script outlives its job: when the worker is killed (-9), the SSH
+    connection drops and the script's process group is killed on the server."""
+    server = add_server(worker_user, sshd, 2, name="orphan-check")
+    event = worker_user.create_event(script=f"{PRINT_GROUP}; sleep 300", serverIds=[server["id"]])
+    ssh_worker.stop()  # the doomed worker must be the one that takes the job
+    try:
+        _run_and_kill_the_worker(worker_app, worker_user, event)
+    finally:
+        ssh_worker.start()
+
+
+def _run_and_kill_the_worker(worker_app, worker_user, event) -> None:
+    with WorkerProcess(worker_app.url, concurrency=2) as doomed:
+        job_id = worker_user.execute(event["id"])
+        pgid = int(_wait_for_line(worker_user, job_id, r"group (\d+)")[1])
+        assert _pids_alive(pgid)
+        doomed.signal(signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while _pids_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _pids_alive(pgid)
+    worker_user.http.post(f"/api/v1/jobs/{job_id}/cancel")
