@@ -211,6 +211,71 @@ def env_section() -> rx.Component:
     )
 
 
+def targets_section() -> rx.Component:
+    """Where the script runs: the local container runtime, or servers."""
+
+    def server_choice(option) -> rx.Component:
+        return rx.checkbox(
+            rx.hstack(
+                rx.text(option["name"], weight="medium", size="2"),
+                rx.text(option["address"], size="1", color_scheme="gray", font_family=MONO, word_break="break-all"),
+                spacing="2",
+                wrap="wrap",
+                align="baseline",
+            ),
+            checked=S.server_ids.contains(option["id"]),
+            on_change=lambda chosen: S.toggle_server(option["id"], chosen),
+            id=rx.Var.create("target-") + option["id"],
+        )
+
+    return section(
+        "Where it runs",
+        rx.cond(
+            S.server_options.length() > 0,
+            rx.vstack(
+                rx.foreach(S.server_options, server_choice),
+                field_error(S.errors, "serverIds"),
+                spacing="2",
+                width="100%",
+                id="target-servers",
+            ),
+            rx.text(
+                "No servers yet. ",
+                rx.link("Add a server", href=routes.SERVERS),
+                " to run this event over SSH instead of in a local container.",
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
+        _grid(
+            labelled(
+                "Servers with any of these tags",
+                _text("server_tags", placeholder="web, eu"),
+                errors=S.errors,
+                key="serverTags",
+                hint="Comma separated; matched when a run starts.",
+            ),
+            labelled(
+                "On the servers",
+                rx.checkbox(
+                    "Run in a container on the server's Docker",
+                    checked=S.remote_docker,
+                    on_change=S.set_remote_docker,
+                    id="field-remote-docker",
+                ),
+                errors=S.errors,
+                key="remoteDocker",
+            ),
+            columns="2",
+        ),
+        description=(
+            "With no server and no tag, each run gets a fresh local container. With servers, the script runs on "
+            "all of them at once, as the login user, in a private directory removed afterwards; of the limits, "
+            "only the timeout applies there, unless it runs in a container."
+        ),
+    )
+
+
 def limits_section() -> rx.Component:
     def number(field: str, label: str, error_key: str, **props) -> rx.Component:
         return labelled(
@@ -270,6 +335,7 @@ def form() -> rx.Component:
         rx.cond(S.is_http, http_section(), script_section()),
         limits_section(),
         rx.cond(~S.is_http, env_section()),
+        rx.cond(~S.is_http, targets_section()),
         schedule_section(S, "Manual events run only when you press Execute."),
         rx.cond(~S.is_new, recent_runs()),
         rx.flex(

@@ -12,6 +12,14 @@ from cronium_app.state.dashboard import DashboardState
 
 _TONE_COLORS = (("good", "green"), ("bad", "red"))
 
+# The chart's stacked series: (key in each hourly point, legend, colour).
+CHART_SERIES = (
+    ("completed", "Completed", rx.color("green", 9)),
+    ("failed", "Failed", rx.color("red", 9)),
+    ("partial", "Partial", rx.color("orange", 9)),
+    ("other", "Other", rx.color("gray", 8)),
+)
+
 
 def stat_card(card) -> rx.Component:
     return rx.link(
@@ -72,18 +80,12 @@ def hourly_chart() -> rx.Component:
                     ),
                     rx.recharts.graphing_tooltip(cursor={"fill": rx.color("gray", 4)}),
                     rx.recharts.legend(icon_type="square", icon_size=10),
-                    rx.recharts.bar(
-                        data_key="completed", name="Completed", stack_id="jobs", fill=rx.color("green", 9),
-                        is_animation_active=False,
-                    ),
-                    rx.recharts.bar(
-                        data_key="failed", name="Failed", stack_id="jobs", fill=rx.color("red", 9),
-                        is_animation_active=False,
-                    ),
-                    rx.recharts.bar(
-                        data_key="other", name="Other", stack_id="jobs", fill=rx.color("gray", 8),
-                        is_animation_active=False,
-                    ),
+                    *[
+                        rx.recharts.bar(
+                            data_key=key, name=name, stack_id="jobs", fill=fill, is_animation_active=False,
+                        )
+                        for key, name, fill in CHART_SERIES
+                    ],
                     data=DashboardState.hourly,
                     width="100%",
                     height=260,

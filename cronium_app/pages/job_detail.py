@@ -219,6 +219,43 @@ def metadata_card() -> rx.Component:
     )
 
 
+def servers_card() -> rx.Component:
+    """A job on remote servers: how it went on each of them."""
+
+    def row(run) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(rx.text(run["name"], weight="medium")),
+            rx.table.cell(job_status_badge(run["status"], size="1")),
+            rx.table.cell(rx.text(run["exit_code"], font_family="var(--code-font-family)")),
+            rx.table.cell(run["duration"]),
+            rx.table.cell(rx.text(run["error"], size="1", color_scheme="gray", word_break="break-word")),
+        )
+
+    return rx.card(
+        rx.vstack(
+            rx.heading("Servers", size="3"),
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[rx.table.column_header_cell(title) for title in ("Server", "Status", "Exit code", "Duration", "Error")]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(S.server_runs, row)),
+                    size="1",
+                    width="100%",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id="job-servers-card",
+    )
+
+
 def log_card() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -303,6 +340,7 @@ def page() -> rx.Component:
                             spacing="4",
                             width="100%",
                         ),
+                        rx.cond(S.server_runs.length() > 0, servers_card()),
                         log_card(),
                         spacing="4",
                         width="100%",

@@ -81,6 +81,7 @@ class DashboardState(AppState):
                 "hour": local(point["hour"], tz).strftime("%H:00"),
                 "completed": point["completed"],
                 "failed": point["failed"],
+                "partial": point["partial"],
                 "other": point["other"],
             }
             for point in snap["hourly"]

@@ -7,8 +7,9 @@ service (limits) come back as {field: message} shown next to each field.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from typing import Any, TypedDict
 
 import reflex as rx
 from pydantic import ValidationError
@@ -18,6 +19,7 @@ from cronium_app.events import service as events
 from cronium_app.events.schemas import HTTP_METHODS, EventCreate, EventUpdate
 from cronium_app.jobs import service as jobs
 from cronium_app.pages import routes
+from cronium_app.servers import service as servers
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
 from cronium_app.state.editor import EditorMixin, error_message
@@ -51,6 +53,7 @@ ERROR_KEYS = {
     "pids": "pidsLimit",
     "network": "network",
     "tags": "tags",
+    "server_tags": "serverTags",
     **SCHEDULE_KEYS,
     "http_method": "httpRequest.method",
     "http_url": "httpRequest.url",
@@ -86,6 +89,22 @@ def validation_errors(exc: ValidationError) -> dict[str, str]:
             key = loc[0]
         found.setdefault(key, error_message(error, BOUNDED, key))
     return found
+
+
+class ServerOption(TypedDict):
+    id: str
+    name: str
+    address: str
+
+
+def _server_options(user_id: int) -> list[ServerOption]:
+    """The user's servers an event can target (the first 200, by name)."""
+    with read_session() as session:
+        page = servers.list_servers(session, user_id, q=None, tag=None, limit=200, offset=0)
+    return [
+        {"id": str(item["id"]), "name": item["name"], "address": f"{item['username']}@{item['host']}:{item['port']}"}
+        for item in page.items
+    ]
 
 
 def _load(user_id: int, event_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -131,6 +150,11 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
     http_url: str = ""
     header_rows: list[KeyValue] = []
     http_body: str = ""
+    # Where it runs: no server chosen = the local container runtime.
+    server_options: list[ServerOption] = []
+    server_ids: list[str] = []
+    server_tags: str = ""
+    remote_docker: bool = False
 
     # The code editor loads `editor_doc` when `editor_key` changes and
     # reports every edit into `_script` (see components/code_editor.py).
@@ -191,6 +215,9 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
         self.network = event["network"]
         self.env_rows = [{"key": k, "value": v} for k, v in (event.get("envVars") or {}).items()]
         self.tags = ", ".join(event.get("tags") or [])
+        self.server_ids = [str(i) for i in event.get("serverIds") or []]
+        self.server_tags = ", ".join(event.get("serverTags") or [])
+        self.remote_docker = bool(event.get("remoteDocker"))
         self._fill_schedule(event)
         http = event.get("httpRequest") or {}
         self.http_method = http.get("method") or "GET"
@@ -208,6 +235,7 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
             return go
         self._reset_form()
         self._refresh_preview()
+        self.server_options = await asyncio.to_thread(_server_options, self._user_id)
         self.loaded = True
         return None
 
@@ -221,6 +249,7 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
             event, runs = found
             self._fill(event)
             self.recent_runs = [job_row(job, self.tz) for job in runs]
+            self.server_options = await asyncio.to_thread(_server_options, self._user_id)
         return None
 
     # -- editing -----------------------------------------------------------------
@@ -245,6 +274,17 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
             self._switch_type(value)
         setattr(self, field, value)
         self._touch(ERROR_KEYS[field])
+
+    @rx.event
+    def toggle_server(self, server_id: str, chosen: bool):
+        ids = [i for i in self.server_ids if i != server_id]
+        self.server_ids = [*ids, server_id] if chosen else ids
+        self._touch("serverIds")
+
+    @rx.event
+    def set_remote_docker(self, value: bool):
+        self.remote_docker = bool(value)
+        self._touch("remoteDocker")
 
     def _switch_type(self, new_type: str) -> None:
         """A script still empty or untouched becomes the new language's example."""
@@ -328,6 +368,9 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
             "network": self.network,
             "envVars": pairs(self.env_rows, "envVars", "environment variable"),
             "tags": [tag.strip() for tag in self.tags.split(",") if tag.strip()],
+            "serverIds": [int(i) for i in self.server_ids],
+            "serverTags": [tag.strip() for tag in self.server_tags.split(",") if tag.strip()],
+            "remoteDocker": self.remote_docker,
         }
         payload.update(self._schedule_payload(problems))
         if not self.name.strip():

@@ -29,7 +29,7 @@ from cronium_app.state.base import AppState
 from cronium_app.state.execute import queue_run
 from cronium_app.state import polling
 from cronium_app.state.polling import JOB_POLL_EVERY, LOG_POLL_S
-from cronium_app.state.rows import JobView, LogLine, job_view, log_line
+from cronium_app.state.rows import JobView, LogLine, ServerRunRow, job_view, log_line, server_runs
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,8 @@ def _full_log(user_id: int, job_id: str) -> str:
 
 class JobDetailState(AppState):
     job: JobView = _EMPTY_VIEW
+    # Per-server results of a job that ran on remote servers.
+    server_runs: list[ServerRunRow] = []
     loaded: bool = False
     not_found: bool = False
     error: str = ""
@@ -126,6 +128,7 @@ class JobDetailState(AppState):
 
     def _set_job(self, job: dict[str, Any]) -> None:
         self._put("job", job_view(job, self.tz))
+        self._put("server_runs", server_runs(job))
         self._put("source_event_id", job.get("eventId") or 0)
         self._put("terminal", job["status"] in TERMINAL)
 

@@ -42,6 +42,7 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "failed": ("Failed or timed out", ("failed", "timed_out")),
     "timed_out": ("Timed out", ("timed_out",)),
     "cancelled": ("Cancelled", ("cancelled",)),
+    "partial": ("Partial (some servers failed)", ("partial",)),
 }
 ORDERS = {"newest": "Newest first", "oldest": "Oldest first"}
 

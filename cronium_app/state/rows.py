@@ -53,6 +53,7 @@ class HourPoint(TypedDict):
     hour: str
     completed: int
     failed: int
+    partial: int
     other: int
 
 
@@ -165,6 +166,29 @@ def job_view(job: dict[str, Any], tz: str) -> JobView:
         "cpu_time": fmt_duration(cpu_ms) if cpu_ms is not None else "—",
         "cancel_requested": bool(job.get("cancelRequested")),
     }
+
+
+class ServerRunRow(TypedDict):
+    """One server's part of a job that ran on remote servers."""
+
+    name: str
+    status: str
+    exit_code: str
+    duration: str
+    error: str
+
+
+def server_runs(job: dict[str, Any]) -> list[ServerRunRow]:
+    return [
+        {
+            "name": item.get("name") or "",
+            "status": item.get("status") or "",
+            "exit_code": "—" if item.get("exitCode") is None else str(item["exitCode"]),
+            "duration": fmt_duration(item.get("durationMs")),
+            "error": item.get("error") or "",
+        }
+        for item in (job.get("result") or {}).get("servers") or []
+    ]
 
 
 def log_line(row: dict[str, Any], tz: str) -> LogLine:

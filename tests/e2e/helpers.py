@@ -14,7 +14,7 @@ from tests.support.clients import UserClient
 OUTPUT_DIR = REPO_ROOT / "test-output"
 SCREENSHOT_DIR = OUTPUT_DIR / "screenshots" / "e2e"
 
-TERMINAL = ("completed", "failed", "timed_out", "cancelled")
+TERMINAL = ("completed", "failed", "timed_out", "cancelled", "partial")
 STAT_KEYS = ("pending", "running", "completedToday", "failedToday")  # ids: #stat-<key>
 EVENT_URL_RE = re.compile(r".*/events/(\d+)/?$")
 
