@@ -35,7 +35,8 @@ def pages() -> list[Page]:
     from cronium_app.state.jobs import JobListState
 
     from cronium_app.pages import settings as settings_page
-    from cronium_app.pages import variables, workflow_editor, workflow_run, workflows
+    from cronium_app.pages import servers, variables, workflow_editor, workflow_run, workflows
+    from cronium_app.state.servers import ServersState
     from cronium_app.state.settings import SettingsState
     from cronium_app.state.variables import VariablesState
     from cronium_app.state.workflow_editor import WorkflowEditorState
@@ -55,6 +56,7 @@ def pages() -> list[Page]:
         Page(routes.WORKFLOW_NEW, workflow_editor.new_page, "New workflow", WorkflowEditorState.load_new),
         Page(routes.WORKFLOW_DETAIL, workflow_editor.edit_page, "Workflow", WorkflowEditorState.load_existing),
         Page(routes.WORKFLOW_RUN, workflow_run.page, "Workflow run", WorkflowRunState.load),
+        Page(routes.SERVERS, servers.page, "Servers", ServersState.load),
         Page(routes.VARIABLES, variables.page, "Variables", VariablesState.load),
         Page(routes.SETTINGS, settings_page.page, "Settings", SettingsState.load),
     ]

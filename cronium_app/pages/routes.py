@@ -16,6 +16,7 @@ WORKFLOWS = "/workflows"
 WORKFLOW_NEW = "/workflows/new"
 WORKFLOW_DETAIL = "/workflows/[workflow_id]"
 WORKFLOW_RUN = "/workflow-runs/[run_id]"
+SERVERS = "/servers"
 VARIABLES = "/variables"
 SETTINGS = "/settings"
 
@@ -55,6 +56,7 @@ NAV: list[tuple[str, str, str]] = [
     ("Events", "square-terminal", EVENTS),
     ("Jobs", "list-checks", JOBS),
     ("Workflows", "workflow", WORKFLOWS),
+    ("Servers", "server", SERVERS),
     ("Variables", "braces", VARIABLES),
     ("Settings", "settings", SETTINGS),
 ]

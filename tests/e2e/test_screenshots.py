@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.helpers import STAT_KEYS, api_cancel, layout_problems, stat_value, wait_api_job
 from tests.support import ui_flows
 from tests.support.browser import DESKTOP, PHONE
+from tests.support.sshd import keygen
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -106,6 +107,28 @@ def _ask_delete(page: Page) -> None:
     expect(page.locator("#delete-confirm")).to_be_visible()
 
 
+def _open_server_editor(page: Page) -> None:
+    page.locator("[data-testid=server-row][data-name=web-1] [data-testid=edit-server]").click()
+    expect(page.locator("#server-dialog")).to_be_visible()
+    expect(page.locator("#server-private-key")).to_be_visible()
+
+
+def _add_servers(user, directory) -> None:
+    """Two servers: one with a pinned host key and a failed connection test
+    (nothing listens at 127.0.0.9:9), one never tested."""
+    private_key, _ = keygen(directory / "id_ed25519")
+    _, host_key = keygen(directory / "host_key")
+    common = {"username": "deploy", "authType": "key", "privateKey": private_key}
+    web = user.http.post(
+        "/api/v1/servers",
+        json={**common, "name": "web-1", "host": "127.0.0.9", "port": 9, "hostKey": host_key, "tags": ["web", "eu"]},
+    )
+    assert web.status_code == 201, web.text
+    assert user.http.post(f"/api/v1/servers/{web.json()['id']}/test").status_code == 200
+    db = user.http.post("/api/v1/servers", json={**common, "name": "db-primary", "host": "db1.example.com"})
+    assert db.status_code == 201, db.text
+
+
 def _open_menu(page: Page) -> None:
     page.locator("#nav-toggle").click()
     expect(page.locator("#mobile-nav")).to_be_visible()
@@ -141,7 +164,7 @@ def _take(page: Page, shot: Shot, viewport: dict[str, int], out_dir, taken: list
         problems[filename] = found
 
 
-def test_screenshots_of_every_page(new_context, app_url, make_api_user, screenshot_dir):
+def test_screenshots_of_every_page(new_context, app_url, make_api_user, screenshot_dir, tmp_path):
     for old_shot in screenshot_dir.glob("*.png"):  # no stale pictures from an earlier run
         old_shot.unlink()
     user = make_api_user()
@@ -156,6 +179,7 @@ def test_screenshots_of_every_page(new_context, app_url, make_api_user, screensh
     backup = user.create_event(name="Offsite backup", type="python", script=FAILING_SCRIPT)
     importer = user.create_event(name="Customer import", type="python", script=RUNNING_SCRIPT, timeoutSeconds=600)
     user.create_event(name="Disk usage check", type="bash", script="df -h /tmp")
+    _add_servers(user, tmp_path)
     user.create_event(
         name="Ping the status page",
         type="http",
@@ -185,12 +209,16 @@ def test_screenshots_of_every_page(new_context, app_url, make_api_user, screensh
             Shot("job-running", f"/jobs/{running_id}", _job_ready("running", 2)),
             Shot("job-completed", f"/jobs/{completed_id}", _job_ready("completed", 5)),
             Shot("job-failed", f"/jobs/{failed_id}", _job_ready("failed", 2)),
+            Shot("servers", "/servers", _visible("[data-testid=server-row]")),
+            Shot("servers-editor", "/servers", _visible("[data-testid=server-row]"), full_page=False,
+                 before=_open_server_editor),
             Shot("job-not-found", "/jobs/job_doesnotexist0000000000000", _visible("#job-not-found")),
         ]
         shots_empty = [
             Shot("dashboard-empty", "/", _dashboard_ready),
             Shot("events-empty", "/events", _visible("#events-empty")),
             Shot("jobs-empty", "/jobs", _visible("#jobs-empty")),
+            Shot("servers-empty", "/servers", _visible("#servers-empty")),
         ]
 
         taken: list[str] = []

@@ -1,0 +1,101 @@
+"""Pieces of the /servers page: a confirmation dialog, the last-check
+summary and the credential placeholders."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+MONO = "var(--code-font-family)"
+
+
+def confirm_dialog(
+    *, is_open, on_open_change, title: str, description: rx.Component, confirm_label: str,
+    on_confirm, loading, element_id: str, color_scheme: str = "red",
+) -> rx.Component:
+    """An alert dialog with Cancel and one action (`<element_id>-confirm`,
+    `<element_id>-cancel`)."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description),
+            rx.flex(
+                rx.alert_dialog.cancel(
+                    rx.button("Cancel", variant="soft", color_scheme="gray", id=f"{element_id}-cancel")
+                ),
+                rx.button(
+                    confirm_label, color_scheme=color_scheme, on_click=on_confirm, loading=loading,
+                    id=f"{element_id}-confirm",
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+                wrap="wrap",
+            ),
+            max_width="460px",
+            id=element_id,
+        ),
+        open=is_open,
+        on_open_change=on_open_change,
+    )
+
+
+def check_summary(row, testing) -> rx.Component:
+    """The last connection test: "Testing…" while one runs, else ok / failed /
+    never, its message and when."""
+    return rx.cond(
+        testing.contains(row["id"]),
+        rx.hstack(
+            rx.spinner(size="1"),
+            rx.text("Testing…", size="2", color_scheme="gray"),
+            align="center",
+            spacing="2",
+            custom_attrs={"data-testid": "server-check", "data-check": "testing"},
+        ),
+        rx.vstack(
+            rx.hstack(
+                rx.match(
+                    row["check"],
+                    ("ok", rx.badge(rx.icon("circle-check", size=12), "OK", color_scheme="green", size="1")),
+                    ("failed", rx.badge(rx.icon("circle-x", size=12), "Failed", color_scheme="red", size="1")),
+                    rx.badge("Not tested yet", color_scheme="gray", variant="surface", size="1"),
+                ),
+                rx.cond(
+                    row["checked"] != "",
+                    rx.text(row["checked"], size="1", color_scheme="gray", title=row["checked_full"],
+                            white_space="nowrap"),
+                ),
+                align="center",
+                spacing="2",
+                wrap="wrap",
+            ),
+            rx.cond(
+                row["check_message"] != "",
+                rx.text(
+                    row["check_message"], size="1", color_scheme=rx.cond(row["check"] == "failed", "red", "gray"),
+                    overflow_wrap="anywhere", custom_attrs={"data-testid": "server-check-message"},
+                ),
+            ),
+            spacing="1",
+            align="start",
+            custom_attrs={"data-testid": "server-check", "data-check": row["check"]},
+        ),
+    )
+
+
+def fingerprint_text(row, **props) -> rx.Component:
+    return rx.cond(
+        row["fingerprint"] != "",
+        rx.text(
+            row["fingerprint"], size="1", font_family=MONO, word_break="break-all", title=row["host_key"],
+            custom_attrs={"data-testid": "server-fingerprint"}, **props,
+        ),
+        rx.text(
+            "not pinned yet", size="1", color_scheme="gray", font_style="italic",
+            custom_attrs={"data-testid": "server-fingerprint"}, **props,
+        ),
+    )
+
+
+def keep_or(keeps, kept: str, fresh: str):
+    """A credential field's placeholder: on edit, empty keeps the stored value."""
+    return rx.cond(keeps, kept, fresh)
