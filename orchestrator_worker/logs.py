@@ -97,6 +97,7 @@ class LogSink:
         self._room = asyncio.Event()
         self._room.set()
         self._closed = False
+        self._closing = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self._sender = asyncio.create_task(self._send_forever(), name=f"logs-{job.id}")
 
@@ -158,7 +159,12 @@ class LogSink:
             await self._wake.wait()
             if not self._closed and len(self._pending) < self.settings.log_batch_max_lines:
                 # Let a burst gather into one request; still well under 250 ms.
-                await asyncio.sleep(self.settings.log_flush_interval_s)
+                # The end of the job cuts the wait short: its result waits
+                # for the last lines to be stored.
+                try:
+                    await asyncio.wait_for(self._closing.wait(), self.settings.log_flush_interval_s)
+                except asyncio.TimeoutError:
+                    pass
             self._wake.clear()
             while self._pending and not self.lost:
                 batch = self._pending[: self.settings.log_batch_max_lines]
@@ -180,5 +186,6 @@ class LogSink:
 
     async def close(self) -> None:
         self._closed = True
+        self._closing.set()
         self._wake.set()
         await self._sender

@@ -1,12 +1,13 @@
 """Runs a script job on the user's servers over SSH, all servers at once.
 
-Per server: take a pooled connection, make a private directory (mode 0700)
-and upload the script, env file and helpers in one tar stream,
-reverse-forward the job's runtime socket into that directory (only the
-login user can reach it: sshd creates it 0600), run the script in its own
-process group (sshd starts each session with setsid), stream its output
-into the job's one log with the server's name on every line, stop it on
-timeout/cancel by killing the process group, and remove the directory.
+Per server: take a pooled connection, reverse-forward the job's runtime
+socket to a fresh path on the server (only the login user can reach it:
+sshd creates it 0600), then in one SSH session make a private directory
+(mode 0700), unpack the script, env file and helpers from a tar stream on
+stdin, and run the script in its own process group (sshd starts each
+session with setsid). Its output goes into the job's one log with the
+server's name on every line; timeout and cancel kill the process group;
+the directory and socket are removed afterwards.
 
 The job's status: completed when every server succeeded, failed when none
 did, partial otherwise; each server's own result goes with it.
@@ -137,48 +138,41 @@ class RemoteRunner:
         self, conn: asyncssh.SSHClientConnection, job: ClaimedJob, kind: str, server: dict[str, Any],
         sink: LogSink, control: JobControl, local_socket: Path, deadline: float,
     ) -> ServerResult:
-        # Named here rather than by mktemp: one round trip (make + upload)
-        # instead of two. The random part keeps it unguessable; mkdir fails
-        # rather than reuse anything that exists.
+        # Named here, not by mktemp: the socket can be forwarded before the
+        # directory exists, and making the directory, unpacking the upload
+        # and running the script are one SSH session. The random part keeps
+        # the names unguessable; mkdir fails rather than reuse anything.
         run_dir = f"/tmp/cronium-run.{secrets.token_hex(8)}"
+        socket_path = f"{run_dir}.sock"
         docker = bool((job.execution.get("target") or {}).get("docker"))
-        env = {str(k): str(v) for k, v in (job.execution.get("env") or {}).items()}
-        runtime = self.proxy is not None and job.execution_token is not None
-        env.update(bundle.helper_env(run_dir, runtime, job.id, job.execution_token))
-        try:
-            docker_env = bundle.docker_env_list(env) if docker else None
-        except ValueError as exc:
-            return ServerResult(server, "failed", error=str(exc))
-        archive = bundle.build(kind, job.execution.get("script") or "", bundle.env_script(env), docker_env)
-        d = shlex.quote(run_dir)
-        unpacked = await asyncio.wait_for(
-            conn.run(f"umask 077 && mkdir -m 700 {d} && tar -x -C {d}", input=archive, encoding=None, check=False),
-            SETUP_TIMEOUT_S,
-        )
-        if unpacked.exit_status != 0:
-            detail = (unpacked.stderr or b"").decode("utf-8", "replace").strip()[:300]
-            await _quietly(conn.run(f"rm -rf {d}", check=False))
-            raise ConnectFailed(f"server {server['name']}: could not upload the script to {run_dir}: {detail}")
         listener = None
+        if self.proxy is not None and job.execution_token is not None:
+            listener = await self._forward_runtime_socket(conn, socket_path, local_socket, server, sink)
+        env = {str(k): str(v) for k, v in (job.execution.get("env") or {}).items()}
+        env.update(bundle.helper_env(run_dir, socket_path if listener else None, job.id, job.execution_token))
         result: ServerResult | None = None
         try:
-            if runtime:
-                listener = await self._forward_runtime_socket(conn, run_dir, local_socket, server, sink)
-            command = self._command(job, kind, run_dir, docker)
-            result = await self._execute(conn, command, run_dir, server, sink, control, deadline, job, docker)
+            try:
+                docker_env = bundle.docker_env_list(env) if docker else None
+            except ValueError as exc:
+                return ServerResult(server, "failed", error=str(exc))
+            archive = bundle.build(kind, job.execution.get("script") or "", bundle.env_script(env), docker_env)
+            command = self._command(job, kind, run_dir, socket_path, docker)
+            result = await self._execute(conn, command, archive, run_dir, server, sink, control, deadline, job, docker)
             return result
         finally:
             if listener is not None:
                 listener.close()
-            # A run that ended by itself removed its directory on the way out.
+            # A run that ended by itself removed its files on the way out.
             if result is None or control.stop_requested.is_set():
                 await self._remove_run_dir(conn, run_dir, job, server, docker)
 
-    async def _forward_runtime_socket(self, conn, run_dir: str, local_socket: Path, server: dict[str, Any], sink: LogSink):
-        """The job's runtime socket inside the private directory, or None
-        (and a line in the log) when the server does not allow it."""
+    async def _forward_runtime_socket(self, conn, socket_path: str, local_socket: Path, server: dict[str, Any], sink: LogSink):
+        """The job's runtime socket on the server, or None (and a line in the
+        log) when the server does not allow it. sshd creates it mode 0600
+        (StreamLocalBindMask): only the login user can connect."""
         try:
-            return await conn.forward_remote_path(f"{run_dir}/{bundle.SOCKET}", str(local_socket))
+            return await conn.forward_remote_path(socket_path, str(local_socket))
         except asyncssh.ChannelListenError:
             await sink.system(
                 f"[{server['name']}] the server refused to forward the runtime socket, so the cronium helpers are "
@@ -186,33 +180,37 @@ class RemoteRunner:
             )
             return None
 
-    def _command(self, job: ClaimedJob, kind: str, run_dir: str, docker: bool) -> str:
+    def _command(self, job: ClaimedJob, kind: str, run_dir: str, socket_path: str, docker: bool) -> str:
         d = shlex.quote(run_dir)
         script = f"{run_dir}/{bundle.SCRIPT_FILES[kind]}"
         interpreter = bundle.INTERPRETERS[kind]
-        # $$ is the session leader's pid = the process group to kill. The
-        # shell stays to remove the directory when the script is done.
-        #
-        # The session's stdin stays open (the worker never writes to it) and
-        # a watcher waits for its end: if the worker dies or the connection
-        # drops, sshd closes it and the watcher kills the whole group, so no
-        # script outlives its job. (A background list's stdin is /dev/null
-        # unless passed by another descriptor: fd 3.) When the script ends,
-        # the shell ends everything it left behind, then removes the
-        # directory.
+        # stdin brings the upload (a tar stream: tar stops at its end) and
+        # then stays open, never written again. A watcher waits for its end:
+        # if the worker dies or the connection drops, sshd closes it and the
+        # watcher kills the whole process group, so no script outlives its
+        # job. $$ is the session leader's pid (sshd starts each session with
+        # setsid) = the group. (A background list's stdin is /dev/null unless
+        # passed by another descriptor: fd 3.) When the script ends, the shell
+        # ends everything it left behind, then removes its files.
         name = _container_name(job, run_dir)
         remove_container = f"docker rm -f {name}; " if docker else ""
         begin = (
+            f"umask 077 && mkdir -m 700 {d} && tar -x -C {d} "
+            f"|| {{ echo 'cronium: could not unpack the upload into {run_dir}' >&2; exit 125; }}; "
             f"cd {d} && echo $$ > {d}/pid && exec 3<&0 && "
             f"{{ {{ cat <&3 >/dev/null 2>&1; {remove_container}kill -KILL -- -$$; }} >/dev/null 2>&1 & }} && exec 3<&- && "
         )
-        end = f" </dev/null; rc=$?; trap '' TERM; kill -TERM -- -$$ 2>/dev/null; cd / && rm -rf {d}; exit $rc"
+        end = (
+            f" </dev/null; rc=$?; trap '' TERM; kill -TERM -- -$$ 2>/dev/null; "
+            f"cd / && rm -rf {d} {shlex.quote(socket_path)}; exit $rc"
+        )
         if not docker:
             return f"{begin}( . {d}/{bundle.ENV_FILE} && exec {interpreter} {shlex.quote(script)} ){end}"
         resources = job.execution.get("resources") or {}
         memory = int(resources.get("memoryMb") or 256)
         image = job.execution.get("image") or REMOTE_IMAGE_DEFAULT
         network = "bridge" if job.execution.get("network") == "egress" else "none"
+        sock = shlex.quote(socket_path)
         # The login user's uid inside: it owns the forwarded socket (mode 0600).
         return (
             f"{begin}docker run --rm --init -i --name {name} "
@@ -220,14 +218,16 @@ class RemoteRunner:
             f"--security-opt no-new-privileges --pids-limit {int(resources.get('pids') or 128)} "
             f"--memory {memory}m --memory-swap {memory}m --cpus {float(resources.get('cpus') or 1):g} "
             f"--tmpfs /tmp:rw,nosuid,nodev,size=64m --tmpfs /work:rw,nosuid,nodev,size=64m,mode=1777 -w /work "
-            f"-v {d}:{d}:ro --env-file {d}/{bundle.DOCKER_ENV_FILE} {shlex.quote(image)} {interpreter} {shlex.quote(script)}{end}"
+            f"-v {d}:{d}:ro $([ -S {sock} ] && echo '-v {sock}:{sock}') "
+            f"--env-file {d}/{bundle.DOCKER_ENV_FILE} {shlex.quote(image)} {interpreter} {shlex.quote(script)}{end}"
         )
 
     async def _execute(
-        self, conn: asyncssh.SSHClientConnection, command: str, run_dir: str, server: dict[str, Any],
+        self, conn: asyncssh.SSHClientConnection, command: str, archive: bytes, run_dir: str, server: dict[str, Any],
         sink: LogSink, control: JobControl, deadline: float, job: ClaimedJob, docker: bool,
     ) -> ServerResult:
         process = await conn.create_process(command, encoding=None)
+        process.stdin.write(archive)
         prefix = f"[{server['name']}] "
         pumps = [
             asyncio.create_task(_pump(process.stdout, "stdout", prefix, sink, self.settings.log_line_max_chars)),
@@ -266,7 +266,8 @@ class RemoteRunner:
 
     async def _remove_run_dir(self, conn, run_dir: str, job: ClaimedJob, server: dict[str, Any], docker: bool) -> None:
         extra = f"docker rm -f {_container_name(job, run_dir)} >/dev/null 2>&1; " if docker else ""
-        if not await _quietly(conn.run(f"{extra}rm -rf {shlex.quote(run_dir)}", check=False)):
+        files = f"{shlex.quote(run_dir)} {shlex.quote(run_dir + '.sock')}"
+        if not await _quietly(conn.run(f"{extra}rm -rf {files}", check=False)):
             logger.warning("could not remove %s on server %s", run_dir, server["name"], extra={"job_id": job.id})
 
 
