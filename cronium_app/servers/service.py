@@ -74,10 +74,11 @@ def _credentials(server: Server, fields: ServerFields, settings: Settings) -> No
 
 def _apply(server: Server, fields: ServerFields, settings: Settings) -> None:
     data = fields.model_dump(exclude_unset=True, by_alias=False)
+    endpoint_before = (server.host, server.port)
     for key in ("name", "host", "port", "username", "auth_type", "tags"):
         if data.get(key) is not None:
             setattr(server, key, data[key])
-    endpoint_changed = any(k in data for k in ("host", "port"))
+    endpoint_changed = (server.host, server.port) != endpoint_before
     if "host_key" in data:
         server.host_key = normalize_host_key(data["host_key"]) if data["host_key"] else None
     elif endpoint_changed and server.id is not None:

@@ -112,6 +112,12 @@ def test_moving_a_server_forgets_its_pinned_host_key(user, keys):
     assert moved["hostKey"] is None
 
 
+def test_resending_the_same_address_keeps_the_pinned_host_key(user, keys):
+    server = create(user, keys, hostKey=keys["plain.pub"])
+    same = user.http.patch(f"/api/v1/servers/{server['id']}", json={"host": server["host"], "port": server["port"]}).json()
+    assert same["hostKey"] == server["hostKey"]
+
+
 def test_forgetting_the_host_key(user, keys):
     server = create(user, keys, hostKey=keys["plain.pub"])
     reply = user.http.delete(f"/api/v1/servers/{server['id']}/host-key")
