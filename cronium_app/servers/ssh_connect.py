@@ -13,6 +13,8 @@ both apply the same rules:
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +43,16 @@ class Opened:
 def openssh_line(key: asyncssh.SSHKey) -> str:
     """"type base64", without a comment: the form keys are pinned and compared in."""
     return " ".join(key.export_public_key("openssh").decode("ascii").split()[:2])
+
+
+def _network_reason(exc: OSError, port: int) -> str:
+    if isinstance(exc, socket.gaierror):
+        return f"the host name does not resolve ({exc.strerror or exc})"
+    if exc.errno == errno.ECONNREFUSED:
+        return f"connection refused (is sshd listening on port {port}?)"
+    if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "the host is unreachable"
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 def _login_options(server: dict[str, Any]) -> dict[str, Any]:
@@ -75,8 +87,8 @@ async def open_connection(server: dict[str, Any], *, timeout: float = DEFAULT_CO
         raise ConnectFailed(f"server {label}: no answer within {timeout:g} s") from None
     except asyncssh.KeyImportError as exc:
         raise ConnectFailed(f"server {label}: the stored private key could not be read: {exc}") from None
-    except (OSError, socket.gaierror) as exc:
-        raise ConnectFailed(f"server {label}: cannot connect: {exc.strerror or exc}") from None
+    except OSError as exc:
+        raise ConnectFailed(f"server {label}: cannot connect: {_network_reason(exc, server['port'])}") from None
     except asyncssh.Error as exc:
         raise ConnectFailed(f"server {label}: SSH error: {exc.reason}") from None
     new_key = None
