@@ -25,7 +25,11 @@ Per database (`<db>` is `sqlite` or `postgres`), one app on a fresh database:
    time (`scheduled_for`) -> `created_at`: `scheduler_fire_to_job_<db>_p50_ms`,
    `_p95_ms`, `_max_ms` over every job of every round, and
    `scheduler_app_cpu_per_fire_<db>_ms`, the app's CPU per job created
-   during the bursts.
+   during the bursts. `created_at` is stamped as a batch's INSERT is built,
+   before it commits; what a worker can claim is what has committed, so
+   `scheduler_fire_to_visible_<db>_p50_ms` and `_p95_ms` come from the same
+   polls: fire time -> the first poll that saw at least half (95 %) of the
+   round's jobs (the poll period, 20 ms, is their resolution), worst round.
 
 Checks: every schedule has exactly one job per round, at its fire time (no
 duplicate, none missing, none early); every job is created after its fire
@@ -60,6 +64,8 @@ def _baselines() -> dict[str, str]:
             f"scheduler_fire_to_job_{db}_p95_ms": floor,
             f"scheduler_fire_to_job_{db}_max_ms": floor,
             f"scheduler_burst_all_visible_{db}_ms": floor,
+            f"scheduler_fire_to_visible_{db}_p50_ms": floor,
+            f"scheduler_fire_to_visible_{db}_p95_ms": floor,
             f"scheduler_insert_one_by_one_{db}_ms": floor,
         })
     return pairs
@@ -119,21 +125,25 @@ def measure(label: str, url: str, server: AppServer, options: Options, figures: 
         if cpu_from is not None and idle_cpu is not None:
             figures[f"scheduler_idle_app_cpu_{label}_pct"] = (idle_cpu - cpu_from) / (time.monotonic() - idle_from) * 100
 
-        visible_ms: list[float] = []
+        visible_ms: dict[int, list[float]] = {50: [], 95: [], 100: []}
         burst_cpu = 0.0
         for round_no in range(rounds):
             fire_time = first + timedelta(minutes=round_no)
             _sleep_until(fire_time - timedelta(seconds=1))
             cpu_before = app_cpu_seconds(server)
-            seen_at = _wait_visible(engine, fire_time, count)
+            seen = _wait_visible(engine, fire_time, count)
             cpu_after = app_cpu_seconds(server)
-            if seen_at is None:
+            if seen is None:
                 raise SuiteFailed(f"round {round_no + 1}: not all {count} jobs appeared within {ROUND_TIMEOUT_S}s")
-            visible_ms.append((seen_at - fire_time).total_seconds() * 1000)
+            for pct, ms in visible_ms.items():
+                ms.append(_first_seen_ms(seen, fire_time, count * pct / 100))
             if cpu_before is not None and cpu_after is not None:
                 burst_cpu += cpu_after - cpu_before
-            say(f"round {round_no + 1}: all {count} jobs visible {visible_ms[-1]:.0f} ms after the fire time")
-        figures[f"scheduler_burst_all_visible_{label}_ms"] = max(visible_ms)
+            say(f"round {round_no + 1}: half of the {count} jobs visible {visible_ms[50][-1]:.0f} ms after the "
+                f"fire time, 95 % {visible_ms[95][-1]:.0f} ms, all {visible_ms[100][-1]:.0f} ms")
+        figures[f"scheduler_burst_all_visible_{label}_ms"] = max(visible_ms[100])
+        figures[f"scheduler_fire_to_visible_{label}_p50_ms"] = max(visible_ms[50])
+        figures[f"scheduler_fire_to_visible_{label}_p95_ms"] = max(visible_ms[95])
         if burst_cpu:
             figures[f"scheduler_app_cpu_per_fire_{label}_ms"] = burst_cpu * 1000 / (count * rounds)
         time.sleep(1)  # anything late or doubled would show up now
@@ -188,21 +198,31 @@ def _sleep_until(moment: datetime) -> None:
         time.sleep(remaining)
 
 
-def _wait_visible(engine, fire_time: datetime, count: int) -> datetime | None:
+def _wait_visible(engine, fire_time: datetime, count: int) -> list[tuple[datetime, int]] | None:
+    """Polls until all `count` jobs of the fire time are visible; each poll's
+    (time, jobs seen). None if they never all were."""
     from cronium_app.models import Job
 
     query = (
         sa.select(sa.func.count()).select_from(Job)
         .where(Job.idempotency_key.like("sched:event:%"), Job.scheduled_for == fire_time)
     )
+    seen: list[tuple[datetime, int]] = []
     deadline = time.monotonic() + ROUND_TIMEOUT_S
     with engine.connect() as conn:
         while time.monotonic() < deadline:
-            if conn.execute(query).scalar_one() >= count:
-                return datetime.now(timezone.utc)
+            seen.append((datetime.now(timezone.utc), conn.execute(query).scalar_one()))
+            if seen[-1][1] >= count:
+                return seen
             conn.rollback()  # a fresh snapshot for the next look
             time.sleep(POLL_S)
     return None
+
+
+def _first_seen_ms(seen: list[tuple[datetime, int]], fire_time: datetime, wanted: float) -> float:
+    """Fire time -> the first poll that saw at least `wanted` jobs."""
+    at = next(moment for moment, jobs in seen if jobs >= wanted)
+    return (at - fire_time).total_seconds() * 1000
 
 
 def _check_and_measure(engine, label: str, event_ids: list[int], fire_times: list[datetime],

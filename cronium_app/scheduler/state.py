@@ -82,6 +82,11 @@ def on_saved(row: Any, before: tuple | None, now: datetime) -> None:
     if schedule_changed or status_changed:
         row.queued_fire_at = None
         row.next_fire_at = first_fire(spec, now) if fires else None
+        if fires and row.next_fire_at is None and spec.type == ONCE:  # resumed after its date
+            raise Invalid(
+                f"the one-time date {isoformat(spec.run_at)} has passed: set a later runAt to run it again",
+                fields={"runAt": f"{isoformat(spec.run_at)} has passed"},
+            )
 
 
 def _utc(value: datetime | None) -> datetime | None:

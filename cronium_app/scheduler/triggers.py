@@ -306,11 +306,29 @@ class Schedule:
 
 
 class CronSchedule(Schedule):
+    # Schedules with the same expression, zone and start share one of these
+    # (`_cron_schedule`), and a burst asks each of them the same questions
+    # (from their common fire time, from the tick's `now`): the answers are
+    # kept for a while. A thousand hourly schedules cost three look-ups.
+    MEMO_SIZE = 64
+
     def __init__(self, trigger: CronTrigger, tz: ZoneInfo, every_hour: bool):
         self.trigger, self.tz, self.every_hour = trigger, tz, every_hour
+        self._memo: dict[datetime, datetime | None] = {}
 
     def first_at_or_after(self, moment: datetime) -> datetime | None:
         moment = as_utc(moment)
+        try:
+            return self._memo[moment]
+        except KeyError:
+            pass
+        found = self._first_at_or_after(moment)
+        if len(self._memo) >= self.MEMO_SIZE:
+            self._memo.clear()
+        self._memo[moment] = found
+        return found
+
+    def _first_at_or_after(self, moment: datetime) -> datetime | None:
         found = self._matching_from(moment)
         # A wall time the clocks skipped (02:30 the night they go forward)
         # fires as the clock leaves the gap, at a moment after the change.

@@ -121,6 +121,9 @@ def test_a_scheduled_job_carries_its_key_fire_time_and_the_event_snapshot(engine
     assert job.idempotency_key == f"sched:event:{event.id}:{isoformat(t0)}"
     assert job.status == "pending" and job.scheduled_for == t0
     assert job.execution["event"] == {"id": event.id, "name": event.name}
+    # The bulk insert writes every column a job made one at a time would have.
+    assert (job.attempt, job.priority, job.retry_number, job.input, job.retry_of) == (0, 0, 0, None, None)
+    assert job.created_at is not None and job.created_at == job.updated_at
 
 
 def test_a_cron_schedule_fires_at_its_times(engine, settings, scheduled, t0):
@@ -272,6 +275,16 @@ def test_an_invalid_schedule_is_refused_with_its_field(scheduled):
     with pytest.raises(Invalid) as caught:
         scheduled(scheduleType="cron", cronExpression="* * *")
     assert caught.value.details["fields"]["cronExpression"].startswith("cron expression must have 5 or 6 fields")
+
+
+def test_resuming_a_one_time_schedule_whose_date_has_passed_is_refused(engine, settings, scheduled, t0):
+    event = scheduled(scheduleType="once", runAt=t0, status="paused")
+    with write_session(engine) as session:  # time passes
+        session.execute(sa.update(Event).where(Event.id == event.id).values(run_at=utcnow() - timedelta(hours=1)))
+    with pytest.raises(Invalid) as caught:
+        update(engine, settings, event, status="active")
+    assert "has passed" in caught.value.details["fields"]["runAt"]
+    assert row(engine, event.id).status == "paused"
 
 
 def test_start_at_holds_the_first_fire(engine, settings, scheduled, t0):
