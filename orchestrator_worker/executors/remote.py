@@ -198,10 +198,10 @@ class RemoteRunner:
             f"umask 077 && mkdir -m 700 {d} && tar -x -C {d} "
             f"|| {{ echo 'cronium: could not unpack the upload into {run_dir}' >&2; exit 125; }}; "
             f"cd {d} && echo $$ > {d}/pid && exec 3<&0 && "
-            f"{{ {{ cat <&3 >/dev/null 2>&1; {remove_container}kill -KILL -- -$$; }} >/dev/null 2>&1 & }} && exec 3<&- && "
+            f"{{ {{ cat <&3 >/dev/null 2>&1; {remove_container}kill -KILL -$$; }} >/dev/null 2>&1 & }} && exec 3<&- && "
         )
         end = (
-            f" </dev/null; rc=$?; trap '' TERM; kill -TERM -- -$$ 2>/dev/null; "
+            f" </dev/null; rc=$?; trap '' TERM; kill -TERM -$$ 2>/dev/null; "
             f"cd / && rm -rf {d} {shlex.quote(socket_path)}; exit $rc"
         )
         if not docker:
@@ -253,7 +253,7 @@ class RemoteRunner:
     async def _kill(self, conn, run_dir: str, job: ClaimedJob, docker: bool, grace: float, exited: asyncio.Task) -> None:
         """SIGTERM to the run's process group, SIGKILL after `grace`."""
         d = shlex.quote(run_dir)
-        group = f"-- -$(cat {d}/pid)"
+        group = f"-$(cat {d}/pid)"
         stop_container = f"; docker kill --signal {{sig}} {_container_name(job, run_dir)} >/dev/null 2>&1" if docker else ""
         for sig, wait in (("TERM", grace), ("KILL", 5.0)):
             await _quietly(conn.run(f"kill -{sig} {group} 2>/dev/null" + stop_container.format(sig=sig), check=False))
