@@ -29,6 +29,7 @@ from cronium_app.scheduler.loop import Scheduler
 from cronium_app.timeutil import isoformat, utcnow
 from cronium_app.workflows.schemas import WorkflowIn
 from cronium_app.workflows.service import create_workflow, delete_workflow, replace_workflow, workflow_to_dict
+from tests.integration.test_job_retries import finish, retries_of
 
 _day = itertools.count(1)
 
@@ -214,6 +215,40 @@ def test_overlap_queue_runs_the_waiting_fire_time_when_the_previous_run_ends(eng
     tick(engine, settings, t0, 121)
     assert fire_times(engine, event.id) == at(t0, 0, 60)
     assert row(engine, event.id).queued_fire_at is None
+
+
+# -- retries of scheduled jobs ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["failed", "timed_out"])
+def test_a_failed_scheduled_job_is_retried_with_its_number_and_the_schedule_goes_on(
+    engine, settings, scheduled, t0, status
+):
+    event = scheduled(**every(60, t0, overlapPolicy="allow", retries=2))
+    tick(engine, settings, t0, 0.5)
+    (job,) = jobs_of(engine, event.id)
+    finish(engine, settings, job.id, status)
+    (retry,) = retries_of(engine, job.id)
+    assert (retry.retry_number, retry.idempotency_key, retry.status) == (1, f"retry:{job.id}", "pending")
+    assert retry.scheduled_for > utcnow()  # after its backoff
+    tick(engine, settings, t0, 60.5)
+    assert fire_times(engine, event.id) == at(t0, 0, 60)  # the retry has its own key, not a fire time's
+
+
+def test_a_cancelled_scheduled_job_is_not_retried(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, retries=2))
+    tick(engine, settings, t0, 0.5)
+    (job,) = jobs_of(engine, event.id)
+    finish(engine, settings, job.id, "cancelled")
+    assert retries_of(engine, job.id) == []
+
+
+def test_overlap_skip_counts_a_waiting_retry_as_the_previous_run(engine, settings, scheduled, t0):
+    event = scheduled(**every(60, t0, retries=1))
+    tick(engine, settings, t0, 0.5)
+    finish(engine, settings, jobs_of(engine, event.id)[0].id, "failed")
+    report = tick(engine, settings, t0, 60.5)
+    assert fire_times(engine, event.id) == [t0] and report.skipped == 1
 
 
 # -- limits, one-time, start ----------------------------------------------------------------
