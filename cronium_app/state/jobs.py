@@ -66,6 +66,13 @@ def _query(
         return page.items, page.next_cursor, total
 
 
+def _extras(user_id: int, flt: jobs.JobFilter | None) -> tuple[list[Option], int | None]:
+    """The event filter's choices and the filter's total."""
+    with read_session() as session:
+        total = jobs.count_jobs(session, user_id, flt) if flt is not None else None
+    return _event_options(user_id), total
+
+
 def _event_options(user_id: int) -> list[Option]:
     with read_session() as session:
         page = events.list_events(session, user_id, events.EventFilter(), limit=200, offset=0)
@@ -109,6 +116,8 @@ class JobListState(AppState):
 
     @rx.var
     def total_label(self) -> str:
+        if self.total < 0:
+            return f"counting… · page {self.page_number}"
         noun = "job" if self.total == 1 else "jobs"
         return f"{self.total:,} {noun} · page {self.page_number}"
 
@@ -173,13 +182,20 @@ class JobListState(AppState):
             self.q = str(params.get("q") or "")[:200]
             self.date_from = self.date_to = ""
         self._first_page()
+        self.total = -1
         self._watch += 1
-        try:
-            self.event_options = await asyncio.to_thread(_event_options, self._user_id)
-        except Exception:
-            logger.exception("event options failed")
-        async for update in self._fetch():
+        # Rows first: the total (a count over possibly 100,000s of jobs) and
+        # the event filter's choices come right after the first paint.
+        async for update in self._fetch(with_total=False):
             yield update
+        flt = self._filter()
+        try:
+            self.event_options, total = await asyncio.to_thread(_extras, self._user_id, flt)
+        except Exception:
+            logger.exception("jobs list totals failed")
+        else:
+            if total is not None:
+                self.total = total
         yield JobListState.watch(self._watch)
 
     @rx.event(background=True)
