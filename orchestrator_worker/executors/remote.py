@@ -36,11 +36,13 @@ from orchestrator_worker.logs import LineSplitter, LogSink
 from orchestrator_worker.runtime_proxy import SOCKET_NAME, RuntimeProxy
 from orchestrator_worker.settings import WorkerSettings
 from orchestrator_worker.ssh import bundle
-from orchestrator_worker.ssh.pool import SshPool
+from orchestrator_worker.ssh.pool import SshPool, StaleConnection
 
 logger = logging.getLogger(__name__)
 
 REMOTE_IMAGE_DEFAULT = "cronium-runtime:latest"
+# Errors that mean the connection is gone, when met before a run started.
+STALE_ERRORS = (asyncssh.ChannelOpenError, asyncssh.DisconnectError, ConnectionError, BrokenPipeError)
 SETUP_TIMEOUT_S = 30.0
 READ_CHUNK = 64 * 1024
 
@@ -118,8 +120,7 @@ class RemoteRunner:
         async with self.parallel:
             began = time.monotonic()
             try:
-                async with self.pool.connection(server, lambda s, key: self._pin(job, s, key)) as conn:
-                    result = await self._run_with(conn, job, kind, server, sink, control, local_socket, deadline)
+                result = await self._run_pooled(job, kind, server, sink, control, local_socket, deadline)
             except ConnectFailed as exc:
                 await sink.system(f"[{name}] {exc}")
                 result = ServerResult(server, "failed", error=str(exc))
@@ -130,6 +131,22 @@ class RemoteRunner:
             result.duration_ms = int((time.monotonic() - began) * 1000)
         await sink.system(f"[{name}] {_describe(result)}")
         return result
+
+    async def _run_pooled(
+        self, job: ClaimedJob, kind: str, server: dict[str, Any], sink: LogSink, control: JobControl,
+        local_socket: Path, deadline: float,
+    ) -> ServerResult:
+        """Run on a pooled connection; one found dead before the run started
+        is dropped and the run tried once more on a fresh one."""
+        for attempt in (1, 2):
+            try:
+                async with self.pool.connection(server, lambda s, key: self._pin(job, s, key)) as conn:
+                    return await self._run_with(conn, job, kind, server, sink, control, local_socket, deadline)
+            except StaleConnection as exc:
+                if attempt == 2:
+                    raise ConnectFailed(f"server {server['name']}: the connection failed twice: {exc}") from None
+                logger.info("ssh: connection to %s was dead (%s); reconnecting", server["name"], exc, extra={"job_id": job.id})
+        raise AssertionError("unreachable")
 
     async def _pin(self, job: ClaimedJob, server: dict[str, Any], key: str) -> str:
         return await self.client.pin_host_key(server["id"], job.id, job.attempt, key)
@@ -147,7 +164,10 @@ class RemoteRunner:
         docker = bool((job.execution.get("target") or {}).get("docker"))
         listener = None
         if self.proxy is not None and job.execution_token is not None:
-            listener = await self._forward_runtime_socket(conn, socket_path, local_socket, server, sink)
+            try:
+                listener = await self._forward_runtime_socket(conn, socket_path, local_socket, server, sink)
+            except STALE_ERRORS as exc:
+                raise StaleConnection(getattr(exc, "reason", None) or str(exc) or type(exc).__name__) from None
         env = {str(k): str(v) for k, v in (job.execution.get("env") or {}).items()}
         env.update(bundle.helper_env(run_dir, socket_path if listener else None, job.id, job.execution_token))
         result: ServerResult | None = None
@@ -226,7 +246,10 @@ class RemoteRunner:
         self, conn: asyncssh.SSHClientConnection, command: str, archive: bytes, run_dir: str, server: dict[str, Any],
         sink: LogSink, control: JobControl, deadline: float, job: ClaimedJob, docker: bool,
     ) -> ServerResult:
-        process = await conn.create_process(command, encoding=None)
+        try:
+            process = await conn.create_process(command, encoding=None)
+        except STALE_ERRORS as exc:
+            raise StaleConnection(getattr(exc, "reason", None) or str(exc) or type(exc).__name__) from None
         process.stdin.write(archive)
         prefix = f"[{server['name']}] "
         pumps = [

@@ -27,6 +27,12 @@ from orchestrator_worker.ssh.breaker import CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
+class StaleConnection(Exception):
+    """A pooled connection turned out dead before a run could start on it
+    (the server restarted, a network path dropped): worth one retry on a
+    fresh connection, since nothing ran."""
+
+
 # (server, first-seen host key) → the key the app pinned.
 PinHostKey = Callable[[dict[str, Any], str], Awaitable[str]]
 
@@ -74,6 +80,11 @@ class SshPool:
         pooled = await self._acquire(server, pin)
         try:
             yield pooled.conn
+        except StaleConnection:
+            pooled.conn.close()
+            slot = self._slot(server)
+            slot.connections = [p for p in slot.connections if p is not pooled]
+            raise
         finally:
             pooled.in_use -= 1
             pooled.last_used = time.monotonic()

@@ -11,6 +11,7 @@ import pwd
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -117,6 +118,20 @@ class SshdHosts:
         """Successful logins so far (each is one new SSH connection)."""
         text = self.log_path.read_text(errors="replace") if self.log_path else ""
         return len(re.findall(r"Accepted (?:publickey|password) for ", text))
+
+    def drop_connections(self) -> int:
+        """End every open SSH connection (the per-connection sshd processes,
+        children of ours) while the servers keep listening; how many."""
+        dropped = 0
+        for process in self.processes:
+            children = subprocess.run(["ps", "--ppid", str(process.pid), "-o", "pid="], capture_output=True, text=True).stdout.split()
+            for pid in children:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                    dropped += 1
+                except ProcessLookupError:
+                    pass
+        return dropped
 
     def stop(self) -> None:
         for process in self.processes:

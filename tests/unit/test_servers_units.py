@@ -112,3 +112,36 @@ def test_a_cancelled_multi_server_job_is_cancelled_not_partial():
     control.request_stop(StopReason.CANCELLED)
     outcome = _combine([_result("a", "completed"), _result("b", "cancelled", None)], control, 60)
     assert outcome.status == "cancelled"
+
+
+def test_a_run_on_a_stale_connection_is_tried_once_more_on_a_fresh_one():
+    import asyncio
+    from contextlib import asynccontextmanager
+
+    from orchestrator_worker.executors.remote import RemoteRunner
+    from orchestrator_worker.settings import WorkerSettings
+    from orchestrator_worker.ssh.pool import StaleConnection
+
+    handed_out: list[str] = []
+
+    class Pool:
+        @asynccontextmanager
+        async def connection(self, server, pin):
+            conn = f"conn-{len(handed_out) + 1}"
+            handed_out.append(conn)
+            yield conn
+
+    runner = RemoteRunner(WorkerSettings(), client=None, proxy=None)
+    runner.pool = Pool()
+
+    async def run_with(conn, *args):
+        if conn == "conn-1":
+            raise StaleConnection("connection lost")
+        return _result("a", "completed")
+
+    runner._run_with = run_with
+    from orchestrator_worker.jobs import ClaimedJob
+
+    job = ClaimedJob("job_x", 1, "bash", 1, {}, None, 1)
+    result = asyncio.run(runner._run_pooled(job, "bash", {"name": "a"}, None, None, None, 0))
+    assert result.status == "completed" and handed_out == ["conn-1", "conn-2"]

@@ -261,6 +261,16 @@ def test_a_second_job_on_a_server_opens_no_new_connection(ssh_worker, worker_use
     assert sshd.logins() == logins
 
 
+def test_a_dropped_connection_is_replaced_for_the_next_job(ssh_worker, worker_user, sshd):
+    server = add_server(worker_user, sshd, 1)
+    assert run_on(worker_user, [server], "true")["status"] == "completed"
+    assert sshd.drop_connections() > 0  # as if the server restarted
+    logins = sshd.logins()
+    job = run_on(worker_user, [server], "echo again")
+    assert job["status"] == "completed", job
+    assert sshd.logins() == logins + 1
+
+
 def test_test_connection_pins_the_key_and_reports(worker_app, worker_user, sshd):
     server = add_server(worker_user, sshd, 1)
     reply = worker_user.http.post(f"/api/v1/servers/{server['id']}/test").json()
