@@ -42,8 +42,10 @@ logger = logging.getLogger(__name__)
 
 REMOTE_IMAGE_DEFAULT = "cronium-runtime:latest"
 # Errors that mean the connection is gone, when met before a run started.
-STALE_ERRORS = (asyncssh.ChannelOpenError, asyncssh.DisconnectError, ConnectionError, BrokenPipeError)
-SETUP_TIMEOUT_S = 30.0
+# A connection that does not answer a session request in SETUP_TIMEOUT_S
+# (a black-holed network path) counts as gone too.
+STALE_ERRORS = (asyncssh.ChannelOpenError, asyncssh.DisconnectError, ConnectionError, asyncio.TimeoutError)
+SETUP_TIMEOUT_S = 15.0
 READ_CHUNK = 64 * 1024
 
 
@@ -165,7 +167,9 @@ class RemoteRunner:
         listener = None
         if self.proxy is not None and job.execution_token is not None:
             try:
-                listener = await self._forward_runtime_socket(conn, socket_path, local_socket, server, sink)
+                listener = await asyncio.wait_for(
+                    self._forward_runtime_socket(conn, socket_path, local_socket, server, sink), SETUP_TIMEOUT_S
+                )
             except STALE_ERRORS as exc:
                 raise StaleConnection(getattr(exc, "reason", None) or str(exc) or type(exc).__name__) from None
         env = {str(k): str(v) for k, v in (job.execution.get("env") or {}).items()}
@@ -247,7 +251,7 @@ class RemoteRunner:
         sink: LogSink, control: JobControl, deadline: float, job: ClaimedJob, docker: bool,
     ) -> ServerResult:
         try:
-            process = await conn.create_process(command, encoding=None)
+            process = await asyncio.wait_for(conn.create_process(command, encoding=None), SETUP_TIMEOUT_S)
         except STALE_ERRORS as exc:
             raise StaleConnection(getattr(exc, "reason", None) or str(exc) or type(exc).__name__) from None
         process.stdin.write(archive)
