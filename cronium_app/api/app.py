@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from cronium_app.api import internal, runtime
+from cronium_app.api import internal, runtime, session
 from cronium_app.api.errors import install_error_handlers
 from cronium_app.api.limits import BodySizeLimit
 from cronium_app.api.v1 import auth, events, jobs, schedules, servers, tokens, variables, workflows
@@ -25,5 +25,6 @@ def build_api(settings: Settings) -> FastAPI:
         api.include_router(router)
     api.include_router(internal.router, include_in_schema=False)
     api.include_router(runtime.router)
+    api.include_router(session.router, include_in_schema=False)
     api.add_middleware(BodySizeLimit, max_bytes=settings.request_body_max_bytes)
     return api

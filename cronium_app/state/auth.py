@@ -1,21 +1,72 @@
-"""Sign in and create an account."""
+"""Sign in and create an account.
+
+The form's values go to the sign-in API (cronium_app/api/session.py) from the
+page itself, by fetch: the API sets the HttpOnly session cookie, and the page
+then loads the next one anew, so that its websocket's handshake carries the
+cookie (see state/base.py). The token never passes through the page.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import json
+from typing import Any
 
 import reflex as rx
 
-from cronium_app.errors import CroniumError, Unauthorized
 from cronium_app.pages import routes
 from cronium_app.settings import get_settings
 from cronium_app.state import sessions
-from cronium_app.state.base import AppState
-
-logger = logging.getLogger(__name__)
+from cronium_app.state.base import SESSION_API, AppState
 
 WRONG_PASSWORD = "Wrong email or password."
+SIGN_IN_FAILED = "Signing in failed on the server. Try again in a moment."
+REGISTER_FAILED = "Creating the account failed on the server. Try again in a moment."
+
+
+def next_page(asked: str | None) -> str:
+    """Where to go after signing in: `routes.safe_next`, and no control
+    characters either, since a URL parser drops tabs and newlines, which
+    would turn "/<tab>/host" into "//host", another site."""
+    path = routes.safe_next(asked)
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+        return routes.DASHBOARD
+    return path
+
+
+def submit_script(form_id: str, api_path: str, target_page: str) -> str:
+    """Post the form's email and password to the sign-in API. On success the
+    browser loads `target_page` (only ever on this site); otherwise the script's
+    value is {"status", "error"} for the callback (status 0: no answer)."""
+    form, api, target = json.dumps(form_id), json.dumps(api_path), json.dumps(target_page)
+    return f"""(async () => {{
+  const form = document.getElementById({form});
+  const data = form ? new FormData(form) : new FormData();
+  const body = {{email: String(data.get("email") || ""), password: String(data.get("password") || "")}};
+  let response;
+  try {{
+    response = await fetch({api}, {{
+      method: "POST",
+      credentials: "same-origin",
+      headers: {{"Content-Type": "application/json"}},
+      body: JSON.stringify(body),
+    }});
+  }} catch (e) {{
+    return {{status: 0, error: null}};
+  }}
+  if (response.ok) {{
+    const next = new URL({target}, window.location.origin);
+    window.location.replace(next.origin === window.location.origin ? next.href : "/");
+    return {{status: response.status, error: null}};
+  }}
+  let error = null;
+  try {{ error = (await response.json()).error || null; }} catch (e) {{}}
+  return {{status: response.status, error: error}};
+}})()"""
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + "."
 
 
 class AuthFormState(AppState):
@@ -26,7 +77,7 @@ class AuthFormState(AppState):
     first_account: bool = False
 
     def _next_page(self) -> str:
-        return routes.safe_next(self.router.url.query_parameters.get("next"))
+        return next_page(self.router.url.query_parameters.get("next"))
 
     def _clear(self) -> None:
         self.error = ""
@@ -40,22 +91,31 @@ class AuthFormState(AppState):
         settings = get_settings()
         self.registration_open = sessions.registration_open(settings)
         self.first_account = not await asyncio.to_thread(sessions.has_users)
-        if self.session_token and await self._resolve_user():
+        if self._session_token() and await self._resolve_user():
             return rx.redirect(self._next_page(), replace=True)
         return None
 
-    def _signed_in(self, token: str, user: dict):
-        self.session_token = token
-        self._user_id = user["id"]
-        self.user_email = user["email"]
-        self.user_role = user["role"]
+    def _failed(self, result: Any, *, server_message: str, wrong_message: str | None = None) -> None:
+        """Show why the API refused (the callback of `submit_script`)."""
         self.submitting = False
-        return rx.redirect(self._next_page(), replace=True)
+        status = result.get("status") if isinstance(result, dict) else 0
+        error = result.get("error") if isinstance(result, dict) else None
+        if not isinstance(status, int) or status == 0 or status >= 500 or not isinstance(error, dict):
+            self.error = server_message
+        elif status == 401 and wrong_message:
+            self.error = wrong_message
+        elif isinstance(error.get("field"), str) and error["field"] in ("email", "password"):
+            self.field_errors = {error["field"]: _sentence(str(error.get("message") or "invalid"))}
+        else:
+            self.error = _sentence(str(error.get("message") or "the server refused the request"))
+
+    def _post(self, form_id: str, api_path: str, callback):
+        return rx.call_script(submit_script(form_id, api_path, self._next_page()), callback=callback)
 
     @rx.event
-    async def login(self, form: dict):
+    def login(self, form: dict):
         if self.submitting:
-            return
+            return None
         email = str(form.get("email") or "").strip()
         password = str(form.get("password") or "")
         self._clear()
@@ -63,48 +123,33 @@ class AuthFormState(AppState):
             self.field_errors = {
                 key: "Required." for key, value in (("email", email), ("password", password)) if not value
             }
-            return
+            return None
         self.submitting = True
-        yield
-        try:
-            token, user = await asyncio.to_thread(sessions.sign_in, email, password, get_settings())
-        except Unauthorized:
-            self.submitting = False
-            self.error = WRONG_PASSWORD
-            return
-        except Exception:
-            logger.exception("sign-in failed")
-            self.submitting = False
-            self.error = "Signing in failed on the server. Try again in a moment."
-            return
-        yield self._signed_in(token, user)
+        return self._post("login-form", SESSION_API, AuthFormState.login_refused)
 
     @rx.event
-    async def register(self, form: dict):
-        if self.submitting:
+    def login_refused(self, result: dict):
+        """Called only when signing in failed (on success the page is gone)."""
+        if isinstance(result, dict) and result.get("status") in (200, 201):
             return
-        email = str(form.get("email") or "").strip()
+        self._failed(result, server_message=SIGN_IN_FAILED, wrong_message=WRONG_PASSWORD)
+
+    @rx.event
+    def register(self, form: dict):
+        if self.submitting:
+            return None
         password = str(form.get("password") or "")
         confirm = str(form.get("confirm") or "")
         self._clear()
         if password != confirm:
             self.field_errors = {"confirm": "The two passwords differ."}
-            return
+            return None
         self.submitting = True
-        yield
-        try:
-            token, user = await asyncio.to_thread(sessions.sign_up, email, password, get_settings())
-        except CroniumError as exc:
-            self.submitting = False
-            field = exc.details.get("field")
-            if field:
-                self.field_errors = {field: exc.message[:1].upper() + exc.message[1:] + "."}
-            else:
-                self.error = exc.message[:1].upper() + exc.message[1:] + "."
+        return self._post("register-form", SESSION_API + "/register", AuthFormState.register_refused)
+
+    @rx.event
+    def register_refused(self, result: dict):
+        """Called only when creating the account failed."""
+        if isinstance(result, dict) and result.get("status") in (200, 201):
             return
-        except Exception:
-            logger.exception("registration failed")
-            self.submitting = False
-            self.error = "Creating the account failed on the server. Try again in a moment."
-            return
-        yield self._signed_in(token, user)
+        self._failed(result, server_message=REGISTER_FAILED)

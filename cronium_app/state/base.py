@@ -1,9 +1,15 @@
-"""The base state every page's state extends: who is signed in, the session
-cookie, the browser's time zone, and the guard that sends strangers to /login."""
+"""The base state every page's state extends: who is signed in, the browser's
+time zone, and the guard that sends strangers to /login.
+
+The session cookie is HttpOnly: the page cannot read it, and only the sign-in
+API (cronium_app/api/session.py) sets or clears it. The state reads it from
+the headers of the websocket's handshake, which stay the same for as long as
+the socket lives: that is why signing in and out end with a full page load."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from urllib.parse import quote
 
 import reflex as rx
@@ -14,18 +20,24 @@ from cronium_app.state import sessions
 from cronium_app.state.formatting import is_known_zone
 
 _YEAR_S = 365 * 24 * 3600
+SESSION_API = "/api/session"
+
+
+def sign_out_script() -> str:
+    """Clear the session cookie, then load /login. Also when the request
+    failed: /login then finds the session still there and goes on to the
+    dashboard, so nothing pretends the user signed out."""
+    api, login = json.dumps(SESSION_API), json.dumps(routes.LOGIN)
+    return (
+        f"fetch({api}, {{method: 'DELETE', credentials: 'same-origin'}})"
+        f".catch(() => null).finally(() => window.location.replace({login}))"
+    )
 
 
 class AppState(rx.State):
     """Shared by every page. Feature states subclass it, so `self._user_id`
     and the guard are available in all of them."""
 
-    session_token: str = rx.Cookie(
-        "",
-        name=sessions.SESSION_COOKIE,
-        max_age=int(sessions.SESSION_TTL.total_seconds()),
-        same_site="strict",
-    )
     browser_tz: str = rx.Cookie("", name="cronium_tz", max_age=_YEAR_S, same_site="strict")
     user_email: str = ""
     user_role: str = ""
@@ -49,12 +61,18 @@ class AppState(rx.State):
 
     # -- the guard -------------------------------------------------------------
 
+    def _session_token(self) -> str:
+        """The session cookie this page's websocket was opened with (read on
+        the server: the cookie never reaches the page)."""
+        return sessions.token_from_cookie_header(self.router.headers.cookie)
+
     async def _resolve_user(self) -> bool:
         """Check the session cookie against the database (expired, forged or
         password-changed sessions are refused) and remember the user."""
         user = None
-        if self.session_token:
-            user = await asyncio.to_thread(sessions.user_for_session, self.session_token, get_settings())
+        token = self._session_token()
+        if token:
+            user = await asyncio.to_thread(sessions.user_for_session, token, get_settings())
         if user is None:
             self._forget_user()
             return False
@@ -81,8 +99,6 @@ class AppState(rx.State):
         if self.user_email:
             self.user_email = ""
             self.user_role = ""
-        if self.session_token:
-            self.session_token = ""
 
     @rx.event
     async def require_user(self):
@@ -92,14 +108,13 @@ class AppState(rx.State):
     @rx.event
     def logout(self):
         tz = self.browser_tz
-        # Empties the session cookie (session_token goes back to "") and drops
-        # every loaded page's data, so the next user of this tab never sees
-        # the previous one's rows, not even for a moment. (Not
-        # rx.remove_cookie: the browser then re-runs the current page's
-        # on_load, whose guard would send /login?next=<this page>.)
+        # Drops every loaded page's data, so the next user of this tab never
+        # sees the previous one's rows, not even for a moment. The page then
+        # asks the API to clear the HttpOnly cookie and loads /login anew: a
+        # new websocket, whose handshake no longer carries the session.
         self.reset()
         self.browser_tz = tz
-        return rx.redirect(routes.LOGIN, replace=True)
+        return rx.call_script(sign_out_script())
 
     # -- small UI bits ------------------------------------------------------------
 

@@ -1,10 +1,15 @@
-"""Browser sessions for the web UI: a signed token in a cookie.
+"""Browser sessions for the web UI: a signed token in an HttpOnly cookie.
 
 The token is a JWT (HS256, the server's SECRET_KEY) naming the user, with an
 expiry and a fingerprint of the user's password hash: changing the password
 changes the fingerprint, so every session signed before the change stops
-working. This module is the UI's auth service: the states call it, and it is
-the only UI code that reads the users table.
+working. This module is the UI's auth service: the states and the sign-in
+API (cronium_app/api/session.py) call it, and it is the only UI code that
+reads the users table.
+
+The cookie is set and cleared by that API only, so the page's JavaScript
+never sees the token; the states read it from the websocket's handshake
+headers (`token_from_cookie_header`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,16 @@ SESSION_COOKIE = "cronium_session"
 SESSION_TTL = timedelta(days=7)
 _ALGORITHM = "HS256"
 _TOKEN_TYPE = "ui-session"
+
+
+def token_from_cookie_header(cookie_header: str) -> str:
+    """The session token in a Cookie request header ("" when there is none).
+    A browser sends the most specific path first, so the first one wins."""
+    for part in (cookie_header or "").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name == SESSION_COOKIE:
+            return value.strip().strip('"')
+    return ""
 
 
 def password_fingerprint(password_hash: str, settings: Settings) -> str:

@@ -1,5 +1,6 @@
 """Signing in and out: a wrong password gets a clear message, the session
-survives a reload, logout ends it (on a wide screen and from the phone menu)."""
+survives a reload, logout ends it (on a wide screen and from the phone menu),
+and the page's scripts never see the session cookie (HttpOnly)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from cronium_app.state.sessions import SESSION_COOKIE
 from tests.support import ui_flows
 from tests.support.browser import PHONE
 
@@ -64,6 +66,42 @@ def test_sign_in_returns_to_the_page_asked_for(new_context, app_url, make_api_us
     _fill_sign_in_form(page, user.user["email"])
     page.wait_for_url(re.compile(r".*/jobs/?$"))
     expect(page.locator("#page-title")).to_have_text("Jobs")
+
+
+def test_page_scripts_never_see_the_session_cookie(new_context, app_url, make_api_user):
+    user = make_api_user()
+    context = new_context()
+    page = context.new_page()
+    ui_flows.login(page, app_url, user.user["email"])
+
+    [cookie] = [c for c in context.cookies() if c["name"] == SESSION_COOKIE]
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Lax"
+    assert cookie["value"]
+    visible = page.evaluate("document.cookie")
+    assert SESSION_COOKIE not in visible
+    assert cookie["value"] not in visible
+
+    # Still signed in after a reload: the server reads the cookie itself.
+    page.reload()
+    expect(page.locator("#user-email")).to_have_text(user.user["email"])
+    assert SESSION_COOKIE not in page.evaluate("document.cookie")
+
+    page.locator("#logout").click()
+    page.wait_for_url(re.compile(r".*/login/?$"))
+    expect(page.locator("#submit")).to_have_text("Sign in")
+    assert [c for c in context.cookies() if c["name"] == SESSION_COOKIE] == []
+    page.goto("/jobs")
+    page.wait_for_url(re.compile(r".*/login/?\?next=%2Fjobs(%2F)?$"))
+
+
+def test_sign_in_ignores_a_next_page_on_another_site(new_context, app_url, make_api_user):
+    user = make_api_user()
+    page = new_context().new_page()
+    page.goto("/login?next=%2F%09%2Fexample.com")
+    _fill_sign_in_form(page, user.user["email"])
+    page.wait_for_url(f"{app_url}/")
+    expect(page.locator("#page-title")).to_have_text("Dashboard")
 
 
 def _fill_sign_in_form(page, email: str) -> None:
