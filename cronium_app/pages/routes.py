@@ -42,7 +42,11 @@ def workflow_run_url(run_id: Any) -> str:
 
 def safe_next(path: str | None) -> str:
     """A same-site path to go to after signing in (never another site)."""
+    # Browsers drop tabs and line breaks from URLs: "/\t/host" would become
+    # "//host", another site. No control character is ever accepted.
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return DASHBOARD
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
         return DASHBOARD
     if path.split("?")[0] in PUBLIC:
         return DASHBOARD
