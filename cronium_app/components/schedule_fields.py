@@ -20,6 +20,8 @@ KINDS = [
     ("interval", "Every N seconds"),
     ("once", "Once, at a set time"),
 ]
+MISFIRE_LABELS = [("run_once", "Run once"), ("skip", "Skip them"), ("run_all", "Run each (up to 100)")]
+OVERLAP_LABELS = [("skip", "Skip this run"), ("allow", "Run alongside"), ("queue", "Queue one run")]
 # Typing in a schedule field refreshes the preview once the typing pauses.
 DEBOUNCE_MS = 400
 
@@ -36,12 +38,49 @@ def _input(S, field: str, key: str, **props) -> rx.Component:
     )
 
 
-def _kind_select(S) -> rx.Component:
+def _select(S, field: str, key: str, options: list[tuple[str, str]]) -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(id="field-schedule_type", width="100%", **invalid_props(S.errors, "scheduleType")),
-        rx.select.content(*[rx.select.item(label, value=value) for value, label in KINDS]),
-        value=S.schedule_type,
-        on_change=lambda value: S.set_schedule_field("schedule_type", value),
+        rx.select.trigger(id=f"field-{field}", width="100%", **invalid_props(S.errors, key)),
+        rx.select.content(*[rx.select.item(label, value=value) for value, label in options]),
+        value=getattr(S, field),
+        on_change=lambda value: S.set_schedule_field(field, value),
+    )
+
+
+def _policies(S) -> rx.Component:
+    """Start, run limit, and what happens to missed and overlapping runs."""
+    return rx.grid(
+        labelled(
+            "Starts at",
+            _input(S, "start_at", "startAt", type="datetime-local"),
+            errors=S.errors,
+            key="startAt",
+            hint="Optional: no runs before this.",
+        ),
+        labelled(
+            "Run limit",
+            _input(S, "max_executions", "maxExecutions", type="number", min=0),
+            errors=S.errors,
+            key="maxExecutions",
+            hint="0 = no limit; paused when reached.",
+        ),
+        labelled(
+            "Missed runs",
+            _select(S, "misfire_policy", "misfirePolicy", MISFIRE_LABELS),
+            errors=S.errors,
+            key="misfirePolicy",
+            hint="When the app was down at a run time.",
+        ),
+        labelled(
+            "Still running",
+            _select(S, "overlap_policy", "overlapPolicy", OVERLAP_LABELS),
+            errors=S.errors,
+            key="overlapPolicy",
+            hint="When the previous run has not ended.",
+        ),
+        columns=rx.breakpoints(initial="1", sm="2", md="4"),
+        spacing="4",
+        width="100%",
     )
 
 
@@ -84,8 +123,19 @@ def fire_time_list(S) -> rx.Component:
 def schedule_section(S, description: str) -> rx.Component:
     return section(
         "Schedule",
+        rx.cond(
+            S.paused_reason != "",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("circle-pause")),
+                rx.callout.text("Paused by the scheduler: ", S.paused_reason, "."),
+                color_scheme="amber",
+                size="1",
+                width="100%",
+                id="schedule-paused-reason",
+            ),
+        ),
         rx.grid(
-            labelled("Runs", _kind_select(S), errors=S.errors, key="scheduleType"),
+            labelled("Runs", _select(S, "schedule_type", "scheduleType", KINDS), errors=S.errors, key="scheduleType"),
             rx.match(
                 S.schedule_type,
                 (
@@ -131,6 +181,7 @@ def schedule_section(S, description: str) -> rx.Component:
             width="100%",
         ),
         rx.el.datalist(*[rx.el.option(value=name) for name in TIMEZONES], id="cronium-timezones"),
+        rx.cond(S.schedule_type != "manual", _policies(S)),
         fire_time_list(S),
         description=description,
         id="schedule-section",

@@ -33,7 +33,14 @@ SCHEDULE_KEYS = {
     "interval_seconds": "intervalSeconds",
     "run_at": "runAt",
     "timezone": "timezone",
+    "start_at": "startAt",
+    "max_executions": "maxExecutions",
+    "misfire_policy": "misfirePolicy",
+    "overlap_policy": "overlapPolicy",
 }
+MISFIRE_POLICIES = ("run_once", "skip", "run_all")
+OVERLAP_POLICIES = ("skip", "allow", "queue")
+_CHOICES = {"schedule_type": SCHEDULE_TYPES, "misfire_policy": MISFIRE_POLICIES, "overlap_policy": OVERLAP_POLICIES}
 # The field a schedule type cannot do without, and what to say while it is empty.
 _MAIN_FIELD = {
     "cron": ("cron_expression", "Enter a cron expression to see the next runs."),
@@ -57,6 +64,12 @@ class ScheduleFormMixin(rx.State, mixin=True):
     interval_seconds: str = ""
     run_at: str = ""
     timezone: str = "UTC"
+    start_at: str = ""
+    max_executions: str = "0"
+    misfire_policy: str = "run_once"
+    overlap_policy: str = "skip"
+    # Why the scheduler paused it (its run limit was reached), or "".
+    paused_reason: str = ""
 
     # The preview: the next fire times, or a line saying why there are none.
     fire_times: list[str] = []
@@ -69,10 +82,28 @@ class ScheduleFormMixin(rx.State, mixin=True):
         self.cron_expression = row.get("cronExpression") or ""
         self.interval_seconds = str(row["intervalSeconds"]) if row.get("intervalSeconds") else ""
         self.timezone = row.get("timezone") or "UTC"
-        run_at = local(row.get("runAt"), self.timezone) if row.get("runAt") else None
-        self.run_at = run_at.strftime("%Y-%m-%dT%H:%M") if run_at else ""
+        self.paused_reason = row.get("pausedReason") or ""
+        self.run_at = self._local_input(row.get("runAt"))
+        self.start_at = self._local_input(row.get("startAt"))
+        self.max_executions = str(row.get("maxExecutions") or 0)
+        self.misfire_policy = row.get("misfirePolicy") or "run_once"
+        self.overlap_policy = row.get("overlapPolicy") or "skip"
         # A saved one-time date may have passed (it ran): say so quietly.
         self._refresh_preview(show_problems=False)
+
+    def _local_input(self, moment: str | None) -> str:
+        """A stored UTC time as a datetime-local input shows it, in the schedule's zone."""
+        shown = local(moment, self.timezone) if moment else None
+        return shown.strftime("%Y-%m-%dT%H:%M") if shown else ""
+
+    def _zoned(self, text: str, tz: str, key: str, problems: dict[str, str]) -> str | None:
+        if not text.strip():
+            return None
+        try:
+            return datetime.fromisoformat(text.strip()).replace(tzinfo=zone(tz)).isoformat()
+        except ValueError:
+            problems[key] = "Enter a date and time."
+            return None
 
     def _schedule_values(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The schedule fields as the services take them, and what is wrong
@@ -87,18 +118,14 @@ class ScheduleFormMixin(rx.State, mixin=True):
         tz = self.timezone.strip() or "UTC"
         if not is_known_zone(tz):
             problems["timezone"] = "Use a time zone name such as UTC or Europe/Paris."
-        run_at = None
-        if self.run_at.strip():
-            try:
-                run_at = datetime.fromisoformat(self.run_at.strip()).replace(tzinfo=zone(tz)).isoformat()
-            except ValueError:
-                problems["runAt"] = "Enter a date and time."
+        tz_for_dates = tz if "timezone" not in problems else "UTC"
         values = {
             "scheduleType": self.schedule_type,
             "cronExpression": self.cron_expression.strip() or None,
             "intervalSeconds": interval,
-            "runAt": run_at,
+            "runAt": self._zoned(self.run_at, tz_for_dates, "runAt", problems),
             "timezone": tz,
+            "startAt": self._zoned(self.start_at, tz_for_dates, "startAt", problems),
         }
         return values, problems
 
@@ -113,6 +140,16 @@ class ScheduleFormMixin(rx.State, mixin=True):
             problems["intervalSeconds"] = "An interval schedule needs a number of seconds."
         if self.schedule_type == "once" and not values["runAt"] and "runAt" not in problems:
             problems["runAt"] = "A one-off schedule needs a date and time."
+        limit = self.max_executions.strip() or "0"
+        if not limit.isdigit():
+            problems["maxExecutions"] = "Enter 0 (no limit) or a whole number of runs."
+        values.update(
+            {
+                "maxExecutions": int(limit) if limit.isdigit() else 0,
+                "misfirePolicy": self.misfire_policy,
+                "overlapPolicy": self.overlap_policy,
+            }
+        )
         return values
 
     # -- the preview -------------------------------------------------------------------
@@ -154,7 +191,7 @@ class ScheduleFormMixin(rx.State, mixin=True):
         if field not in SCHEDULE_KEYS:
             return
         value = "" if value is None else str(value)
-        if field == "schedule_type" and value not in SCHEDULE_TYPES:
+        if field in _CHOICES and value not in _CHOICES[field]:
             return
         setattr(self, field, value)
         self._touch(SCHEDULE_KEYS[field])

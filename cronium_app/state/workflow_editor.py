@@ -45,9 +45,6 @@ CONDITION_LABELS = {
     "on_failure": "on failure",
     "on_condition": "on condition",
 }
-# Schedule fields the form does not show: it sends back what it loaded, so
-# that saving keeps them.
-CARRIED_KEYS = ("startAt", "maxExecutions", "misfirePolicy", "overlapPolicy")
 # The keys an error can be shown next to; any other goes above the form.
 FIELD_KEYS = ("name", "description", "status", "tags", "steps", "edges", *SCHEDULE_KEYS.values())
 
@@ -211,7 +208,6 @@ class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
     run_error: str = ""
     starting: bool = False
 
-    _schedule: dict[str, Any] = {}
 
     @rx.var
     def step_names(self) -> list[str]:
@@ -243,7 +239,6 @@ class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
             {"source": e["from"], "target": e["to"], "condition": e["condition"], "value": "true" if e["value"] else "false"}
             for e in workflow["edges"]
         ]
-        self._schedule = {key: workflow.get(key) for key in CARRIED_KEYS if workflow.get(key) is not None}
         self._fill_schedule(workflow)
         updated = local(workflow.get("updatedAt"), self.tz)
         self.updated = updated.strftime("%Y-%m-%d %H:%M:%S") if updated else ""
@@ -447,7 +442,6 @@ class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
             "tags": [tag.strip() for tag in self.tags.split(",") if tag.strip()],
             "steps": steps,
             "edges": edges,
-            **self._schedule,
         }
         payload.update(self._schedule_payload(problems))
         return payload, problems

@@ -122,3 +122,28 @@ def test_event_editor_marks_the_fields_that_have_errors(new_context, make_api_us
     expect(page.locator("#error-name")).to_have_count(0)
     expect(name).to_have_attribute("aria-invalid", "false")
     expect(page.locator("#error-timeoutSeconds")).to_be_visible()
+
+
+def test_event_schedule_policies_are_saved_and_the_start_moves_the_preview(new_context, make_api_user, app_url):
+    user = make_api_user()
+    page = new_context().new_page()
+    ui_flows.login(page, app_url, user.user["email"])
+    page.goto("/events/new")
+    page.locator("#field-name").fill("Limited nightly")
+    _choose(page, "#field-schedule_type", "On a cron schedule")
+    page.locator("#field-cron_expression").fill("0 3 * * *")
+    page.locator("#field-start_at").fill("2031-01-02T00:00")
+    expect(page.locator("[data-testid=fire-time]").first).to_have_text(re.compile(r"^Thu 2031-01-02 03:00:00 UTC$"))
+    page.locator("#field-max_executions").fill("3")
+    _choose(page, "#field-misfire_policy", "Skip them")
+    _choose(page, "#field-overlap_policy", "Queue one run")
+    page.locator("#save-event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    event_id = int(page.url.rsplit("/", 1)[1])
+    saved = user.http.get(f"/api/v1/events/{event_id}").json()
+    assert (saved["maxExecutions"], saved["misfirePolicy"], saved["overlapPolicy"]) == (3, "skip", "queue")
+    assert saved["startAt"].startswith("2031-01-02T00:00")
+    # Loaded back into the form as saved.
+    page.reload()
+    expect(page.locator("#field-max_executions")).to_have_value("3")
+    expect(page.locator("#field-start_at")).to_have_value("2031-01-02T00:00")
