@@ -49,35 +49,17 @@ def _select(S, field: str, key: str, options: list[tuple[str, str]]) -> rx.Compo
 
 def _policies(S) -> rx.Component:
     """Start, run limit, and what happens to missed and overlapping runs."""
+    fields = (
+        ("Starts at", _input(S, "start_at", "startAt", type="datetime-local"), "startAt", "Optional: no runs before this."),
+        ("Run limit", _input(S, "max_executions", "maxExecutions", type="number", min=0), "maxExecutions",
+         "0 = no limit; paused when reached."),
+        ("Missed runs", _select(S, "misfire_policy", "misfirePolicy", MISFIRE_LABELS), "misfirePolicy",
+         "When the app was down at a run time."),
+        ("Still running", _select(S, "overlap_policy", "overlapPolicy", OVERLAP_LABELS), "overlapPolicy",
+         "When the previous run has not ended."),
+    )
     return rx.grid(
-        labelled(
-            "Starts at",
-            _input(S, "start_at", "startAt", type="datetime-local"),
-            errors=S.errors,
-            key="startAt",
-            hint="Optional: no runs before this.",
-        ),
-        labelled(
-            "Run limit",
-            _input(S, "max_executions", "maxExecutions", type="number", min=0),
-            errors=S.errors,
-            key="maxExecutions",
-            hint="0 = no limit; paused when reached.",
-        ),
-        labelled(
-            "Missed runs",
-            _select(S, "misfire_policy", "misfirePolicy", MISFIRE_LABELS),
-            errors=S.errors,
-            key="misfirePolicy",
-            hint="When the app was down at a run time.",
-        ),
-        labelled(
-            "Still running",
-            _select(S, "overlap_policy", "overlapPolicy", OVERLAP_LABELS),
-            errors=S.errors,
-            key="overlapPolicy",
-            hint="When the previous run has not ended.",
-        ),
+        *[labelled(label, control, errors=S.errors, key=key, hint=hint) for label, control, key, hint in fields],
         columns=rx.breakpoints(initial="1", sm="2", md="4"),
         spacing="4",
         width="100%",
