@@ -60,7 +60,7 @@ def _policies(S) -> rx.Component:
     )
     return rx.grid(
         *[labelled(label, control, errors=S.errors, key=key, hint=hint) for label, control, key, hint in fields],
-        columns=rx.breakpoints(initial="1", sm="2", md="4"),
+        columns=rx.breakpoints(initial="1", sm="2"),
         spacing="4",
         width="100%",
     )

@@ -155,6 +155,10 @@ def _take(page: Page, shot: Shot, viewport: dict[str, int], out_dir, taken: list
         return
     if shot.before is not None:
         shot.before(page)
+    if shot.full_page:
+        # A page scrolled by focusing a field would show the sticky top bar
+        # in the middle of a full-page capture.
+        page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_timeout(300)  # let charts and transitions settle
     filename = f"{shot.name}-{viewport['width']}x{viewport['height']}.png"
     page.screenshot(path=str(out_dir / filename), full_page=shot.full_page)
