@@ -27,6 +27,7 @@ The suite fails when a job does not complete or a server's result is missing.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import time
 from typing import Any
@@ -47,6 +48,7 @@ BASELINES = {
     "remote_20_servers_job_p50_ms": "remote_1_server_job_p50_ms",
     "remote_reused_job_new_connections_count": "remote_first_job_new_connections_count",
     "raw_ssh_exec_warm_20_at_once_p50_ms": "raw_ssh_exec_warm_p50_ms",
+    "remote_20_servers_machine_cpu_per_job_ms": "remote_1_server_machine_cpu_per_job_ms",
 }
 
 
@@ -89,6 +91,13 @@ def _servers(user: UserClient, sshd: SshdHosts) -> list[dict[str, Any]]:
     return made
 
 
+def _busy_ms() -> float:
+    """CPU time the whole machine has spent busy (all cores), from /proc/stat."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def _job_ms(user: UserClient, event_id: int, servers: int) -> float:
     job = wait_for_job(user, user.execute(event_id), timeout=120)
     results = (job.get("result") or {}).get("servers") or []
@@ -116,14 +125,24 @@ def run(options: Options) -> dict[str, float]:
         say("warming up: one job on all servers")
         _job_ms(user, events[max(SIZES)], max(SIZES))
         samples: dict[int, list[float]] = {size: [] for size in SIZES}
+        busy: dict[int, float] = dict.fromkeys(SIZES, 0.0)
         for round_no in range(rounds):
             for size in SIZES:
+                before = _busy_ms()
                 samples[size].append(_job_ms(user, events[size], size))
+                busy[size] += _busy_ms() - before
             say(f"round {round_no + 1}/{rounds}: " + ", ".join(f"{s} servers {samples[s][-1]:.0f} ms" for s in SIZES))
         for size in SIZES:
             name = "remote_1_server_job_p50_ms" if size == 1 else f"remote_{size}_servers_job_p50_ms"
             figures[name] = percentile(samples[size], 50)
         figures["remote_20_vs_1_server_ratio"] = figures["remote_20_servers_job_p50_ms"] / figures["remote_1_server_job_p50_ms"]
+        # Is the machine the limit? CPU the whole machine (app, worker, every
+        # sshd and script, anything else running) spent per job, and how much
+        # of all cores' time that was while the 20-server jobs ran.
+        for size in (1, max(SIZES)):
+            figures[f"remote_{size}_server{'s' if size > 1 else ''}_machine_cpu_per_job_ms"] = busy[size] / rounds
+        cores = os.cpu_count() or 1
+        figures["remote_20_servers_cpu_busy_pct"] = 100 * busy[max(SIZES)] / (cores * sum(samples[max(SIZES)]))
 
         fresh = user.http.post("/api/v1/servers", json={
             "name": "bench-fresh", "host": sshd.addresses[0], "port": sshd.port, "username": sshd.user,
