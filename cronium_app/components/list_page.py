@@ -64,9 +64,9 @@ def _header(label: str, wide_only: bool) -> rx.Component:
     return rx.table.column_header_cell(label, display=WIDE_CELL) if wide_only else rx.table.column_header_cell(label)
 
 
-def paged_table(S, prefix: str, columns: list[tuple[str, bool]], row: Callable) -> rx.Component:
+def paged_table(S, prefix: str, columns: list[tuple[str, bool]], row: Callable, **table_props) -> rx.Component:
     """`columns`: (header, shown only on wide screens), the last one the
-    actions column (no header)."""
+    actions column (no header); `table_props` go to the table."""
     return rx.vstack(
         rx.table.root(
             rx.table.header(rx.table.row(*[_header(label, wide) for label, wide in columns])),
@@ -74,6 +74,7 @@ def paged_table(S, prefix: str, columns: list[tuple[str, bool]], row: Callable) 
             variant="surface",
             width="100%",
             id=f"{prefix}-table",
+            **table_props,
         ),
         rx.flex(
             rx.text(S.range_label, size="2", color_scheme="gray", id=f"{prefix}-range"),

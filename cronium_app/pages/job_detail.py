@@ -4,55 +4,27 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cronium_app.components.feedback import error_callout, loading_block, not_found
-from cronium_app.components.layout import app_shell
+from cronium_app.components.detail_page import MONO, back_link, detail_header, detail_item, detail_page
+from cronium_app.components.feedback import error_callout
 from cronium_app.components.log_viewer import log_lines
 from cronium_app.components.status import job_status_badge
 from cronium_app.pages import routes
 from cronium_app.state.job_detail import MAX_SHOWN, JobDetailState as S
 
-MONO = "var(--code-font-family)"
-
-
-def _item(label: str, value, element_id: str | None = None, mono: bool = False) -> rx.Component:
-    props = {"id": element_id} if element_id else {}
-    return rx.data_list.item(
-        rx.data_list.label(label, min_width="120px"),
-        rx.data_list.value(
-            rx.text(value, font_family=MONO if mono else None, word_break="break-all", **props),
-        ),
-        align="center",
-    )
-
 
 def header() -> rx.Component:
-    return rx.flex(
-        rx.vstack(
-            rx.hstack(
-                rx.link(
-                    rx.hstack(rx.icon("arrow-left", size=14), "Jobs", align="center", spacing="1"),
-                    href=routes.JOBS,
-                    size="2",
-                ),
-                spacing="2",
-            ),
-            rx.flex(
-                rx.heading(
-                    S.job["event_name"],
-                    size=rx.breakpoints(initial="6", md="7"),
-                    word_break="break-word",
-                    id="page-title",
-                ),
-                job_status_badge(S.job["status"], size="2", id="job-status"),
-                spacing="3",
-                align="center",
-                wrap="wrap",
-            ),
-            rx.code(S.job["id"], variant="ghost", color_scheme="gray", size="2", id="job-id", word_break="break-all"),
-            spacing="2",
-            min_width="0",
+    return detail_header(
+        rx.hstack(back_link("Jobs", routes.JOBS), spacing="2"),
+        rx.heading(
+            S.job["event_name"],
+            size=rx.breakpoints(initial="6", md="7"),
+            word_break="break-word",
+            id="page-title",
         ),
-        rx.flex(
+        job_status_badge(S.job["status"], size="2", id="job-status"),
+        id_text=S.job["id"],
+        id_element="job-id",
+        actions=rx.flex(
             rx.cond(
                 ~S.terminal,
                 rx.button(
@@ -87,12 +59,6 @@ def header() -> rx.Component:
             spacing="2",
             wrap="wrap",
         ),
-        justify="between",
-        align=rx.breakpoints(initial="start", sm="end"),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        spacing="3",
-        width="100%",
-        margin_bottom="20px",
     )
 
 
@@ -101,15 +67,15 @@ def status_card() -> rx.Component:
         rx.vstack(
             rx.heading("Status", size="3"),
             rx.data_list.root(
-                _item("Status", S.job["status"], "job-status-text"),
-                _item("Created", S.job["created"], "job-created"),
-                _item("Acknowledged", S.job["acknowledged"], "job-acknowledged"),
-                _item("Started", S.job["started"], "job-started"),
-                _item("Completed", S.job["completed"], "job-completed"),
-                _item("Duration", S.job["duration"], "job-duration"),
-                _item("Exit code", S.job["exit_code"], "job-exit-code", mono=True),
-                _item("Orchestrator", S.job["orchestrator"], "job-orchestrator", mono=True),
-                _item("Attempt", S.job["attempt"], "job-attempt"),
+                detail_item("Status", S.job["status"], "job-status-text"),
+                detail_item("Created", S.job["created"], "job-created"),
+                detail_item("Acknowledged", S.job["acknowledged"], "job-acknowledged"),
+                detail_item("Started", S.job["started"], "job-started"),
+                detail_item("Completed", S.job["completed"], "job-completed"),
+                detail_item("Duration", S.job["duration"], "job-duration"),
+                detail_item("Exit code", S.job["exit_code"], "job-exit-code", mono=True),
+                detail_item("Orchestrator", S.job["orchestrator"], "job-orchestrator", mono=True),
+                detail_item("Attempt", S.job["attempt"], "job-attempt"),
                 size="2",
                 orientation="horizontal",
                 width="100%",
@@ -190,10 +156,10 @@ def metadata_card() -> rx.Component:
                     ),
                     align="center",
                 ),
-                _item("Type", S.job["type"]),
+                detail_item("Type", S.job["type"]),
                 rx.cond(S.job["workflow"] != "", _workflow_item()),
-                _item("Peak memory", S.job["peak_memory"], "job-peak-memory"),
-                _item("CPU time", S.job["cpu_time"], "job-cpu-time"),
+                detail_item("Peak memory", S.job["peak_memory"], "job-peak-memory"),
+                detail_item("CPU time", S.job["cpu_time"], "job-cpu-time"),
                 size="2",
                 orientation="horizontal",
                 width="100%",
@@ -316,37 +282,21 @@ def log_card() -> rx.Component:
 
 
 def page() -> rx.Component:
-    return app_shell(
-        rx.cond(
-            S.not_found,
-            not_found(
-                "Job not found",
-                "There is no such job, or it belongs to someone else.",
-                "Back to jobs",
-                routes.JOBS,
-                id="job-not-found",
+    return detail_page(
+        S,
+        missing=("Job not found", "There is no such job, or it belongs to someone else.", "Back to jobs", routes.JOBS,
+                 "job-not-found"),
+        loading_label="Loading the job…",
+        content=[
+            header(),
+            rx.grid(
+                status_card(),
+                metadata_card(),
+                columns=rx.breakpoints(initial="1", lg="2"),
+                spacing="4",
+                width="100%",
             ),
-            rx.cond(
-                S.error != "",
-                error_callout(S.error, on_retry=S.load),
-                rx.cond(
-                    S.loaded,
-                    rx.vstack(
-                        header(),
-                        rx.grid(
-                            status_card(),
-                            metadata_card(),
-                            columns=rx.breakpoints(initial="1", lg="2"),
-                            spacing="4",
-                            width="100%",
-                        ),
-                        rx.cond(S.server_runs.length() > 0, servers_card()),
-                        log_card(),
-                        spacing="4",
-                        width="100%",
-                    ),
-                    loading_block("Loading the job…"),
-                ),
-            ),
-        ),
+            rx.cond(S.server_runs.length() > 0, servers_card()),
+            log_card(),
+        ],
     )

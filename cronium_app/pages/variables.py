@@ -8,9 +8,11 @@ from cronium_app.components.feedback import empty_state, error_callout, loading_
 from cronium_app.components.forms import field_error, labelled
 from cronium_app.components.jobs_list import WIDE_CELL
 from cronium_app.components.layout import app_shell, page_header
+from cronium_app.components.list_page import paged_table
 from cronium_app.state.variables import VariablesState as S
 
 MONO = "var(--code-font-family)"
+COLUMNS = [("Key", False), ("Value", False), ("Updated", True), ("", False)]
 
 VALUE_HELP = (
     'JSON: an object, an array, a number, true, false, null or a "quoted string". '
@@ -80,44 +82,7 @@ def _row(row) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    return rx.vstack(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Key"),
-                    rx.table.column_header_cell("Value"),
-                    rx.table.column_header_cell("Updated", display=WIDE_CELL),
-                    rx.table.column_header_cell(""),
-                )
-            ),
-            rx.table.body(rx.foreach(S.rows, _row)),
-            variant="surface",
-            width="100%",
-            id="variables-table",
-            style={"table_layout": "auto"},
-        ),
-        rx.flex(
-            rx.text(S.range_label, size="2", color_scheme="gray", id="variables-range"),
-            rx.hstack(
-                rx.button(
-                    rx.icon("chevron-left", size=16), "Previous", variant="soft", color_scheme="gray",
-                    disabled=~S.has_prev, on_click=S.prev_page, id="variables-prev",
-                ),
-                rx.button(
-                    "Next", rx.icon("chevron-right", size=16), variant="soft", color_scheme="gray",
-                    disabled=~S.has_next, on_click=S.next_page, id="variables-next",
-                ),
-                spacing="2",
-            ),
-            justify="between",
-            align="center",
-            width="100%",
-            spacing="2",
-            wrap="wrap",
-        ),
-        spacing="3",
-        width="100%",
-    )
+    return paged_table(S, "variables", COLUMNS, _row, style={"table_layout": "auto"})
 
 
 def editor_dialog() -> rx.Component:

@@ -4,41 +4,25 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cronium_app.components.feedback import error_callout, loading_block, not_found
+from cronium_app.components.detail_page import MONO, back_link, detail_header, detail_item, detail_page
+from cronium_app.components.feedback import error_callout
 from cronium_app.components.jobs_list import WIDE_CELL
 from cronium_app.components.status import job_status_badge
-from cronium_app.components.layout import app_shell
 from cronium_app.pages import routes
 from cronium_app.state.workflow_run import WorkflowRunState as S
 
-MONO = "var(--code-font-family)"
-
-
 def header() -> rx.Component:
-    return rx.flex(
-        rx.vstack(
-            rx.link(
-                rx.hstack(rx.icon("arrow-left", size=14), S.run["workflow_name"], align="center", spacing="1"),
-                href=S.run["workflow_href"],
-                size="2",
-                id="run-workflow-link",
-            ),
-            rx.flex(
-                rx.heading("Workflow run", size=rx.breakpoints(initial="6", md="7"), id="page-title"),
-                job_status_badge(S.run["status"], size="2", id="run-status"),
-                rx.cond(
-                    S.following,
-                    rx.badge(rx.spinner(size="1"), "live", color_scheme="green", variant="soft", id="run-live"),
-                ),
-                spacing="3",
-                align="center",
-                wrap="wrap",
-            ),
-            rx.code(S.run["id"], variant="ghost", color_scheme="gray", size="2", id="run-id", word_break="break-all"),
-            spacing="2",
-            min_width="0",
-        ),
+    return detail_header(
+        back_link(S.run["workflow_name"], S.run["workflow_href"], id="run-workflow-link"),
+        rx.heading("Workflow run", size=rx.breakpoints(initial="6", md="7"), id="page-title"),
+        job_status_badge(S.run["status"], size="2", id="run-status"),
         rx.cond(
+            S.following,
+            rx.badge(rx.spinner(size="1"), "live", color_scheme="green", variant="soft", id="run-live"),
+        ),
+        id_text=S.run["id"],
+        id_element="run-id",
+        actions=rx.cond(
             S.run["status"] == "running",
             rx.button(
                 rx.icon("circle-stop", size=16),
@@ -51,20 +35,6 @@ def header() -> rx.Component:
                 id="cancel-run",
             ),
         ),
-        justify="between",
-        align=rx.breakpoints(initial="start", sm="end"),
-        direction=rx.breakpoints(initial="column", sm="row"),
-        spacing="3",
-        width="100%",
-        margin_bottom="20px",
-    )
-
-
-def _item(label: str, value, element_id: str) -> rx.Component:
-    return rx.data_list.item(
-        rx.data_list.label(label, min_width="110px"),
-        rx.data_list.value(rx.text(value, id=element_id, word_break="break-all")),
-        align="center",
     )
 
 
@@ -72,9 +42,9 @@ def summary_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.data_list.root(
-                _item("Started", S.run["created"], "run-created"),
-                _item("Finished", S.run["completed"], "run-completed"),
-                _item("Duration", S.run["duration"], "run-duration"),
+                detail_item("Started", S.run["created"], "run-created", label_width="110px"),
+                detail_item("Finished", S.run["completed"], "run-completed", label_width="110px"),
+                detail_item("Duration", S.run["duration"], "run-duration", label_width="110px"),
                 size="2",
                 orientation="horizontal",
                 width="100%",
@@ -184,35 +154,19 @@ def steps_card() -> rx.Component:
 
 
 def page() -> rx.Component:
-    return app_shell(
-        rx.cond(
-            S.not_found,
-            not_found(
-                "Run not found",
-                "There is no such workflow run, or it belongs to someone else.",
-                "Back to workflows",
-                routes.WORKFLOWS,
-                id="run-not-found",
+    return detail_page(
+        S,
+        missing=("Run not found", "There is no such workflow run, or it belongs to someone else.", "Back to workflows",
+                 routes.WORKFLOWS, "run-not-found"),
+        loading_label="Loading the run…",
+        content=[
+            header(),
+            rx.grid(
+                rx.box(steps_card(), grid_column=rx.breakpoints(initial="auto", lg="span 2")),
+                summary_card(),
+                columns=rx.breakpoints(initial="1", lg="3"),
+                spacing="4",
+                width="100%",
             ),
-            rx.cond(
-                S.error != "",
-                error_callout(S.error, on_retry=S.load),
-                rx.cond(
-                    S.loaded,
-                    rx.vstack(
-                        header(),
-                        rx.grid(
-                            rx.box(steps_card(), grid_column=rx.breakpoints(initial="auto", lg="span 2")),
-                            summary_card(),
-                            columns=rx.breakpoints(initial="1", lg="3"),
-                            spacing="4",
-                            width="100%",
-                        ),
-                        spacing="4",
-                        width="100%",
-                    ),
-                    loading_block("Loading the run…"),
-                ),
-            ),
-        ),
+        ],
     )

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, TypedDict
+from dataclasses import replace
+from functools import partial
+from typing import Any, ClassVar, TypedDict
 
 import reflex as rx
 from pydantic import ValidationError
@@ -26,6 +28,7 @@ from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
 from cronium_app.state.editor import error_message, sentence, service_field_errors
 from cronium_app.state.formatting import fmt_datetime, fmt_short
+from cronium_app.state.paged_list import SearchableListMixin
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +104,8 @@ def schema_errors(exc: ValidationError) -> dict[str, str]:
 # -- database work, in threads ---------------------------------------------------
 
 
-def _query(user_id: int, q: str, tag: str, offset: int) -> tuple[Page, list[str]]:
+def _query(user_id: int, q: str, tag: str, offset: int) -> Page:
+    """One page of servers, and every tag the user has (`extra["tags"]`)."""
     with read_session() as session:
         page = servers.list_servers(
             session, user_id, q=q or None, tag=None if tag == ALL_TAGS else tag, limit=PAGE_SIZE, offset=offset
@@ -109,7 +113,7 @@ def _query(user_id: int, q: str, tag: str, offset: int) -> tuple[Page, list[str]
         # Every tag the user has, for the filter (server lists are short).
         everything = servers.list_servers(session, user_id, q=None, tag=None, limit=10_000, offset=0)
     tags = sorted({t for item in everything.items for t in item["tags"]}, key=str.lower)
-    return page, tags
+    return replace(page, extra={**page.extra, "tags": tags})
 
 
 def _create(user_id: int, data: ServerCreate) -> dict[str, Any]:
@@ -139,16 +143,10 @@ CONFIRMED_ACTIONS = {
 }
 
 
-class ServersState(AppState):
+class ServersState(SearchableListMixin, AppState):
     rows: list[ServerRow] = []
-    total: int = 0
-    offset: int = 0
-    q: str = ""
     tag_filter: str = ALL_TAGS
     all_tags: list[str] = []
-    loaded: bool = False
-    loading: bool = False
-    error: str = ""
 
     # Servers whose connection test is running.
     testing: list[int] = []
@@ -177,24 +175,12 @@ class ServersState(AppState):
     confirm_name: str = ""
     confirming: bool = False
 
+    page_size: ClassVar[int] = PAGE_SIZE
+    noun: ClassVar[str] = "server"
+
     @rx.var
     def filtered(self) -> bool:
         return bool(self.q) or self.tag_filter != ALL_TAGS
-
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.offset > 0
-
-    @rx.var
-    def has_next(self) -> bool:
-        return self.offset + PAGE_SIZE < self.total
-
-    @rx.var
-    def range_label(self) -> str:
-        if not self.rows:
-            return ""
-        noun = "server" if self.total == 1 else "servers"
-        return f"{self.offset + 1}–{self.offset + len(self.rows)} of {self.total} {noun}"
 
     @rx.var
     def keeps_credentials(self) -> bool:
@@ -203,53 +189,20 @@ class ServersState(AppState):
 
     # -- the list ------------------------------------------------------------------
 
-    async def _fetch(self):
-        self.loading = True
-        yield
-        try:
-            page, tags = await asyncio.to_thread(_query, self._user_id, self.q.strip(), self.tag_filter, self.offset)
-            if not page.items and self.offset and page.total:
-                # The page emptied (deletes elsewhere): show the last one instead.
-                self.offset = max(0, (page.total - 1) // PAGE_SIZE * PAGE_SIZE)
-                page, tags = await asyncio.to_thread(
-                    _query, self._user_id, self.q.strip(), self.tag_filter, self.offset
-                )
-        except Exception:
-            logger.exception("servers list failed")
-            self.error = "The servers could not be loaded."
-        else:
-            self.rows = [server_row(item, self.tz) for item in page.items]
-            self.total = page.total or 0
-            self.all_tags = tags
-            if self.tag_filter != ALL_TAGS and self.tag_filter not in tags:
-                self.tag_filter = ALL_TAGS
-            self.error = ""
-            self.loaded = True
-        self.loading = False
+    def _reader(self):
+        return partial(_query, self._user_id, self.q.strip(), self.tag_filter)
 
-    @rx.event
-    async def load(self):
-        if (go := await self._require_user()) is not None:
-            yield go
-            return
+    def _show_rows(self, page: Page) -> None:
+        self.rows = [server_row(item, self.tz) for item in page.items]
+        tags = page.extra["tags"]
+        self.all_tags = tags
+        if self.tag_filter != ALL_TAGS and self.tag_filter not in tags:
+            self.tag_filter = ALL_TAGS
+
+    def _reset(self) -> None:
         self.editor_open = False
         self.confirm_action, self.confirm_id = "", 0
         self._drop_secrets()
-        async for update in self._fetch():
-            yield update
-
-    async def _show(self, offset: int):
-        """Fetch the page that starts at `offset` (kept within the list)."""
-        last = max(0, (self.total - 1) // PAGE_SIZE * PAGE_SIZE)
-        self.offset = max(0, min(offset, last))
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_q(self, value: str):
-        self.q = (value or "")[:200]
-        async for update in self._show(0):
-            yield update
 
     @rx.event
     async def set_tag_filter(self, value: str):
@@ -261,16 +214,6 @@ class ServersState(AppState):
     async def clear_filters(self):
         self.q, self.tag_filter = "", ALL_TAGS
         async for update in self._show(0):
-            yield update
-
-    @rx.event
-    async def next_page(self):
-        async for update in self._show(self.offset + PAGE_SIZE):
-            yield update
-
-    @rx.event
-    async def prev_page(self):
-        async for update in self._show(self.offset - PAGE_SIZE):
             yield update
 
     def _replace_row(self, item: dict[str, Any]) -> None:

@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, TypedDict
+from functools import partial
+from typing import Any, ClassVar, TypedDict
 
 import reflex as rx
 
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import CroniumError, NotFound
+from cronium_app.pagination import Page
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
 from cronium_app.state.formatting import fmt_datetime, fmt_json, fmt_short
+from cronium_app.state.paged_list import PagedListMixin
 from cronium_app.variables import service as variables
 
 logger = logging.getLogger(__name__)
@@ -71,10 +74,11 @@ def parse_value(text: str) -> tuple[Any, str]:
         return text, ""
 
 
-def _page(user_id: int, offset: int) -> list[dict[str, Any]]:
+def _page(user_id: int, offset: int) -> Page:
     with read_session() as session:
         # One more than a page: tells whether there is a next page.
-        return variables.list_variables(session, user_id, limit=PAGE_SIZE + 1, offset=offset)
+        items = variables.list_variables(session, user_id, limit=PAGE_SIZE + 1, offset=offset)
+    return Page(items=items, total=None, limit=PAGE_SIZE, offset=offset)
 
 
 def _save(user_id: int, key: str, value: Any) -> dict[str, Any]:
@@ -97,13 +101,8 @@ def _delete(user_id: int, key: str) -> None:
         variables.delete_variable(session, user_id, key)
 
 
-class VariablesState(AppState):
+class VariablesState(PagedListMixin, AppState):
     rows: list[VariableRow] = []
-    offset: int = 0
-    has_next: bool = False
-    loaded: bool = False
-    loading: bool = False
-    error: str = ""
 
     # The create / edit dialog.
     editor_open: bool = False
@@ -117,59 +116,19 @@ class VariablesState(AppState):
     delete_key: str = ""
     deleting: bool = False
 
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.offset > 0
+    page_size: ClassVar[int] = PAGE_SIZE
+    noun: ClassVar[str] = "variable"
+    counted: ClassVar[bool] = False
 
-    @rx.var
-    def range_label(self) -> str:
-        if not self.rows:
-            return ""
-        last = self.offset + len(self.rows)
-        noun = "variable" if last == 1 else "variables"
-        return f"{self.offset + 1}–{last} {noun}" + (" (more on the next page)" if self.has_next else "")
+    def _reader(self):
+        return partial(_page, self._user_id)
 
-    async def _fetch(self):
-        self.loading = True
-        yield
-        try:
-            items = await asyncio.to_thread(_page, self._user_id, self.offset)
-            if not items and self.offset:
-                self.offset = max(0, self.offset - PAGE_SIZE)
-                items = await asyncio.to_thread(_page, self._user_id, self.offset)
-        except Exception:
-            logger.exception("variables list failed")
-            self.error = "The variables could not be loaded."
-        else:
-            self.has_next = len(items) > PAGE_SIZE
-            self.rows = [variable_row(item, self.tz) for item in items[:PAGE_SIZE]]
-            self.error = ""
-            self.loaded = True
-        self.loading = False
+    def _show_rows(self, page: Page) -> None:
+        self.rows = [variable_row(item, self.tz) for item in page.items]
 
-    @rx.event
-    async def load(self):
-        if (go := await self._require_user()) is not None:
-            yield go
-            return
+    def _reset(self) -> None:
         self.editor_open = False
         self.delete_key = ""
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def next_page(self):
-        if self.has_next:
-            self.offset += PAGE_SIZE
-            async for update in self._fetch():
-                yield update
-
-    @rx.event
-    async def prev_page(self):
-        if self.offset > 0:
-            self.offset = max(0, self.offset - PAGE_SIZE)
-            async for update in self._fetch():
-                yield update
 
     # -- create and edit ------------------------------------------------------------
 

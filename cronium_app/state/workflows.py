@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, TypedDict
+from functools import partial
+from typing import Any, ClassVar, TypedDict
 
 import reflex as rx
 
@@ -19,6 +20,7 @@ from cronium_app.pagination import Page
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
 from cronium_app.state.formatting import fmt_short
+from cronium_app.state.paged_list import SearchableListMixin
 from cronium_app.workflows import engine
 from cronium_app.workflows import service as workflows
 
@@ -64,87 +66,28 @@ def queue_workflow_run(user_id: int, workflow_id: int, run_input: Any = None) ->
     return run_id
 
 
-class WorkflowListState(AppState):
+class WorkflowListState(SearchableListMixin, AppState):
     rows: list[WorkflowRow] = []
-    total: int = 0
-    offset: int = 0
-    q: str = ""
-    loaded: bool = False
-    loading: bool = False
-    error: str = ""
     # The workflow whose run is being started (0: none); its button says so.
     starting_for: int = 0
 
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.offset > 0
+    page_size: ClassVar[int] = PAGE_SIZE
+    noun: ClassVar[str] = "workflow"
 
-    @rx.var
-    def has_next(self) -> bool:
-        return self.offset + PAGE_SIZE < self.total
+    def _reader(self):
+        return partial(_query, self._user_id, self.q.strip())
 
-    @rx.var
-    def range_label(self) -> str:
-        if not self.total:
-            return ""
-        last = min(self.offset + PAGE_SIZE, self.total)
-        noun = "workflow" if self.total == 1 else "workflows"
-        return f"{self.offset + 1}–{last} of {self.total} {noun}"
+    def _show_rows(self, page: Page) -> None:
+        self.rows = [workflow_row(item, self.tz) for item in page.items]
 
-    async def _fetch(self):
-        self.loading = True
-        yield
-        try:
-            page = await asyncio.to_thread(_query, self._user_id, self.q.strip(), self.offset)
-            if not page.items and self.offset and page.total:
-                # The page emptied (deletes elsewhere): show the last one instead.
-                self.offset = max(0, (page.total - 1) // PAGE_SIZE * PAGE_SIZE)
-                page = await asyncio.to_thread(_query, self._user_id, self.q.strip(), self.offset)
-        except Exception:
-            logger.exception("workflows list failed")
-            self.error = "The workflows could not be loaded."
-        else:
-            self.rows = [workflow_row(item, self.tz) for item in page.items]
-            self.total = page.total or 0
-            self.error = ""
-            self.loaded = True
-        self.loading = False
-
-    @rx.event
-    async def load(self):
-        if (go := await self._require_user()) is not None:
-            yield go
-            return
+    def _reset(self) -> None:
         self.starting_for = 0
-        async for update in self._fetch():
-            yield update
-
-    @rx.event
-    async def set_q(self, value: str):
-        self.q = value[:200]
-        self.offset = 0
-        async for update in self._fetch():
-            yield update
 
     @rx.event
     async def clear_search(self):
-        self.q, self.offset = "", 0
-        async for update in self._fetch():
+        self.q = ""
+        async for update in self._show(0):
             yield update
-
-    @rx.event
-    async def next_page(self):
-        if self.offset + PAGE_SIZE < self.total:
-            self.offset += PAGE_SIZE
-            async for update in self._fetch():
-                yield update
-
-    @rx.event
-    async def prev_page(self):
-        if self.offset > 0:
-            self.offset = max(0, self.offset - PAGE_SIZE)
-            async for update in self._fetch():
-                yield update
 
     @rx.event
     async def run(self, workflow_id: int):
