@@ -24,6 +24,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig
 
 from orchestrator_worker.control import JobControl, StopReason
+from orchestrator_worker.job_env import job_env
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.logs import LogSink
 from orchestrator_worker.metrics import MetricsSampler
@@ -51,12 +52,6 @@ COMMANDS = {
 
 
 HELPERS = "/opt/cronium/helpers"
-HELPER_ENV = {
-    "PYTHONPATH": f"{HELPERS}/python",
-    "NODE_PATH": f"{HELPERS}/node",
-    "NODE_OPTIONS": f"--require {HELPERS}/node/global.js",
-    "BASH_ENV": f"{HELPERS}/bash/cronium.sh",
-}
 
 
 @dataclass
@@ -205,19 +200,7 @@ class DockerRunner:
         return container.id
 
     def _environment(self, job: ClaimedJob) -> dict[str, str]:
-        env = {str(k): str(v) for k, v in (job.execution.get("env") or {}).items()}
-        # The helpers' setup (see images/runtime/helpers/README.md) and the
-        # runtime API credentials; set last, so an event cannot override them.
-        env.update(HELPER_ENV)
-        if job.execution_token:
-            env.update(
-                {
-                    "CRONIUM_RUNTIME_API": f"unix://{MOUNT_POINT}/{SOCKET_NAME}",
-                    "CRONIUM_EXECUTION_ID": job.id,
-                    "CRONIUM_EXECUTION_TOKEN": job.execution_token,
-                }
-            )
-        return env
+        return job_env(job, HELPERS, f"{MOUNT_POINT}/{SOCKET_NAME}")
 
     async def _run_container(self, job: ClaimedJob, container_id: str, sink: LogSink, control: JobControl) -> Outcome:
         api = self.client.api

@@ -31,6 +31,7 @@ import asyncssh
 from cronium_app.servers.ssh_connect import ConnectFailed
 from orchestrator_worker.client import OrchestratorClient
 from orchestrator_worker.control import JobControl, StopReason
+from orchestrator_worker.job_env import job_env
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.logs import LineSplitter, LogSink
 from orchestrator_worker.runtime_proxy import SOCKET_NAME, RuntimeProxy
@@ -108,7 +109,6 @@ class RemoteRunner:
             shutil.rmtree(job_dir, ignore_errors=True)
         outcome = _combine(results, control, job.timeout_s)
         outcome.metrics["duration_ms"] = int((time.monotonic() - began) * 1000)
-        outcome.metrics["ssh_connections_opened"] = self.pool.opened
         return outcome
 
     async def _run_on(
@@ -164,6 +164,11 @@ class RemoteRunner:
         run_dir = f"/tmp/cronium-run.{secrets.token_hex(8)}"
         socket_path = f"{run_dir}.sock"
         docker = bool((job.execution.get("target") or {}).get("docker"))
+        if docker:
+            try:  # before any remote step: the event's values are what can fail
+                bundle.docker_env_list(job_env(job, "", None))
+            except ValueError as exc:
+                return ServerResult(server, "failed", error=str(exc))
         listener = None
         if self.proxy is not None and job.execution_token is not None:
             try:
@@ -172,14 +177,10 @@ class RemoteRunner:
                 )
             except STALE_ERRORS as exc:
                 raise StaleConnection(getattr(exc, "reason", None) or str(exc) or type(exc).__name__) from None
-        env = {str(k): str(v) for k, v in (job.execution.get("env") or {}).items()}
-        env.update(bundle.helper_env(run_dir, socket_path if listener else None, job.id, job.execution_token))
+        env = job_env(job, f"{run_dir}/helpers", socket_path if listener else None)
         result: ServerResult | None = None
         try:
-            try:
-                docker_env = bundle.docker_env_list(env) if docker else None
-            except ValueError as exc:
-                return ServerResult(server, "failed", error=str(exc))
+            docker_env = bundle.docker_env_list(env) if docker else None
             archive = bundle.build(kind, job.execution.get("script") or "", bundle.env_script(env), docker_env)
             command = self._command(job, kind, run_dir, socket_path, docker)
             result = await self._execute(conn, command, archive, run_dir, server, sink, control, deadline, job, docker)

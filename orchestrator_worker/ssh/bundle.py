@@ -17,27 +17,6 @@ ENV_FILE = "env.sh"
 DOCKER_ENV_FILE = "env.list"
 
 
-def helper_env(run_dir: str, socket_path: str | None, job_id: str, token: str | None) -> dict[str, str]:
-    """The helpers' setup, as in the job image, but under the run directory;
-    the runtime API through the forwarded socket when there is one."""
-    helpers = f"{run_dir}/helpers"
-    env = {
-        "PYTHONPATH": f"{helpers}/python",
-        "NODE_PATH": f"{helpers}/node",
-        "NODE_OPTIONS": f"--require {helpers}/node/global.js",
-        "BASH_ENV": f"{helpers}/bash/cronium.sh",
-    }
-    if socket_path and token:
-        env.update(
-            {
-                "CRONIUM_RUNTIME_API": f"unix://{socket_path}",
-                "CRONIUM_EXECUTION_ID": job_id,
-                "CRONIUM_EXECUTION_TOKEN": token,
-            }
-        )
-    return env
-
-
 def env_script(env: dict[str, str]) -> str:
     """`export K='v'` lines: sourced by the run, never on a command line
     (where other users of the server could read it in `ps`)."""

@@ -62,7 +62,6 @@ class SshPool:
     def __init__(self, settings: WorkerSettings):
         self.settings = settings
         self._slots: dict[str, _ServerSlot] = {}
-        self.opened = 0  # connections opened since start (for tests and benchmarks)
         self._janitor: asyncio.Task | None = None
 
     def _slot(self, server: dict[str, Any]) -> _ServerSlot:
@@ -112,7 +111,6 @@ class SshPool:
 
     async def _open(self, server: dict[str, Any], pin: PinHostKey) -> _Pooled:
         opened = await open_connection(server, timeout=self.settings.ssh_connect_timeout_s)
-        self.opened += 1
         host_key = server.get("hostKey")
         if opened.new_host_key:
             pinned = await pin(server, opened.new_host_key)
@@ -163,6 +161,3 @@ class SshPool:
             for pooled in slot.connections:
                 pooled.conn.close()
         self._slots.clear()
-
-    def open_connections(self) -> int:
-        return sum(len(slot.connections) for slot in self._slots.values())

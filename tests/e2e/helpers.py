@@ -9,12 +9,12 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.support.app_server import REPO_ROOT
+from cronium_app.jobs.status import TERMINAL
 from tests.support.clients import UserClient
 
 OUTPUT_DIR = REPO_ROOT / "test-output"
 SCREENSHOT_DIR = OUTPUT_DIR / "screenshots" / "e2e"
 
-TERMINAL = ("completed", "failed", "timed_out", "cancelled", "partial")
 STAT_KEYS = ("pending", "running", "completedToday", "failedToday")  # ids: #stat-<key>
 EVENT_URL_RE = re.compile(r".*/events/(\d+)/?$")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from cronium_app.jobs.status import TERMINAL
 from tests.support.app_server import ORCHESTRATOR_TOKEN
 
 
@@ -91,7 +92,7 @@ class WorkerClient:
         )
 
 
-def wait_for_job(user: UserClient, job_id: str, statuses=("completed", "failed", "timed_out", "cancelled", "partial"), timeout: float = 60) -> dict[str, Any]:
+def wait_for_job(user: UserClient, job_id: str, statuses=TERMINAL, timeout: float = 60) -> dict[str, Any]:
     """Poll a job until it reaches one of `statuses`."""
     import time
 
