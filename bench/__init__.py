@@ -249,7 +249,7 @@ CLIENTS = {"raw": RawHttp, "httpx": HttpxHttp}
 def open_callers(options: Options, base_url: str, count: int, headers: dict[str, str] | None = None,
                  ids: list[dict[str, str]] | None = None) -> list[RawHttp | HttpxHttp]:
     """`count` callers of the kind `options.client` names. `ids` adds
-    per-caller headers (e.g. each worker's X-Orchestrator-Id)."""
+    per-caller headers (e.g. each worker's X-Worker-Id)."""
     kind = CLIENTS[options.client]
     return [kind(base_url, {**(headers or {}), **(ids[i] if ids else {})}) for i in range(count)]
 

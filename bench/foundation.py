@@ -242,7 +242,7 @@ async def measure(label: str, url: str, server: AppServer, options: Options, fig
 
 
 def _worker_headers(worker_id: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {ORCHESTRATOR_TOKEN}", "X-Orchestrator-Id": worker_id}
+    return {"Authorization": f"Bearer {ORCHESTRATOR_TOKEN}", "X-Worker-Id": worker_id}
 
 
 # -- direct database work (outside the timed parts) -------------------------

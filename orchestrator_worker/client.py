@@ -42,7 +42,7 @@ class OrchestratorClient:
             base_url=settings.orchestrator_url.rstrip("/"),
             headers={
                 "Authorization": f"Bearer {settings.orchestrator_token}",
-                "X-Orchestrator-Id": settings.worker_id,
+                "X-Worker-Id": settings.worker_id,
             },
             timeout=httpx.Timeout(30.0, connect=5.0),
             limits=limits,
@@ -109,7 +109,7 @@ class OrchestratorClient:
         )
 
     async def heartbeat(self, jobs: list[tuple[str, int]]) -> dict[str, Any]:
-        body = {"orchestratorId": self.settings.worker_id, "jobs": [{"id": j, "attempt": a} for j, a in jobs]}
+        body = {"workerId": self.settings.worker_id, "jobs": [{"id": j, "attempt": a} for j, a in jobs]}
         return await self.request("POST", "/api/internal/heartbeat", json=body, retry=False, timeout=10)
 
     async def pin_host_key(self, server_id: int, job_id: str, attempt: int, host_key: str) -> str:

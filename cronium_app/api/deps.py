@@ -53,14 +53,18 @@ def current_user(authorization: str | None = Header(default=None)) -> CurrentUse
     return current
 
 
-def orchestrator_id(
+def worker_id(
     authorization: str | None = Header(default=None),
-    x_orchestrator_id: str | None = Header(default=None),
+    x_worker_id: str | None = Header(default=None),
+    x_orchestrator_id: str | None = Header(default=None, deprecated=True),
     settings: Settings = Depends(settings_dep),
 ) -> str:
+    """The calling worker's id, from `X-Worker-Id` (`X-Orchestrator-Id`, its
+    old name, is still accepted from workers of the previous release)."""
     token = bearer_token(authorization)
     if not hmac.compare_digest(token.encode(), settings.orchestrator_token.encode()):
         raise Unauthorized("invalid orchestrator token")
-    if not x_orchestrator_id or not WORKER_ID_RE.match(x_orchestrator_id):
-        raise Invalid("X-Orchestrator-Id header must name the worker (1-128 of letters, digits, '_.:@-')")
-    return x_orchestrator_id
+    named = x_worker_id if x_worker_id is not None else x_orchestrator_id
+    if not named or not WORKER_ID_RE.match(named):
+        raise Invalid("X-Worker-Id header must name the worker (1-128 of letters, digits, '_.:@-')")
+    return named

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from cronium_app import lifecycle
-from cronium_app.api.deps import engine_dep, orchestrator_id, settings_dep
+from cronium_app.api.deps import engine_dep, settings_dep, worker_id
 from cronium_app.errors import Invalid
 from cronium_app.db import read_session, write_session
 from cronium_app.jobs import queue
@@ -33,7 +33,7 @@ router = APIRouter(prefix="/api/internal", tags=["internal"])
 # another process. Jobs created in this process wake it at once.
 CROSS_PROCESS_RECHECK_S = 0.25
 
-WorkerId = Annotated[str, Depends(orchestrator_id)]
+WorkerId = Annotated[str, Depends(worker_id)]
 EngineDep = Annotated[Engine, Depends(engine_dep)]
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
@@ -99,6 +99,8 @@ class HeldBody(_Body):
 
 
 class HeartbeatBody(_Body):
+    worker_id: str | None = Field(default=None, alias="workerId")
+    # The previous release's name for workerId.
     orchestrator_id: str | None = Field(default=None, alias="orchestratorId")
     jobs: list[HeartbeatJob] = Field(default_factory=list, max_length=10_000)
 
@@ -205,8 +207,9 @@ def _advance_workflow(engine: Engine, job_id: str) -> None:
 
 @router.post("/heartbeat")
 def heartbeat(body: HeartbeatBody, worker: WorkerId, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
-    if body.orchestrator_id is not None and body.orchestrator_id != worker:
-        raise Invalid("orchestratorId in the body must match the X-Orchestrator-Id header")
+    named = body.worker_id if body.worker_id is not None else body.orchestrator_id
+    if named is not None and named != worker:
+        raise Invalid("workerId in the body must match the X-Worker-Id header")
     return queue.heartbeat(engine, settings, worker, [(job.id, job.attempt) for job in body.jobs])
 
 

@@ -99,41 +99,41 @@ ROUTES = [
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
 def test_missing_orchestrator_token_is_401(app_server, method, path, body):
-    response = httpx.request(method, app_server.url + path, json=body, headers={"X-Orchestrator-Id": "w-1"})
+    response = httpx.request(method, app_server.url + path, json=body, headers={"X-Worker-Id": "w-1"})
     assert assert_error(response, 401)["code"] == "unauthorized"
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
 def test_wrong_orchestrator_token_is_401(app_server, method, path, body):
-    headers = {"Authorization": "Bearer not-the-orchestrator-token", "X-Orchestrator-Id": "w-1"}
+    headers = {"Authorization": "Bearer not-the-orchestrator-token", "X-Worker-Id": "w-1"}
     response = httpx.request(method, app_server.url + path, json=body, headers=headers)
     assert_error(response, 401)
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
 def test_orchestrator_token_with_wrong_scheme_is_401(app_server, method, path, body):
-    headers = {"Authorization": f"Basic {ORCHESTRATOR_TOKEN}", "X-Orchestrator-Id": "w-1"}
+    headers = {"Authorization": f"Basic {ORCHESTRATOR_TOKEN}", "X-Worker-Id": "w-1"}
     response = httpx.request(method, app_server.url + path, json=body, headers=headers)
     assert_error(response, 401)
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
 def test_user_api_token_is_not_an_orchestrator_token(app_server, user, method, path, body):
-    headers = {"Authorization": f"Bearer {user.token}", "X-Orchestrator-Id": "w-1"}
+    headers = {"Authorization": f"Bearer {user.token}", "X-Worker-Id": "w-1"}
     response = httpx.request(method, app_server.url + path, json=body, headers=headers)
     assert_error(response, 401)
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
-def test_missing_orchestrator_id_header_is_422(app_server, method, path, body):
+def test_missing_worker_id_header_is_422(app_server, method, path, body):
     headers = {"Authorization": f"Bearer {ORCHESTRATOR_TOKEN}"}
     response = httpx.request(method, app_server.url + path, json=body, headers=headers)
-    assert "X-Orchestrator-Id" in assert_error(response, 422)["message"]
+    assert "X-Worker-Id" in assert_error(response, 422)["message"]
 
 
 @pytest.mark.parametrize("worker_id", ["has space", "x" * 129, "semi;colon", "slash/id"])
-def test_malformed_orchestrator_id_header_is_422(app_server, worker_id):
-    headers = {"Authorization": f"Bearer {ORCHESTRATOR_TOKEN}", "X-Orchestrator-Id": worker_id}
+def test_malformed_worker_id_header_is_422(app_server, worker_id):
+    headers = {"Authorization": f"Bearer {ORCHESTRATOR_TOKEN}", "X-Worker-Id": worker_id}
     response = httpx.post(app_server.url + "/api/internal/heartbeat", json={"jobs": []}, headers=headers)
     assert_error(response, 422)
 
@@ -145,7 +145,7 @@ def test_orchestrator_token_is_not_a_user_token(app_server):
 
 def test_claim_with_wrong_token_claims_nothing(app_server, user):
     job_id = queue_job(user)
-    headers = {"Authorization": "Bearer wrong", "X-Orchestrator-Id": "w-1"}
+    headers = {"Authorization": "Bearer wrong", "X-Worker-Id": "w-1"}
     assert httpx.get(app_server.url + "/api/internal/jobs/queue", headers=headers).status_code == 401
     assert user.job(job_id)["status"] == "pending"
 
@@ -670,9 +670,20 @@ def test_heartbeat_with_a_wrong_attempt_reports_the_job_as_lost(user, worker):
     finish(worker, job_id, attempt)
 
 
-def test_heartbeat_with_mismatched_orchestrator_id_is_422(worker):
+def test_heartbeat_with_mismatched_worker_id_is_422(worker):
+    response = worker.http.post("/api/internal/heartbeat", json={"workerId": "someone-else", "jobs": []})
+    assert_error(response, 422)
+
+
+def test_heartbeat_with_the_previous_releases_field_name_is_checked_too(worker):
     response = worker.http.post("/api/internal/heartbeat", json={"orchestratorId": "someone-else", "jobs": []})
     assert_error(response, 422)
+
+
+def test_the_previous_releases_worker_header_is_still_accepted(app_server):
+    headers = {"Authorization": f"Bearer {ORCHESTRATOR_TOKEN}", "X-Orchestrator-Id": "w-old"}
+    response = httpx.post(app_server.url + "/api/internal/heartbeat", json={"orchestratorId": "w-old", "jobs": []}, headers=headers)
+    assert response.status_code == 200, response.text
 
 
 def test_heartbeat_with_malformed_job_entry_is_422(worker):

@@ -54,7 +54,7 @@ class WorkerClient:
         self.worker_id = worker_id or f"worker-{secrets.token_hex(4)}"
         self.http = httpx.Client(
             base_url=base_url,
-            headers={"Authorization": f"Bearer {token}", "X-Orchestrator-Id": self.worker_id},
+            headers={"Authorization": f"Bearer {token}", "X-Worker-Id": self.worker_id},
             timeout=60,
         )
 
