@@ -251,7 +251,7 @@ def _worker_headers(worker_id: str) -> dict[str, str]:
 def _insert_pending_jobs(database_url: str, user_id: int, event_id: int, count: int, batch: int = 500) -> set[str]:
     from cronium_app.db import make_engine, write_session
     from cronium_app.events.service import get_event
-    from cronium_app.jobs.service import insert_job
+    from cronium_app.jobs.create import insert_job
 
     engine = make_engine(database_url)
     ids: set[str] = set()

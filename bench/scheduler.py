@@ -6,7 +6,7 @@ Per database (`<db>` is `sqlite` or `postgres`), one app on a fresh database:
 
 1. `scheduler_insert_baseline_<db>_ms`: the floor. The bench writes as many
    jobs as there are schedules the way the scheduler writes them
-   (`jobs.service.insert_keyed_jobs`: one INSERT ... ON CONFLICT DO NOTHING
+   (`jobs.create.for_schedule`: one INSERT ... ON CONFLICT DO NOTHING
    per 100 jobs, one transaction each), from its own process, with no
    schedule to lock, plan or move on: what the burst costs the database.
    For reference, `scheduler_insert_one_by_one_<db>_ms`: the same number of
@@ -155,7 +155,7 @@ def measure(label: str, url: str, server: AppServer, options: Options, figures: 
 def _insert_baseline(engine, user_id: int, event_id: int, count: int, one_by_one: bool) -> float:
     from cronium_app.db import write_session
     from cronium_app.events.service import get_event
-    from cronium_app.jobs.service import KeyedRun, insert_job, insert_keyed_jobs
+    from cronium_app.jobs.create import KeyedRun, for_schedule, insert_job
 
     prefix = "bench-one" if one_by_one else "bench-bulk"
     began = time.perf_counter()
@@ -167,7 +167,7 @@ def _insert_baseline(engine, user_id: int, event_id: int, count: int, one_by_one
             if one_by_one:
                 for key in keys:
                     insert_job(session, user_id=user_id, event=event, idempotency_key=key)
-            elif len(insert_keyed_jobs(session, [KeyedRun(event, key) for key in keys])) != len(keys):
+            elif len(for_schedule(session, [KeyedRun(event, key) for key in keys])) != len(keys):
                 raise SuiteFailed("the baseline insert skipped jobs")
             done += len(keys)
     return (time.perf_counter() - began) * 1000

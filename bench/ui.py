@@ -379,7 +379,7 @@ def insert_finished_jobs(database_url: str, user_id: int, event_id: int, count: 
                     "status": status,
                     "execution": spec,
                     "user_id": user_id,
-                    "orchestrator_id": "bench-worker-1",
+                    "worker_id": "bench-worker-1",
                     "created_at": created,
                     "acknowledged_at": started,
                     "started_at": started,

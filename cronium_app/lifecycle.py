@@ -1,22 +1,19 @@
-"""What the app does when it starts: refuse unsafe production settings,
-create the admin from the environment, and keep the lease sweeper running."""
+"""The app's lifespan tasks: create the admin from the environment at start,
+sweep expired leases, and reconcile workflow runs, each in its own loop.
+Each round of a loop is its own transaction."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
-import threading
 
 from starlette.concurrency import run_in_threadpool
 
+from cronium_app import shutdown
 from cronium_app.auth.users import ensure_admin
-from cronium_app.db import get_engine, write_session
-from cronium_app.jobs import queue
-from cronium_app.jobs.notifier import notifier
+from cronium_app.db import read_session, write_session
+from cronium_app.jobs import queue, run_state, workflow_runs
 from cronium_app.settings import Settings
-from cronium_app.workflows import engine as workflow_engine
 
 WORKFLOW_RECONCILE_S = 2.0
 
@@ -30,41 +27,14 @@ def _create_admin(settings: Settings) -> None:
             logger.info("admin account ready: %s", user.email)
 
 
-# Set when the server is told to stop (SIGTERM/SIGINT). From then on it
-# accepts no new connections, so no heartbeat can renew a lease, while its
-# lifespan tasks run on until the open requests are done.
-_stopping = threading.Event()
-
-
-def stopping() -> bool:
-    return _stopping.is_set()
-
-
-def _note_shutdown_signals() -> None:
-    """Notice SIGTERM/SIGINT the moment they arrive, then hand them on to the
-    server's own handler (asyncio's loop handlers still run: they are woken
-    through the wakeup fd, whatever Python-level handler is installed)."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        previous = signal.getsignal(sig)
-        if previous is signal.SIG_IGN:
-            continue
-
-        def handler(signum, frame, previous=previous):
-            _stopping.set()
-            if callable(previous):
-                previous(signum, frame)
-            elif previous in (signal.SIG_DFL, None):
-                signal.signal(signum, signal.SIG_DFL)
-                os.kill(os.getpid(), signum)
-
-        signal.signal(sig, handler)
-
-
 async def startup(settings: Settings) -> None:
-    _note_shutdown_signals()
+    shutdown.note_shutdown_signals()
     await run_in_threadpool(_create_admin, settings)
+
+
+def _sweep(settings: Settings) -> None:
+    with write_session() as session:
+        queue.sweep_expired_leases(session, settings)
 
 
 async def sweep_forever(settings: Settings) -> None:
@@ -77,25 +47,32 @@ async def sweep_forever(settings: Settings) -> None:
     the same reason no sweep runs once the app is stopping: it can no
     longer take the heartbeats that would have renewed them."""
     await asyncio.sleep(settings.lease_seconds)
-    while not stopping():
+    while not shutdown.stopping():
         try:
-            result = await run_in_threadpool(queue.sweep_expired_leases, get_engine(), settings)
-            if result["requeued"]:
-                notifier.notify()
+            await run_in_threadpool(_sweep, settings)
         except Exception:  # the next round may succeed; never stop sweeping
             logger.exception("lease sweep failed")
         await asyncio.sleep(settings.sweep_interval_s)
     logger.info("the app is stopping: no more lease sweeps")
 
 
+def _reconcile_workflows() -> None:
+    with read_session() as session:
+        run_ids = run_state.running_run_ids(session)
+    for run_id in run_ids:
+        try:
+            with write_session() as session:
+                workflow_runs.advance_run(session, run_id)
+        except Exception:  # one broken run must not stop the others
+            logger.exception("advancing workflow run %s failed", run_id)
+
+
 async def reconcile_workflows_forever(settings: Settings) -> None:
     """Advance running workflow runs whose next step was not started (the
-    app stopped between a step's end and the next step's start, or a job
-    ended through the sweeper)."""
+    app stopped between a step's end and the next step's start)."""
     while True:
         await asyncio.sleep(WORKFLOW_RECONCILE_S)
         try:
-            if await run_in_threadpool(workflow_engine.reconcile_running, get_engine()):
-                notifier.notify()
+            await run_in_threadpool(_reconcile_workflows)
         except Exception:  # the next round may succeed
             logger.exception("workflow reconcile failed")

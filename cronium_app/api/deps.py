@@ -8,10 +8,9 @@ import re
 from dataclasses import dataclass
 
 from fastapi import Depends, Header
-from sqlalchemy.engine import Engine
 
 from cronium_app.auth.tokens import authenticate_token, touch_token
-from cronium_app.db import get_engine, read_session, write_session
+from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid, Unauthorized
 from cronium_app.settings import Settings, get_settings
 
@@ -20,10 +19,6 @@ WORKER_ID_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 
 def settings_dep() -> Settings:
     return get_settings()
-
-
-def engine_dep() -> Engine:
-    return get_engine()
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -20,8 +20,9 @@ from cronium_app.api.deps import bearer_token, settings_dep
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid, NotFound, TooLarge
 from cronium_app.models import Job
-from cronium_app.runtime import service, tokens
-from cronium_app.runtime.tokens import ExecutionClaims
+from cronium_app.auth import execution_tokens as tokens
+from cronium_app.runtime import service
+from cronium_app.auth.execution_tokens import ExecutionClaims
 from cronium_app.settings import Settings
 from cronium_app.variables import service as variables
 

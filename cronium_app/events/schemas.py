@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from cronium_app.models import EventStatus, EventType, Network, ScheduleType
-from cronium_app.scheduler.schemas import RunLimit, ScheduleDate
+from cronium_app.schedules.schemas import RunLimit, ScheduleDate
 
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")

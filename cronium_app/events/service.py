@@ -13,7 +13,7 @@ from cronium_app.errors import Invalid, NotFound, TooLarge
 from cronium_app.events.schemas import EventCreate, EventFields, EventUpdate
 from cronium_app.models import Event, EventType
 from cronium_app.pagination import Page, escape_like
-from cronium_app.scheduler import state as schedule_state
+from cronium_app.schedules import state as schedule_state
 from cronium_app.servers import service as servers_service
 from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat, utcnow

@@ -1,9 +1,15 @@
-"""The worker's side of the job queue: claim, acknowledge, run, log,
-complete, heartbeat, and the sweeper for lost leases.
+"""The worker's side of the job queue: claim, run, log, complete, release,
+heartbeat, and the sweeper for lost leases.
 
 Every write is one conditional UPDATE naming the job, the worker and the
 attempt, so an illegal or stale transition changes nothing; when nothing
-changed we look at the row only to say *why* (404 or 409).
+changed we look at the row only to say *why* (404 or 409). What follows a
+job's end happens here too, in the same transaction: its retry
+(`retry.retry_failed`) and its workflow run's next steps
+(`workflow_runs.advance_after_job`). A job put back in the queue wakes the
+workers when the transaction commits.
+
+Every function takes the caller's Session; the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -15,15 +21,18 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from cronium_app.db import is_sqlite, read_session, write_session
+from cronium_app.auth import execution_tokens
+from cronium_app.db import is_sqlite
 from cronium_app.errors import Conflict, Invalid, NotFound, TooLarge
+from cronium_app.jobs import workflow_runs
 from cronium_app.jobs.retry import retry_failed
-from cronium_app.jobs.service import check_io_size
 from cronium_app.jobs.status import FAILED_LIKE, HELD, PENDING, TERMINAL, WORKER_FINAL, JobStatus
+from cronium_app.jobs.wake import wake_workers_after_commit
 from cronium_app.models import ExecutionLog, Job
+from cronium_app.payloads import check_io_size
+from cronium_app.servers import service as servers_service
 from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat, utcnow
 
@@ -39,14 +48,14 @@ FRESH_ATTEMPT = {"output": None, "condition": None}
 class WorkerRef:
     """Who is writing: a worker id and the attempt it holds."""
 
-    orchestrator_id: str
+    worker_id: str
     attempt: int
 
 
 def _held_by(job_id: str, ref: WorkerRef):
     return (
         Job.id == job_id,
-        Job.orchestrator_id == ref.orchestrator_id,
+        Job.worker_id == ref.worker_id,
         Job.attempt == ref.attempt,
         Job.status.in_(HELD),
     )
@@ -62,7 +71,7 @@ def holder_user(session: Session, job_id: str, ref: WorkerRef) -> int:
 
 def _refusal(session: Session, job_id: str, ref: WorkerRef | None, action: str) -> Exception:
     row = session.execute(
-        sa.select(Job.status, Job.orchestrator_id, Job.attempt).where(Job.id == job_id)
+        sa.select(Job.status, Job.worker_id, Job.attempt).where(Job.id == job_id)
     ).first()
     if row is None:
         return NotFound(f"job {job_id} not found")
@@ -71,7 +80,7 @@ def _refusal(session: Session, job_id: str, ref: WorkerRef | None, action: str) 
         return Conflict(f"cannot {action}: job {job_id} is already {status}", status=status)
     if status == PENDING:
         return Conflict(f"cannot {action}: job {job_id} is pending and held by no worker", status=status)
-    if ref is not None and holder != ref.orchestrator_id:
+    if ref is not None and holder != ref.worker_id:
         return Conflict(f"cannot {action}: job {job_id} is held by another worker", status=status)
     if ref is not None and attempt != ref.attempt:
         return Conflict(
@@ -81,9 +90,12 @@ def _refusal(session: Session, job_id: str, ref: WorkerRef | None, action: str) 
     return Conflict(f"cannot {action}: job {job_id} is {status}", status=status)
 
 
-def claim(engine: Engine, settings: Settings, orchestrator_id: str, limit: int) -> list[dict[str, Any]]:
+def claim(session: Session, settings: Settings, worker_id: str, limit: int) -> list[dict[str, Any]]:
     """Atomically move up to `limit` due pending jobs to `acknowledged` for
-    this worker, with a fresh lease and the next attempt number."""
+    this worker, with a fresh lease and the next attempt number. Each comes
+    with what the worker needs to run it: its execution token and, for a
+    job on remote servers, the servers with their credentials (decrypted
+    here, sent over the orchestrator channel, never stored)."""
     now = utcnow()
     due = (
         sa.select(Job.id)
@@ -91,7 +103,7 @@ def claim(engine: Engine, settings: Settings, orchestrator_id: str, limit: int) 
         .order_by(Job.priority.desc(), Job.created_at, Job.id)
         .limit(limit)
     )
-    if not is_sqlite(engine):
+    if not is_sqlite(session.get_bind()):
         # Concurrent claimers skip rows another transaction is taking.
         due = due.with_for_update(skip_locked=True)
     # A materialized CTE runs the LIMIT query exactly once. As a plain
@@ -103,34 +115,39 @@ def claim(engine: Engine, settings: Settings, orchestrator_id: str, limit: int) 
         .where(Job.id.in_(sa.select(due_ids.c.id)), Job.status == PENDING)
         .values(
             status=JobStatus.acknowledged.value,
-            orchestrator_id=orchestrator_id,
+            worker_id=worker_id,
             attempt=Job.attempt + 1,
             acknowledged_at=now,
             lease_expires_at=now + timedelta(seconds=settings.lease_seconds),
             updated_at=now,
         )
         .returning(*Job.__table__.c)
+        .execution_options(synchronize_session=False)
     )
-    with write_session(engine) as session:
-        rows = [dict(row._mapping) for row in session.execute(stmt)]
-        if not rows:
-            return []
-        retried = [row["id"] for row in rows if row["attempt"] > 1]
-        last_seq: dict[str, int] = {}
-        if retried:
-            last_seq = dict(
-                session.execute(
-                    sa.select(ExecutionLog.job_id, sa.func.max(ExecutionLog.seq))
-                    .where(ExecutionLog.job_id.in_(retried))
-                    .group_by(ExecutionLog.job_id)
-                ).all()
-            )
+    rows = [dict(row._mapping) for row in session.execute(stmt)]
+    if not rows:
+        return []
     rows.sort(key=lambda r: (-r["priority"], r["created_at"], r["id"]))
-    return [_claimed_to_dict(row, last_seq.get(row["id"], 0)) for row in rows]
+    last_seq = _last_log_seq(session, [row["id"] for row in rows if row["attempt"] > 1])
+    return [_claimed(session, settings, row, last_seq.get(row["id"], 0)) for row in rows]
 
 
-def _claimed_to_dict(row: dict[str, Any], last_seq: int) -> dict[str, Any]:
-    return {
+def _last_log_seq(session: Session, job_ids: list[str]) -> dict[str, int]:
+    """The last stored log line of jobs on a second or later attempt."""
+    if not job_ids:
+        return {}
+    return dict(
+        session.execute(
+            sa.select(ExecutionLog.job_id, sa.func.max(ExecutionLog.seq))
+            .where(ExecutionLog.job_id.in_(job_ids))
+            .group_by(ExecutionLog.job_id)
+        ).all()
+    )
+
+
+def _claimed(session: Session, settings: Settings, row: dict[str, Any], last_seq: int) -> dict[str, Any]:
+    execution = row["execution"] or {}
+    body = {
         "id": row["id"],
         "attempt": row["attempt"],
         "type": row["type"],
@@ -139,51 +156,42 @@ def _claimed_to_dict(row: dict[str, Any], last_seq: int) -> dict[str, Any]:
         "eventId": row["event_id"],
         "workflowId": row["workflow_id"],
         "workflowRunId": row["workflow_run_id"],
-        "execution": row["execution"],
+        "execution": execution,
         "input": row["input"],
         "leaseExpiresAt": isoformat(row["lease_expires_at"]),
         "createdAt": isoformat(row["created_at"]),
         # A retried job keeps numbering its log after what earlier attempts stored.
         "logSeqStart": last_seq + 1,
+        "executionToken": execution_tokens.issue(
+            settings, job_id=row["id"], user_id=row["user_id"], attempt=row["attempt"],
+            timeout_s=float(execution.get("timeoutSeconds") or settings.job_max_timeout_s),
+        ),
     }
+    if execution.get("target"):
+        body["servers"] = servers_service.resolve_targets(session, settings, row["user_id"], execution["target"])
+    return body
 
 
 def _lease_until(settings: Settings, now: datetime) -> datetime:
     return now + timedelta(seconds=settings.lease_seconds)
 
 
-def acknowledge(engine: Engine, settings: Settings, orchestrator_id: str, job_id: str) -> dict[str, Any]:
-    """The worker confirms it has the job. Idempotent; renews the lease."""
+def mark_running(session: Session, settings: Settings, job_id: str, ref: WorkerRef) -> dict[str, Any]:
     now = utcnow()
-    with write_session(engine) as session:
-        row = session.execute(
-            sa.update(Job)
-            .where(Job.id == job_id, Job.orchestrator_id == orchestrator_id, Job.status.in_(HELD))
-            .values(lease_expires_at=_lease_until(settings, now), updated_at=now)
-            .returning(Job.status, Job.attempt)
-        ).first()
-        if row is None:
-            raise _refusal(session, job_id, None, "acknowledge")
-        return {"jobId": job_id, "status": row.status, "attempt": row.attempt}
-
-
-def mark_running(engine: Engine, settings: Settings, job_id: str, ref: WorkerRef) -> dict[str, Any]:
-    now = utcnow()
-    with write_session(engine) as session:
-        row = session.execute(
-            sa.update(Job)
-            .where(*_held_by(job_id, ref))
-            .values(
-                status=JobStatus.running.value,
-                started_at=sa.func.coalesce(Job.started_at, now),
-                lease_expires_at=_lease_until(settings, now),
-                updated_at=now,
-            )
-            .returning(Job.status, Job.cancel_requested_at)
-        ).first()
-        if row is None:
-            raise _refusal(session, job_id, ref, "mark running")
-        return {"jobId": job_id, "status": row.status, "cancel": row.cancel_requested_at is not None}
+    row = session.execute(
+        sa.update(Job)
+        .where(*_held_by(job_id, ref))
+        .values(
+            status=JobStatus.running.value,
+            started_at=sa.func.coalesce(Job.started_at, now),
+            lease_expires_at=_lease_until(settings, now),
+            updated_at=now,
+        )
+        .returning(Job.status, Job.cancel_requested_at)
+    ).first()
+    if row is None:
+        raise _refusal(session, job_id, ref, "mark running")
+    return {"jobId": job_id, "status": row.status, "cancel": row.cancel_requested_at is not None}
 
 
 @dataclass(frozen=True)
@@ -208,50 +216,49 @@ def validate_log_batch(settings: Settings, lines: list[LogLine]) -> None:
             )
 
 
-def _insert_ignoring_duplicates(engine: Engine):
-    dialect_insert = sqlite.insert if is_sqlite(engine) else postgresql.insert
+def _insert_ignoring_duplicates(session: Session):
+    dialect_insert = sqlite.insert if is_sqlite(session.get_bind()) else postgresql.insert
     return dialect_insert(ExecutionLog).on_conflict_do_nothing(index_elements=["job_id", "seq"])
 
 
 def append_logs(
-    engine: Engine, settings: Settings, job_id: str, ref: WorkerRef, lines: list[LogLine]
+    session: Session, settings: Settings, job_id: str, ref: WorkerRef, lines: list[LogLine]
 ) -> dict[str, Any]:
     """Store a batch; lines already stored (same job and seq) are ignored, so
     a worker may safely resend a batch whose reply it never got."""
     validate_log_batch(settings, lines)
     now = utcnow()
-    with write_session(engine) as session:
-        held = session.execute(
-            sa.update(Job)
-            .where(*_held_by(job_id, ref))
-            .values(lease_expires_at=_lease_until(settings, now))
-            .returning(Job.id)
-        ).first()
-        if held is None:
-            raise _refusal(session, job_id, ref, "append logs")
-        inserted = 0
-        if lines:
-            rows = [
-                {
-                    "job_id": job_id,
-                    "seq": item.seq,
-                    "stream": item.stream,
-                    "line": item.line,
-                    "timestamp": as_utc(item.timestamp),
-                }
-                for item in lines
-            ]
-            # Count what RETURNING gives back: psycopg reports no rowcount
-            # for a multi-row insert.
-            inserted = len(session.execute(_insert_ignoring_duplicates(engine).returning(ExecutionLog.seq), rows).all())
-        max_seq = session.execute(
-            sa.select(sa.func.max(ExecutionLog.seq)).where(ExecutionLog.job_id == job_id)
-        ).scalar()
+    held = session.execute(
+        sa.update(Job)
+        .where(*_held_by(job_id, ref))
+        .values(lease_expires_at=_lease_until(settings, now))
+        .returning(Job.id)
+    ).first()
+    if held is None:
+        raise _refusal(session, job_id, ref, "append logs")
+    inserted = 0
+    if lines:
+        rows = [
+            {
+                "job_id": job_id,
+                "seq": item.seq,
+                "stream": item.stream,
+                "line": item.line,
+                "timestamp": as_utc(item.timestamp),
+            }
+            for item in lines
+        ]
+        # Count what RETURNING gives back: psycopg reports no rowcount
+        # for a multi-row insert.
+        inserted = len(session.execute(_insert_ignoring_duplicates(session).returning(ExecutionLog.seq), rows).all())
+    max_seq = session.execute(
+        sa.select(sa.func.max(ExecutionLog.seq)).where(ExecutionLog.job_id == job_id)
+    ).scalar()
     return {"jobId": job_id, "stored": max(inserted, 0), "maxSeq": max_seq or 0}
 
 
 def complete(
-    engine: Engine,
+    session: Session,
     settings: Settings,
     job_id: str,
     ref: WorkerRef,
@@ -269,145 +276,152 @@ def complete(
     if error is not None and len(error) > 10_000:
         error = error[:10_000] + "… (truncated)"
     now = utcnow()
-    with write_session(engine) as session:
-        current = session.execute(sa.select(Job.started_at, Job.acknowledged_at).where(Job.id == job_id)).first()
-        started = current.started_at or current.acknowledged_at if current else None
-        result = {
-            "exitCode": exit_code,
-            "durationMs": int((now - as_utc(started)).total_seconds() * 1000) if started else None,
-            "metrics": metrics or {},
-        }
-        if servers is not None:
-            result["servers"] = servers
-        row = session.execute(
-            sa.update(Job)
-            .where(*_held_by(job_id, ref))
-            .values(
-                status=status,
-                exit_code=exit_code,
-                # A script's own cronium.output() is kept unless the worker reports one.
-                output=output if output is not None else Job.output,
-                error=error,
-                result=result,
-                completed_at=now,
-                lease_expires_at=None,
-                updated_at=now,
-            )
-            .returning(Job.status)
-        ).first()
-        if row is None:
-            raise _refusal(session, job_id, ref, "complete")
-        if status in FAILED_LIKE:
-            retry_failed(session, settings, [job_id], now)
+    current = session.execute(sa.select(Job.started_at, Job.acknowledged_at).where(Job.id == job_id)).first()
+    started = current.started_at or current.acknowledged_at if current else None
+    result = {
+        "exitCode": exit_code,
+        "durationMs": int((now - as_utc(started)).total_seconds() * 1000) if started else None,
+        "metrics": metrics or {},
+    }
+    if servers is not None:
+        result["servers"] = servers
+    row = session.execute(
+        sa.update(Job)
+        .where(*_held_by(job_id, ref))
+        .values(
+            status=status,
+            exit_code=exit_code,
+            # A script's own cronium.output() is kept unless the worker reports one.
+            output=output if output is not None else Job.output,
+            error=error,
+            result=result,
+            completed_at=now,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        .returning(Job.status)
+    ).first()
+    if row is None:
+        raise _refusal(session, job_id, ref, "complete")
+    _after_end(session, settings, [job_id] if status in FAILED_LIKE else [], [job_id], now)
     logger.info("job completed", extra={"job_id": job_id, "status": status, "attempt": ref.attempt})
     return {"jobId": job_id, "status": status}
 
 
+def _after_end(session: Session, settings: Settings, failed: list[str], ended: list[str], now: datetime) -> None:
+    """What follows jobs' end, in the transaction that records it: the
+    failed ones' retries, and the next steps of the workflow runs they
+    belong to."""
+    if failed:
+        retry_failed(session, settings, failed, now)
+    for job_id in ended:
+        workflow_runs.advance_after_job(session, job_id)
+
+
 def heartbeat(
-    engine: Engine, settings: Settings, orchestrator_id: str, jobs: Iterable[tuple[str, int]]
+    session: Session, settings: Settings, worker_id: str, jobs: Iterable[tuple[str, int]]
 ) -> dict[str, Any]:
     """Renew the leases of the jobs this worker still holds; tell it which of
     them to cancel and which it has lost (another attempt owns them now)."""
     jobs = list(jobs)
     now = utcnow()
     lease = _lease_until(settings, now)
-    cancel: list[str] = []
-    lost: list[str] = []
     if not jobs:
-        return {"cancel": cancel, "lost": lost, "leaseExpiresAt": isoformat(lease)}
-    with write_session(engine) as session:
-        held = sa.or_(*[sa.and_(Job.id == job_id, Job.attempt == attempt) for job_id, attempt in jobs])
-        renewed = session.execute(
-            sa.update(Job)
-            .where(held, Job.orchestrator_id == orchestrator_id, Job.status.in_(HELD))
-            .values(lease_expires_at=lease)
-            .returning(Job.id, Job.cancel_requested_at)
-        ).all()
+        return {"cancel": [], "lost": [], "leaseExpiresAt": isoformat(lease)}
+    held = sa.or_(*[sa.and_(Job.id == job_id, Job.attempt == attempt) for job_id, attempt in jobs])
+    renewed = session.execute(
+        sa.update(Job)
+        .where(held, Job.worker_id == worker_id, Job.status.in_(HELD))
+        .values(lease_expires_at=lease)
+        .returning(Job.id, Job.cancel_requested_at)
+    ).all()
     renewed_ids = {row.id for row in renewed}
     cancel = [row.id for row in renewed if row.cancel_requested_at is not None]
     lost = [job_id for job_id, _ in jobs if job_id not in renewed_ids]
     return {"cancel": cancel, "lost": lost, "leaseExpiresAt": isoformat(lease)}
 
 
-def sweep_expired_leases(engine: Engine, settings: Settings, now: datetime | None = None) -> dict[str, int]:
+def sweep_expired_leases(session: Session, settings: Settings, now: datetime | None = None) -> dict[str, int]:
     """Jobs whose worker stopped heartbeating: back to pending for another
     attempt, or failed for good after `max_attempts`, or cancelled if the
     user had asked for that. No job stays held forever."""
     now = now or utcnow()
     expired = (Job.status.in_(HELD), Job.lease_expires_at < now)
     released = dict(lease_expires_at=None, updated_at=now)
-    with write_session(engine) as session:
-        cancelled = session.execute(
-            sa.update(Job)
-            .where(*expired, Job.cancel_requested_at.is_not(None))
-            .values(status=JobStatus.cancelled.value, completed_at=now,
-                    error="cancelled by user (the worker stopped responding)", **released)
-        ).rowcount
-        failed_ids = session.execute(
-            sa.update(Job)
-            .where(*expired, Job.attempt >= settings.max_attempts)
-            .values(
-                status=JobStatus.failed.value,
-                completed_at=now,
-                error=(
-                    f"worker lost: the job's lease expired on each of its {settings.max_attempts} attempts "
-                    "(the worker running it stopped heartbeating)"
-                ),
-                **released,
-            )
-            .returning(Job.id)
-        ).scalars().all()
-        failed = len(failed_ids)
-        retry_failed(session, settings, failed_ids, now)
-        requeued = session.execute(
-            sa.update(Job)
-            .where(*expired)
-            .values(
-                status=PENDING,
-                orchestrator_id=None,
-                acknowledged_at=None,
-                started_at=None,
-                **FRESH_ATTEMPT,
-                error="previous attempt lost: its worker stopped heartbeating; queued again",
-                **released,
-            )
-        ).rowcount
-    if cancelled or failed or requeued:
-        logger.warning("swept expired leases", extra={"requeued": requeued, "failed": failed, "cancelled": cancelled})
-    return {"requeued": requeued, "failed": failed, "cancelled": cancelled}
+    cancelled_ids = session.execute(
+        sa.update(Job)
+        .where(*expired, Job.cancel_requested_at.is_not(None))
+        .values(status=JobStatus.cancelled.value, completed_at=now,
+                error="cancelled by user (the worker stopped responding)", **released)
+        .returning(Job.id)
+    ).scalars().all()
+    failed_ids = session.execute(
+        sa.update(Job)
+        .where(*expired, Job.attempt >= settings.max_attempts)
+        .values(
+            status=JobStatus.failed.value,
+            completed_at=now,
+            error=(
+                f"worker lost: the job's lease expired on each of its {settings.max_attempts} attempts "
+                "(the worker running it stopped heartbeating)"
+            ),
+            **released,
+        )
+        .returning(Job.id)
+    ).scalars().all()
+    requeued = session.execute(
+        sa.update(Job)
+        .where(*expired)
+        .values(
+            status=PENDING,
+            worker_id=None,
+            acknowledged_at=None,
+            started_at=None,
+            **FRESH_ATTEMPT,
+            error="previous attempt lost: its worker stopped heartbeating; queued again",
+            **released,
+        )
+    ).rowcount
+    if requeued:
+        wake_workers_after_commit(session)
+    _after_end(session, settings, list(failed_ids), [*cancelled_ids, *failed_ids], now)
+    counts = {"requeued": requeued, "failed": len(failed_ids), "cancelled": len(cancelled_ids)}
+    if any(counts.values()):
+        logger.warning("swept expired leases", extra=counts)
+    return counts
 
 
-def release(engine: Engine, settings: Settings, job_id: str, ref: WorkerRef, reason: str) -> dict[str, Any]:
+def release(session: Session, settings: Settings, job_id: str, ref: WorkerRef, reason: str) -> dict[str, Any]:
     """A worker gives a job back (it is shutting down): the job returns to
     pending at once for another attempt, instead of waiting for its lease
     to expire. After the last attempt it fails, as a lost lease would."""
     now = utcnow()
     reason = reason[:500]
-    with write_session(engine) as session:
-        row = session.execute(
-            sa.update(Job)
-            .where(*_held_by(job_id, ref), Job.attempt < settings.max_attempts, Job.cancel_requested_at.is_(None))
-            .values(
-                status=PENDING, orchestrator_id=None, acknowledged_at=None, started_at=None,
-                lease_expires_at=None, updated_at=now, error=f"attempt {ref.attempt} released: {reason}",
-                **FRESH_ATTEMPT,
-            )
-            .returning(Job.status)
-        ).first()
-        if row is None:
-            # Cancel requested, or no attempts left: end it instead of requeueing.
-            final = JobStatus.cancelled.value if _cancel_requested(session, job_id) else JobStatus.failed.value
-            row = session.execute(
-                sa.update(Job)
-                .where(*_held_by(job_id, ref))
-                .values(status=final, completed_at=now, lease_expires_at=None, updated_at=now,
-                        error=f"attempt {ref.attempt} released: {reason}")
-                .returning(Job.status)
-            ).first()
-        if row is None:
-            raise _refusal(session, job_id, ref, "release")
-        if row.status in FAILED_LIKE:
-            retry_failed(session, settings, [job_id], now)
+    row = session.execute(
+        sa.update(Job)
+        .where(*_held_by(job_id, ref), Job.attempt < settings.max_attempts, Job.cancel_requested_at.is_(None))
+        .values(
+            status=PENDING, worker_id=None, acknowledged_at=None, started_at=None,
+            lease_expires_at=None, updated_at=now, error=f"attempt {ref.attempt} released: {reason}",
+            **FRESH_ATTEMPT,
+        )
+        .returning(Job.status)
+    ).first()
+    if row is not None:
+        wake_workers_after_commit(session)
+        return {"jobId": job_id, "status": row.status}
+    # Cancel requested, or no attempts left: end it instead of requeueing.
+    final = JobStatus.cancelled.value if _cancel_requested(session, job_id) else JobStatus.failed.value
+    row = session.execute(
+        sa.update(Job)
+        .where(*_held_by(job_id, ref))
+        .values(status=final, completed_at=now, lease_expires_at=None, updated_at=now,
+                error=f"attempt {ref.attempt} released: {reason}")
+        .returning(Job.status)
+    ).first()
+    if row is None:
+        raise _refusal(session, job_id, ref, "release")
+    _after_end(session, settings, [job_id] if row.status in FAILED_LIKE else [], [job_id], now)
     return {"jobId": job_id, "status": row.status}
 
 
@@ -415,7 +429,7 @@ def _cancel_requested(session: Session, job_id: str) -> bool:
     return session.execute(sa.select(Job.cancel_requested_at).where(Job.id == job_id)).scalar() is not None
 
 
-def still_held(engine: Engine, jobs: Iterable[tuple[str, int]]) -> list[str]:
+def still_held(session: Session, jobs: Iterable[tuple[str, int]]) -> list[str]:
     """Of these (job, attempt) pairs, the ones some worker still holds. A
     worker uses it to find containers left behind by a dead worker.
 
@@ -425,10 +439,9 @@ def still_held(engine: Engine, jobs: Iterable[tuple[str, int]]) -> list[str]:
     jobs = list(jobs)
     if not jobs:
         return []
-    with read_session(engine) as session:
-        rows = session.execute(
-            sa.select(Job.id, Job.attempt, Job.status).where(Job.id.in_({job_id for job_id, _ in jobs}))
-        ).all()
+    rows = session.execute(
+        sa.select(Job.id, Job.attempt, Job.status).where(Job.id.in_({job_id for job_id, _ in jobs}))
+    ).all()
     known = {row.id: row for row in rows}
     return [
         job_id
@@ -437,18 +450,28 @@ def still_held(engine: Engine, jobs: Iterable[tuple[str, int]]) -> list[str]:
     ]
 
 
-def unclaim(engine: Engine, orchestrator_id: str, jobs: list[dict[str, Any]]) -> int:
+def unclaim(session: Session, worker_id: str, jobs: list[dict[str, Any]]) -> int:
     """Undo a claim whose reply never reached the worker (it hung up while
     long-polling): the jobs go back to pending as if never claimed, rather
     than waiting out a lease that nobody holds."""
     now = utcnow()
     undone = 0
-    with write_session(engine) as session:
-        for job in jobs:
-            undone += session.execute(
-                sa.update(Job)
-                .where(*_held_by(job["id"], WorkerRef(orchestrator_id, job["attempt"])), Job.started_at.is_(None))
-                .values(status=PENDING, orchestrator_id=None, attempt=Job.attempt - 1, acknowledged_at=None,
-                        lease_expires_at=None, updated_at=now)
-            ).rowcount
+    for job in jobs:
+        undone += session.execute(
+            sa.update(Job)
+            .where(*_held_by(job["id"], WorkerRef(worker_id, job["attempt"])), Job.started_at.is_(None))
+            .values(status=PENDING, worker_id=None, attempt=Job.attempt - 1, acknowledged_at=None,
+                    lease_expires_at=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    if undone:
+        wake_workers_after_commit(session)
     return undone
+
+
+def pin_server_host_key(session: Session, job_id: str, ref: WorkerRef, server_id: int, host_key: str) -> str:
+    """A worker running this job saw a server's host key for the first time:
+    pin it (first writer wins) and return the pinned key. Only a worker
+    holding a job of the server's owner may."""
+    user_id = holder_user(session, job_id, ref)
+    return servers_service.pin_host_key(session, server_id, user_id, host_key)

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from cronium_app.jobs.service import insert_job
+from cronium_app.jobs.create import insert_job
 from cronium_app.jobs.status import FAILED_LIKE
 from cronium_app.models import Event, EventStatus, Job
 from cronium_app.settings import Settings

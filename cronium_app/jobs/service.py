@@ -1,194 +1,29 @@
-"""Jobs as a user sees them: create, read, list, stats, cancel, logs.
+"""Jobs as a user sees them: read, list, stats, logs, cancel.
 
-Every query here is scoped to the job's owner. The worker's side of the
-queue (claim, leases, completion) lives in `queue.py`.
+Every query here is scoped to the job's owner. Jobs are created in
+`create.py`; the worker's side of the queue (claim, leases, completion)
+lives in `queue.py`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.dialects.sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from cronium_app.errors import Conflict, NotFound, TooLarge
-from cronium_app.events.service import execution_spec, get_event
-from cronium_app.ids import new_id
+from cronium_app.errors import Conflict, NotFound
+from cronium_app.jobs import workflow_runs
+from cronium_app.jobs.cancel import cancel_where
 from cronium_app.jobs.status import FAILED_LIKE, HELD, PENDING, TERMINAL, JobStatus
 from cronium_app.jobs.views import job_to_dict, log_to_dict
-from cronium_app.models import Event, EventStatus, ExecutionLog, Job
+from cronium_app.models import Event, ExecutionLog, Job
 from cronium_app.pagination import Page, escape_like
-from cronium_app.settings import Settings
-from cronium_app.timeutil import utcnow
-from cronium_app.timeutil import as_utc  # the UI page cursors below
+from cronium_app.timeutil import as_utc, utcnow
 
 JOB_COLUMNS = Job.__table__.c
-
-
-def json_size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-
-
-def check_io_size(value: Any, settings: Settings, what: str) -> None:
-    if value is None:
-        return
-    size = json_size(value)
-    if size > settings.job_io_max_bytes:
-        raise TooLarge(f"{what} is {size} bytes as JSON; the limit is {settings.job_io_max_bytes} bytes")
-
-
-def create_job_for_event(
-    session: Session,
-    settings: Settings,
-    *,
-    user_id: int,
-    event_id: int,
-    input: Any = None,
-    idempotency_key: str | None = None,
-    priority: int = 0,
-    scheduled_for: datetime | None = None,
-) -> tuple[Job, bool]:
-    """Queue a run of an event. Returns (job, created); with an idempotency
-    key already used, returns the existing job and created=False."""
-    event = get_event(session, user_id, event_id)
-    if event.status == EventStatus.archived.value:
-        raise Conflict(f"event {event_id} is archived; unarchive it to run it")
-    check_io_size(input, settings, "input")
-    return insert_job(
-        session,
-        user_id=user_id,
-        event=event,
-        input=input,
-        idempotency_key=idempotency_key,
-        priority=priority,
-        scheduled_for=scheduled_for,
-    )
-
-
-def insert_job(
-    session: Session,
-    *,
-    user_id: int,
-    event: Event,
-    input: Any = None,
-    idempotency_key: str | None = None,
-    priority: int = 0,
-    scheduled_for: datetime | None = None,
-    workflow_id: int | None = None,
-    workflow_run_id: str | None = None,
-    workflow_step_id: int | None = None,
-    execution: dict[str, Any] | None = None,
-    retry_of: str | None = None,
-    retry_number: int = 0,
-) -> tuple[Job, bool]:
-    """`execution` (default: the event's spec now) lets a retry re-run the
-    failed job's own snapshot."""
-    if idempotency_key is not None:
-        existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
-        if existing is not None:
-            return existing, False
-    now = utcnow()
-    job = Job(
-        id=new_id("job"),
-        event_id=event.id,
-        workflow_id=workflow_id,
-        workflow_run_id=workflow_run_id,
-        workflow_step_id=workflow_step_id,
-        type=event.type,
-        status=PENDING,
-        execution=execution if execution is not None else execution_spec(event),
-        user_id=user_id,
-        created_at=now,
-        updated_at=now,
-        priority=priority,
-        scheduled_for=scheduled_for,
-        idempotency_key=idempotency_key,
-        input=input,
-        retry_of=retry_of,
-        retry_number=retry_number,
-    )
-    try:
-        # A savepoint, so that losing an idempotency race leaves the outer
-        # transaction usable and we can return the winner's job.
-        with session.begin_nested():
-            session.add(job)
-    except IntegrityError:
-        if idempotency_key is None:
-            raise
-        existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).one()
-        return existing, False
-    return job, True
-
-
-@dataclass(frozen=True)
-class KeyedRun:
-    """A job to queue under an idempotency key (the scheduler's runs)."""
-
-    event: Event
-    idempotency_key: str
-    scheduled_for: datetime | None = None
-
-
-def insert_keyed_jobs(session: Session, runs: list[KeyedRun]) -> set[str]:
-    """Queue one pending job per run in a single INSERT ... ON CONFLICT
-    (idempotency_key) DO NOTHING: a key already used creates nothing, and
-    there is no savepoint or look-up per job. Returns the keys inserted."""
-    if not runs:
-        return set()
-    now = utcnow()
-    # The model's own defaults, without building a model per job (a burst of
-    # a thousand scheduled jobs spends most of its time there otherwise).
-    # Columns whose default is NULL are left out: fewer parameters to send
-    # (on PostgreSQL the driver parses the whole multi-row statement).
-    defaults = {
-        name: value
-        for name, field in Job.model_fields.items()
-        if not field.is_required() and (value := field.get_default(call_default_factory=True)) is not None
-    }
-    rows = [
-        {
-            **defaults,
-            "id": new_id("job"), "event_id": run.event.id, "type": run.event.type, "status": PENDING,
-            "execution": execution_spec(run.event), "user_id": run.event.user_id, "created_at": now,
-            "updated_at": now, "scheduled_for": run.scheduled_for, "idempotency_key": run.idempotency_key,
-        }
-        for run in runs
-    ]
-    dialect = session.get_bind().dialect
-    if dialect.name == "postgresql":
-        return _insert_keyed_rows_postgres(session, dialect, rows)
-    statement = sa.dialects.sqlite.insert(Job.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    return set(session.execute(statement.returning(Job.__table__.c.idempotency_key), rows).scalars().all())
-
-
-def _insert_keyed_rows_postgres(session: Session, dialect, rows: list[dict[str, Any]]) -> set[str]:
-    """The rows as one JSON parameter (jsonb_to_recordset), not a parameter
-    per value: the statement's text is the same for every batch, so the
-    driver parses it once and the server prepares it, instead of a new
-    statement of thousands of parameters each time."""
-    table = Job.__table__
-    quote = dialect.identifier_preparer.quote
-    names = list(rows[0])
-    columns = ", ".join(quote(name) for name in names)
-    record = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect=dialect)}" for name in names)
-    statement = sa.text(
-        f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} "
-        f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({record}) "
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
-    )
-    payload = json.dumps(rows, default=_json_value)
-    return set(session.execute(statement, {"rows": payload}).scalars().all())
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} in a job row")
 
 
 def get_job(session: Session, user_id: int, job_id: str) -> Job:
@@ -321,25 +156,17 @@ def job_stats(session: Session, user_id: int, now: datetime | None = None) -> di
 
 
 def cancel_job(session: Session, user_id: int, job_id: str) -> Job:
-    """Pending jobs end at once. Held jobs get a cancel request that the
-    worker picks up (heartbeat reply) and confirms by completing the job as
-    cancelled; if the worker is gone, the sweeper ends it."""
+    """Pending jobs end at once (and their workflow run moves on). Held jobs
+    get a cancel request that the worker picks up (heartbeat reply) and
+    confirms by completing the job as cancelled; if the worker is gone, the
+    sweeper ends it."""
     job = get_job(session, user_id, job_id)
-    now = utcnow()
-    done = session.execute(
-        sa.update(Job)
-        .where(Job.id == job_id, Job.status == PENDING)
-        .values(status=JobStatus.cancelled.value, completed_at=now, updated_at=now, error="cancelled by user")
-    ).rowcount
-    if not done:
-        done = session.execute(
-            sa.update(Job)
-            .where(Job.id == job_id, Job.status.in_(HELD))
-            .values(cancel_requested_at=sa.func.coalesce(Job.cancel_requested_at, now), updated_at=now)
-        ).rowcount
+    done = cancel_where(session, Job.id == job_id)
     session.refresh(job)
     if not done:
         raise Conflict(f"job {job_id} is already {job.status}; it cannot be cancelled")
+    if job.status == JobStatus.cancelled.value:
+        workflow_runs.advance_after_job(session, job_id)
     return job
 
 

@@ -1,4 +1,8 @@
-"""Job statuses and the transitions allowed between them (DESIGN.md)."""
+"""Job statuses, and the groups of them the rest of the code asks about.
+
+The transitions between them are guarded where the data lives: each is a
+conditional UPDATE in `queue.py` (worker side) or `cancel.py` (user side)
+naming the statuses it may leave, so an illegal one changes nothing."""
 
 from __future__ import annotations
 
@@ -33,10 +37,3 @@ WORKER_FINAL = TERMINAL
 FAILED_LIKE = (JobStatus.failed.value, JobStatus.timed_out.value)
 # Did not fully succeed: what workflow on_failure edges follow.
 UNSUCCESSFUL = (*FAILED_LIKE, JobStatus.partial.value)
-
-
-class JobType(str, Enum):
-    bash = "bash"
-    python = "python"
-    node = "node"
-    http = "http"

@@ -30,7 +30,9 @@ def job_to_dict(row: Mapping[str, Any], *, include_execution: bool = True) -> di
         "retryOf": row.get("retry_of"),
         "retryNumber": row.get("retry_number") or 0,
         "priority": row.get("priority", 0),
-        "orchestratorId": row.get("orchestrator_id"),
+        "workerId": row.get("worker_id"),
+        # The previous release's name for workerId, for clients that read it.
+        "orchestratorId": row.get("worker_id"),
         "createdAt": isoformat(row.get("created_at")),
         "acknowledgedAt": isoformat(row.get("acknowledged_at")),
         "startedAt": isoformat(row.get("started_at")),

@@ -53,7 +53,7 @@ class Job(SQLModel, table=True):
     user_id: int = Field(
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
-    orchestrator_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(128), nullable=True))
+    worker_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(128), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     acknowledged_at: datetime | None = None
     started_at: datetime | None = None

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from cronium_app.errors import CroniumError, Forbidden
-from cronium_app.jobs.service import check_io_size
+from cronium_app.payloads import check_io_size
 from cronium_app.jobs.status import HELD
 from cronium_app.models import Event, Job
-from cronium_app.runtime.tokens import ExecutionClaims
+from cronium_app.auth.execution_tokens import ExecutionClaims
 from cronium_app.settings import Settings
 from cronium_app.timeutil import isoformat
 

@@ -4,16 +4,14 @@ never fire twice.
 
 Modules:
 
-- `triggers`: a schedule's fields as an APScheduler 3.x trigger; validation
-  with clear messages; fire times in the schedule's time zone (crontab
-  weekdays, seconds, DST).
-- `policy`: misfire and overlap policies, as pure functions.
-- `state`: the schedule state on its row (`next_fire_at`), kept in step
-  with every create, edit, pause, resume; previews.
 - `firing`: one tick against the database: lock due rows, create runs with
-  idempotency keys, move the rows on.
+  idempotency keys (through `jobs.create`), move the rows on.
 - `loop`: the lifespan task with an injectable clock.
-- `schemas`: the API shapes.
+
+What a schedule *is* (its fields, validation, fire times, policies, the
+state kept on its row) lives in `cronium_app.schedules`, which the event and
+workflow services use without depending on the firing (which depends on
+them, through the jobs it creates).
 
 Why our own columns, not APScheduler's job store. APScheduler 3.x's
 `SQLAlchemyJobStore` keeps each job as a pickled callable plus its next

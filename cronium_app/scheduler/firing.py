@@ -13,8 +13,10 @@ One tick, for events and then for workflows, in transactions of up to
    policy, overlap policy, `max_executions`), what waits, the next fire time.
 3. Create the runs: the batch's jobs in one `INSERT ... ON CONFLICT
    (idempotency_key) DO NOTHING` under the keys `sched:event:{id}:{fire
-   time}` (unique in the database); a workflow run each through the
-   workflow engine, under `sched:workflow:{id}:{fire time}`.
+   time}` (unique in the database; `jobs.create.for_schedule`); a workflow
+   run each (`jobs.workflow_runs.start_run`), under
+   `sched:workflow:{id}:{fire time}`. The jobs wake the workers when the
+   transaction commits.
 4. Write each row's new `next_fire_at`, `queued_fire_at`, `execution_count`
    and, when `max_executions` is reached, `status = 'paused'`, with a
    conditional UPDATE that names the values it read.
@@ -43,11 +45,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from cronium_app.db import is_sqlite, read_session, write_session
-from cronium_app.jobs.service import KeyedRun, insert_keyed_jobs
+from cronium_app.jobs import create as create_jobs
+from cronium_app.jobs.create import KeyedRun
 from cronium_app.jobs.status import HELD, PENDING
+from cronium_app.jobs.workflow_runs import start_run
 from cronium_app.models import Event, Job, Workflow, WorkflowRun
-from cronium_app.scheduler.policy import OverlapGate, plan_fires
-from cronium_app.scheduler.triggers import ScheduleSpec, compile_schedule
+from cronium_app.schedules.policy import OverlapGate, plan_fires
+from cronium_app.schedules.state import exhausted
+from cronium_app.schedules.triggers import ScheduleError, ScheduleSpec, compile_schedule, first_fire
 from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat
 
@@ -180,7 +185,7 @@ def _create_event_jobs(session: Session, settings: Settings, plans: list[RowPlan
         schedule_key("event", plan.row.id, fire_time): (plan, fire_time) for plan in plans for fire_time in plan.runs
     }
     runs = [KeyedRun(plan.row, key, fire_time) for key, (plan, fire_time) in wanted.items()]
-    created = insert_keyed_jobs(session, runs)
+    created = create_jobs.for_schedule(session, runs)
     taken = [key for key in wanted if key not in created]
     if taken:
         # Usually a replayed fire time (created nothing: right). But SQLite
@@ -195,7 +200,7 @@ def _create_event_jobs(session: Session, settings: Settings, plans: list[RowPlan
             for key, event_id in stale
             if event_id != wanted[key][0].row.id
         }
-        created |= insert_keyed_jobs(session, [KeyedRun(p.row, key, t) for key, (p, t) in retry.items()])
+        created |= create_jobs.for_schedule(session, [KeyedRun(p.row, key, t) for key, (p, t) in retry.items()])
         wanted.update(retry)
     for key in sorted(created & wanted.keys()):
         plan, fire_time = wanted[key]
@@ -218,8 +223,6 @@ def _workflow_going(model: Any):
 
 
 def _create_workflow_runs(session: Session, settings: Settings, plans: list[RowPlan]) -> None:
-    from cronium_app.workflows.engine import start_run  # the engine imports the job service, as we do
-
     # (A deleted workflow takes its runs with it, so its keys cannot linger.)
     for plan in plans:
         workflow = plan.row
@@ -395,9 +398,6 @@ def adopt_unscheduled(engine: Engine, now: datetime) -> int:
     they should fire: rows saved before migration 0003 (or written around
     the services). Run once when the loop starts; the conditional UPDATE
     makes concurrent starts harmless. Returns how many it adopted."""
-    from cronium_app.scheduler.state import exhausted
-    from cronium_app.scheduler.triggers import ScheduleError, first_fire
-
     adopted = 0
     for model in (Event, Workflow):
         with write_session(engine) as session:

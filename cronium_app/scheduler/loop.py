@@ -1,8 +1,8 @@
 """The scheduler loop: a lifespan task of every app process.
 
 Every `scheduler_poll_s` (0.5 s), or sooner when the next fire time is
-nearer, it fires what is due (`firing.fire_due`) and wakes the long-polling
-workers of this process. Any number of processes may run it on one
+nearer, it fires what is due (`firing.fire_due`; the jobs it creates wake
+the long-polling workers of this process). Any number of processes may run it on one
 database: see `firing` for why that never creates a run twice.
 """
 
@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from cronium_app.jobs.notifier import notifier
+from cronium_app.db import get_engine
 from cronium_app.scheduler.firing import TickReport, adopt_unscheduled, fire_due, soonest_fire
 from cronium_app.settings import Settings
 from cronium_app.timeutil import utcnow
@@ -38,7 +38,6 @@ class Scheduler:
     def tick(self) -> TickReport:
         report = fire_due(self.engine, self.settings, self.clock())
         if report.created:
-            notifier.notify()
             logger.info("scheduler created %d runs", report.created, extra={"skipped": report.skipped, "queued": report.queued})
         return report
 
@@ -56,10 +55,7 @@ async def run_forever(settings: Settings, clock: Clock = utcnow, engine: Engine 
     if not settings.scheduler_enabled:
         logger.info("scheduler turned off (CRONIUM_SCHEDULER_ENABLED=false)")
         return
-    if engine is None:
-        from cronium_app.db import get_engine
-
-        engine = get_engine()
+    engine = engine or get_engine()
     scheduler = Scheduler(engine, settings, clock)
     try:
         await run_in_threadpool(adopt_unscheduled, engine, clock())

@@ -9,8 +9,7 @@ import reflex as rx
 
 from cronium_app.db import write_session
 from cronium_app.errors import CroniumError
-from cronium_app.jobs.notifier import notifier
-from cronium_app.jobs.service import create_job_for_event
+from cronium_app.jobs import create as create_jobs
 from cronium_app.pages import routes
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
@@ -20,11 +19,8 @@ logger = logging.getLogger(__name__)
 
 def queue_run(user_id: int, event_id: int) -> str:
     with write_session() as session:
-        job, _created = create_job_for_event(session, get_settings(), user_id=user_id, event_id=event_id)
-        job_id = job.id
-    # Wake the workers waiting for work in this process's claim long-polls.
-    notifier.notify()
-    return job_id
+        job, _created = create_jobs.for_event(session, get_settings(), user_id=user_id, event_id=event_id)
+        return job.id
 
 
 class ExecuteState(AppState):

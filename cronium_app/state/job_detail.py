@@ -63,14 +63,7 @@ def _job(user_id: int, job_id: str) -> dict[str, Any]:
 
 def _cancel(user_id: int, job_id: str) -> dict[str, Any]:
     with write_session() as session:
-        job = jobs.cancel_job(session, user_id, job_id)
-        status, run_id = job.status, job.workflow_run_id
-    if status == "cancelled" and run_id:
-        # As the API does: a cancelled workflow step lets its run move on.
-        from cronium_app.db import get_engine
-        from cronium_app.workflows.engine import advance_for_job
-
-        advance_for_job(get_engine(), job_id)
+        jobs.cancel_job(session, user_id, job_id)
     return _job(user_id, job_id)
 
 

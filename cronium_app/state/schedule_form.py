@@ -17,8 +17,8 @@ import reflex as rx
 from pydantic import ValidationError
 
 from cronium_app.errors import CroniumError
-from cronium_app.scheduler import state as schedule_state
-from cronium_app.scheduler.schemas import ScheduleTimes
+from cronium_app.schedules import state as schedule_state
+from cronium_app.schedules.schemas import ScheduleTimes
 from cronium_app.state.editor import error_message, service_field_errors
 from cronium_app.state.formatting import is_known_zone, local, zone
 from cronium_app.timeutil import utcnow

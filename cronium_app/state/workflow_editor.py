@@ -29,7 +29,7 @@ from cronium_app.state.formatting import fmt_duration, fmt_short, local, parse_i
 from cronium_app.state.rows import Option
 from cronium_app.state.schedule_form import SCHEDULE_KEYS, ScheduleFormMixin
 from cronium_app.state.workflows import queue_workflow_run
-from cronium_app.workflows import engine
+from cronium_app.jobs import run_state
 from cronium_app.workflows import service as workflows
 from cronium_app.workflows.schemas import EdgeCondition, WorkflowIn
 
@@ -160,13 +160,13 @@ def _load_new(user_id: int) -> list[dict[str, Any]]:
 def _load(user_id: int, workflow_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     with read_session() as session:
         workflow = workflows.workflow_to_dict(session, workflows.get_workflow(session, user_id, workflow_id))
-        runs = engine.list_runs(session, user_id, workflow_id, limit=RECENT_RUNS, offset=0)
+        runs = run_state.list_runs(session, user_id, workflow_id, limit=RECENT_RUNS, offset=0)
         return workflow, _event_options(session, user_id), runs
 
 
 def _runs(user_id: int, workflow_id: int) -> list[dict[str, Any]]:
     with read_session() as session:
-        return engine.list_runs(session, user_id, workflow_id, limit=RECENT_RUNS, offset=0)
+        return run_state.list_runs(session, user_id, workflow_id, limit=RECENT_RUNS, offset=0)
 
 
 def _save(user_id: int, workflow_id: int, payload: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from cronium_app.pages import routes
 from cronium_app.state import polling
 from cronium_app.state.base import AppState
 from cronium_app.state.formatting import fmt_datetime, fmt_duration, fmt_json, job_duration, parse_iso
-from cronium_app.workflows import engine
+from cronium_app.jobs import run_state, workflow_runs
 from cronium_app.workflows import service as workflows
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ _EMPTY_RUN: RunView = {
 
 def _snapshot(user_id: int, run_id: str) -> dict[str, Any]:
     with read_session() as session:
-        run = engine.run_to_dict(session, engine.get_run(session, user_id, run_id))
+        run = run_state.run_to_dict(session, run_state.get_run(session, user_id, run_id))
         try:
             workflow = workflows.get_workflow(session, user_id, run["workflowId"])
             name = workflow.name
@@ -85,7 +85,7 @@ def _snapshot(user_id: int, run_id: str) -> dict[str, Any]:
 
 def _cancel(user_id: int, run_id: str) -> dict[str, Any]:
     with write_session() as session:
-        engine.cancel_run(session, user_id, run_id)
+        workflow_runs.cancel_run(session, user_id, run_id)
     return _snapshot(user_id, run_id)
 
 
@@ -121,7 +121,7 @@ def run_view(snap: dict[str, Any], tz: str) -> RunView:
 
 def settled(snap: dict[str, Any]) -> bool:
     """Nothing more will change: the run is over and none of its jobs runs."""
-    if snap["run"]["status"] == engine.RunStatus.running:
+    if snap["run"]["status"] == run_state.RunStatus.running:
         return False
     return not any(job["status"] in ACTIVE_JOB for job in snap["jobs"].values())
 

@@ -14,14 +14,13 @@ import reflex as rx
 
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import CroniumError
-from cronium_app.jobs.notifier import notifier
 from cronium_app.pages import routes
 from cronium_app.pagination import Page
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
 from cronium_app.state.formatting import fmt_short
 from cronium_app.state.paged_list import SearchableListMixin
-from cronium_app.workflows import engine
+from cronium_app.jobs import workflow_runs
 from cronium_app.workflows import service as workflows
 
 logger = logging.getLogger(__name__)
@@ -59,11 +58,8 @@ def _query(user_id: int, q: str, offset: int) -> Page:
 def queue_workflow_run(user_id: int, workflow_id: int, run_input: Any = None) -> str:
     """Start a run (its first steps' jobs are queued at once); the run id."""
     with write_session() as session:
-        run, _created = engine.start_run(session, get_settings(), user_id, workflow_id, run_input)
-        run_id = run.id
-    # Wake the workers waiting for work in this process's claim long-polls.
-    notifier.notify()
-    return run_id
+        run, _created = workflow_runs.start_run(session, get_settings(), user_id, workflow_id, run_input)
+        return run.id
 
 
 class WorkflowListState(SearchableListMixin, AppState):

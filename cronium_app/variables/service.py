@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from cronium_app.errors import Invalid, NotFound, TooLarge
-from cronium_app.jobs.service import json_size
+from cronium_app.payloads import json_size
 from cronium_app.models import Variable
 from cronium_app.settings import Settings
 from cronium_app.timeutil import isoformat, utcnow

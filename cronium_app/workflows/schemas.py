@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from cronium_app.scheduler.schemas import ScheduleFields
+from cronium_app.schedules.schemas import ScheduleFields
 
 StepName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from cronium_app.errors import Invalid, NotFound
 from cronium_app.models import Event, Workflow, WorkflowEdge, WorkflowStep
 from cronium_app.pagination import Page, escape_like
-from cronium_app.scheduler import state as schedule_state
+from cronium_app.schedules import state as schedule_state
 from cronium_app.timeutil import isoformat, utcnow
 from cronium_app.workflows.schemas import EdgeCondition, WorkflowIn
 

@@ -12,7 +12,7 @@ from cronium_app.auth.users import register_user
 from cronium_app.db import make_engine, write_session
 from cronium_app.events.schemas import EventCreate
 from cronium_app.events.service import create_event
-from cronium_app.jobs.service import insert_job
+from cronium_app.jobs.create import insert_job
 from cronium_app.models import Event
 from cronium_app.settings import Settings
 from tests.support.databases import migrated_database

@@ -1,5 +1,5 @@
 """Orchestrator API (/api/internal) over real HTTP against the running app:
-auth on every route, claim (with long-poll), acknowledge, running, logs,
+auth on every route, claim (with long-poll), running, logs,
 complete, heartbeat, and every refusal (409 for writes the worker may not
 make, 404 for unknown jobs, 413/422 for bad batches).
 
@@ -89,7 +89,6 @@ def assert_error(response: httpx.Response, status: int) -> dict[str, Any]:
 
 ROUTES = [
     pytest.param("GET", "/api/internal/jobs/queue", None, id="claim"),
-    pytest.param("POST", "/api/internal/jobs/queue", {"jobId": "job_x"}, id="ack"),
     pytest.param("POST", "/api/internal/jobs/job_x/status", {"status": "running", "attempt": 1}, id="status"),
     pytest.param("POST", "/api/internal/jobs/job_x/logs", {"attempt": 1, "logs": []}, id="logs"),
     pytest.param("POST", "/api/internal/jobs/job_x/complete", {"attempt": 1, "status": "completed"}, id="complete"),
@@ -215,7 +214,7 @@ def test_claimed_job_shows_acknowledged_by_the_worker(user, worker):
     job_id, attempt = claim(worker, user)
     job = user.job(job_id)
     assert job["status"] == "acknowledged"
-    assert job["orchestratorId"] == worker.worker_id
+    assert job["workerId"] == worker.worker_id
     assert job["attempt"] == 1
     assert job["acknowledgedAt"]
     finish(worker, job_id, attempt)
@@ -282,43 +281,6 @@ def test_claim_long_poll_with_nothing_queued_waits_then_returns_empty(worker):
             break
     assert jobs == []
     assert 0.8 <= elapsed < 5
-
-
-# -- acknowledge -------------------------------------------------------------------
-
-
-def test_ack_is_idempotent(user, worker):
-    job_id, attempt = claim(worker, user)
-    first, second = worker.ack(job_id), worker.ack(job_id)
-    assert first.status_code == second.status_code == 200
-    assert first.json() == second.json() == {"jobId": job_id, "status": "acknowledged", "attempt": attempt}
-    finish(worker, job_id, attempt)
-
-
-def test_ack_of_a_running_job_keeps_it_running(user, worker):
-    job_id, attempt = start(worker, user)
-    assert worker.ack(job_id).json()["status"] == "running"
-    finish(worker, job_id, attempt)
-
-
-def test_ack_of_a_pending_job_is_409(user, worker):
-    job_id = queue_job(user)
-    assert_error(worker.ack(job_id), 409)
-    assert user.job(job_id)["status"] == "pending"
-
-
-def test_ack_of_another_workers_job_is_409(user, worker, other_worker):
-    job_id, attempt = claim(worker, user)
-    assert_error(other_worker.ack(job_id), 409)
-    finish(worker, job_id, attempt)
-
-
-def test_ack_of_unknown_job_is_404(worker):
-    assert assert_error(worker.ack("job_doesnotexist"), 404)["code"] == "not_found"
-
-
-def test_ack_without_job_id_is_422(worker):
-    assert_error(worker.http.post("/api/internal/jobs/queue", json={}), 422)
 
 
 # -- status ------------------------------------------------------------------------
@@ -786,7 +748,7 @@ def test_heartbeat_keeps_a_job_past_its_lease(short_lease_server, short_lease_us
             assert worker.heartbeat([(job_id, attempt)]).json()["lost"] == []
             time.sleep(LEASE_SECONDS / 4)
         job = short_lease_user.job(job_id)
-        assert (job["status"], job["attempt"], job["orchestratorId"]) == ("running", attempt, worker.worker_id)
+        assert (job["status"], job["attempt"], job["workerId"]) == ("running", attempt, worker.worker_id)
         assert worker.complete(job_id, attempt).status_code == 200
     finally:
         worker.http.close()

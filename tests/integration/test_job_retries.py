@@ -16,6 +16,7 @@ from cronium_app.jobs.retry import backoff_seconds
 from cronium_app.jobs.views import job_to_dict
 from cronium_app.models import Job
 from cronium_app.timeutil import utcnow
+from tests.support.transactions import in_transaction
 
 WORKER = "retry-test-worker"
 
@@ -25,7 +26,7 @@ def hold(engine, job_id: str, attempt: int = 1, lease_s: float = 30) -> queue.Wo
     with write_session(engine) as session:
         session.execute(
             sa.update(Job).where(Job.id == job_id).values(
-                status="running", orchestrator_id=WORKER, attempt=attempt, acknowledged_at=utcnow(),
+                status="running", worker_id=WORKER, attempt=attempt, acknowledged_at=utcnow(),
                 lease_expires_at=utcnow() + timedelta(seconds=lease_s),
             )
         )
@@ -33,7 +34,7 @@ def hold(engine, job_id: str, attempt: int = 1, lease_s: float = 30) -> queue.Wo
 
 
 def finish(engine, settings, job_id: str, status: str) -> None:
-    queue.complete(engine, settings, job_id, hold(engine, job_id), status=status, exit_code=1,
+    in_transaction(engine, queue.complete, settings, job_id, hold(engine, job_id), status=status, exit_code=1,
                    output=None, error="boom", metrics=None)
 
 
@@ -102,7 +103,7 @@ def test_a_job_failed_by_the_sweeper_is_retried(engine, settings, make_event, ma
     event = make_event(retries=1)
     (job_id,) = make_jobs(1, event)
     hold(engine, job_id, attempt=settings.max_attempts, lease_s=-1)
-    queue.sweep_expired_leases(engine, settings)
+    in_transaction(engine, queue.sweep_expired_leases, settings)
     (retry,) = retries_of(engine, job_id)
     assert retry.retry_number == 1
 
@@ -112,7 +113,7 @@ def test_a_retry_claim_waits_for_its_backoff(engine, settings, make_event, make_
     (job_id,) = make_jobs(1, event)
     finish(engine, settings, job_id, "failed")
     (retry,) = retries_of(engine, job_id)
-    claimed = {job["id"] for job in queue.claim(engine, settings, "retry-claimer", 500)}
+    claimed = {job["id"] for job in in_transaction(engine, queue.claim, settings, "retry-claimer", 500)}
     assert retry.id not in claimed
 
 

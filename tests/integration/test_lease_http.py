@@ -42,7 +42,7 @@ def test_job_of_silent_worker_returns_to_pending(short_lease_app, lease_user):
     silent = WorkerClient(short_lease_app.url, "silent-worker")
     silent.claim_one(job_id)
     job = _wait_for_status(lease_user, job_id, "pending")
-    assert job["orchestratorId"] is None and job["attempt"] == 1
+    assert job["workerId"] is None and job["attempt"] == 1
 
 
 def test_heartbeats_keep_the_lease(short_lease_app, lease_user):

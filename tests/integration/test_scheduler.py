@@ -22,7 +22,7 @@ from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
 from cronium_app.events.schemas import EventUpdate
 from cronium_app.events.service import delete_event, event_to_dict, update_event
-from cronium_app.jobs.service import insert_job
+from cronium_app.jobs.create import insert_job
 from cronium_app.models import Event, Job, Workflow, WorkflowRun
 from cronium_app.scheduler.firing import adopt_unscheduled, fire_due
 from cronium_app.scheduler.loop import Scheduler

@@ -71,9 +71,6 @@ class WorkerClient:
                     return job
         raise AssertionError(f"job {job_id} was never claimed")
 
-    def ack(self, job_id: str) -> httpx.Response:
-        return self.http.post("/api/internal/jobs/queue", json={"jobId": job_id})
-
     def running(self, job_id: str, attempt: int) -> httpx.Response:
         return self.http.post(f"/api/internal/jobs/{job_id}/status", json={"status": "running", "attempt": attempt})
 
@@ -88,7 +85,7 @@ class WorkerClient:
     def heartbeat(self, jobs: list[tuple[str, int]]) -> httpx.Response:
         return self.http.post(
             "/api/internal/heartbeat",
-            json={"orchestratorId": self.worker_id, "jobs": [{"id": j, "attempt": a} for j, a in jobs]},
+            json={"workerId": self.worker_id, "jobs": [{"id": j, "attempt": a} for j, a in jobs]},
         )
 
 

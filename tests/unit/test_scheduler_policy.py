@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from cronium_app.scheduler.policy import OverlapGate, plan_fires
-from cronium_app.scheduler.triggers import ScheduleSpec, compile_schedule
+from cronium_app.schedules.policy import OverlapGate, plan_fires
+from cronium_app.schedules.triggers import ScheduleSpec, compile_schedule
 
 UTC = timezone.utc
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cronium_app.scheduler.triggers import (
+from cronium_app.schedules.triggers import (
     ScheduleError,
     ScheduleSpec,
     compile_schedule,

@@ -16,8 +16,7 @@ from cronium_app.api.v1.common import (
 from cronium_app.db import read_session, write_session
 from cronium_app.events import service
 from cronium_app.events.schemas import EventCreate, EventUpdate
-from cronium_app.jobs.notifier import notifier
-from cronium_app.jobs.service import create_job_for_event
+from cronium_app.jobs import create as create_jobs
 from cronium_app.models import EventStatus, EventType
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -74,11 +73,8 @@ def execute_event(
     """Queue a run. An `Idempotency-Key` header makes retries of this request
     return the same job instead of queueing another."""
     with write_session() as session:
-        job, created = create_job_for_event(
+        job, created = create_jobs.for_event(
             session, settings, user_id=user.id, event_id=event_id,
             input=body.input if body else None, idempotency_key=scoped_idempotency_key(user.id, idempotency_key),
         )
-        job_id = job.id
-    if created:
-        notifier.notify()
-    return queued_reply(response, created, {"jobId": job_id, "status": "queued"})
+        return queued_reply(response, created, {"jobId": job.id, "status": "queued"})

@@ -6,13 +6,12 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from cronium_app.api.v1.common import MAX_PAGE, UserDep
-from cronium_app.db import get_engine, read_session, write_session
+from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
 from cronium_app.jobs import service
 from cronium_app.jobs.status import JobStatus
 from cronium_app.jobs.views import job_to_dict
 from cronium_app.timeutil import as_utc
-from cronium_app.workflows.engine import advance_for_job
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
@@ -71,7 +70,4 @@ def get_logs(
 @router.post("/{job_id}/cancel")
 def cancel_job(job_id: str, user: UserDep) -> dict[str, Any]:
     with write_session() as session:
-        body = job_to_dict(service.cancel_job(session, user.id, job_id).model_dump())
-    if body["status"] == "cancelled" and body["workflowRunId"]:
-        advance_for_job(get_engine(), job_id)
-    return body
+        return job_to_dict(service.cancel_job(session, user.id, job_id).model_dump())

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query
 from cronium_app.api.v1.common import UserDep
 from cronium_app.db import read_session
 from cronium_app.events.service import get_event
-from cronium_app.scheduler import state as schedule_state
-from cronium_app.scheduler.schemas import PreviewIn
-from cronium_app.scheduler.triggers import ScheduleSpec
+from cronium_app.schedules import state as schedule_state
+from cronium_app.schedules.schemas import PreviewIn
+from cronium_app.schedules.triggers import ScheduleSpec
 from cronium_app.timeutil import isoformat, utcnow
 from cronium_app.workflows.service import get_workflow
 

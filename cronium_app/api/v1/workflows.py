@@ -14,8 +14,8 @@ from cronium_app.api.v1.common import (
     scoped_idempotency_key,
 )
 from cronium_app.db import read_session, write_session
-from cronium_app.jobs.notifier import notifier
-from cronium_app.workflows import engine, service
+from cronium_app.jobs import run_state, workflow_runs
+from cronium_app.workflows import service
 from cronium_app.workflows.schemas import WorkflowIn
 
 router = APIRouter(prefix="/api/v1", tags=["workflows"])
@@ -69,14 +69,11 @@ def execute_workflow(
     idempotency_key: IdempotencyHeader = None,
 ) -> dict[str, Any]:
     with write_session() as session:
-        run, created = engine.start_run(
+        run, created = workflow_runs.start_run(
             session, settings, user.id, workflow_id, body.input if body else None,
             idempotency_key=scoped_idempotency_key(user.id, idempotency_key),
         )
-        run_id, status = run.id, run.status
-    if created:
-        notifier.notify()
-    return queued_reply(response, created, {"runId": run_id, "status": status})
+        return queued_reply(response, created, {"runId": run.id, "status": run.status})
 
 
 @router.get("/workflows/{workflow_id}/runs")
@@ -87,17 +84,16 @@ def list_runs(
     offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
     with read_session() as session:
-        return {"items": engine.list_runs(session, user.id, workflow_id, limit=limit, offset=offset), "limit": limit, "offset": offset}
+        return {"items": run_state.list_runs(session, user.id, workflow_id, limit=limit, offset=offset), "limit": limit, "offset": offset}
 
 
 @router.get("/workflow-runs/{run_id}")
 def get_run(run_id: str, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
-        return engine.run_to_dict(session, engine.get_run(session, user.id, run_id))
+        return run_state.run_to_dict(session, run_state.get_run(session, user.id, run_id))
 
 
 @router.post("/workflow-runs/{run_id}/cancel")
 def cancel_run(run_id: str, user: UserDep) -> dict[str, Any]:
     with write_session() as session:
-        run = engine.cancel_run(session, user.id, run_id)
-        return engine.run_to_dict(session, run)
+        return run_state.run_to_dict(session, workflow_runs.cancel_run(session, user.id, run_id))

@@ -175,7 +175,7 @@ def test_kill_9_mid_job_then_another_worker_finishes_it_and_reaps_the_old_contai
     job = wait_for_job(worker_user, job_id, timeout=90)
     assert job["status"] == "completed", job
     assert job["attempt"] == 2 and job["exitCode"] == 0
-    assert job["orchestratorId"] == second.worker_id
+    assert job["workerId"] == second.worker_id
 
     # Attempt 1's lines (up to the kill), then all of attempt 2's, numbered on.
     lines = job_lines(worker_user, job_id)
@@ -223,7 +223,7 @@ def test_worker_restarted_with_the_same_id_reaps_its_container_and_releases_the_
 
     job = wait_for_job(user, job_id, timeout=90)
     assert job["status"] == "completed" and job["attempt"] == 2, job
-    assert job["orchestratorId"] == worker_id
+    assert job["workerId"] == worker_id
     lines = job_lines(user, job_id)
     assert_contiguous(lines)
     assert [line["line"] for line in lines][-12:] == [f"tick {i}" for i in range(1, 13)]
@@ -274,7 +274,7 @@ def test_sigterm_past_the_grace_period_stops_and_releases_the_job_for_another_wo
     other = spawn()
     job = wait_for_job(worker_user, job_id, timeout=120)
     assert job["status"] == "completed" and job["attempt"] == 2 and job["exitCode"] == 0, job
-    assert job["orchestratorId"] == other.worker_id
+    assert job["workerId"] == other.worker_id
     lines = job_lines(worker_user, job_id)
     assert_contiguous(lines)
     assert [line["line"] for line in lines] == [*released_lines, "begin", "end"]

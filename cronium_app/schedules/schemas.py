@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from cronium_app.models import ScheduleType
-from cronium_app.scheduler.triggers import ScheduleSpec
+from cronium_app.schedules.triggers import ScheduleSpec
 from cronium_app.timeutil import as_utc
 
 CronText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]

@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from cronium_app.scheduler.triggers import Schedule
+from cronium_app.schedules.triggers import Schedule
 
 MISFIRE_POLICIES = ("skip", "run_once", "run_all")
 OVERLAP_POLICIES = ("allow", "skip", "queue")

@@ -1,35 +1,27 @@
-"""Workflow runs: start, advance, cancel.
+"""A workflow run's state, derived from its graph and its jobs.
 
-The state of a run is derived, never stored step by step: from the graph
-and the run's jobs (one per started step, found by its idempotency key)
-`advance` works out which steps are done, which are skipped, and which are
-ready, creates jobs for the ready ones, and settles the run's status once
-nothing more can start. It is idempotent, so it can be called after every
-job completion and also by a periodic reconciler, which is what makes a run
-survive an app restart between a step's end and the next step's start.
+The state of a run is never stored step by step: from the graph and the
+run's jobs (one per started step, found by its idempotency key) `view_run`
+works out which steps are done, which are skipped, and which are ready (with
+the input each ready step gets), and the run's status once nothing more can
+start. Reading only: the jobs are created, and the run's status written, by
+`workflow_runs`, which calls this after every job end and from a periodic
+reconciler. (Workflow definitions, the graphs, belong to
+`cronium_app.workflows`.)
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from cronium_app.db import read_session, write_session
-from cronium_app.errors import Conflict, NotFound
-from cronium_app.ids import new_id
-from cronium_app.jobs.service import cancel_job, check_io_size, insert_job
-from cronium_app.jobs.status import HELD, PENDING, TERMINAL, UNSUCCESSFUL, JobStatus
-from cronium_app.models import Event, Job, WorkflowEdge, WorkflowRun, WorkflowStep
-from cronium_app.settings import Settings
-from cronium_app.timeutil import isoformat, utcnow
+from cronium_app.errors import NotFound
+from cronium_app.jobs.status import TERMINAL, UNSUCCESSFUL, JobStatus
+from cronium_app.models import Job, WorkflowEdge, WorkflowRun, WorkflowStep
+from cronium_app.timeutil import isoformat
 from cronium_app.workflows.service import get_workflow, is_condition_false, load_graph
-
-logger = logging.getLogger(__name__)
 
 
 class RunStatus:
@@ -141,108 +133,14 @@ def _run_status(run: WorkflowRun, states: dict[int, str], jobs: dict[int, Job], 
     return RunStatus.completed
 
 
-def start_run(
-    session: Session, settings: Settings, user_id: int, workflow_id: int, input: Any = None,
-    idempotency_key: str | None = None,
-) -> tuple[WorkflowRun, bool]:
-    workflow = get_workflow(session, user_id, workflow_id)
-    if workflow.status == "archived":
-        raise Conflict(f"workflow {workflow_id} is archived; unarchive it to run it")
-    check_io_size(input, settings, "input")
-    if idempotency_key is not None:
-        existing = session.exec(select(WorkflowRun).where(WorkflowRun.idempotency_key == idempotency_key)).first()
-        if existing is not None:
-            return existing, False
-    run = WorkflowRun(id=new_id("run"), workflow_id=workflow_id, user_id=user_id, status=RunStatus.running,
-                      input=input, idempotency_key=idempotency_key)
-    session.add(run)
-    session.flush()
-    _advance(session, run)
-    return run, True
-
-
-def _advance(session: Session, run: WorkflowRun) -> int:
-    """Start ready steps and settle the run's status; returns jobs created."""
-    if run.status != RunStatus.running:
-        return 0
-    view = view_run(session, run)
-    created = 0
-    if view.ready:
-        steps = {step.id: step for step in view.steps}
-        event_ids = [steps[step_id].event_id for step_id in view.ready]
-        events = {e.id: e for e in session.exec(select(Event).where(Event.id.in_(event_ids))).all()}
-        for step_id, step_input in view.ready.items():
-            event = events.get(steps[step_id].event_id)
-            if event is None:
-                continue
-            _, was_created = insert_job(
-                session, user_id=run.user_id, event=event, input=step_input,
-                idempotency_key=step_key(run.id, step_id), workflow_id=run.workflow_id,
-                workflow_run_id=run.id, workflow_step_id=step_id,
-            )
-            created += int(was_created)
-        session.flush()
-        view = view_run(session, run)
-    if view.status != RunStatus.running:
-        now = utcnow()
-        session.execute(
-            sa.update(WorkflowRun)
-            .where(WorkflowRun.id == run.id, WorkflowRun.status == RunStatus.running)
-            .values(status=view.status, completed_at=now, updated_at=now)
-        )
-    return created
-
-
-def advance(engine: Engine, run_id: str) -> int:
-    with write_session(engine) as session:
-        run = session.get(WorkflowRun, run_id)
-        return _advance(session, run) if run is not None else 0
-
-
-def advance_for_job(engine: Engine, job_id: str) -> int:
-    """After a job ended: move its workflow run on, if it belongs to one.
-    Called for every completed job, so most calls are one read and no write
-    transaction."""
-    with read_session(engine) as session:
-        run_id = session.execute(sa.select(Job.workflow_run_id).where(Job.id == job_id)).scalar()
-    return advance(engine, run_id) if run_id is not None else 0
-
-
-def reconcile_running(engine: Engine) -> int:
-    """Advance every run still running (the periodic safety net)."""
-    with read_session(engine) as session:
-        run_ids = list(session.exec(select(WorkflowRun.id).where(WorkflowRun.status == RunStatus.running)).all())
-    created = 0
-    for run_id in run_ids:
-        try:
-            created += advance(engine, run_id)
-        except Exception:  # one broken run must not stop the others
-            logger.exception("advancing workflow run %s failed", run_id)
-    return created
+def running_run_ids(session: Session) -> list[str]:
+    return list(session.exec(select(WorkflowRun.id).where(WorkflowRun.status == RunStatus.running)).all())
 
 
 def get_run(session: Session, user_id: int, run_id: str) -> WorkflowRun:
     run = session.get(WorkflowRun, run_id)
     if run is None or run.user_id != user_id:
         raise NotFound(f"workflow run {run_id} not found")
-    return run
-
-
-def cancel_run(session: Session, user_id: int, run_id: str) -> WorkflowRun:
-    run = get_run(session, user_id, run_id)
-    now = utcnow()
-    changed = session.execute(
-        sa.update(WorkflowRun)
-        .where(WorkflowRun.id == run_id, WorkflowRun.status == RunStatus.running)
-        .values(status=RunStatus.cancelled, completed_at=now, updated_at=now)
-    ).rowcount
-    if not changed:
-        raise Conflict(f"workflow run {run_id} is already {run.status}")
-    for job_id in session.exec(
-        select(Job.id).where(Job.workflow_run_id == run_id, Job.status.in_((PENDING, *HELD)))
-    ).all():
-        cancel_job(session, user_id, job_id)
-    session.refresh(run)
     return run
 
 

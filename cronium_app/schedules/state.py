@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from cronium_app.errors import Invalid
-from cronium_app.scheduler.triggers import (
+from cronium_app.schedules.triggers import (
     MANUAL,
     ONCE,
     IntervalSchedule,
