@@ -40,15 +40,38 @@ def run_migrations_online() -> None:
     _ensure_sqlite_dir(url)
     engine = make_engine(url)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, False)
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
+            render_as_batch=sqlite,
             compare_type=True,
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                _check_sqlite_foreign_keys(connection)
+        if sqlite:
+            _sqlite_foreign_keys(connection, True)
     engine.dispose()
+
+
+def _sqlite_foreign_keys(connection, enforced: bool) -> None:
+    """Batch migrations rebuild a SQLite table by copying it and dropping the
+    old one; with foreign keys enforced, that DROP would delete (ON DELETE
+    CASCADE) every row referring to the table. SQLite only lets the pragma
+    change outside a transaction, so it is set on the raw connection before
+    the migration's transaction begins."""
+    connection.connection.dbapi_connection.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+
+
+def _check_sqlite_foreign_keys(connection) -> None:
+    """What enforcement would have refused while it was off fails the migration."""
+    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if problems:
+        raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {problems[:10]}")
 
 
 if context.is_offline_mode():

@@ -19,10 +19,10 @@ from fastapi.responses import PlainTextResponse
 from cronium_app.api.deps import bearer_token, settings_dep
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid, NotFound, TooLarge
-from cronium_app.models import Job
 from cronium_app.auth import execution_tokens as tokens
-from cronium_app.runtime import service
 from cronium_app.auth.execution_tokens import ExecutionClaims
+from cronium_app.models import Job
+from cronium_app.runtime import service
 from cronium_app.settings import Settings
 from cronium_app.variables import service as variables
 
@@ -116,8 +116,7 @@ def get_event(claims: Claims) -> dict[str, Any]:
 @router.get("/variables")
 def list_variable_keys(claims: Claims) -> dict[str, Any]:
     with read_session() as session:
-        rows = variables.list_variables(session, claims.user_id, limit=10_000, offset=0)
-    return {"keys": [row["key"] for row in rows]}
+        return {"keys": variables.list_keys(session, claims.user_id, limit=10_000)}
 
 
 @router.get("/variables/{key}")

@@ -67,7 +67,7 @@ def insert_job(
     session: Session,
     *,
     user_id: int,
-    event: Event,
+    event: Event | None,
     input: Any = None,
     idempotency_key: str | None = None,
     priority: int = 0,
@@ -80,7 +80,9 @@ def insert_job(
     retry_number: int = 0,
 ) -> tuple[Job, bool]:
     """The one place a single job row is written. `execution` (default: the
-    event's spec now) lets a retry re-run the failed job's own snapshot."""
+    event's spec now) lets a retry re-run the failed job's own snapshot and a
+    workflow step its run's; `event` is None when a step's event has been
+    deleted since its run started (the job then runs the snapshot alone)."""
     if idempotency_key is not None:
         existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
         if existing is not None:
@@ -88,11 +90,11 @@ def insert_job(
     now = utcnow()
     job = Job(
         id=new_id("job"),
-        event_id=event.id,
+        event_id=event.id if event is not None else None,
         workflow_id=workflow_id,
         workflow_run_id=workflow_run_id,
         workflow_step_id=workflow_step_id,
-        type=event.type,
+        type=execution["type"] if execution is not None else event.type,
         status=PENDING,
         execution=execution if execution is not None else execution_spec(event),
         user_id=user_id,

@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 
 from cronium_app.errors import NotFound
 from cronium_app.jobs.status import TERMINAL, UNSUCCESSFUL, JobStatus
-from cronium_app.models import Job, WorkflowEdge, WorkflowRun, WorkflowStep
+from cronium_app.models import Job, WorkflowRun
 from cronium_app.timeutil import isoformat
-from cronium_app.workflows.service import get_workflow, is_condition_false, load_graph
+from cronium_app.workflows.service import get_workflow, graph_snapshot, is_condition_false
 
 
 class RunStatus:
@@ -39,7 +39,48 @@ def step_key(run_id: str, step_id: int) -> str:
     return f"wfrun:{run_id}:step:{step_id}"
 
 
-def _edge_holds(edge: WorkflowEdge, parent: Job) -> bool:
+@dataclass(frozen=True)
+class Step:
+    id: int
+    name: str
+    event_id: int
+
+
+@dataclass(frozen=True)
+class Edge:
+    from_step_id: int
+    to_step_id: int
+    condition: str
+
+
+@dataclass(frozen=True)
+class RunGraph:
+    """The graph a run follows: the one frozen when it started
+    (`workflows.service.graph_snapshot`), so editing or deleting the
+    workflow or its events never re-runs, skips or unblocks a step of a run
+    that is going. Runs older than the snapshot follow the current graph
+    (`executions` None: their steps run their events as they are now)."""
+
+    steps: list[Step]
+    edges: list[Edge]
+    executions: dict[int, dict[str, Any]] | None  # event id → execution spec
+
+    @classmethod
+    def of(cls, session: Session, run: WorkflowRun) -> "RunGraph":
+        frozen = run.graph
+        if frozen is None:
+            frozen = graph_snapshot(session, run.workflow_id) if run.workflow_id is not None else {}
+            executions = None
+        else:
+            executions = {int(event_id): spec for event_id, spec in frozen.get("executions", {}).items()}
+        return cls(
+            steps=[Step(s["id"], s["name"], s["eventId"]) for s in frozen.get("steps", [])],
+            edges=[Edge(e["from"], e["to"], e["condition"]) for e in frozen.get("edges", [])],
+            executions=executions,
+        )
+
+
+def _edge_holds(edge: Edge, parent: Job) -> bool:
     if parent.status == JobStatus.cancelled.value:
         return False
     if edge.condition == "always":
@@ -57,14 +98,15 @@ def _edge_holds(edge: WorkflowEdge, parent: Job) -> bool:
 class RunView:
     """Every step's state: a job status, `waiting`, `skipped`, or `ready`."""
 
-    steps: list[WorkflowStep]  # the graph's steps, in definition order
+    graph: RunGraph
+    steps: list[Step]  # the graph's steps, in definition order
     states: dict[int, str]
     jobs: dict[int, Job]
     ready: dict[int, Any]  # step id → the input its job gets
     status: str
 
 
-def _topological(steps: list[WorkflowStep], edges: list[WorkflowEdge]) -> list[WorkflowStep]:
+def _topological(steps: list[Step], edges: list[Edge]) -> list[Step]:
     by_id = {step.id: step for step in steps}
     indegree = {step.id: 0 for step in steps}
     for edge in edges:
@@ -82,14 +124,18 @@ def _topological(steps: list[WorkflowStep], edges: list[WorkflowEdge]) -> list[W
 
 
 def view_run(session: Session, run: WorkflowRun) -> RunView:
-    steps, edges = load_graph(session, run.workflow_id)
+    graph = RunGraph.of(session, run)
+    steps, edges = graph.steps, graph.edges
     names = {step.id: step.name for step in steps}
+    # Found by key, not by workflow_step_id: that link is cleared when the
+    # workflow's steps are replaced, while the run still follows its graph.
+    step_of_key = {step_key(run.id, step.id): step.id for step in steps}
     jobs = {
-        job.workflow_step_id: job
+        step_of_key[job.idempotency_key]: job
         for job in session.exec(select(Job).where(Job.workflow_run_id == run.id)).all()
-        if job.workflow_step_id is not None
+        if job.idempotency_key in step_of_key
     }
-    incoming: dict[int, list[WorkflowEdge]] = {step.id: [] for step in steps}
+    incoming: dict[int, list[Edge]] = {step.id: [] for step in steps}
     for edge in edges:
         incoming[edge.to_step_id].append(edge)
     states: dict[int, str] = {}
@@ -115,10 +161,11 @@ def view_run(session: Session, run: WorkflowRun) -> RunView:
             ready[step.id] = jobs[satisfied[0].from_step_id].output
         else:
             ready[step.id] = {names[e.from_step_id]: jobs[e.from_step_id].output for e in satisfied}
-    return RunView(steps=steps, states=states, jobs=jobs, ready=ready, status=_run_status(run, states, jobs, edges))
+    status = _run_status(run, states, jobs, edges)
+    return RunView(graph=graph, steps=steps, states=states, jobs=jobs, ready=ready, status=status)
 
 
-def _run_status(run: WorkflowRun, states: dict[int, str], jobs: dict[int, Job], edges: list[WorkflowEdge]) -> str:
+def _run_status(run: WorkflowRun, states: dict[int, str], jobs: dict[int, Job], edges: list[Edge]) -> str:
     if run.status == RunStatus.cancelled:
         return RunStatus.cancelled
     if any(state not in (*TERMINAL, SKIPPED) for state in states.values()):

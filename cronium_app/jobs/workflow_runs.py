@@ -22,12 +22,12 @@ from cronium_app.errors import Conflict
 from cronium_app.ids import new_id
 from cronium_app.jobs.cancel import cancel_where
 from cronium_app.jobs.create import insert_job
-from cronium_app.jobs.run_state import RunStatus, get_run, step_key, view_run
-from cronium_app.models import Event, Job, WorkflowRun
+from cronium_app.jobs.run_state import RunStatus, RunView, get_run, step_key, view_run
+from cronium_app.models import Event, Job, WorkflowRun, WorkflowStep
 from cronium_app.payloads import check_io_size
 from cronium_app.settings import Settings
 from cronium_app.timeutil import utcnow
-from cronium_app.workflows.service import get_workflow
+from cronium_app.workflows.service import get_workflow, graph_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def start_run(
         if existing is not None:
             return existing, False
     run = WorkflowRun(id=new_id("run"), workflow_id=workflow_id, user_id=user_id, status=RunStatus.running,
-                      input=input, idempotency_key=idempotency_key)
+                      input=input, idempotency_key=idempotency_key, graph=graph_snapshot(session, workflow_id))
     session.add(run)
     session.flush()
     _advance(session, run)
@@ -81,19 +81,7 @@ def _advance(session: Session, run: WorkflowRun) -> int:
     view = view_run(session, run)
     created = 0
     if view.ready:
-        steps = {step.id: step for step in view.steps}
-        event_ids = [steps[step_id].event_id for step_id in view.ready]
-        events = {e.id: e for e in session.exec(select(Event).where(Event.id.in_(event_ids))).all()}
-        for step_id, step_input in view.ready.items():
-            event = events.get(steps[step_id].event_id)
-            if event is None:
-                continue
-            _, was_created = insert_job(
-                session, user_id=run.user_id, event=event, input=step_input,
-                idempotency_key=step_key(run.id, step_id), workflow_id=run.workflow_id,
-                workflow_run_id=run.id, workflow_step_id=step_id,
-            )
-            created += int(was_created)
+        created = _start_steps(session, run, view)
         session.flush()
         view = view_run(session, run)
     if view.status != RunStatus.running:
@@ -103,6 +91,29 @@ def _advance(session: Session, run: WorkflowRun) -> int:
             .where(WorkflowRun.id == run.id, WorkflowRun.status == RunStatus.running)
             .values(status=view.status, completed_at=now, updated_at=now)
         )
+    return created
+
+
+def _start_steps(session: Session, run: WorkflowRun, view: RunView) -> int:
+    """A job for each ready step, running what the run's graph froze for it."""
+    steps = {step.id: step for step in view.steps}
+    event_ids = {steps[step_id].event_id for step_id in view.ready}
+    events = {e.id: e for e in session.exec(select(Event).where(Event.id.in_(event_ids))).all()}
+    # The link to the step row only while it exists: replacing the
+    # workflow's graph deletes the rows, not the steps of this run.
+    live_steps = set(session.exec(select(WorkflowStep.id).where(WorkflowStep.id.in_(view.ready.keys()))).all())
+    created = 0
+    for step_id, step_input in view.ready.items():
+        event_id = steps[step_id].event_id
+        execution = view.graph.executions.get(event_id) if view.graph.executions is not None else None
+        if execution is None and event_id not in events:
+            continue  # a run from before snapshots whose event is gone: nothing to run
+        _, was_created = insert_job(
+            session, user_id=run.user_id, event=events.get(event_id), execution=execution, input=step_input,
+            idempotency_key=step_key(run.id, step_id), workflow_id=run.workflow_id, workflow_run_id=run.id,
+            workflow_step_id=step_id if step_id in live_steps else None,
+        )
+        created += int(was_created)
     return created
 
 

@@ -82,14 +82,19 @@ class WorkflowRun(SQLModel, table=True):
     __table_args__ = (sa.Index("idx_workflow_runs_workflow", "workflow_id", "created_at"),)
 
     id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
-    workflow_id: int = Field(
-        sa_column=sa.Column(sa.Integer, sa.ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False)
+    # NULL once the workflow is deleted: its runs (and their jobs) stay.
+    workflow_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("workflows.id", ondelete="SET NULL"), nullable=True),
     )
     user_id: int = Field(
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     input: Any = json_field()
+    # The graph the run follows, frozen when it started (see jobs.run_state);
+    # NULL for runs started before migration 0006.
+    graph: dict[str, Any] | None = json_field()
     idempotency_key: str | None = Field(
         default=None, sa_column=sa.Column(sa.String(255), nullable=True, unique=True)
     )

@@ -64,11 +64,12 @@ _EMPTY_RUN: RunView = {
 def _snapshot(user_id: int, run_id: str) -> dict[str, Any]:
     with read_session() as session:
         run = run_state.run_to_dict(session, run_state.get_run(session, user_id, run_id))
-        try:
-            workflow = workflows.get_workflow(session, user_id, run["workflowId"])
-            name = workflow.name
-        except NotFound:
-            name = f"workflow {run['workflowId']}"
+        name = "(deleted workflow)"
+        if run["workflowId"] is not None:
+            try:
+                name = workflows.get_workflow(session, user_id, run["workflowId"]).name
+            except NotFound:
+                name = f"workflow {run['workflowId']}"
         # Steps not started yet have no job to name their event: ask for it.
         event_names: dict[int, str] = {}
         for event_id in {step["eventId"] for step in run["steps"] if step.get("eventId")}:
@@ -111,7 +112,7 @@ def run_view(snap: dict[str, Any], tz: str) -> RunView:
         "id": run["id"],
         "status": run["status"],
         "workflow_name": snap["workflowName"],
-        "workflow_href": routes.workflow_url(run["workflowId"]),
+        "workflow_href": routes.workflow_url(run["workflowId"]) if run["workflowId"] is not None else routes.WORKFLOWS,
         "created": fmt_datetime(run.get("createdAt"), tz),
         "completed": fmt_datetime(run.get("completedAt"), tz),
         "duration": fmt_duration((end - start).total_seconds() * 1000) if start and end else "—",

@@ -68,6 +68,14 @@ def list_variables(session: Session, user_id: int, *, limit: int, offset: int) -
     return [variable_to_dict(v) for v in rows]
 
 
+def list_keys(session: Session, user_id: int, *, limit: int) -> list[str]:
+    """The user's variable names, without reading a single value (a value
+    may be large, and a secret one is not to be decrypted for a listing)."""
+    return list(
+        session.exec(select(Variable.key).where(Variable.user_id == user_id).order_by(Variable.key).limit(limit)).all()
+    )
+
+
 def variable_to_dict(variable: Variable) -> dict[str, Any]:
     return {
         "key": variable.key,

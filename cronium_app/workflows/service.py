@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from cronium_app.errors import Invalid, NotFound
+from cronium_app.events.service import execution_spec
 from cronium_app.models import Event, Workflow, WorkflowEdge, WorkflowStep
 from cronium_app.pagination import Page, escape_like
 from cronium_app.schedules import state as schedule_state
@@ -156,6 +157,18 @@ def load_graph(session: Session, workflow_id: int) -> tuple[list[WorkflowStep], 
     steps = list(session.exec(select(WorkflowStep).where(WorkflowStep.workflow_id == workflow_id).order_by(WorkflowStep.id)).all())
     edges = list(session.exec(select(WorkflowEdge).where(WorkflowEdge.workflow_id == workflow_id).order_by(WorkflowEdge.id)).all())
     return steps, edges
+
+
+def graph_snapshot(session: Session, workflow_id: int) -> dict[str, Any]:
+    """The workflow's graph as a run freezes it when it starts: steps, edges,
+    and each step's event as the job it will run (its execution spec)."""
+    steps, edges = load_graph(session, workflow_id)
+    events = session.exec(select(Event).where(Event.id.in_({step.event_id for step in steps}))).all()
+    return {
+        "steps": [{"id": step.id, "name": step.name, "eventId": step.event_id} for step in steps],
+        "edges": [{"from": e.from_step_id, "to": e.to_step_id, "condition": e.condition} for e in edges],
+        "executions": {str(event.id): execution_spec(event) for event in events},
+    }
 
 
 def workflow_to_dict(session: Session, workflow: Workflow) -> dict[str, Any]:

@@ -64,3 +64,69 @@ def test_jobs_table_has_the_named_indexes():
         finally:
             engine.dispose()
         assert {"idx_jobs_status", "idx_jobs_user_id", "idx_jobs_created_at", "idx_jobs_queue"} <= names
+
+
+def _populate_at_0005(url: str) -> None:
+    """A user, an event, a workflow with a run and the run's job, and the
+    job's log line, written with SQL as the 0005 schema has them."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            run = conn.exec_driver_sql
+            run("INSERT INTO users (id, email, password_hash, role, created_at) "
+                "VALUES (1, 'm@example.com', 'x', 'user', '2026-01-01')")
+            run("INSERT INTO workflows (id, user_id, name, description, status, schedule_type, timezone, max_executions, "
+                "execution_count, misfire_policy, overlap_policy, tags, created_at, updated_at) "
+                "VALUES (7, 1, 'wf', '', 'active', 'manual', 'UTC', 0, 0, 'run_once', 'skip', '[]', '2026-01-01', '2026-01-01')")
+            run("INSERT INTO workflow_runs (id, workflow_id, user_id, status, created_at, updated_at) "
+                "VALUES ('run_1', 7, 1, 'running', '2026-01-01', '2026-01-01')")
+            run("INSERT INTO jobs (id, workflow_id, workflow_run_id, type, status, execution, user_id, created_at, "
+                "updated_at, priority, attempt, retry_number) VALUES ('job_1', 7, 'run_1', 'bash', 'running', '{}', 1, "
+                "'2026-01-01', '2026-01-01', 0, 1, 0)")
+            run("INSERT INTO execution_logs (job_id, seq, stream, line, timestamp) "
+                "VALUES ('job_1', 1, 'stdout', 'kept', '2026-01-01')")
+    finally:
+        engine.dispose()
+
+
+def _scalar(url: str, sql: str):
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(sql).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_populated_database_keeps_every_run_job_and_log_line():
+    with empty_database() as url:
+        migrate(url, "0005")
+        _populate_at_0005(url)
+        migrate(url)
+        counts = [_scalar(url, f"SELECT count(*) FROM {table}") for table in ("workflow_runs", "jobs", "execution_logs")]
+        assert counts == [1, 1, 1]
+        assert _diff(url) == []
+
+
+def test_after_0006_deleting_a_workflow_keeps_its_runs_and_their_jobs():
+    with empty_database() as url:
+        migrate(url, "0005")
+        _populate_at_0005(url)
+        migrate(url)
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("DELETE FROM workflows WHERE id = 7")
+        finally:
+            engine.dispose()
+        assert _scalar(url, "SELECT workflow_id FROM workflow_runs WHERE id = 'run_1'") is None
+        assert _scalar(url, "SELECT count(*) FROM jobs WHERE workflow_run_id = 'run_1'") == 1
+
+
+def test_downgrading_0006_keeps_the_runs_of_existing_workflows():
+    with empty_database() as url:
+        migrate(url, "0005")
+        _populate_at_0005(url)
+        migrate(url)
+        downgrade(url, "0005")
+        assert [_scalar(url, f"SELECT count(*) FROM {t}") for t in ("workflow_runs", "jobs")] == [1, 1]

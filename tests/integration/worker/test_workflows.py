@@ -372,6 +372,86 @@ def test_runs_are_listed_with_their_steps(worker_user, wf):
     assert all(s["jobId"] and s["status"] == "completed" for s in run["steps"])
 
 
+# -- a run follows the graph it started with ---------------------------------------------
+
+
+SLOW_FIRST = 'echo "first started"\nsleep 4\ncronium_output "{\\"first\\":true}"\n'
+ECHO_STEP = 'echo "{name} ran"\n'
+
+
+def _slow_chain(user: UserClient, label: str) -> tuple[int, dict[str, int]]:
+    """first (4 s) -> second -> third, each a bash event of its own."""
+    events = {
+        "first": event(user, f"{label} first", "bash", SLOW_FIRST),
+        "second": event(user, f"{label} second", "bash", ECHO_STEP.format(name=f"{label} second")),
+        "third": event(user, f"{label} third", "bash", ECHO_STEP.format(name=f"{label} third")),
+    }
+    workflow = create_workflow(user, f"{label} chain", events, [edge("first", "second"), edge("second", "third")])
+    return workflow, events
+
+
+def _started_run(user: UserClient, workflow: int) -> str:
+    run_id = execute(user, workflow)
+    wait_for_job(user, wait_step_job(user, run_id, "first"), statuses=("running",), timeout=60)
+    return run_id
+
+
+def _each_step_ran_once(user: UserClient, run: dict[str, Any]) -> list[tuple[str, str, int]]:
+    jobs = step_jobs(user, run)
+    assert sorted(job["id"] for job in run_jobs_of(user, run["id"])) == sorted(job["id"] for job in jobs.values())
+    return [(name, jobs[name]["status"], jobs[name]["attempt"]) for name in sorted(jobs)]
+
+
+def run_jobs_of(user: UserClient, run_id: str) -> list[dict[str, Any]]:
+    """Every job of a run, whatever became of its workflow."""
+    items = user.http.get("/api/v1/jobs", params={"limit": 200}).json()["items"]
+    return [job for job in items if job["workflowRunId"] == run_id]
+
+
+ALL_THREE_ONCE = [("first", "completed", 1), ("second", "completed", 1), ("third", "completed", 1)]
+
+
+def test_a_workflow_edited_mid_run_runs_no_step_twice_and_the_run_keeps_its_graph(worker_user, running_worker):
+    user = worker_user
+    workflow, events = _slow_chain(user, "edited")
+    run_id = _started_run(user, workflow)
+    other = event(user, "edited replacement", "bash", ECHO_STEP.format(name="replacement"))
+    # The same step names with new rows and a new shape: first -> only.
+    body = {"name": "edited chain", "steps": [{"name": "first", "eventId": events["first"]},
+                                              {"name": "only", "eventId": other}],
+            "edges": [edge("first", "only")]}
+    assert user.http.put(f"/api/v1/workflows/{workflow}", json=body).status_code == 200
+    run = wait_run(user, run_id)
+    assert run["status"] == "completed", run
+    assert [s["name"] for s in run["steps"]] == ["first", "second", "third"]
+    assert _each_step_ran_once(user, run) == ALL_THREE_ONCE
+    # A new run follows the new graph.
+    new_run = wait_run(user, execute(user, workflow))
+    assert [(s["name"], s["status"]) for s in new_run["steps"]] == [("first", "completed"), ("only", "completed")]
+
+
+def test_an_event_deleted_mid_run_still_runs_its_step_as_the_run_froze_it(worker_user, running_worker):
+    user = worker_user
+    workflow, events = _slow_chain(user, "deleted event")
+    run_id = _started_run(user, workflow)
+    assert user.http.delete(f"/api/v1/events/{events['second']}").status_code == 204
+    run = wait_run(user, run_id)
+    assert run["status"] == "completed", run
+    assert _each_step_ran_once(user, run) == ALL_THREE_ONCE
+    second = step_jobs(user, run)["second"]
+    assert second["eventId"] is None and "deleted event second ran" in texts(job_lines(user, second["id"]))
+
+
+def test_a_workflow_deleted_mid_run_lets_the_run_finish_and_keeps_it(worker_user, running_worker):
+    user = worker_user
+    workflow, _ = _slow_chain(user, "deleted workflow")
+    run_id = _started_run(user, workflow)
+    assert user.http.delete(f"/api/v1/workflows/{workflow}").status_code == 204
+    run = wait_run(user, run_id)
+    assert (run["status"], run["workflowId"]) == ("completed", None), run
+    assert _each_step_ran_once(user, run) == ALL_THREE_ONCE
+
+
 # -- restart (last: it stops this module's app) -------------------------------------------
 
 
