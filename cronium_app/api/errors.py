@@ -3,15 +3,54 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cronium_app.errors import CroniumError
 
 logger = logging.getLogger(__name__)
+
+
+class ApiError(BaseModel):
+    """What went wrong: a stable code for programs, a message for people, and
+    for validation errors the fields at fault."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error reply of every API has this shape."""
+
+    error: ApiError
+
+
+_ERROR_MEANINGS = {
+    400: "The body is not valid JSON",
+    401: "No valid API token (Authorization: Bearer <token>)",
+    403: "Not allowed",
+    404: "Not found (or not yours)",
+    409: "Conflicts with the current state (the message says which)",
+    413: "Too large (the body, a script, an input or an output)",
+    422: "A field is missing or invalid (`error.fields` lists them)",
+    429: "Too many requests: wait for Retry-After seconds",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error replies a route can give, for the OpenAPI document."""
+    return {status: {"model": ErrorEnvelope, "description": _ERROR_MEANINGS[status]} for status in statuses}
+
+
+# What any route with a JSON body can answer besides its own errors.
+BODY_ERRORS = (400, 413, 422)
 
 
 def error_response(http_status: int, code: str, message: str, **details) -> JSONResponse:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from cronium_app.api.deps import bearer_token, settings_dep
+from cronium_app.api.errors import BODY_ERRORS, errors
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid, NotFound, TooLarge
 from cronium_app.auth import execution_tokens as tokens
@@ -26,7 +27,7 @@ from cronium_app.runtime import service
 from cronium_app.settings import Settings
 from cronium_app.variables import service as variables
 
-router = APIRouter(prefix="/api/runtime/executions/{job_id}", tags=["runtime"])
+router = APIRouter(prefix="/api/runtime/executions/{job_id}", tags=["runtime"], responses=errors(401, 403, 422, 429))
 
 _limiter: service.RateLimiter | None = None
 
@@ -88,7 +89,7 @@ def get_input(claims: Claims, accept: str | None = Header(default=None)) -> Resp
     return Response(json.dumps({"input": value}, ensure_ascii=False), media_type="application/json")
 
 
-@router.post("/output")
+@router.post("/output", responses=errors(*BODY_ERRORS))
 async def post_output(request: Request, claims: Claims, settings: SettingsDep) -> dict[str, Any]:
     data = await _json_body(request, settings)
     with write_session() as session:
@@ -96,7 +97,7 @@ async def post_output(request: Request, claims: Claims, settings: SettingsDep) -
     return {"ok": True}
 
 
-@router.post("/condition")
+@router.post("/condition", responses=errors(*BODY_ERRORS))
 async def post_condition(request: Request, claims: Claims, settings: SettingsDep) -> dict[str, Any]:
     data = await _json_body(request, settings)
     value = data.get("condition") if isinstance(data, dict) else data
@@ -119,7 +120,7 @@ def list_variable_keys(claims: Claims) -> dict[str, Any]:
         return {"keys": variables.list_keys(session, claims.user_id, limit=10_000)}
 
 
-@router.get("/variables/{key}")
+@router.get("/variables/{key}", responses=errors(404))
 def get_variable(key: str, claims: Claims, accept: str | None = Header(default=None)) -> Response:
     """404 when the key does not exist (the helpers turn it into None/null)."""
     with read_session() as session:
@@ -129,7 +130,7 @@ def get_variable(key: str, claims: Claims, accept: str | None = Header(default=N
     return Response(json.dumps({"key": key, "value": value}, ensure_ascii=False), media_type="application/json")
 
 
-@router.put("/variables/{key}")
+@router.put("/variables/{key}", responses=errors(*BODY_ERRORS))
 async def put_variable(
     key: str, request: Request, claims: Claims, settings: SettingsDep, content_type: str | None = Header(default=None)
 ) -> dict[str, Any]:

@@ -8,9 +8,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from cronium_app.bounds import INT32_MAX, INT64_MAX, RowId
 from cronium_app.models import EventStatus, EventType, Network, ScheduleType
 from cronium_app.schedules.schemas import RunLimit, ScheduleDate
 
+MIN_CPUS = 0.01
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -51,11 +53,12 @@ class EventFields(BaseModel):
     script: str | None = None
     http_request: HttpRequestSpec | None = Field(default=None, alias="httpRequest")
     status: EventStatus | None = None
-    timeout_seconds: int | None = Field(default=None, ge=1, alias="timeoutSeconds")
-    retries: int | None = Field(default=None, ge=0)
-    cpus: float | None = Field(default=None, gt=0)
-    memory_mb: int | None = Field(default=None, ge=16, alias="memoryMb")
-    pids_limit: int | None = Field(default=None, ge=8, alias="pidsLimit")
+    timeout_seconds: int | None = Field(default=None, ge=1, le=INT32_MAX, alias="timeoutSeconds")
+    retries: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    # A hundredth of a CPU at least: Docker reads a smaller share as "no limit".
+    cpus: float | None = Field(default=None, ge=MIN_CPUS, le=1024, allow_inf_nan=False)
+    memory_mb: int | None = Field(default=None, ge=16, le=INT32_MAX, alias="memoryMb")
+    pids_limit: int | None = Field(default=None, ge=8, le=INT32_MAX, alias="pidsLimit")
     network: Network | None = None
     env_vars: dict[str, Annotated[str, StringConstraints(max_length=32768)]] | None = Field(
         default=None, alias="envVars", max_length=200
@@ -63,14 +66,14 @@ class EventFields(BaseModel):
     image: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None = None
     tags: list[Tag] | None = Field(default=None, max_length=50)
     # Remote servers (none: the local container runtime).
-    server_ids: list[int] | None = Field(default=None, alias="serverIds", max_length=100)
+    server_ids: list[RowId] | None = Field(default=None, alias="serverIds", max_length=100)
     server_tags: list[Tag] | None = Field(default=None, alias="serverTags", max_length=20)
     remote_docker: bool | None = Field(default=None, alias="remoteDocker")
     schedule_type: ScheduleType | None = Field(default=None, alias="scheduleType")
     cron_expression: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None = Field(
         default=None, alias="cronExpression"
     )
-    interval_seconds: int | None = Field(default=None, ge=1, alias="intervalSeconds")
+    interval_seconds: int | None = Field(default=None, ge=1, le=INT64_MAX, alias="intervalSeconds")
     run_at: ScheduleDate | None = Field(default=None, alias="runAt")
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
     start_at: ScheduleDate | None = Field(default=None, alias="startAt")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from cronium_app.bounds import RowId
 from cronium_app.schedules.schemas import ScheduleFields
 
 StepName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -23,7 +24,7 @@ class StepIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     name: StepName
-    event_id: int = Field(alias="eventId", ge=1)
+    event_id: RowId = Field(alias="eventId")
     position: dict[str, float] | None = None
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from cronium_app.api.errors import BODY_ERRORS, errors
 from cronium_app.api.v1.common import SettingsDep
 from cronium_app.auth.tokens import create_token, token_to_dict
 from cronium_app.auth.users import login, register_user, user_to_dict
@@ -26,7 +27,7 @@ def _with_token(session, user, name: str) -> dict[str, Any]:
     return {"user": user_to_dict(user), "token": raw, "tokenInfo": token_to_dict(token)}
 
 
-@router.post("/register", status_code=201)
+@router.post("/register", status_code=201, responses=errors(409, *BODY_ERRORS))
 def register(body: Credentials, settings: SettingsDep) -> dict[str, Any]:
     """Create an account and a first API token (shown only in this reply)."""
     with write_session() as session:
@@ -35,7 +36,7 @@ def register(body: Credentials, settings: SettingsDep) -> dict[str, Any]:
         return _with_token(session, user, body.token_name)
 
 
-@router.post("/login")
+@router.post("/login", responses=errors(401, *BODY_ERRORS))
 def login_route(body: Credentials) -> dict[str, Any]:
     """Exchange email and password for a new API token."""
     with write_session() as session:

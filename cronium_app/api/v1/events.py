@@ -4,66 +4,70 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
+from cronium_app.api.errors import BODY_ERRORS, errors
 from cronium_app.api.v1.common import (
     MAX_PAGE,
+    REPLAYED,
+    EventId,
     ExecuteBodyDep,
     IdempotencyHeader,
-    SettingsDep,
-    UserDep,
     queued_reply,
     scoped_idempotency_key,
+    SettingsDep,
+    UserDep,
 )
+from cronium_app.bounds import offset_query
 from cronium_app.db import read_session, write_session
 from cronium_app.events import service
 from cronium_app.events.schemas import EventCreate, EventUpdate
 from cronium_app.jobs import create as create_jobs
 from cronium_app.models import EventStatus, EventType
 
-router = APIRouter(prefix="/api/v1/events", tags=["events"])
+router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=errors(401, 422))
 
 
-@router.get("")
+@router.get("", responses=errors(422))
 def list_events(
     user: UserDep,
     q: str | None = Query(default=None, max_length=200),
     type: EventType | None = None,
     status: EventStatus | None = None,
     limit: int = Query(default=50, ge=1, le=MAX_PAGE),
-    offset: int = Query(default=0, ge=0),
+    offset: int = offset_query(),
 ) -> dict[str, Any]:
     flt = service.EventFilter(q=q, type=type.value if type else None, status=status.value if status else None)
     with read_session() as session:
         return service.list_events(session, user.id, flt, limit=limit, offset=offset).to_dict()
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=errors(*BODY_ERRORS))
 def create_event(body: EventCreate, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
     with write_session() as session:
         return service.event_to_dict(service.create_event(session, settings, user.id, body))
 
 
-@router.get("/{event_id}")
-def get_event(event_id: int, user: UserDep) -> dict[str, Any]:
+@router.get("/{event_id}", responses=errors(404, 422))
+def get_event(event_id: EventId, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
         return service.event_to_dict(service.get_event(session, user.id, event_id))
 
 
-@router.patch("/{event_id}")
-def update_event(event_id: int, body: EventUpdate, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
+@router.patch("/{event_id}", responses=errors(404, *BODY_ERRORS))
+def update_event(event_id: EventId, body: EventUpdate, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
     with write_session() as session:
         return service.event_to_dict(service.update_event(session, settings, user.id, event_id, body))
 
 
-@router.delete("/{event_id}", status_code=204)
-def delete_event(event_id: int, user: UserDep) -> Response:
+@router.delete("/{event_id}", status_code=204, responses=errors(404, 422))
+def delete_event(event_id: EventId, user: UserDep) -> Response:
     with write_session() as session:
         service.delete_event(session, user.id, event_id)
     return Response(status_code=204)
 
 
-@router.post("/{event_id}/execute", status_code=202)
+@router.post("/{event_id}/execute", status_code=202, responses={**REPLAYED, **errors(404, 409, *BODY_ERRORS)})
 def execute_event(
-    event_id: int,
+    event_id: EventId,
     user: UserDep,
     settings: SettingsDep,
     response: Response,

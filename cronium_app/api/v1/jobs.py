@@ -5,7 +5,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from cronium_app.api.errors import errors
 from cronium_app.api.v1.common import MAX_PAGE, UserDep
+from cronium_app.bounds import INT32_MAX
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
 from cronium_app.jobs import service
@@ -13,15 +15,15 @@ from cronium_app.jobs.status import JobStatus
 from cronium_app.jobs.views import job_to_dict
 from cronium_app.timeutil import as_utc
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=errors(401, 422))
 
 
-@router.get("")
+@router.get("", responses=errors(422))
 def list_jobs(
     user: UserDep,
     status: list[JobStatus] | None = Query(default=None),
-    event_id: int | None = Query(default=None, alias="eventId"),
-    workflow_id: int | None = Query(default=None, alias="workflowId"),
+    event_id: int | None = Query(default=None, alias="eventId", ge=1, le=INT32_MAX),
+    workflow_id: int | None = Query(default=None, alias="workflowId", ge=1, le=INT32_MAX),
     created_from: datetime | None = Query(default=None, alias="from"),
     created_to: datetime | None = Query(default=None, alias="to"),
     q: str | None = Query(default=None, max_length=200),
@@ -49,17 +51,17 @@ def job_stats(user: UserDep) -> dict[str, Any]:
         return service.job_stats(session, user.id)
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses=errors(404, 422))
 def get_job(job_id: str, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
         return service.get_job_dict(session, user.id, job_id)
 
 
-@router.get("/{job_id}/logs")
+@router.get("/{job_id}/logs", responses=errors(404, 422))
 def get_logs(
     job_id: str,
     user: UserDep,
-    after_seq: int = Query(default=0, ge=0),
+    after_seq: int = Query(default=0, ge=0, le=INT32_MAX),
     limit: int = Query(default=1000, ge=1, le=10_000),
 ) -> dict[str, Any]:
     """Lines with seq > after_seq, in order. Poll with the returned lastSeq."""
@@ -67,7 +69,7 @@ def get_logs(
         return service.get_logs(session, user.id, job_id, after_seq=after_seq, limit=limit)
 
 
-@router.post("/{job_id}/cancel")
+@router.post("/{job_id}/cancel", responses=errors(404, 409, 422))
 def cancel_job(job_id: str, user: UserDep) -> dict[str, Any]:
     with write_session() as session:
         return job_to_dict(service.cancel_job(session, user.id, job_id).model_dump())

@@ -7,7 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from cronium_app.api.v1.common import UserDep
+from cronium_app.api.errors import BODY_ERRORS, errors
+from cronium_app.api.v1.common import EventId, UserDep, WorkflowId
 from cronium_app.db import read_session
 from cronium_app.events.service import get_event
 from cronium_app.schedules import state as schedule_state
@@ -16,7 +17,7 @@ from cronium_app.schedules.triggers import ScheduleSpec
 from cronium_app.timeutil import isoformat, utcnow
 from cronium_app.workflows.service import get_workflow
 
-router = APIRouter(prefix="/api/v1", tags=["schedules"])
+router = APIRouter(prefix="/api/v1", tags=["schedules"], responses=errors(401, 422))
 
 CountQuery = Query(default=5, ge=1, le=50, description="how many fire times")
 
@@ -29,21 +30,21 @@ def _saved_preview(row: Any, count: int) -> dict[str, Any]:
     )
 
 
-@router.get("/events/{event_id}/schedule/preview")
-def preview_event(event_id: int, user: UserDep, count: int = CountQuery) -> dict[str, Any]:
+@router.get("/events/{event_id}/schedule/preview", responses=errors(404, 422))
+def preview_event(event_id: EventId, user: UserDep, count: int = CountQuery) -> dict[str, Any]:
     """The next fire times of a saved event. For an event that is not active
     (paused, draft), the times it would have if it were resumed now."""
     with read_session() as session:
         return _saved_preview(get_event(session, user.id, event_id), count)
 
 
-@router.get("/workflows/{workflow_id}/schedule/preview")
-def preview_workflow(workflow_id: int, user: UserDep, count: int = CountQuery) -> dict[str, Any]:
+@router.get("/workflows/{workflow_id}/schedule/preview", responses=errors(404, 422))
+def preview_workflow(workflow_id: WorkflowId, user: UserDep, count: int = CountQuery) -> dict[str, Any]:
     with read_session() as session:
         return _saved_preview(get_workflow(session, user.id, workflow_id), count)
 
 
-@router.post("/schedules/preview")
+@router.post("/schedules/preview", responses=errors(*BODY_ERRORS))
 def preview_draft(body: PreviewIn, user: UserDep) -> dict[str, Any]:
     """The first fire times of a schedule as it stands in an editor; 422 with
     a message per field for anything a save would refuse."""

@@ -6,13 +6,14 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from cronium_app.api.v1.common import UserDep
+from cronium_app.api.errors import BODY_ERRORS, errors
+from cronium_app.api.v1.common import TokenId, UserDep
 from cronium_app.auth import tokens
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
 from cronium_app.timeutil import as_utc, utcnow
 
-router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], responses=errors(401, 422))
 
 
 class TokenBody(BaseModel):
@@ -28,7 +29,7 @@ def list_tokens(user: UserDep) -> dict[str, Any]:
         return {"items": tokens.list_tokens(session, user.id)}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=errors(*BODY_ERRORS))
 def create_token(body: TokenBody, user: UserDep) -> dict[str, Any]:
     """The token itself is in this reply only; store it now."""
     if body.expires_at is not None and as_utc(body.expires_at) <= utcnow():
@@ -38,8 +39,8 @@ def create_token(body: TokenBody, user: UserDep) -> dict[str, Any]:
         return {"token": raw, **tokens.token_to_dict(token)}
 
 
-@router.delete("/{token_id}", status_code=204)
-def revoke_token(token_id: int, user: UserDep) -> Response:
+@router.delete("/{token_id}", status_code=204, responses=errors(404, 422))
+def revoke_token(token_id: TokenId, user: UserDep) -> Response:
     with write_session() as session:
         tokens.revoke_token(session, user.id, token_id)
     return Response(status_code=204)

@@ -5,11 +5,13 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
+from cronium_app.api.errors import BODY_ERRORS, errors
 from cronium_app.api.v1.common import MAX_PAGE, SettingsDep, UserDep
+from cronium_app.bounds import offset_query
 from cronium_app.db import read_session, write_session
 from cronium_app.variables import service
 
-router = APIRouter(prefix="/api/v1/variables", tags=["variables"])
+router = APIRouter(prefix="/api/v1/variables", tags=["variables"], responses=errors(401, 422))
 
 
 class VariableBody(BaseModel):
@@ -18,21 +20,21 @@ class VariableBody(BaseModel):
     value: Any
 
 
-@router.get("")
+@router.get("", responses=errors(422))
 def list_variables(
-    user: UserDep, limit: int = Query(default=100, ge=1, le=MAX_PAGE), offset: int = Query(default=0, ge=0)
+    user: UserDep, limit: int = Query(default=100, ge=1, le=MAX_PAGE), offset: int = offset_query()
 ) -> dict[str, Any]:
     with read_session() as session:
         return {"items": service.list_variables(session, user.id, limit=limit, offset=offset), "limit": limit, "offset": offset}
 
 
-@router.get("/{key}")
+@router.get("/{key}", responses=errors(404, 422))
 def get_variable(key: str, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
         return service.variable_to_dict(service.get_variable(session, user.id, key))
 
 
-@router.put("/{key}")
+@router.put("/{key}", responses={201: {"description": "The variable was created (200: replaced)"}, **errors(*BODY_ERRORS)})
 def put_variable(key: str, body: VariableBody, user: UserDep, settings: SettingsDep, response: Response) -> dict[str, Any]:
     with write_session() as session:
         variable, created = service.set_variable(session, settings, user.id, key, body.value)
@@ -41,7 +43,7 @@ def put_variable(key: str, body: VariableBody, user: UserDep, settings: Settings
         return service.variable_to_dict(variable)
 
 
-@router.delete("/{key}", status_code=204)
+@router.delete("/{key}", status_code=204, responses=errors(404, 422))
 def delete_variable(key: str, user: UserDep) -> Response:
     with write_session() as session:
         service.delete_variable(session, user.id, key)

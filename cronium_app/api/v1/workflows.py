@@ -4,64 +4,68 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
+from cronium_app.api.errors import BODY_ERRORS, errors
 from cronium_app.api.v1.common import (
     MAX_PAGE,
+    REPLAYED,
     ExecuteBodyDep,
     IdempotencyHeader,
-    SettingsDep,
-    UserDep,
     queued_reply,
     scoped_idempotency_key,
+    SettingsDep,
+    UserDep,
+    WorkflowId,
 )
+from cronium_app.bounds import offset_query
 from cronium_app.db import read_session, write_session
 from cronium_app.jobs import run_state, workflow_runs
 from cronium_app.workflows import service
 from cronium_app.workflows.schemas import WorkflowIn
 
-router = APIRouter(prefix="/api/v1", tags=["workflows"])
+router = APIRouter(prefix="/api/v1", tags=["workflows"], responses=errors(401, 422))
 
 
-@router.get("/workflows")
+@router.get("/workflows", responses=errors(422))
 def list_workflows(
     user: UserDep,
     q: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=50, ge=1, le=MAX_PAGE),
-    offset: int = Query(default=0, ge=0),
+    offset: int = offset_query(),
 ) -> dict[str, Any]:
     with read_session() as session:
         return service.list_workflows(session, user.id, q=q, limit=limit, offset=offset).to_dict()
 
 
-@router.post("/workflows", status_code=201)
+@router.post("/workflows", status_code=201, responses=errors(*BODY_ERRORS))
 def create_workflow(body: WorkflowIn, user: UserDep) -> dict[str, Any]:
     with write_session() as session:
         workflow = service.create_workflow(session, user.id, body)
         return service.workflow_to_dict(session, workflow)
 
 
-@router.get("/workflows/{workflow_id}")
-def get_workflow(workflow_id: int, user: UserDep) -> dict[str, Any]:
+@router.get("/workflows/{workflow_id}", responses=errors(404, 422))
+def get_workflow(workflow_id: WorkflowId, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
         return service.workflow_to_dict(session, service.get_workflow(session, user.id, workflow_id))
 
 
-@router.put("/workflows/{workflow_id}")
-def replace_workflow(workflow_id: int, body: WorkflowIn, user: UserDep) -> dict[str, Any]:
+@router.put("/workflows/{workflow_id}", responses=errors(404, *BODY_ERRORS))
+def replace_workflow(workflow_id: WorkflowId, body: WorkflowIn, user: UserDep) -> dict[str, Any]:
     with write_session() as session:
         workflow = service.replace_workflow(session, user.id, workflow_id, body)
         return service.workflow_to_dict(session, workflow)
 
 
-@router.delete("/workflows/{workflow_id}", status_code=204)
-def delete_workflow(workflow_id: int, user: UserDep) -> Response:
+@router.delete("/workflows/{workflow_id}", status_code=204, responses=errors(404, 422))
+def delete_workflow(workflow_id: WorkflowId, user: UserDep) -> Response:
     with write_session() as session:
         service.delete_workflow(session, user.id, workflow_id)
     return Response(status_code=204)
 
 
-@router.post("/workflows/{workflow_id}/execute", status_code=202)
+@router.post("/workflows/{workflow_id}/execute", status_code=202, responses={**REPLAYED, **errors(404, 409, *BODY_ERRORS)})
 def execute_workflow(
-    workflow_id: int,
+    workflow_id: WorkflowId,
     user: UserDep,
     settings: SettingsDep,
     response: Response,
@@ -76,24 +80,24 @@ def execute_workflow(
         return queued_reply(response, created, {"runId": run.id, "status": run.status})
 
 
-@router.get("/workflows/{workflow_id}/runs")
+@router.get("/workflows/{workflow_id}/runs", responses=errors(404, 422))
 def list_runs(
-    workflow_id: int,
+    workflow_id: WorkflowId,
     user: UserDep,
     limit: int = Query(default=50, ge=1, le=MAX_PAGE),
-    offset: int = Query(default=0, ge=0),
+    offset: int = offset_query(),
 ) -> dict[str, Any]:
     with read_session() as session:
         return {"items": run_state.list_runs(session, user.id, workflow_id, limit=limit, offset=offset), "limit": limit, "offset": offset}
 
 
-@router.get("/workflow-runs/{run_id}")
+@router.get("/workflow-runs/{run_id}", responses=errors(404, 422))
 def get_run(run_id: str, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
         return run_state.run_to_dict(session, run_state.get_run(session, user.id, run_id))
 
 
-@router.post("/workflow-runs/{run_id}/cancel")
+@router.post("/workflow-runs/{run_id}/cancel", responses=errors(404, 409, 422))
 def cancel_run(run_id: str, user: UserDep) -> dict[str, Any]:
     with write_session() as session:
         return run_state.run_to_dict(session, workflow_runs.cancel_run(session, user.id, run_id))

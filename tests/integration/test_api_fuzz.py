@@ -1,0 +1,72 @@
+"""A property-based run over every /api/v1 operation, generated from the
+app's own OpenAPI document (schemathesis): whatever a client sends that the
+document describes, or gets wrong, the app answers with a status the
+document declares for that operation, and never with a 5xx.
+
+The app is this module's own (the fuzz creates and deletes a lot, and must
+not disturb the queue other tests share). No worker runs, so no job it
+queues ever runs. `POST /servers/{id}/test` is left out: it makes the app
+connect to whatever host the generated server names (tests/integration/
+test_api_servers.py covers it against local sshd servers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import status_code_conformance
+
+from tests.support.app_server import AppServer
+from tests.support.databases import migrated_database
+
+EXAMPLES_PER_OPERATION = 25
+
+
+@pytest.fixture(scope="module")
+def fuzzed_app() -> Iterator[AppServer]:
+    with migrated_database("cronium_fuzz_test") as url:
+        with AppServer(database_url=url) as server:
+            yield server
+
+
+@dataclass(frozen=True)
+class Credentials:
+    token: str
+    token_id: int
+
+
+@pytest.fixture(scope="module")
+def fuzz_user(fuzzed_app) -> Credentials:
+    response = httpx.post(f"{fuzzed_app.url}/api/v1/auth/register",
+                          json={"email": "fuzz@example.com", "password": "a long fuzz password"})
+    assert response.status_code == 201, response.text
+    return Credentials(response.json()["token"], response.json()["tokenInfo"]["id"])
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzzed_app):
+    return schemathesis.openapi.from_url(f"{fuzzed_app.url}/api/v1/openapi.json")
+
+
+schema = (
+    schemathesis.pytest.from_fixture("api_schema")
+    .include(path_regex=r"^/api/v1/")
+    .exclude(method="POST", path="/api/v1/servers/{server_id}/test")
+)
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_answers_with_a_declared_status_and_no_server_error(case, fuzzed_app, fuzz_user):
+    if case.path_parameters and case.path_parameters.get("token_id") == fuzz_user.token_id:
+        case.path_parameters["token_id"] = fuzz_user.token_id + 1_000_000  # keep the fuzz's own token
+    case.call_and_validate(
+        base_url=fuzzed_app.url,
+        headers={"Authorization": f"Bearer {fuzz_user.token}"},
+        checks=[not_a_server_error, status_code_conformance],
+    )
