@@ -1,11 +1,13 @@
 """Cronium's benchmark harness (`python -m bench.run`, `make bench`).
 
-Each suite module (bench/foundation.py, later bench/worker.py, ...) exposes
-`run(options) -> dict[str, float]` and `BASELINES` (figure -> the figure it is
-compared with), and is registered in bench/run.py. This package holds what the
-suites share: the run options, the error a suite raises when a check fails,
-the databases to measure on, a running app on a fresh database, a small
-concurrent HTTP load driver, and the app's CPU time.
+Each suite module (bench/foundation.py, worker.py, scheduler.py, ui.py,
+runtime.py, remote.py) has `run(suite)`, which puts its figures into the
+`bench.suite.Suite` it is given, and `BASELINES` (figure -> the figure it is
+compared with); bench/run.py registers the suites and runs them. This package
+holds the pieces the suites draw on: the run options, the error a failed
+check raises, the databases to measure on, a fresh migrated database, the
+real app started on it, a small concurrent HTTP load driver, percentiles, and
+the app's CPU time.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from tests.support.app_server import AppServer
 from tests.support.databases import migrated_database
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"
+# The labels of the databases a suite may measure on, as in the figure names.
+DATABASE_LABELS = ("sqlite", "postgres")
 
 
 @dataclass(frozen=True)
 class Options:
-    """What `python -m bench.run` was asked for; every suite gets it."""
+    """What `python -m bench.run` was asked for; a suite reads it as `suite.options`."""
 
     quick: bool = False
     client: str = "raw"  # load client: "raw" or "httpx" (see CLIENTS)
@@ -43,12 +47,8 @@ class Options:
 
 
 class SuiteFailed(Exception):
-    """A suite measured something but a correctness check failed. The figures
-    it carries are still recorded; the run exits non-zero."""
-
-    def __init__(self, message: str, figures: dict[str, float] | None = None):
-        super().__init__(message)
-        self.figures = dict(figures or {})
+    """A correctness check failed (or the suite cannot run). The figures the
+    suite measured before it are still recorded; the run exits non-zero."""
 
 
 # -- databases ---------------------------------------------------------------
@@ -79,10 +79,15 @@ def postgres_unreachable_reason(url: str, timeout_s: int = 3) -> str | None:
 
 @dataclass(frozen=True)
 class Database:
-    """A database server to measure on. `label` goes into figure names."""
+    """Where to create the databases to measure on: a PostgreSQL server, or
+    temporary SQLite files. `label` goes into figure names."""
 
-    label: str  # "sqlite" or "postgres"
-    base_url: str  # SQLite: "sqlite://" (a temp file per fresh database); PostgreSQL: the server
+    label: str  # one of DATABASE_LABELS
+    base_url: str  # SQLite: "sqlite://" (each fresh database is a file in a temporary folder); PostgreSQL: the server
+
+
+# Suites that measure the app itself rather than the database run on SQLite only.
+SQLITE = Database("sqlite", "sqlite://")
 
 
 def databases(note: Callable[[str], None] = print) -> list[Database]:
@@ -129,6 +134,13 @@ def running_app(database_url: str, **env: str) -> Iterator[AppServer]:
         server.stop()
 
 
+@contextlib.contextmanager
+def fresh_app(db: Database, prefix: str = "cronium_bench", **env: str) -> Iterator[AppServer]:
+    """The real app (with `env`) on a new, migrated database on `db`; both gone afterwards."""
+    with fresh_database(db, prefix) as url, running_app(url, **env) as server:
+        yield server
+
+
 # -- load ----------------------------------------------------------------------
 #
 # Each concurrent caller owns one keep-alive connection and sends its next
@@ -159,7 +171,10 @@ class Reply:
 
 
 class RawHttp:
-    """One keep-alive HTTP/1.1 connection; reconnects when the server closes it."""
+    """One keep-alive HTTP/1.1 connection. After an answer that ends the
+    connection (`Connection: close`, or a body read to its end) the next
+    request opens a new one; a connection dropped without notice fails the
+    request."""
 
     def __init__(self, base_url: str, headers: dict[str, str] | None = None):
         url = httpx.URL(base_url)
@@ -265,6 +280,11 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[rank - 1]
 
 
+def p50(values: list[float]) -> float:
+    """The nearest-rank median: always one of the values."""
+    return percentile(values, 50)
+
+
 @dataclass
 class LoadResult:
     requests: int
@@ -298,8 +318,8 @@ async def hammer(
 ) -> LoadResult:
     """Send `total` requests spread over the callers, all of them busy at once.
     With total=None, each caller goes on until `check` returns False (e.g. "the
-    queue is empty"). `check` sees every reply and raises to fail the run.
-    With `app`, also measures the app's CPU time meanwhile."""
+    queue is empty"). `check` sees every reply; an exception it raises comes
+    out of hammer(). With `app`, also measures the app's CPU time meanwhile."""
     remaining = total
     latencies: list[float] = []
 
@@ -332,8 +352,9 @@ def expect_status(*codes: int) -> Callable[[Reply], None]:
 
 
 def app_cpu_seconds(app: AppServer) -> float | None:
-    """User+system CPU of every process in the app's session (AppServer
-    starts it in a session of its own), from /proc; None where there is none."""
+    """User+system CPU so far of every live process in the app's session
+    (AppServer starts it in a session of its own), from /proc; None without
+    /proc or before the app started. A process that has ended no longer counts."""
     if app.process is None or not os.path.isdir("/proc"):
         return None
     session = app.process.pid

@@ -32,32 +32,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-import traceback
 from collections import Counter
 
 import sqlalchemy as sa
 
-from bench import (
-    Database,
-    LoadResult,
-    Options,
-    Reply,
-    SuiteFailed,
-    close_all,
-    databases,
-    expect_status,
-    fresh_database,
-    hammer,
-    open_callers,
-    running_app,
-)
-from tests.support.app_server import ORCHESTRATOR_TOKEN, AppServer
+from bench import LoadResult, Reply, SuiteFailed, close_all, expect_status, hammer, open_callers
+from bench.suite import Suite, Target, per_database_baselines
+from tests.support.app_server import ORCHESTRATOR_TOKEN
 from tests.support.clients import register_user
 
 USER_CONCURRENCY = 16
 WORKER_COUNT = 4
 CLAIM_LIMIT = 25
-DB_LABELS = ("sqlite", "postgres")
 QUEUE = "/api/internal/jobs/queue"
 
 # The bench holds claimed jobs without heartbeating; a long lease keeps the
@@ -65,53 +51,30 @@ QUEUE = "/api/internal/jobs/queue"
 APP_ENV = {"CRONIUM_LEASE_SECONDS": "3600"}
 
 
-def _baselines() -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for db in DB_LABELS:
-        ping = f"http_ping_baseline_{db}"
-        empty = f"claim_empty_api_{db}"
-        pairs.update(
-            {
-                f"create_job_api_{db}_jobs_per_s": f"{ping}_req_per_s",
-                f"create_job_api_{db}_p50_ms": f"{ping}_p50_ms",
-                f"create_job_api_{db}_p95_ms": f"{ping}_p95_ms",
-                f"create_job_api_{db}_app_cpu_per_job_ms": f"{ping}_app_cpu_per_req_ms",
-                f"claim_empty_api_{db}_app_cpu_per_req_ms": f"{ping}_app_cpu_per_req_ms",
-                f"claim_api_{db}_jobs_per_s": f"{empty}_req_per_s",
-                f"claim_api_{db}_req_per_s": f"{empty}_req_per_s",
-                f"claim_api_{db}_p50_ms": f"{empty}_p50_ms",
-                f"claim_api_{db}_p95_ms": f"{empty}_p95_ms",
-                f"claim_api_{db}_app_cpu_per_req_ms": f"{empty}_app_cpu_per_req_ms",
-            }
-        )
-    return pairs
-
-
 # figure -> the figure it is shown as a ratio of (value / baseline, same run).
-BASELINES = _baselines()
+BASELINES = per_database_baselines({
+    "create_job_api_{db}_jobs_per_s": "http_ping_baseline_{db}_req_per_s",
+    "create_job_api_{db}_p50_ms": "http_ping_baseline_{db}_p50_ms",
+    "create_job_api_{db}_p95_ms": "http_ping_baseline_{db}_p95_ms",
+    "create_job_api_{db}_app_cpu_per_job_ms": "http_ping_baseline_{db}_app_cpu_per_req_ms",
+    "claim_empty_api_{db}_app_cpu_per_req_ms": "http_ping_baseline_{db}_app_cpu_per_req_ms",
+    "claim_api_{db}_jobs_per_s": "claim_empty_api_{db}_req_per_s",
+    "claim_api_{db}_req_per_s": "claim_empty_api_{db}_req_per_s",
+    "claim_api_{db}_p50_ms": "claim_empty_api_{db}_p50_ms",
+    "claim_api_{db}_p95_ms": "claim_empty_api_{db}_p95_ms",
+    "claim_api_{db}_app_cpu_per_req_ms": "claim_empty_api_{db}_app_cpu_per_req_ms",
+})
 
 
-def run(options: Options) -> dict[str, float]:
-    figures: dict[str, float] = {}
-    failures: list[str] = []
-    for db in databases():
-        print(f"[foundation] {db.label}: starting the app on a fresh database", flush=True)
-        try:
-            with fresh_database(db) as url, running_app(url, **APP_ENV) as server:
-                asyncio.run(measure(db.label, url, server, options, figures))
-        except (SuiteFailed, AssertionError) as exc:
-            failures.append(f"{db.label}: {exc}")
-        except Exception as exc:  # the other database may still be measured
-            traceback.print_exc()
-            failures.append(f"{db.label}: {type(exc).__name__}: {exc}")
-    if failures:
-        raise SuiteFailed("; ".join(failures), figures)
-    return figures
+def run(suite: Suite) -> None:
+    suite.per_database(lambda target: asyncio.run(measure(suite, target)), **APP_ENV)
 
 
-async def measure(label: str, url: str, server: AppServer, options: Options, figures: dict[str, float]) -> None:
-    """Measure one database; figures are added to `figures` as they come, so
-    a failed check still leaves what was measured before it."""
+async def measure(suite: Suite, target: Target) -> None:
+    """Measure one database; figures are recorded as they come, so a failed
+    check still leaves what was measured before it."""
+    label, url, server = target.label, target.url, target.app
+    options, figures = suite.options, suite.figures
     n_create = options.pick(2000, 300)
     n_claim = options.pick(5000, 1000)
     n_empty = options.pick(400, 200)
@@ -125,7 +88,7 @@ async def measure(label: str, url: str, server: AppServer, options: Options, fig
             figures[f"{prefix}_app_cpu_per_{per}_ms"] = cpu
 
     def say(text: str) -> None:
-        print(f"[foundation] {label}: {text}", flush=True)
+        suite.say(f"{label}: {text}")
 
     user = await asyncio.to_thread(register_user, server.url)
     try:

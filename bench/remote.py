@@ -34,7 +34,8 @@ from typing import Any
 
 import asyncssh
 
-from bench import Database, Options, SuiteFailed, fresh_database, percentile, running_app
+from bench import SQLITE, SuiteFailed, fresh_app, percentile
+from bench.suite import Suite
 from bench.worker import running_worker, ts
 from tests.support.clients import UserClient, register_user, wait_for_job
 from tests.support.sshd import SshdHosts
@@ -50,10 +51,6 @@ BASELINES = {
     "raw_ssh_exec_warm_20_at_once_p50_ms": "raw_ssh_exec_warm_p50_ms",
     "remote_20_servers_machine_cpu_per_job_ms": "remote_1_server_machine_cpu_per_job_ms",
 }
-
-
-def say(text: str) -> None:
-    print(f"[remote] {text}", flush=True)
 
 
 async def _raw_floor(sshd: SshdHosts, servers: int, rounds: int) -> list[float]:
@@ -106,13 +103,12 @@ def _job_ms(user: UserClient, event_id: int, servers: int) -> float:
     return (ts(job["completedAt"]) - ts(job["createdAt"])) * 1000
 
 
-def run(options: Options) -> dict[str, float]:
+def run(suite: Suite) -> None:
+    options, figures = suite.options, suite.figures
     rounds = options.pick(5, 2)
-    figures: dict[str, float] = {}
     # Port 2223: the tests' servers use 2222 on the first addresses.
     with SshdHosts(count=max(SIZES), port=2223) as sshd, \
-            fresh_database(Database("sqlite", "sqlite://"), prefix="cronium_bench_remote") as url, \
-            running_app(url) as app, \
+            fresh_app(SQLITE, "cronium_bench_remote") as app, \
             running_worker(app, f"bench-remote-{secrets.token_hex(3)}", WORKER_CONCURRENCY):
         figures["raw_ssh_exec_warm_p50_ms"] = percentile(asyncio.run(_raw_floor(sshd, 1, options.pick(20, 5))), 50)
         figures["raw_ssh_exec_warm_20_at_once_p50_ms"] = percentile(asyncio.run(_raw_floor(sshd, 20, options.pick(20, 5))), 50)
@@ -122,7 +118,7 @@ def run(options: Options) -> dict[str, float]:
             size: user.create_event(name=f"true on {size}", script="true", serverIds=[s["id"] for s in servers[:size]])["id"]
             for size in SIZES
         }
-        say("warming up: one job on all servers")
+        suite.say("warming up: one job on all servers")
         _job_ms(user, events[max(SIZES)], max(SIZES))
         samples: dict[int, list[float]] = {size: [] for size in SIZES}
         busy: dict[int, float] = dict.fromkeys(SIZES, 0.0)
@@ -131,11 +127,11 @@ def run(options: Options) -> dict[str, float]:
                 before = _busy_ms()
                 samples[size].append(_job_ms(user, events[size], size))
                 busy[size] += _busy_ms() - before
-            say(f"round {round_no + 1}/{rounds}: " + ", ".join(f"{s} servers {samples[s][-1]:.0f} ms" for s in SIZES))
+            suite.say(f"round {round_no + 1}/{rounds}: " + ", ".join(f"{s} servers {samples[s][-1]:.0f} ms" for s in SIZES))
         for size in SIZES:
             name = "remote_1_server_job_p50_ms" if size == 1 else f"remote_{size}_servers_job_p50_ms"
             figures[name] = percentile(samples[size], 50)
-        figures["remote_20_vs_1_server_ratio"] = figures["remote_20_servers_job_p50_ms"] / figures["remote_1_server_job_p50_ms"]
+        figures["remote_20_vs_1_server_ratio"] = suite.ratio("remote_20_servers_job_p50_ms")
         # Is the machine the limit? CPU the whole machine (app, worker, every
         # sshd and script, anything else running) spent per job, and how much
         # of all cores' time that was while the 20-server jobs ran.
@@ -156,4 +152,3 @@ def run(options: Options) -> dict[str, float]:
         for _ in range(3):
             _job_ms(user, fresh_event, 1)
         figures["remote_reused_job_new_connections_count"] = sshd.logins() - before
-    return figures

@@ -5,7 +5,7 @@ the name) and says which figure each one is compared with (its baseline,
 measured in the same run). The run prints a table and merges the figures into
 bench/results.json.
 
-To add a suite: write bench/<name>.py with `run(options) -> dict[str, float]`
+To add a suite: write bench/<name>.py with `run(suite: bench.suite.Suite)`
 and `BASELINES = {figure: baseline_figure}`, and add it to SUITES below.
 """
 
@@ -15,48 +15,48 @@ import argparse
 import signal
 import sys
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bench import Options, SuiteFailed, foundation, remote, results, runtime, scheduler, ui, worker
+from bench import Options, foundation, remote, results, runtime, scheduler, ui, worker
+from bench.suite import Suite
 
 
 @dataclass(frozen=True)
-class Suite:
-    run: Callable[[Options], dict[str, float]]
+class Registered:
+    run: Callable[[Suite], None]
     baselines: Mapping[str, str] = field(default_factory=dict)
     about: str = ""
 
 
 # name -> suite, in the order they run.
-SUITES: dict[str, Suite] = {
-    "foundation": Suite(
+SUITES: dict[str, Registered] = {
+    "foundation": Registered(
         foundation.run,
         foundation.BASELINES,
         "create-job throughput (public API) and claim throughput (orchestrator API), SQLite and PostgreSQL",
     ),
-    "worker": Suite(
+    "worker": Registered(
         worker.run,
         worker.BASELINES,
         "container worker vs raw docker run: e2e latency, throughput, log ingest, cancel, concurrency, completion (SQLite)",
     ),
-    "scheduler": Suite(
+    "scheduler": Registered(
         scheduler.run,
         scheduler.BASELINES,
         "1,000 schedules firing every minute: fire time -> job created, SQLite and PostgreSQL",
     ),
-    "ui": Suite(
+    "ui": Registered(
         ui.run,
         ui.BASELINES,
         "web UI in Chromium: live-log latency (print -> painted) and the jobs list with 100,000 jobs (SQLite)",
     ),
-    "runtime": Suite(
+    "runtime": Registered(
         runtime.run,
         runtime.BASELINES,
         "runtime helpers and workflows: get_variable from a container vs the public API, a 10-step chain vs 10 client executes (SQLite)",
     ),
-    "remote": Suite(
+    "remote": Registered(
         remote.run,
         remote.BASELINES,
         "SSH servers: a trivial job on 1, 5 and 20 servers at once vs one server, and connection reuse (SQLite, sshd on loopback)",
@@ -94,21 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[str] = []
     began = time.monotonic()
     for name in names:
-        suite = SUITES[name]
-        baselines.update(suite.baselines)
-        print(f"== {name}{' (quick)' if options.quick else ''}: {suite.about}", flush=True)
+        registered = SUITES[name]
+        suite = Suite(name, options, registered.baselines)
+        print(f"== {name}{' (quick)' if options.quick else ''}: {registered.about}", flush=True)
         suite_began = time.monotonic()
         try:
-            figures.update(suite.run(options))
-        except SuiteFailed as exc:
-            figures.update(exc.figures)
-            failed.append(f"{name}: {exc}")
+            suite.guard("", lambda: registered.run(suite))
         except KeyboardInterrupt:
             print(f"interrupted during {name}", file=sys.stderr)
             return 130
-        except Exception:
-            traceback.print_exc()
-            failed.append(f"{name}: crashed (traceback above)")
+        figures.update(suite.figures)
+        baselines.update(suite.baselines)
+        if suite.problems:
+            failed.append(f"{name}: {'; '.join(suite.problems)}")
         print(f"== {name} took {time.monotonic() - suite_began:.0f}s", flush=True)
 
     print()

@@ -35,19 +35,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import secrets
 import time
-import traceback
-from collections.abc import Callable
 from typing import Any
 
-import docker
-
-from bench import Database, Options, SuiteFailed, fresh_database, open_callers, percentile, running_app
-from bench.worker import IMAGE, TERMINAL, Api, _load, _remove_leftovers, running_worker, ts
+from bench import SQLITE, fresh_app, p50, percentile
+from bench.suite import Suite
+from bench.worker import Api, User, docker_engine, new_user, running_worker, ts, user_connection
+from cronium_app.jobs.status import TERMINAL
 from tests.support.app_server import AppServer
-from tests.support.clients import register_user
 
 WORKER_CONCURRENCY = 8
 CHAIN_LENGTH = 10
@@ -82,42 +77,14 @@ print(json.dumps({{{samples_key!r}: samples, "mismatches": mismatches}}))
 """
 
 
-def say(text: str) -> None:
-    print(f"[runtime] {text}", flush=True)
-
-
-def median(values: list[float]) -> float:
-    return percentile(values, 50)
-
-
-def run(options: Options) -> dict[str, float]:
-    figures: dict[str, float] = {}
-    problems: list[str] = []
-    tag = secrets.token_hex(3)
-    worker_id = f"bench-{tag}-runtime"
-    dock = docker.from_env(timeout=120)
-    try:
-        try:
-            dock.images.get(IMAGE)
-        except docker.errors.ImageNotFound:
-            raise SuiteFailed(f"image {IMAGE} is missing: run `make image` first") from None
-        say(f"load average {_load()} on {os.cpu_count()} CPUs; starting the app on a fresh SQLite database")
-        with fresh_database(Database("sqlite", "sqlite://"), prefix="cronium_bench_runtime") as url, \
-                running_app(url, CRONIUM_RUNTIME_RATE="100000", CRONIUM_RUNTIME_BURST="100000") as app, \
-                running_worker(app, worker_id, WORKER_CONCURRENCY):
-            bench = RuntimeBench(app, options, figures, problems)
-            bench.phase("helper round trip", lambda: asyncio.run(bench.helper_latency()))
-            bench.phase("chains", lambda: asyncio.run(bench.chains()))
-    except SuiteFailed as exc:
-        exc.figures = {**figures, **exc.figures}
-        raise
-    finally:
-        _remove_leftovers(dock, tag, [worker_id])
-        dock.close()
-    say(f"load average at the end: {_load()}")
-    if problems:
-        raise SuiteFailed("; ".join(problems), figures)
-    return figures
+def run(suite: Suite) -> None:
+    with docker_engine(suite) as engine, \
+            fresh_app(SQLITE, "cronium_bench_runtime", CRONIUM_RUNTIME_RATE="100000",
+                      CRONIUM_RUNTIME_BURST="100000") as app, \
+            running_worker(app, engine.new_worker_id("runtime"), WORKER_CONCURRENCY):
+        bench = RuntimeBench(suite, app)
+        suite.phase("helper round trip", lambda: asyncio.run(bench.helper_latency()))
+        suite.phase("chains", lambda: asyncio.run(bench.chains()))
 
 
 class RuntimeApi(Api):
@@ -174,36 +141,17 @@ def chain_breakdown(jobs: list[dict[str, Any]], sent: float, end: float) -> dict
 
 
 class RuntimeBench:
-    def __init__(self, app: AppServer, options: Options, figures: dict[str, float], problems: list[str]):
+    def __init__(self, suite: Suite, app: AppServer):
+        self.suite = suite
         self.app = app
-        self.options = options
-        self.figures = figures
-        self.problems = problems
+        self.options = suite.options
+        self.figures = suite.figures
 
-    def phase(self, name: str, fn: Callable[[], Any]) -> None:
-        """Run one phase; a failed check is recorded and the next phase runs."""
-        began = time.monotonic()
-        try:
-            fn()
-        except (AssertionError, SuiteFailed) as exc:
-            self.problems.append(f"{name}: {exc}")
-            say(f"{name}: FAILED: {exc}")
-        except Exception as exc:
-            traceback.print_exc()
-            self.problems.append(f"{name}: {type(exc).__name__}: {exc}")
-        say(f"{name} phase took {time.monotonic() - began:.0f}s")
+    def user(self, **events: dict[str, Any]) -> User:
+        return new_user(self.app, **events)
 
-    def user(self, **events: dict[str, Any]) -> tuple[str, dict[str, int]]:
-        """A new user (its API token) and its events."""
-        client = register_user(self.app.url)
-        try:
-            ids = {name: client.create_event(name=f"bench {name}", **fields)["id"] for name, fields in events.items()}
-        finally:
-            client.http.close()
-        return client.token, ids
-
-    def api(self, token: str) -> RuntimeApi:
-        return RuntimeApi(open_callers(self.options, self.app.url, 1, {"Authorization": f"Bearer {token}"})[0])
+    def api(self, user: User) -> RuntimeApi:
+        return RuntimeApi(user_connection(self.options, self.app, user))
 
     # (1) ------------------------------------------------------------------------------
 
@@ -211,15 +159,14 @@ class RuntimeBench:
         n = self.options.pick(200, 50)
         script = HELPER_SCRIPT.format(value=json.dumps(VARIABLE_VALUE), key=VARIABLE_KEY, count=n,
                                       samples_key=SAMPLES_KEY)
-        token, events = await asyncio.to_thread(
-            self.user, helper={"type": "python", "script": script, "timeoutSeconds": 300})
-        api = self.api(token)
+        user = await asyncio.to_thread(self.user, helper={"type": "python", "script": script, "timeoutSeconds": 300})
+        api = self.api(user)
         api_samples: list[float] = []
         try:
             # The public API's read needs the variable before the job sets it.
             await api.put_variable(VARIABLE_KEY, VARIABLE_VALUE)
             await self._api_reads(api, n // 2, api_samples)
-            job_id = await api.execute(events["helper"])
+            job_id = await api.execute(user.events["helper"])
             job = await api.wait_job(job_id, timeout=300)
             lines = await api.all_lines(job_id)
             await self._api_reads(api, n - n // 2, api_samples)
@@ -243,9 +190,9 @@ class RuntimeBench:
         f["api_get_variable_p95_ms"] = percentile(api_samples, 95) * 1000.0
         f["api_get_variable_calls_count"] = len(api_samples)
         f["helper_relay_cost_p50_ms"] = f["helper_get_variable_p50_ms"] - f["api_get_variable_p50_ms"]
-        say(f"get_variable from the container p50 {f['helper_get_variable_p50_ms']:.1f} ms / p95 "
-            f"{f['helper_get_variable_p95_ms']:.1f} ms; public API from the host p50 {f['api_get_variable_p50_ms']:.1f} ms"
-            f" / p95 {f['api_get_variable_p95_ms']:.1f} ms")
+        self.suite.say(f"get_variable from the container p50 {f['helper_get_variable_p50_ms']:.1f} ms / p95 "
+                       f"{f['helper_get_variable_p95_ms']:.1f} ms; public API from the host p50 {f['api_get_variable_p50_ms']:.1f} ms"
+                       f" / p95 {f['api_get_variable_p95_ms']:.1f} ms")
         if len(helper) != n or found.get("mismatches"):
             raise AssertionError(f"helper job: {len(helper)} of {n} samples, {found.get('mismatches')} reads of another value")
 
@@ -262,41 +209,41 @@ class RuntimeBench:
 
     async def chains(self) -> None:
         rounds = self.options.pick(3, 1)
-        token, events = await asyncio.to_thread(self.user, trivial={"type": "bash", "script": "true"})
-        api = self.api(token)
+        user = await asyncio.to_thread(self.user, trivial={"type": "bash", "script": "true"})
+        api = self.api(user)
         flows: list[dict[str, Any]] = []
         seqs: list[dict[str, Any]] = []
         try:
             names = [f"s{i}" for i in range(1, CHAIN_LENGTH + 1)]
             workflow_id = await api.create_workflow({
                 "name": "bench chain",
-                "steps": [{"name": name, "eventId": events["trivial"]} for name in names],
+                "steps": [{"name": name, "eventId": user.events["trivial"]} for name in names],
                 "edges": [{"from": a, "to": b, "condition": "on_success"} for a, b in zip(names, names[1:])],
             })
-            await api.wait_job(await api.execute(events["trivial"]))  # warm-up, untimed
+            await api.wait_job(await api.execute(user.events["trivial"]))  # warm-up, untimed
             for i in range(rounds):
                 sides = [("workflow", lambda: self._workflow_round(api, workflow_id, names)),
-                         ("sequential", lambda: self._sequential_round(api, events["trivial"]))]
+                         ("sequential", lambda: self._sequential_round(api, user.events["trivial"]))]
                 for name, side in (sides if i % 2 == 0 else sides[::-1]):
                     row = await side()
                     (flows if name == "workflow" else seqs).append(row)
-                    say(f"round {i + 1}: {name} wall {row['wall'] * 1000:.0f} ms, run sum {row['run_sum'] * 1000:.0f} ms, "
-                        f"overhead {row['overhead'] * 1000:.0f} ms")
+                    self.suite.say(f"round {i + 1}: {name} wall {row['wall'] * 1000:.0f} ms, run sum {row['run_sum'] * 1000:.0f} ms, "
+                                   f"overhead {row['overhead'] * 1000:.0f} ms")
         finally:
             await api.http.aclose()
         f = self.figures
         for prefix, rows in (("workflow_10_step", flows), ("sequential_10_jobs", seqs)):
-            f[f"{prefix}_wall_ms"] = median([row["wall"] for row in rows]) * 1000.0
-            f[f"{prefix}_run_sum_ms"] = median([row["run_sum"] for row in rows]) * 1000.0
-            f[f"{prefix}_overhead_ms"] = median([row["overhead"] for row in rows]) * 1000.0
-            f[f"{prefix}_gap_p50_ms"] = median([g for row in rows for g in row["gaps"]]) * 1000.0
-            f[f"{prefix}_claim_p50_ms"] = median([c for row in rows for c in row["claims"]]) * 1000.0
-            f[f"{prefix}_first_ms"] = median([row["first"] for row in rows]) * 1000.0
+            f[f"{prefix}_wall_ms"] = p50([row["wall"] for row in rows]) * 1000.0
+            f[f"{prefix}_run_sum_ms"] = p50([row["run_sum"] for row in rows]) * 1000.0
+            f[f"{prefix}_overhead_ms"] = p50([row["overhead"] for row in rows]) * 1000.0
+            f[f"{prefix}_gap_p50_ms"] = p50([g for row in rows for g in row["gaps"]]) * 1000.0
+            f[f"{prefix}_claim_p50_ms"] = p50([c for row in rows for c in row["claims"]]) * 1000.0
+            f[f"{prefix}_first_ms"] = p50([row["first"] for row in rows]) * 1000.0
             f[f"{prefix}_rounds_count"] = len(rows)
-        f["workflow_10_step_last_ms"] = median([row["last"] for row in flows]) * 1000.0
+        f["workflow_10_step_last_ms"] = p50([row["last"] for row in flows]) * 1000.0
         f["workflow_10_step_overhead_per_step_ms"] = f["workflow_10_step_overhead_ms"] / CHAIN_LENGTH
-        say(f"10-step workflow: wall {f['workflow_10_step_wall_ms']:.0f} ms, overhead {f['workflow_10_step_overhead_ms']:.0f} ms; "
-            f"10 sequential jobs: wall {f['sequential_10_jobs_wall_ms']:.0f} ms, overhead {f['sequential_10_jobs_overhead_ms']:.0f} ms")
+        self.suite.say(f"10-step workflow: wall {f['workflow_10_step_wall_ms']:.0f} ms, overhead {f['workflow_10_step_overhead_ms']:.0f} ms; "
+                       f"10 sequential jobs: wall {f['sequential_10_jobs_wall_ms']:.0f} ms, overhead {f['sequential_10_jobs_overhead_ms']:.0f} ms")
 
     async def _workflow_round(self, api: RuntimeApi, workflow_id: int, names: list[str]) -> dict[str, Any]:
         sent = time.time()

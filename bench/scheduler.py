@@ -39,67 +39,47 @@ time.
 from __future__ import annotations
 
 import time
-import traceback
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from bench import Options, SuiteFailed, app_cpu_seconds, databases, fresh_database, percentile, running_app
-from tests.support.app_server import AppServer
+from bench import SuiteFailed, app_cpu_seconds, percentile
+from bench.suite import Suite, Target, per_database_baselines
 from tests.support.clients import register_user
 
-DB_LABELS = ("sqlite", "postgres")
 BATCH = 100  # the scheduler's default batch (CRONIUM_SCHEDULER_BATCH)
 LEAD_S = 10  # setup must finish before the first fire time
 POLL_S = 0.02
 ROUND_TIMEOUT_S = 45
 
 
-def _baselines() -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for db in DB_LABELS:
-        floor = f"scheduler_insert_baseline_{db}_ms"
-        pairs.update({
-            f"scheduler_fire_to_job_{db}_p50_ms": floor,
-            f"scheduler_fire_to_job_{db}_p95_ms": floor,
-            f"scheduler_fire_to_job_{db}_max_ms": floor,
-            f"scheduler_burst_all_visible_{db}_ms": floor,
-            f"scheduler_fire_to_visible_{db}_p50_ms": floor,
-            f"scheduler_fire_to_visible_{db}_p95_ms": floor,
-            f"scheduler_insert_one_by_one_{db}_ms": floor,
-        })
-    return pairs
+# Every delay is shown against the floor: the same number of jobs written
+# the scheduler's way with nothing else to do.
+_FLOOR = "scheduler_insert_baseline_{db}_ms"
+BASELINES = per_database_baselines({
+    "scheduler_fire_to_job_{db}_p50_ms": _FLOOR,
+    "scheduler_fire_to_job_{db}_p95_ms": _FLOOR,
+    "scheduler_fire_to_job_{db}_max_ms": _FLOOR,
+    "scheduler_burst_all_visible_{db}_ms": _FLOOR,
+    "scheduler_fire_to_visible_{db}_p50_ms": _FLOOR,
+    "scheduler_fire_to_visible_{db}_p95_ms": _FLOOR,
+    "scheduler_insert_one_by_one_{db}_ms": _FLOOR,
+})
 
 
-BASELINES = _baselines()
+def run(suite: Suite) -> None:
+    suite.per_database(lambda target: measure(suite, target))
 
 
-def run(options: Options) -> dict[str, float]:
-    figures: dict[str, float] = {}
-    failures: list[str] = []
-    for db in databases():
-        print(f"[scheduler] {db.label}: starting the app on a fresh database", flush=True)
-        try:
-            with fresh_database(db) as url, running_app(url) as server:
-                measure(db.label, url, server, options, figures)
-        except (SuiteFailed, AssertionError) as exc:
-            failures.append(f"{db.label}: {exc}")
-        except Exception as exc:  # the other database may still be measured
-            traceback.print_exc()
-            failures.append(f"{db.label}: {type(exc).__name__}: {exc}")
-    if failures:
-        raise SuiteFailed("; ".join(failures), figures)
-    return figures
-
-
-def measure(label: str, url: str, server: AppServer, options: Options, figures: dict[str, float]) -> None:
+def measure(suite: Suite, target: Target) -> None:
     from cronium_app.db import make_engine
 
-    count = options.pick(1000, 300)
-    rounds = options.pick(2, 1)
+    label, url, server, figures = target.label, target.url, target.app, suite.figures
+    count = suite.options.pick(1000, 300)
+    rounds = suite.options.pick(2, 1)
 
     def say(text: str) -> None:
-        print(f"[scheduler] {label}: {text}", flush=True)
+        suite.say(f"{label}: {text}")
 
     user = register_user(server.url)
     user_id = user.user["id"]

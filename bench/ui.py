@@ -42,7 +42,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from bench import Database, Options, SuiteFailed, fresh_database
+from bench import SQLITE, SuiteFailed, fresh_database
+from bench.suite import Suite, load_average
 from tests.support import ui_flows
 from tests.support.browser import DESKTOP, chromium_missing_reason, launch
 from tests.support.clients import UserClient, register_user
@@ -110,39 +111,21 @@ async ([selector, doneSource, timeoutMs]) => {
 _ROW_SHOWN = "() => !!document.querySelector('[data-testid=\"job-row\"]')"
 
 
-def say(text: str) -> None:
-    print(f"[ui] {text}", flush=True)
-
-
-def run(options: Options) -> dict[str, float]:
+def run(suite: Suite) -> None:
     reason = chromium_missing_reason()
     if reason:
-        say(f"skipped: {reason}")
-        return {}
-    figures: dict[str, float] = {}
-    problems: list[str] = []
-    say(f"load average {_load()} on {os.cpu_count()} CPUs; starting the app (UI build) on a fresh SQLite database")
-    try:
-        with fresh_database(Database("sqlite", "sqlite://"), prefix="cronium_bench_ui") as url, \
-                _running(UIServer(database_url=url)) as app, \
-                _running(WorkerProcess(app.url, worker_id=f"bench-ui-{secrets.token_hex(3)}", concurrency=4)), \
-                _browser() as browser:
-            bench = UiBench(app, url, options, browser, figures, problems)
-            bench.live_log_latency()
-            bench.jobs_lists()
-    except SuiteFailed as exc:
-        exc.figures = {**figures, **exc.figures}
-        raise
-    except Exception as exc:
-        raise SuiteFailed(f"{type(exc).__name__}: {exc}", figures) from exc
-    say(f"load average at the end: {_load()}")
-    for name, op, goal in GOALS:
-        if name in figures:
-            met = figures[name] < goal
-            say(f"goal {name} {op} {goal}: {figures[name]:.4g} -> {'met' if met else 'MISSED'}")
-    if problems:
-        raise SuiteFailed("; ".join(problems), figures)
-    return figures
+        suite.say(f"skipped: {reason}")
+        return
+    suite.say(f"load average {load_average()} on {os.cpu_count()} CPUs; starting the app (UI build) on a fresh SQLite database")
+    with fresh_database(SQLITE, prefix="cronium_bench_ui") as url, \
+            _running(UIServer(database_url=url)) as app, \
+            _running(WorkerProcess(app.url, worker_id=f"bench-ui-{secrets.token_hex(3)}", concurrency=4)), \
+            _browser() as browser:
+        bench = UiBench(suite, app, url, browser)
+        suite.phase("live log", bench.live_log_latency)
+        suite.phase("jobs list", bench.jobs_lists)
+    suite.say(f"load average at the end: {load_average()}")
+    suite.print_goals(GOALS)
 
 
 @contextlib.contextmanager
@@ -169,22 +152,14 @@ def _browser() -> Iterator[Any]:
         playwright.stop()
 
 
-def _load() -> str:
-    try:
-        return " ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        return "?"
-
-
 class UiBench:
-    def __init__(self, app: UIServer, database_url: str, options: Options, browser, figures: dict[str, float],
-                 problems: list[str]):
+    def __init__(self, suite: Suite, app: UIServer, database_url: str, browser):
+        self.suite = suite
         self.app = app
         self.database_url = database_url
-        self.options = options
+        self.options = suite.options
         self.browser = browser
-        self.figures = figures
-        self.problems = problems
+        self.figures = suite.figures
         self._dom_ready: list[float] = []
 
     # -- helpers ---------------------------------------------------------------
@@ -223,15 +198,15 @@ class UiBench:
             finally:
                 context.close()
             if result.lines_seen != ui_flows.LATENCY_LINES:
-                self.problems.append(f"live log: run {index + 1} showed {result.lines_seen} of "
-                                     f"{ui_flows.LATENCY_LINES} lines")
-            say(f"live log run {index + 1}/{runs}: p50 {result.p50_ms:.0f} ms, p95 {result.p95_ms:.0f} ms, "
-                f"max {result.max_ms:.0f} ms over {len(result.samples_ms)} lines")
+                self.suite.problems.append(f"live log: run {index + 1} showed {result.lines_seen} of "
+                                           f"{ui_flows.LATENCY_LINES} lines")
+            self.suite.say(f"live log run {index + 1}/{runs}: p50 {result.p50_ms:.0f} ms, p95 {result.p95_ms:.0f} ms, "
+                           f"max {result.max_ms:.0f} ms over {len(result.samples_ms)} lines")
             samples.extend(result.samples_ms)
             early += result.printed_before_page
         user.http.close()
         if not samples:
-            raise SuiteFailed("live log: no line was measured", self.figures)
+            raise SuiteFailed("no line was measured")
         self.figures.update({
             "live_log_latency_p50_ms": ui_flows.percentile(samples, 50),
             "live_log_latency_p95_ms": ui_flows.percentile(samples, 95),
@@ -255,7 +230,7 @@ class UiBench:
                 event = user.create_event(name=f"Nightly report ({label})", type="python", script="print('ok')")
                 began = time.monotonic()
                 insert_finished_jobs(self.database_url, user.user["id"], event["id"], count)
-                say(f"jobs list ({label}): inserted {count:,} jobs in {time.monotonic() - began:.1f} s")
+                self.suite.say(f"jobs list ({label}): inserted {count:,} jobs in {time.monotonic() - began:.1f} s")
                 contexts[label] = self._signed_in_context(user, FIRST_ROW_JS)
             labels = [label for label, _ in sizes]
             opened: dict[str, list[float]] = {label: [] for label in labels}
@@ -280,8 +255,8 @@ class UiBench:
             for user in users.values():
                 user.http.close()
         for label in labels:
-            say(f"jobs list ({label}): open {_fmt(opened[label])}; nav {_fmt(navs[label])}; "
-                f"page {_fmt(paged[label])}")
+            self.suite.say(f"jobs list ({label}): open {_fmt(opened[label])}; nav {_fmt(navs[label])}; "
+                           f"page {_fmt(paged[label])}")
             for name, values in (("open", opened[label]), ("nav", navs[label]), ("page", paged[label])):
                 self.figures[f"jobs_list_{name}_{label}_ms"] = statistics.median(values)
                 self.figures[f"jobs_list_{name}_{label}_max_ms"] = max(values)
@@ -300,7 +275,7 @@ class UiBench:
             self._dom_ready.append(float(dom_ready))
             return float(row_at)
         except Exception as exc:
-            raise SuiteFailed(f"jobs list: no row appeared on /jobs ({exc})", self.figures) from exc
+            raise SuiteFailed(f"no row appeared on /jobs ({exc})") from exc
         finally:
             page.close()
 
@@ -312,7 +287,7 @@ class UiBench:
             page.locator("#events-table, #events-empty").first.wait_for()
             return float(page.evaluate(_CLICK_UNTIL_JS, ["#nav-jobs", _ROW_SHOWN, 30_000]))
         except Exception as exc:
-            raise SuiteFailed(f"jobs list: no row appeared after clicking Jobs ({exc})", self.figures) from exc
+            raise SuiteFailed(f"no row appeared after clicking Jobs ({exc})") from exc
         finally:
             page.close()
 
@@ -327,7 +302,7 @@ class UiBench:
         """Click Next: click → another first row painted."""
         try:
             if not page.locator("#jobs-next").is_enabled():
-                raise SuiteFailed("jobs list: no Next page left to measure", self.figures)
+                raise SuiteFailed("no Next page left to measure")
             first = page.locator("[data-testid=job-row]").first.get_attribute("data-job-id")
             done = (f"() => {{ const r = document.querySelector('[data-testid=\"job-row\"]'); "
                     f"return !!r && r.getAttribute('data-job-id') !== {first!r}; }}")
@@ -335,7 +310,7 @@ class UiBench:
         except SuiteFailed:
             raise
         except Exception as exc:
-            raise SuiteFailed(f"jobs list: paging failed ({exc})", self.figures) from exc
+            raise SuiteFailed(f"paging failed ({exc})") from exc
         page.wait_for_timeout(200)
         return elapsed
 

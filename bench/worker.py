@@ -56,7 +56,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -67,7 +66,7 @@ from typing import Any
 import docker
 
 from bench import (
-    Database,
+    SQLITE,
     HttpxHttp,
     Options,
     RawHttp,
@@ -75,18 +74,19 @@ from bench import (
     SuiteFailed,
     app_cpu_seconds,
     close_all,
-    fresh_database,
+    fresh_app,
     hammer,
     open_callers,
+    p50,
     percentile,
-    running_app,
 )
+from bench.suite import Suite, load_average
+from cronium_app.jobs.status import TERMINAL
 from tests.support.app_server import AppServer
 from tests.support.clients import register_user
 from tests.support.worker_process import WorkerProcess
 
 IMAGE = "cronium-runtime:latest"
-TERMINAL = ("completed", "failed", "timed_out", "cancelled")
 QUEUE_CONCURRENCY = 16  # callers queueing a burst of jobs
 POLL_S = 0.005  # e2e / cancel polling interval
 LOG_LINES = 200_000
@@ -124,14 +124,6 @@ GOALS = [
 ]
 
 
-def say(text: str) -> None:
-    print(f"[worker] {text}", flush=True)
-
-
-def p50(values: list[float]) -> float:
-    return percentile(values, 50)
-
-
 def ts(value: str | None) -> float | None:
     """An API timestamp as epoch seconds."""
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else None
@@ -140,61 +132,56 @@ def ts(value: str | None) -> float | None:
 # -- the suite -------------------------------------------------------------------
 
 
-def run(options: Options) -> dict[str, float]:
-    figures: dict[str, float] = {}
-    problems: list[str] = []
-    tag = secrets.token_hex(3)
-    worker_ids: list[str] = []
-    dock = docker.from_env(timeout=120)
+def run(suite: Suite) -> None:
+    with docker_engine(suite) as engine, fresh_app(SQLITE, "cronium_bench_worker") as app:
+        WorkerBench(suite, app, engine).measure()
+    suite.print_goals(GOALS)
+
+
+@dataclass
+class DockerEngine:
+    """The local Docker Engine as one suite run uses it."""
+
+    client: docker.DockerClient
+    tag: str  # labels the containers the bench starts itself: cronium.bench=<tag>
+    worker_ids: list[str] = field(default_factory=list)  # the workers this run started
+
+    def new_worker_id(self, name: str) -> str:
+        """An id for a worker of this run; its containers are removed at the end."""
+        worker_id = f"bench-{self.tag}-{name}"
+        self.worker_ids.append(worker_id)
+        return worker_id
+
+    def remove_leftovers(self, say: Callable[[str], None]) -> None:
+        """Containers this run started (raw baselines) or its workers left."""
+        labels = [f"{BENCH_LABEL}={self.tag}", *(f"cronium.worker={wid}" for wid in self.worker_ids)]
+        for label in labels:
+            try:
+                for info in self.client.api.containers(all=True, filters={"label": label}):
+                    with contextlib.suppress(docker.errors.NotFound):
+                        self.client.api.remove_container(info["Id"], force=True)
+            except Exception as exc:  # best effort on the way out
+                say(f"could not clean up containers labelled {label}: {exc}")
+
+
+@contextlib.contextmanager
+def docker_engine(suite: Suite) -> Iterator[DockerEngine]:
+    """The local Docker Engine, checked for the runtime image; on the way
+    out, whatever the run's containers and workers left is removed. The
+    load average is said at both ends: Docker's figures move with it."""
+    client = docker.from_env(timeout=120)
+    engine = DockerEngine(client, secrets.token_hex(3))
     try:
         try:
-            dock.images.get(IMAGE)
+            client.images.get(IMAGE)
         except docker.errors.ImageNotFound:
             raise SuiteFailed(f"image {IMAGE} is missing: run `make image` first") from None
-        say(f"load average {_load()} on {os.cpu_count()} CPUs; starting the app on a fresh SQLite database")
-        with fresh_database(Database("sqlite", "sqlite://"), prefix="cronium_bench_worker") as url, \
-                running_app(url) as app:
-            bench = WorkerBench(app, options, dock, tag, figures, problems, worker_ids)
-            bench.measure()
-    except SuiteFailed as exc:
-        exc.figures = {**figures, **exc.figures}
-        raise
+        suite.say(f"load average {load_average()} on {os.cpu_count()} CPUs")
+        yield engine
     finally:
-        _remove_leftovers(dock, tag, worker_ids)
-        dock.close()
-    say(f"load average at the end: {_load()}")
-    _print_goals(figures)
-    if problems:
-        raise SuiteFailed("; ".join(problems), figures)
-    return figures
-
-
-def _load() -> str:
-    try:
-        return " ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        return "?"
-
-
-def _print_goals(figures: dict[str, float]) -> None:
-    for name, op, goal in GOALS:
-        if name not in figures:
-            continue
-        value = figures[name]
-        met = {"<=": value <= goal, ">=": value >= goal, "<": value < goal}[op]
-        say(f"goal {name} {op} {goal}: {value:.4g} -> {'met' if met else 'MISSED'}")
-
-
-def _remove_leftovers(dock: docker.DockerClient, tag: str, worker_ids: list[str]) -> None:
-    """Containers this run started (raw baselines) or its workers left."""
-    labels = [f"{BENCH_LABEL}={tag}", *(f"cronium.worker={wid}" for wid in worker_ids)]
-    for label in labels:
-        try:
-            for info in dock.api.containers(all=True, filters={"label": label}):
-                with contextlib.suppress(docker.errors.NotFound):
-                    dock.api.remove_container(info["Id"], force=True)
-        except Exception as exc:  # best effort on the way out
-            say(f"could not clean up containers labelled {label}: {exc}")
+        engine.remove_leftovers(suite.say)
+        client.close()
+    suite.say(f"load average at the end: {load_average()}")
 
 
 @contextlib.contextmanager
@@ -311,6 +298,21 @@ class User:
     events: dict[str, int] = field(default_factory=dict)
 
 
+def new_user(app: AppServer, **events: dict[str, Any]) -> User:
+    """A newly registered user and its events (name -> the event's fields)."""
+    client = register_user(app.url)
+    try:
+        ids = {name: client.create_event(name=f"bench {name}", **fields)["id"] for name, fields in events.items()}
+    finally:
+        client.http.close()
+    return User(client.token, ids)
+
+
+def user_connection(options: Options, app: AppServer, user: User) -> RawHttp | HttpxHttp:
+    """One load connection that calls the API as `user`."""
+    return open_callers(options, app.url, 1, {"Authorization": f"Bearer {user.token}"})[0]
+
+
 # -- docker baselines ------------------------------------------------------------------
 
 
@@ -406,55 +408,35 @@ class SdkRunner:
 
 
 class WorkerBench:
-    def __init__(self, app: AppServer, options: Options, dock: docker.DockerClient, tag: str,
-                 figures: dict[str, float], problems: list[str], worker_ids: list[str]):
+    def __init__(self, suite: Suite, app: AppServer, engine: DockerEngine):
+        self.suite = suite
         self.app = app
-        self.options = options
-        self.dock = dock
-        self.tag = tag
-        self.figures = figures
-        self.problems = problems
-        self.worker_ids = worker_ids
+        self.engine = engine
+        self.options = suite.options
+        self.figures = suite.figures
+        self.dock = engine.client
+        self.tag = engine.tag
 
     def worker(self, concurrency: int):
-        worker_id = f"bench-{self.tag}-c{concurrency}"
-        self.worker_ids.append(worker_id)
-        return running_worker(self.app, worker_id, concurrency)
+        return running_worker(self.app, self.engine.new_worker_id(f"c{concurrency}"), concurrency)
 
     def user(self, **events: dict[str, Any]) -> User:
-        client = register_user(self.app.url)
-        try:
-            ids = {name: client.create_event(name=f"bench {name}", **fields)["id"] for name, fields in events.items()}
-        finally:
-            client.http.close()
-        return User(client.token, ids)
+        return new_user(self.app, **events)
 
     def api(self, user: User) -> Api:
-        return Api(open_callers(self.options, self.app.url, 1, {"Authorization": f"Bearer {user.token}"})[0])
-
-    def phase(self, name: str, fn: Callable[[], Any]) -> None:
-        """Run one phase; a failed check is recorded and the next phase runs."""
-        began = time.monotonic()
-        try:
-            fn()
-        except (AssertionError, SuiteFailed) as exc:
-            self.problems.append(f"{name}: {exc}")
-            say(f"{name}: FAILED: {exc}")
-        except Exception as exc:
-            traceback.print_exc()
-            self.problems.append(f"{name}: {type(exc).__name__}: {exc}")
-        say(f"{name} phase took {time.monotonic() - began:.0f}s")
+        return Api(user_connection(self.options, self.app, user))
 
     def measure(self) -> None:
+        phase = self.suite.phase
         with self.worker(8) as worker:
-            self.phase("latency", lambda: asyncio.run(self.latency(worker)))
-            self.phase("throughput", lambda: asyncio.run(self.throughput(worker)))
-            self.phase("cancel", lambda: asyncio.run(self.cancel()))
-            self.phase("log ingest", lambda: asyncio.run(self.log_ingest(worker)))
+            phase("latency", lambda: asyncio.run(self.latency(worker)))
+            phase("throughput", lambda: asyncio.run(self.throughput(worker)))
+            phase("cancel", lambda: asyncio.run(self.cancel()))
+            phase("log ingest", lambda: asyncio.run(self.log_ingest(worker)))
         with self.worker(CONCURRENCY_JOBS) as worker:
-            self.phase("concurrency", lambda: asyncio.run(self.concurrency(worker)))
+            phase("concurrency", lambda: asyncio.run(self.concurrency(worker)))
         with self.worker(16):
-            self.phase("completion", lambda: asyncio.run(self.completion()))
+            phase("completion", lambda: asyncio.run(self.completion()))
 
     # (a) -----------------------------------------------------------------------------
 
@@ -462,8 +444,7 @@ class WorkerBench:
         n, warm = self.options.pick(30, 10), 3
         user = await asyncio.to_thread(self.user, trivial={"type": "bash", "script": "true"})
         api = self.api(user)
-        sdk = SdkRunner(self.dock, f"bench-{self.tag}-sdk")
-        self.worker_ids.append(sdk.worker_id)
+        sdk = SdkRunner(self.dock, self.engine.new_worker_id("sdk"))
         raw = ["run", "--rm", "--network", "none", "--label", f"{BENCH_LABEL}={self.tag}", IMAGE, "true"]
         e2e: list[dict[str, Any]] = []
         raws: list[float] = []
@@ -530,15 +511,15 @@ class WorkerBench:
                 - row["metrics"]["create_ms"] - row["metrics"]["start_ms"] - row["metrics"]["duration_ms"]
                 for row in metric_rows])
         else:
-            self.problems.append("latency: the jobs' results carry no create_ms/start_ms/duration_ms metrics")
+            self.suite.problems.append("latency: the jobs' results carry no create_ms/start_ms/duration_ms metrics")
         cpu_rows = [row for row in e2e if "app_cpu" in row]
         if cpu_rows:
             f["e2e_app_cpu_per_job_ms"] = 1000.0 * sum(r["app_cpu"] for r in cpu_rows) / len(cpu_rows)
             f["e2e_worker_cpu_per_job_ms"] = 1000.0 * sum(r["worker_cpu"] for r in cpu_rows) / len(cpu_rows)
         f["e2e_polls_per_job_count"] = sum(row["polls"] for row in e2e) / len(e2e)
         f["e2e_rounds_count"] = len(e2e)
-        say(f"e2e p50 {f['e2e_trivial_job_p50_ms']:.0f} ms, raw docker run p50 {f['raw_docker_run_p50_ms']:.0f} ms, "
-            f"the worker's docker calls from the bench p50 {f['sdk_docker_run_p50_ms']:.0f} ms")
+        self.suite.say(f"e2e p50 {f['e2e_trivial_job_p50_ms']:.0f} ms, raw docker run p50 {f['raw_docker_run_p50_ms']:.0f} ms, "
+                       f"the worker's docker calls from the bench p50 {f['sdk_docker_run_p50_ms']:.0f} ms")
         if bad:
             raise AssertionError(f"{len(bad)} trivial jobs did not complete: {bad[0]['job']}")
 
@@ -597,13 +578,13 @@ class WorkerBench:
         f = self.figures
         f["throughput_jobs_per_s"] = len(done) / (last - first) if last > first else 0.0
         f["raw_docker_throughput_runs_per_s"] = n / (raw_first + raw_second)
-        f["throughput_vs_raw_ratio"] = f["throughput_jobs_per_s"] / f["raw_docker_throughput_runs_per_s"]
+        f["throughput_vs_raw_ratio"] = self.suite.ratio("throughput_jobs_per_s")
         f["throughput_jobs_count"] = len(done)
         if None not in cpu_before and None not in cpu_after and done:
             # On a CPU-bound machine this is what the jobs take from Docker.
             f["throughput_app_cpu_per_job_ms"] = 1000.0 * (cpu_after[0] - cpu_before[0]) / len(done)
             f["throughput_worker_cpu_per_job_ms"] = 1000.0 * (cpu_after[1] - cpu_before[1]) / len(done)
-        say(f"throughput {f['throughput_jobs_per_s']:.2f} jobs/s vs raw {f['raw_docker_throughput_runs_per_s']:.2f} runs/s")
+        self.suite.say(f"throughput {f['throughput_jobs_per_s']:.2f} jobs/s vs raw {f['raw_docker_throughput_runs_per_s']:.2f} runs/s")
         if not idle or len(done) != n or len(created) != n:
             raise AssertionError(f"{n} queued, {len(created)} created, {len(done)} completed")
 
@@ -651,7 +632,7 @@ class WorkerBench:
         f["cancel_to_container_gone_p50_ms"] = p50(to_gone) * 1000
         f["raw_docker_stop_remove_p50_ms"] = p50(raw) * 1000
         f["raw_docker_stop_remove_p95_ms"] = percentile(raw, 95) * 1000
-        say(f"cancel p50 {f['cancel_latency_p50_ms']:.0f} ms (raw stop+rm {f['raw_docker_stop_remove_p50_ms']:.0f} ms)")
+        self.suite.say(f"cancel p50 {f['cancel_latency_p50_ms']:.0f} ms (raw stop+rm {f['raw_docker_stop_remove_p50_ms']:.0f} ms)")
 
     def _job_containers(self, job_id: str) -> list[dict[str, Any]]:
         return self.dock.api.containers(all=True, filters={"label": f"cronium.job={job_id}"})
@@ -729,10 +710,10 @@ class WorkerBench:
         if None not in cpu_before and None not in cpu_after:
             f["log_ingest_app_cpu_s"] = cpu_after[0] - cpu_before[0]
             f["log_ingest_worker_cpu_s"] = cpu_after[1] - cpu_before[1]
-        say(f"log ingest: read {f.get('log_ingest_read_s', 0):.1f} s, delivery tail {f.get('log_ingest_delivery_tail_s', 0):.1f} s, "
-            f"CPU app {f.get('log_ingest_app_cpu_s', 0):.1f} s, worker {f.get('log_ingest_worker_cpu_s', 0):.1f} s")
-        say(f"log ingest {f['log_ingest_lines_per_s']:.0f} lines/s ({seconds:.1f} s; raw docker "
-            f"{f['raw_docker_log_lines_per_s']:.0f} lines/s); missing {missing}, misplaced {misplaced}, seq gaps {gaps}")
+        self.suite.say(f"log ingest: read {f.get('log_ingest_read_s', 0):.1f} s, delivery tail {f.get('log_ingest_delivery_tail_s', 0):.1f} s, "
+                       f"CPU app {f.get('log_ingest_app_cpu_s', 0):.1f} s, worker {f.get('log_ingest_worker_cpu_s', 0):.1f} s")
+        self.suite.say(f"log ingest {f['log_ingest_lines_per_s']:.0f} lines/s ({seconds:.1f} s; raw docker "
+                       f"{f['raw_docker_log_lines_per_s']:.0f} lines/s); missing {missing}, misplaced {misplaced}, seq gaps {gaps}")
         if job["status"] != "completed" or missing or misplaced or gaps:
             raise AssertionError(f"log job {job['status']} ({job.get('error')}): {missing} lines missing, "
                                  f"{misplaced} out of place, {gaps} seq gaps")
@@ -797,9 +778,9 @@ class WorkerBench:
             f["container_startup_under_load_p95_ms"] = percentile(startup, 95)
         if peak["rss"]:
             f["worker_peak_rss_mb"] = peak["rss"] / 2**20
-        say(f"concurrency: peak {peak['stats']} claimed (stats 'running') after {reached.get('stats', 0):.1f}s, "
-            f"{peak['containers']} containers running after {reached.get('containers', 0):.1f}s; "
-            f"{len(done)}/{CONCURRENCY_JOBS} completed in {last - first:.0f}s")
+        self.suite.say(f"concurrency: peak {peak['stats']} claimed (stats 'running') after {reached.get('stats', 0):.1f}s, "
+                       f"{peak['containers']} containers running after {reached.get('containers', 0):.1f}s; "
+                       f"{len(done)}/{CONCURRENCY_JOBS} completed in {last - first:.0f}s")
         if not idle or len(done) != CONCURRENCY_JOBS or len(created) != CONCURRENCY_JOBS:
             raise AssertionError(f"{CONCURRENCY_JOBS} sleep jobs queued, {len(done)} completed")
 
@@ -824,8 +805,8 @@ class WorkerBench:
         f["completion_failed_count"] = len(final) - len(done)
         f["completion_retried_count"] = sum(1 for job in final if job.get("attempt", 1) > 1)
         f["completion_jobs_per_s"] = len(done) / (last - first) if last > first else 0.0
-        say(f"completion: {len(done)}/{n} completed, {n - len(final)} lost, {len(final) - len(done)} failed, "
-            f"{f['completion_retried_count']} retried ({f['completion_jobs_per_s']:.1f} jobs/s at concurrency 16)")
+        self.suite.say(f"completion: {len(done)}/{n} completed, {n - len(final)} lost, {len(final) - len(done)} failed, "
+                       f"{f['completion_retried_count']} retried ({f['completion_jobs_per_s']:.1f} jobs/s at concurrency 16)")
         if len(done) != n:
             failed = [job for job in final if job["status"] != "completed"][:1]
             raise AssertionError(f"{len(done)}/{n} jobs completed, {n - len(final)} lost; e.g. {failed}")

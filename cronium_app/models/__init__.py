@@ -2,9 +2,10 @@
 
 from sqlmodel import SQLModel
 
-from cronium_app.models.events import Event, EventStatus, EventType, Network, ScheduleType
+from cronium_app.models.events import Event, EventStatus, EventType, Network
 from cronium_app.models.jobs import Job
 from cronium_app.models.logs import ExecutionLog
+from cronium_app.models.schedule import ScheduleColumns, ScheduleType
 from cronium_app.models.servers import Server
 from cronium_app.models.users import ApiToken, Role, User
 from cronium_app.models.variables import Variable
@@ -14,6 +15,6 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiToken", "Event", "EventStatus", "EventType", "ExecutionLog", "Job", "Network",
-    "Role", "ScheduleType", "Server", "User", "Variable", "Workflow", "WorkflowEdge", "WorkflowRun",
+    "Role", "ScheduleColumns", "ScheduleType", "Server", "User", "Variable", "Workflow", "WorkflowEdge", "WorkflowRun",
     "WorkflowStep", "metadata",
 ]

@@ -5,8 +5,9 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from cronium_app.models.schedule import ScheduleColumns, schedule_indexes
 from cronium_app.models.types import json_field
 from cronium_app.timeutil import utcnow
 
@@ -30,21 +31,9 @@ class Network(str, Enum):
     egress = "egress"
 
 
-class ScheduleType(str, Enum):
-    manual = "manual"
-    cron = "cron"
-    interval = "interval"
-    once = "once"
-
-
-class Event(SQLModel, table=True):
+class Event(ScheduleColumns, table=True):
     __tablename__ = "events"
-    __table_args__ = (
-        sa.Index("idx_events_user_id", "user_id"),
-        # The scheduler's due query and its overlap-queue check.
-        sa.Index("idx_events_next_fire_at", "next_fire_at"),
-        sa.Index("idx_events_queued_fire_at", "queued_fire_at"),
-    )
+    __table_args__ = (sa.Index("idx_events_user_id", "user_id"), *schedule_indexes("events"))
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
@@ -69,25 +58,9 @@ class Event(SQLModel, table=True):
     # Where it runs: no servers (the default) means the local container
     # runtime; otherwise every server listed by id, plus every server of the
     # owner carrying one of `server_tags`, resolved when a worker claims the job.
-    server_ids: list[int] = json_field(nullable=False, default_factory=list)
-    server_tags: list[str] = json_field(nullable=False, default_factory=list)
+    server_ids: list[int] = json_field(nullable=False, default_factory=list, server_default="[]")
+    server_tags: list[str] = json_field(nullable=False, default_factory=list, server_default="[]")
     # On servers: run the script in a container on the server's own Docker.
     remote_docker: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
-    # Schedule fields; the scheduler decides what they mean.
-    schedule_type: str = Field(default=ScheduleType.manual.value, sa_column=sa.Column(sa.String(16), nullable=False))
-    cron_expression: str | None = Field(default=None, sa_column=sa.Column(sa.String(120), nullable=True))
-    interval_seconds: int | None = None
-    run_at: datetime | None = None
-    timezone: str = Field(default="UTC", sa_column=sa.Column(sa.String(64), nullable=False))
-    start_at: datetime | None = None
-    max_executions: int = Field(default=0, nullable=False)
-    execution_count: int = Field(default=0, nullable=False)
-    misfire_policy: str = Field(default="run_once", sa_column=sa.Column(sa.String(16), nullable=False))
-    overlap_policy: str = Field(default="skip", sa_column=sa.Column(sa.String(16), nullable=False))
-    # The scheduler's state (cronium_app/scheduler): the next fire time (NULL
-    # when the schedule does not fire: manual, not active, used up), and a
-    # fire time waiting for the previous run to end (overlap policy "queue").
-    next_fire_at: datetime | None = None
-    queued_fire_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)

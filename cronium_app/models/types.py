@@ -39,8 +39,11 @@ class JSONDocument(TypeDecorator):
         return json.loads(value)
 
 
-def json_field(*, nullable: bool = True, default: Any = None, default_factory=None) -> Any:
-    kwargs: dict[str, Any] = {"sa_column": sa.Column(JSONDocument(), nullable=nullable)}
+def json_field(*, nullable: bool = True, default: Any = None, default_factory=None, server_default: str | None = None) -> Any:
+    """A JSON column. `server_default` only states what a migration gave the
+    column for the rows it already held; new rows get `default(_factory)`."""
+    column = sa.Column(JSONDocument(), nullable=nullable, server_default=server_default)
+    kwargs: dict[str, Any] = {"sa_column": column}
     if default_factory is not None:
         kwargs["default_factory"] = default_factory
     else:

@@ -9,17 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from cronium_app.models.schedule import ScheduleColumns, schedule_indexes
 from cronium_app.models.types import json_field
 from cronium_app.timeutil import utcnow
 
 
-class Workflow(SQLModel, table=True):
+class Workflow(ScheduleColumns, table=True):
     __tablename__ = "workflows"
-    __table_args__ = (
-        sa.Index("idx_workflows_user_id", "user_id"),
-        sa.Index("idx_workflows_next_fire_at", "next_fire_at"),
-        sa.Index("idx_workflows_queued_fire_at", "queued_fire_at"),
-    )
+    __table_args__ = (sa.Index("idx_workflows_user_id", "user_id"), *schedule_indexes("workflows"))
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
@@ -28,19 +25,6 @@ class Workflow(SQLModel, table=True):
     name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     status: str = Field(default="active", sa_column=sa.Column(sa.String(16), nullable=False))
-    schedule_type: str = Field(default="manual", sa_column=sa.Column(sa.String(16), nullable=False))
-    cron_expression: str | None = Field(default=None, sa_column=sa.Column(sa.String(120), nullable=True))
-    interval_seconds: int | None = None
-    run_at: datetime | None = None
-    timezone: str = Field(default="UTC", sa_column=sa.Column(sa.String(64), nullable=False))
-    start_at: datetime | None = None
-    max_executions: int = Field(default=0, nullable=False)
-    execution_count: int = Field(default=0, nullable=False)
-    misfire_policy: str = Field(default="run_once", sa_column=sa.Column(sa.String(16), nullable=False))
-    overlap_policy: str = Field(default="skip", sa_column=sa.Column(sa.String(16), nullable=False))
-    # Scheduler state, as on events.
-    next_fire_at: datetime | None = None
-    queued_fire_at: datetime | None = None
     tags: list[str] = json_field(nullable=False, default_factory=list)
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)

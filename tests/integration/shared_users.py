@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
+from cronium_app.jobs.status import HELD, PENDING
 from tests.support.clients import UserClient, register_user
 
-OPEN_STATUSES = ("pending", "acknowledged", "running")
+OPEN_STATUSES = (PENDING, *HELD)
 
 
 def cancel_open_jobs(client: UserClient) -> None:

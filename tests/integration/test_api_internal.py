@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cronium_app.jobs.status import HELD
 from tests.support.app_server import ORCHESTRATOR_TOKEN, AppServer
 from tests.integration.shared_users import cancel_open_jobs, make_user, user  # noqa: F401 (fixtures)
 from tests.support.clients import UserClient, WorkerClient, register_user
@@ -720,7 +721,7 @@ def test_complete_from_a_stale_attempt_is_409(stale, short_lease_user):
     worker, job_id = stale["worker"], stale["job_id"]
     error = assert_error(worker.complete(job_id, 1, exitCode=0), 409)
     assert "stale" in error["message"]
-    assert short_lease_user.job(job_id)["status"] in ("acknowledged", "running")
+    assert short_lease_user.job(job_id)["status"] in HELD
 
 
 def test_logs_from_a_stale_attempt_are_409(stale, short_lease_user):

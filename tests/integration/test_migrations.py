@@ -8,7 +8,8 @@ from alembic.migration import MigrationContext
 
 from cronium_app import models
 from cronium_app.db import make_engine
-from tests.support.databases import downgrade, empty_database, migrate
+from cronium_app.models.schedule import ScheduleColumns
+from tests.support.databases import downgrade, empty_database, migrate, migrated_database
 
 TABLES = {
     "users", "api_tokens", "events", "jobs", "execution_logs", "variables",
@@ -24,12 +25,26 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def _diff(url: str) -> list:
+def _diff(url: str, metadata: sa.MetaData = models.metadata) -> list:
+    """What autogenerate would change to make the database match `metadata`:
+    tables, columns, types, nullability, server defaults, indexes."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
-            return compare_metadata(context, models.metadata)
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+            return compare_metadata(context, metadata)
+    finally:
+        engine.dispose()
+
+
+def _columns(url: str, table: str) -> dict[str, tuple[str, bool, str | None]]:
+    """The table's columns as built by the migrations: name -> (type, nullable, server default)."""
+    engine = make_engine(url)
+    try:
+        return {
+            column["name"]: (str(column["type"]), column["nullable"], column["default"])
+            for column in sa.inspect(engine).get_columns(table)
+        }
     finally:
         engine.dispose()
 
@@ -45,6 +60,30 @@ def test_downgrade_to_base_removes_every_table():
         migrate(url)
         downgrade(url, "base")
         assert _tables(url) == set()
+
+
+def test_upgrade_of_a_fresh_database_matches_models():
+    with migrated_database() as url:
+        assert _diff(url) == []
+
+
+def test_events_and_workflows_have_the_same_schedule_columns():
+    """The migrations built them alike, which is what lets one mixin declare them."""
+    with migrated_database() as url:
+        events, workflows = _columns(url, "events"), _columns(url, "workflows")
+    schedule = set(ScheduleColumns.model_fields)
+    assert schedule <= events.keys() & workflows.keys()
+    assert {name: events[name] for name in schedule} == {name: workflows[name] for name in schedule}
+
+
+def test_the_comparison_sees_a_changed_schedule_column():
+    changed = sa.MetaData()
+    for table in models.metadata.sorted_tables:
+        table.to_metadata(changed)
+    changed.tables["workflows"].c.timezone.type = sa.String(65)
+    with migrated_database() as url:
+        diff = _diff(url, changed)
+    assert [(op[0][0], op[0][2], op[0][3]) for op in diff] == [("modify_type", "workflows", "timezone")]
 
 
 def test_upgrade_after_downgrade_matches_models():

@@ -21,12 +21,12 @@ from typing import Any
 import docker
 import pytest
 
+from cronium_app.jobs.status import TERMINAL
 from tests.support.app_server import REPO_ROOT, AppServer
 from tests.support.clients import UserClient, job_lines, register_user
 from tests.support.databases import base_url, is_postgres, migrated_database
 from tests.support.worker_process import WorkerProcess
 
-TERMINAL = ("completed", "failed", "timed_out", "cancelled")
 STARTING = re.compile(r"job (\S+) attempt (\d+): starting")
 WORKER_PREFIX = f"conc-{secrets.token_hex(2)}"
 RESULTS = REPO_ROOT / "test-output" / "concurrency.json"

@@ -21,6 +21,7 @@ from typing import Any
 import docker
 import pytest
 
+from cronium_app.jobs.status import TERMINAL
 from tests.support.app_server import AppServer
 from tests.support.clients import UserClient, job_lines, register_user, wait_for_job
 from tests.support.databases import migrated_database
@@ -34,7 +35,6 @@ WORKER_ENV = {
     "CRONIUM_WORKER_STOP_GRACE": "1",
     "CRONIUM_WORKER_SHUTDOWN_GRACE": "15",
 }
-TERMINAL = ("completed", "failed", "timed_out", "cancelled")
 WORKER_PREFIX = f"crash-{secrets.token_hex(2)}"
 
 

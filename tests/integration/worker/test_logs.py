@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from cronium_app.jobs.status import TERMINAL
 from tests.integration.worker.jobkit import Survival, brief, parse_ts, submit, texts
 from tests.support.clients import job_lines, wait_for_job
 
@@ -56,7 +57,7 @@ def test_lines_appear_while_the_job_is_still_running(jobs, worker_user, survival
         if status == "running" and lines:
             seen_while_running = lines
             break
-        if status not in ("pending", "acknowledged", "running"):
+        if status in TERMINAL:
             break
         time.sleep(0.05)
     assert seen_while_running, "no line was visible while the job ran"
