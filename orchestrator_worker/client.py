@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from orchestrator_worker.protocol import WORKER_ID_HEADER, ClaimedJobBody, JobResultBody
 from orchestrator_worker.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
@@ -42,13 +43,12 @@ class OrchestratorClient:
             base_url=settings.orchestrator_url.rstrip("/"),
             headers={
                 "Authorization": f"Bearer {settings.orchestrator_token}",
-                "X-Worker-Id": settings.worker_id,
+                WORKER_ID_HEADER: settings.worker_id,
             },
             timeout=httpx.Timeout(30.0, connect=5.0),
             limits=limits,
             transport=transport,
         )
-        self.app_reachable = asyncio.Event()
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -64,12 +64,10 @@ class OrchestratorClient:
                 problem = f"{type(exc).__name__}: {exc}"
             else:
                 if response.status_code < 400:
-                    self.app_reachable.set()
                     return response.json() if response.content else None
                 if response.status_code not in RETRYABLE_STATUS:
                     raise Refused(response.status_code, _message(response))
                 problem = f"HTTP {response.status_code}"
-            self.app_reachable.clear()
             if not retry:
                 raise ConnectionError(problem)
             if attempt == 1 or attempt % 20 == 0:
@@ -79,14 +77,11 @@ class OrchestratorClient:
 
     # -- the orchestrator API ---------------------------------------------------
 
-    async def claim(self, limit: int, wait: float) -> list[dict[str, Any]]:
+    async def claim(self, limit: int, wait: float) -> list[ClaimedJobBody]:
         body = await self.request(
             "GET", "/api/internal/jobs/queue", params={"limit": limit, "wait": wait}, timeout=wait + 30
         )
         return body["jobs"]
-
-    async def acknowledge(self, job_id: str) -> None:
-        await self.request("POST", "/api/internal/jobs/queue", json={"jobId": job_id})
 
     async def running(self, job_id: str, attempt: int) -> dict[str, Any]:
         return await self.request(
@@ -98,7 +93,7 @@ class OrchestratorClient:
             "POST", f"/api/internal/jobs/{job_id}/logs", json={"attempt": attempt, "logs": lines}
         )
 
-    async def complete(self, job_id: str, attempt: int, body: dict[str, Any]) -> dict[str, Any]:
+    async def complete(self, job_id: str, attempt: int, body: JobResultBody) -> dict[str, Any]:
         return await self.request(
             "POST", f"/api/internal/jobs/{job_id}/complete", json={"attempt": attempt, **body}
         )

@@ -23,7 +23,3 @@ class JobControl:
         if self.reason is None:
             self.reason = reason
         self.stop_requested.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self.reason == StopReason.CANCELLED

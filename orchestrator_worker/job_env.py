@@ -6,20 +6,14 @@ images/runtime/helpers/README.md)."""
 from __future__ import annotations
 
 from orchestrator_worker.jobs import ClaimedJob
+from orchestrator_worker.languages import all_helpers_env
 
 
 def job_env(job: ClaimedJob, helpers_dir: str, socket_path: str | None) -> dict[str, str]:
     """`helpers_dir` holds the helpers (python/, node/, bash/); `socket_path`
     is the runtime socket as the script sees it, or None when there is none."""
     env = {str(k): str(v) for k, v in (job.execution.get("env") or {}).items()}
-    env.update(
-        {
-            "PYTHONPATH": f"{helpers_dir}/python",
-            "NODE_PATH": f"{helpers_dir}/node",
-            "NODE_OPTIONS": f"--require {helpers_dir}/node/global.js",
-            "BASH_ENV": f"{helpers_dir}/bash/cronium.sh",
-        }
-    )
+    env.update(all_helpers_env(helpers_dir))
     if socket_path and job.execution_token:
         env.update(
             {

@@ -86,7 +86,6 @@ class LogSink:
         self.bytes_logged = 0
         self.truncated = False
         self.lost = False  # the app refused our batches: the job is not ours any more
-        self.lines_sent = 0
         self._pending: list[dict[str, Any]] = []
         self._pending_bytes = 0
         self._splitters = {
@@ -175,7 +174,6 @@ class LogSink:
                     self.lost = True
                     break
                 del self._pending[: len(batch)]
-                self.lines_sent += len(batch)
                 self._pending_bytes = sum(len(item["line"]) + 1 for item in self._pending)
                 self._room.set()
             if self.lost:

@@ -8,7 +8,7 @@ import socket
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cronium_app.settings import DEFAULT_ORCHESTRATOR_TOKEN
+from orchestrator_worker.protocol import DEFAULT_ORCHESTRATOR_TOKEN
 
 
 class WorkerSettings(BaseSettings):

@@ -1,5 +1,6 @@
 """The worker loop: claim jobs while there are free slots, run each in its
-own task, keep leases alive, pick up cancels, and clean up after crashes.
+own task with the executor its kind needs, keep leases alive, pick up
+cancels, and clean up after crashes.
 
 Side tasks (heartbeat, reaper) are watched: if one dies, the worker stops
 loudly rather than run on without renewing its leases.
@@ -10,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Any
 
 from orchestrator_worker.client import OrchestratorClient, Refused
 from orchestrator_worker.control import JobControl, StopReason
+from orchestrator_worker.executors.base import Executor
 from orchestrator_worker.executors.docker_runner import DockerRunner, DockerUnavailable
+from orchestrator_worker.executors.http import HttpExecutor
 from orchestrator_worker.executors.remote import RemoteRunner
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.logs import LogSink
@@ -27,18 +29,32 @@ CLAIM_BATCH_MAX = 50
 DOCKER_RETRY_S = 2.0
 
 
+def executor_kind(job: ClaimedJob) -> str:
+    """Which executor runs the job: an HTTP request, a script on the user's
+    servers (the event has a target), or a script in a local container."""
+    if job.type == "http":
+        return "http"
+    if job.execution.get("target"):
+        return "remote"
+    return "container"
+
+
 class Worker:
     def __init__(self, settings: WorkerSettings, client: OrchestratorClient | None = None, runner: DockerRunner | None = None):
         self.settings = settings
         self.client = client or OrchestratorClient(settings)
         self.proxy = RuntimeProxy(settings)
+        # Docker is also where the worker looks for leftovers (see _reap).
         self.runner = runner or DockerRunner(settings, self.proxy)
-        self.remote = RemoteRunner(settings, self.client, self.proxy)
+        self.executors: dict[str, Executor] = {
+            "http": HttpExecutor(settings),
+            "remote": RemoteRunner(settings, self.client, self.proxy),
+            "container": self.runner,
+        }
         self.active: dict[str, tuple[ClaimedJob, JobControl]] = {}
         self.tasks: set[asyncio.Task] = set()
         self.stopping = asyncio.Event()
         self._slot_freed = asyncio.Event()
-        self.peak_active = 0
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -76,8 +92,8 @@ class Worker:
         finally:
             await self.client.aclose()
             await self.proxy.aclose()
-            await self.remote.aclose()
-            self.runner.close()
+            for executor in self.executors.values():
+                await executor.aclose()
             logger.info("worker %s stopped", self.settings.worker_id)
 
     async def _wait_for_docker(self) -> bool:
@@ -124,7 +140,6 @@ class Worker:
     def _start(self, job: ClaimedJob) -> None:
         control = JobControl()
         self.active[job.id] = (job, control)
-        self.peak_active = max(self.peak_active, len(self.active))
         task = asyncio.create_task(self._run_job(job, control), name=f"job-{job.id}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -135,10 +150,11 @@ class Worker:
         extra = {"job_id": job.id, "attempt": job.attempt}
         logger.info("job %s attempt %d: starting (%s)", job.id, job.attempt, job.type, extra=extra)
         sink = LogSink(job, self.client, self.settings, on_cap=lambda: control.request_stop(StopReason.LOG_CAP))
+        executor = self.executor_for(job)
         try:
             marked = asyncio.create_task(self._mark_running(job, control))
             try:
-                outcome = await self._execute(job, sink, control)
+                outcome = await self._execute(executor, job, sink, control)
             except Exception as exc:  # a worker bug must still end the job
                 logger.exception("job %s: executor error", job.id, extra=extra)
                 await sink.system(f"worker error: {exc}")
@@ -147,7 +163,7 @@ class Worker:
             # Neither a cancel nor a shutdown may lose the log or the result.
             await asyncio.shield(self._report(job, control, sink, outcome))
         finally:
-            await asyncio.shield(self.runner.cleanup(job))
+            await asyncio.shield(executor.cleanup(job))
             self.active.pop(job.id, None)
             self._slot_freed.set()
 
@@ -160,24 +176,13 @@ class Worker:
             logger.warning("job %s: app refused 'running' (%s); dropping it", job.id, exc)
             control.request_stop(StopReason.LOST)
 
-    async def _execute(self, job: ClaimedJob, sink: LogSink, control: JobControl) -> Outcome:
+    def executor_for(self, job: ClaimedJob) -> Executor:
+        return self.executors[executor_kind(job)]
+
+    async def _execute(self, executor: Executor, job: ClaimedJob, sink: LogSink, control: JobControl) -> Outcome:
         if control.reason == StopReason.LOST:
             return Outcome("failed", error="lost")
-        if job.type == "http":
-            from orchestrator_worker.executors.http import run_http
-
-            cancelled = asyncio.Event()
-            watcher = asyncio.create_task(_set_when_stopped(control, cancelled))
-            try:
-                outcome = await run_http(job, sink, cancelled, self.settings)
-            finally:
-                watcher.cancel()
-            if control.reason == StopReason.SHUTDOWN and outcome.status == "cancelled":
-                outcome.error = "stopped: shutdown"
-            return outcome
-        if job.execution.get("target"):
-            return await self.remote.run(job, sink, control)
-        return await self.runner.run(job, sink, control)
+        return await executor.run(job, sink, control)
 
     async def _report(self, job: ClaimedJob, control: JobControl, sink: LogSink, outcome: Outcome) -> None:
         if control.reason == StopReason.SHUTDOWN:
@@ -190,16 +195,7 @@ class Worker:
             if control.reason == StopReason.SHUTDOWN:
                 await self.client.release(job.id, job.attempt, "worker shutting down")
                 return
-            body: dict[str, Any] = {
-                "status": outcome.status,
-                "exitCode": outcome.exit_code,
-                "error": outcome.error,
-                "output": outcome.output,
-                "metrics": outcome.metrics,
-            }
-            if outcome.servers is not None:
-                body["servers"] = outcome.servers
-            await self.client.complete(job.id, job.attempt, body)
+            await self.client.complete(job.id, job.attempt, outcome.to_api())
             logger.info("job %s attempt %d: %s", job.id, job.attempt, outcome.status, extra={"job_id": job.id})
         except Refused as exc:
             logger.warning("job %s: app refused the result (%s)", job.id, exc, extra={"job_id": job.id})
@@ -259,8 +255,3 @@ class Worker:
             await self.client.release(job_id, attempt, reason)
         except Refused:
             pass  # already ended or requeued: nothing to give back
-
-
-async def _set_when_stopped(control: JobControl, event: asyncio.Event) -> None:
-    await control.stop_requested.wait()
-    event.set()

@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from cronium_app.db import read_session, write_session
 from cronium_app.servers import service
-from cronium_app.servers.ssh_connect import ConnectFailed, open_connection
 from cronium_app.settings import Settings
+from orchestrator_worker.ssh.connect import ConnectFailed, open_connection
 
 CHECK_TIMEOUT_S = 10.0
 

@@ -16,10 +16,10 @@ from cronium_app.errors import Conflict, Invalid, NotFound
 from cronium_app.models import Event, Server
 from cronium_app.pagination import Page, escape_like
 from cronium_app.servers import secrets
-from cronium_app.servers.ssh_connect import openssh_line
 from cronium_app.servers.schemas import ServerCreate, ServerFields, ServerUpdate
 from cronium_app.settings import Settings
 from cronium_app.timeutil import isoformat, utcnow
+from orchestrator_worker.ssh.connect import openssh_line
 
 MAX_TARGETS = 100
 

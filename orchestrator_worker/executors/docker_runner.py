@@ -17,15 +17,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import docker
-from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.errors import DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig
 
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.job_env import job_env
 from orchestrator_worker.jobs import ClaimedJob, Outcome
+from orchestrator_worker.languages import LANGUAGES
 from orchestrator_worker.logs import LogSink
 from orchestrator_worker.metrics import MetricsSampler
 from orchestrator_worker.runtime_proxy import SOCKET_NAME, RuntimeProxy
@@ -42,15 +42,7 @@ LABEL_WORKER = "cronium.worker"
 # Docker Engine, and a worker only ever cleans up after its own app's jobs.
 LABEL_APP = "cronium.app"
 
-# How each script type is started. The script file sits in the read-only
-# per-job mount; the runtime-helper issue extends these with the helpers.
-COMMANDS = {
-    "bash": ("script.sh", ["bash", f"{MOUNT_POINT}/script.sh"]),
-    "python": ("script.py", ["python3", f"{MOUNT_POINT}/script.py"]),
-    "node": ("script.js", ["node", f"{MOUNT_POINT}/script.js"]),
-}
-
-
+# Where the runtime image keeps the helpers (images/runtime/Dockerfile).
 HELPERS = "/opt/cronium/helpers"
 
 
@@ -111,8 +103,8 @@ class DockerRunner:
     async def run(self, job: ClaimedJob, sink: LogSink, control: JobControl) -> Outcome:
         """Run the job to its end. The container is left for `cleanup`, so
         that the result reaches the app before the (slow) removal."""
-        kind = job.execution.get("type") or job.type
-        if kind not in COMMANDS:
+        kind = job.kind
+        if kind not in LANGUAGES:
             return Outcome("failed", error=f"unsupported job type {kind!r}")
         job_dir = self._prepare_job_dir(job, kind)
         resources = self._to_clean[(job.id, job.attempt)] = _JobResources(job_dir)
@@ -146,7 +138,7 @@ class DockerRunner:
         shutil.rmtree(resources.job_dir, ignore_errors=True)
 
     def _prepare_job_dir(self, job: ClaimedJob, kind: str) -> Path:
-        filename, _ = COMMANDS[kind]
+        filename = LANGUAGES[kind].script_file
         job_dir = Path(self.settings.run_dir) / f"{job.id}-a{job.attempt}"
         job_dir.mkdir(parents=True, exist_ok=True)
         script = job_dir / filename
@@ -163,7 +155,8 @@ class DockerRunner:
         return job_dir
 
     def _create(self, job: ClaimedJob, kind: str, image: str, job_dir: Path) -> str:
-        _, command = COMMANDS[kind]
+        # The script file sits in the read-only per-job mount.
+        command = LANGUAGES[kind].command(MOUNT_POINT)
         resources = job.execution.get("resources") or {}
         memory_mb = int(resources.get("memoryMb") or 256)
         tmpfs = f"rw,nosuid,nodev,size={self.settings.tmpfs_size_mb}m"
@@ -322,6 +315,9 @@ class DockerRunner:
     async def remove_container(self, ref: ContainerRef) -> None:
         await self._remove(ref.id)
         shutil.rmtree(Path(self.settings.run_dir) / f"{ref.job_id}-a{ref.attempt}", ignore_errors=True)
+
+    async def aclose(self) -> None:
+        self.close()
 
     def close(self) -> None:
         if self._client is not None:

@@ -31,6 +31,7 @@ from urllib.parse import unquote
 
 import httpx
 
+from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.executors.ssrf import Destination, DestinationRefused, check_destination
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.logs import LogSink
@@ -341,33 +342,42 @@ async def _exchange(
         return Outcome(status="timed_out", error=error, metrics=metrics())
 
 
-async def run_http(
-    job: ClaimedJob,
-    sink: LogSink,
-    cancelled: asyncio.Event,
-    settings: WorkerSettings,
-    *,
-    transport_factory: TransportFactory | None = None,
-) -> Outcome:
-    """Run an HTTP job to its outcome. `transport_factory` is for tests."""
-    started = time.monotonic()
-    work = asyncio.create_task(
-        _exchange(job, sink, settings, transport_factory, started), name=f"http-{job.id}"
-    )
-    cancel_wait = asyncio.create_task(cancelled.wait())
-    try:
-        done, _ = await asyncio.wait({work, cancel_wait}, timeout=job.timeout_s, return_when=asyncio.FIRST_COMPLETED)
-        if work in done:
-            return work.result()
-    finally:
-        cancel_wait.cancel()
-        if not work.done():
-            work.cancel()
-            await asyncio.gather(work, return_exceptions=True)
-    metrics = {"duration_ms": round((time.monotonic() - started) * 1000)}
-    if cancelled.is_set():
-        await sink.system("cancelled by user")
-        return Outcome(status="cancelled", error="cancelled by user", metrics=metrics)
-    error = f"timed out after {job.timeout_s:g} s"
-    await sink.system(error)
-    return Outcome(status="timed_out", error=error, metrics=metrics)
+class HttpExecutor:
+    """Runs HTTP events (see the module's docstring); nothing to clean up."""
+
+    def __init__(self, settings: WorkerSettings, *, transport_factory: TransportFactory | None = None):
+        self.settings = settings
+        self.transport_factory = transport_factory  # for tests
+
+    async def run(self, job: ClaimedJob, sink: LogSink, control: JobControl) -> Outcome:
+        """The request to its outcome, or cut short by a stop or the job's timeout."""
+        started = time.monotonic()
+        work = asyncio.create_task(
+            _exchange(job, sink, self.settings, self.transport_factory, started), name=f"http-{job.id}"
+        )
+        stop_wait = asyncio.create_task(control.stop_requested.wait())
+        try:
+            done, _ = await asyncio.wait({work, stop_wait}, timeout=job.timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            if work in done:
+                return work.result()
+        finally:
+            stop_wait.cancel()
+            if not work.done():
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+        metrics = {"duration_ms": round((time.monotonic() - started) * 1000)}
+        if control.stop_requested.is_set():
+            await sink.system("cancelled by user")
+            # A shutdown releases the job for another attempt rather than
+            # reporting it; the error says why the request was cut short.
+            error = f"stopped: {StopReason.SHUTDOWN}" if control.reason == StopReason.SHUTDOWN else "cancelled by user"
+            return Outcome(status="cancelled", error=error, metrics=metrics)
+        error = f"timed out after {job.timeout_s:g} s"
+        await sink.system(error)
+        return Outcome(status="timed_out", error=error, metrics=metrics)
+
+    async def cleanup(self, job: ClaimedJob) -> None:
+        """Nothing outlives the request: each hop's client is closed with it."""
+
+    async def aclose(self) -> None:
+        """Nothing is kept across jobs."""

@@ -24,19 +24,20 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import asyncssh
 
-from cronium_app.servers.ssh_connect import ConnectFailed
 from orchestrator_worker.client import OrchestratorClient
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.job_env import job_env
 from orchestrator_worker.jobs import ClaimedJob, Outcome
+from orchestrator_worker.languages import LANGUAGES
 from orchestrator_worker.logs import LineSplitter, LogSink
+from orchestrator_worker.protocol import ServerLogin, ServerResultBody, ServerStatus
 from orchestrator_worker.runtime_proxy import SOCKET_NAME, RuntimeProxy
 from orchestrator_worker.settings import WorkerSettings
 from orchestrator_worker.ssh import bundle
+from orchestrator_worker.ssh.connect import ConnectFailed
 from orchestrator_worker.ssh.pool import SshPool, StaleConnection
 
 logger = logging.getLogger(__name__)
@@ -52,17 +53,17 @@ READ_CHUNK = 64 * 1024
 
 @dataclass
 class ServerResult:
-    server: dict[str, Any]
-    status: str  # completed | failed | timed_out | cancelled
+    server: ServerLogin
+    status: ServerStatus
     exit_code: int | None = None
     duration_ms: int | None = None
     error: str | None = None
 
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "serverId": self.server["id"], "name": self.server["name"], "status": self.status,
-            "exitCode": self.exit_code, "durationMs": self.duration_ms, "error": self.error,
-        }
+    def to_api(self) -> ServerResultBody:
+        return ServerResultBody(
+            serverId=self.server["id"], name=self.server["name"], status=self.status,
+            exitCode=self.exit_code, durationMs=self.duration_ms, error=self.error,
+        )
 
 
 class RemoteRunner:
@@ -76,9 +77,13 @@ class RemoteRunner:
     async def aclose(self) -> None:
         await self.pool.aclose()
 
+    async def cleanup(self, job: ClaimedJob) -> None:
+        """Nothing left: a run removes its files on each server before its
+        connection is given back, and its local socket directory on the way out."""
+
     async def run(self, job: ClaimedJob, sink: LogSink, control: JobControl) -> Outcome:
-        kind = job.execution.get("type") or job.type
-        if kind not in bundle.SCRIPT_FILES:
+        kind = job.kind
+        if kind not in LANGUAGES:
             return Outcome("failed", error=f"job type {kind!r} cannot run on servers")
         servers = list(job.servers)
         if not servers:
@@ -112,7 +117,7 @@ class RemoteRunner:
         return outcome
 
     async def _run_on(
-        self, job: ClaimedJob, kind: str, server: dict[str, Any], sink: LogSink, control: JobControl,
+        self, job: ClaimedJob, kind: str, server: ServerLogin, sink: LogSink, control: JobControl,
         local_socket: Path, deadline: float,
     ) -> ServerResult:
         name = server["name"]
@@ -135,7 +140,7 @@ class RemoteRunner:
         return result
 
     async def _run_pooled(
-        self, job: ClaimedJob, kind: str, server: dict[str, Any], sink: LogSink, control: JobControl,
+        self, job: ClaimedJob, kind: str, server: ServerLogin, sink: LogSink, control: JobControl,
         local_socket: Path, deadline: float,
     ) -> ServerResult:
         """Run on a pooled connection; one found dead before the run started
@@ -150,11 +155,11 @@ class RemoteRunner:
                 logger.info("ssh: connection to %s was dead (%s); reconnecting", server["name"], exc, extra={"job_id": job.id})
         raise AssertionError("unreachable")
 
-    async def _pin(self, job: ClaimedJob, server: dict[str, Any], key: str) -> str:
+    async def _pin(self, job: ClaimedJob, server: ServerLogin, key: str) -> str:
         return await self.client.pin_host_key(server["id"], job.id, job.attempt, key)
 
     async def _run_with(
-        self, conn: asyncssh.SSHClientConnection, job: ClaimedJob, kind: str, server: dict[str, Any],
+        self, conn: asyncssh.SSHClientConnection, job: ClaimedJob, kind: str, server: ServerLogin,
         sink: LogSink, control: JobControl, local_socket: Path, deadline: float,
     ) -> ServerResult:
         # Named here, not by mktemp: the socket can be forwarded before the
@@ -192,7 +197,7 @@ class RemoteRunner:
             if result is None or control.stop_requested.is_set():
                 await self._remove_run_dir(conn, run_dir, job, server, docker)
 
-    async def _forward_runtime_socket(self, conn, socket_path: str, local_socket: Path, server: dict[str, Any], sink: LogSink):
+    async def _forward_runtime_socket(self, conn, socket_path: str, local_socket: Path, server: ServerLogin, sink: LogSink):
         """The job's runtime socket on the server, or None (and a line in the
         log) when the server does not allow it. sshd creates it mode 0600
         (StreamLocalBindMask): only the login user can connect."""
@@ -207,8 +212,7 @@ class RemoteRunner:
 
     def _command(self, job: ClaimedJob, kind: str, run_dir: str, socket_path: str, docker: bool) -> str:
         d = shlex.quote(run_dir)
-        script = f"{run_dir}/{bundle.SCRIPT_FILES[kind]}"
-        interpreter = bundle.INTERPRETERS[kind]
+        run_script = shlex.join(LANGUAGES[kind].command(run_dir))
         # stdin brings the upload (a tar stream: tar stops at its end) and
         # then stays open, never written again. A watcher waits for its end:
         # if the worker dies or the connection drops, sshd closes it and the
@@ -231,7 +235,7 @@ class RemoteRunner:
             f"cd / && rm -rf {d} {shlex.quote(socket_path)}; exit $rc"
         )
         if not docker:
-            return f"{begin}( . {d}/{bundle.ENV_FILE} && exec {interpreter} {shlex.quote(script)} ){end}"
+            return f"{begin}( . {d}/{bundle.ENV_FILE} && exec {run_script} ){end}"
         resources = job.execution.get("resources") or {}
         memory = int(resources.get("memoryMb") or 256)
         image = job.execution.get("image") or REMOTE_IMAGE_DEFAULT
@@ -245,11 +249,11 @@ class RemoteRunner:
             f"--memory {memory}m --memory-swap {memory}m --cpus {float(resources.get('cpus') or 1):g} "
             f"--tmpfs /tmp:rw,nosuid,nodev,size=64m --tmpfs /work:rw,nosuid,nodev,size=64m,mode=1777 -w /work "
             f"-v {d}:{d}:ro $([ -S {sock} ] && echo '-v {sock}:{sock}') "
-            f"--env-file {d}/{bundle.DOCKER_ENV_FILE} {shlex.quote(image)} {interpreter} {shlex.quote(script)}{end}"
+            f"--env-file {d}/{bundle.DOCKER_ENV_FILE} {shlex.quote(image)} {run_script}{end}"
         )
 
     async def _execute(
-        self, conn: asyncssh.SSHClientConnection, command: str, archive: bytes, run_dir: str, server: dict[str, Any],
+        self, conn: asyncssh.SSHClientConnection, command: str, archive: bytes, run_dir: str, server: ServerLogin,
         sink: LogSink, control: JobControl, deadline: float, job: ClaimedJob, docker: bool,
     ) -> ServerResult:
         try:
@@ -293,7 +297,7 @@ class RemoteRunner:
                 continue
         exited.cancel()
 
-    async def _remove_run_dir(self, conn, run_dir: str, job: ClaimedJob, server: dict[str, Any], docker: bool) -> None:
+    async def _remove_run_dir(self, conn, run_dir: str, job: ClaimedJob, server: ServerLogin, docker: bool) -> None:
         extra = f"docker rm -f {_container_name(job, run_dir)} >/dev/null 2>&1; " if docker else ""
         files = f"{shlex.quote(run_dir)} {shlex.quote(run_dir + '.sock')}"
         if not await _quietly(conn.run(f"{extra}rm -rf {files}", check=False)):
@@ -341,7 +345,7 @@ def _signal_number(name: str) -> int:
         return 0
 
 
-def _server_result(server: dict[str, Any], control: JobControl, exit_code: int | None, timeout_s: float) -> ServerResult:
+def _server_result(server: ServerLogin, control: JobControl, exit_code: int | None, timeout_s: float) -> ServerResult:
     reason = control.reason
     if reason == StopReason.CANCELLED:
         return ServerResult(server, "cancelled", exit_code, error="cancelled by user")

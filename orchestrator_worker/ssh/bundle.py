@@ -9,10 +9,12 @@ import tarfile
 from functools import lru_cache
 from pathlib import Path
 
+from orchestrator_worker.languages import LANGUAGES
+
 HELPERS_DIR = Path(__file__).resolve().parents[1] / "images" / "runtime" / "helpers"
 
-SCRIPT_FILES = {"bash": "script.sh", "python": "script.py", "node": "script.js"}
-INTERPRETERS = {"bash": "bash", "python": "python3", "node": "node"}
+# The helpers are written in the languages they serve (README.md there is not uploaded).
+HELPER_SUFFIXES = frozenset(language.suffix for language in LANGUAGES.values())
 ENV_FILE = "env.sh"
 DOCKER_ENV_FILE = "env.list"
 
@@ -36,7 +38,7 @@ def build(kind: str, script: str, env_text: str, docker_env: str | None) -> byte
     """A tar stream of the run's files. Built by hand from member blocks,
     with the helpers' part made once: a job on many servers builds one per
     server, and tarfile's general path costs milliseconds each."""
-    parts = [_member(SCRIPT_FILES[kind], script.encode("utf-8")), _member(ENV_FILE, env_text.encode("utf-8"))]
+    parts = [_member(LANGUAGES[kind].script_file, script.encode("utf-8")), _member(ENV_FILE, env_text.encode("utf-8"))]
     if docker_env is not None:
         parts.append(_member(DOCKER_ENV_FILE, docker_env.encode("utf-8")))
     parts.append(_helper_members())
@@ -49,7 +51,7 @@ def _helper_members() -> bytes:
     return b"".join(
         _member(f"helpers/{path.relative_to(HELPERS_DIR)}", path.read_bytes())
         for path in sorted(HELPERS_DIR.rglob("*"))
-        if path.is_file() and path.suffix in (".py", ".js", ".sh")
+        if path.is_file() and path.suffix in HELPER_SUFFIXES
     )
 
 

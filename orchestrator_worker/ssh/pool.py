@@ -17,13 +17,14 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 import asyncssh
 
-from cronium_app.servers.ssh_connect import ConnectFailed, HostKeyChanged, open_connection
+from orchestrator_worker.protocol import ServerLogin
 from orchestrator_worker.settings import WorkerSettings
 from orchestrator_worker.ssh.breaker import CircuitBreaker
+from orchestrator_worker.ssh.connect import ConnectFailed, HostKeyChanged, open_connection
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +35,10 @@ class StaleConnection(Exception):
 
 
 # (server, first-seen host key) → the key the app pinned.
-PinHostKey = Callable[[dict[str, Any], str], Awaitable[str]]
+PinHostKey = Callable[[ServerLogin, str], Awaitable[str]]
 
 
-def server_identity(server: dict[str, Any]) -> str:
+def server_identity(server: ServerLogin) -> str:
     """Same server, same login: the connection may be shared."""
     parts = [str(server.get(k) or "") for k in ("id", "host", "port", "username", "privateKey", "passphrase", "password")]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
@@ -64,7 +65,7 @@ class SshPool:
         self._slots: dict[str, _ServerSlot] = {}
         self._janitor: asyncio.Task | None = None
 
-    def _slot(self, server: dict[str, Any]) -> _ServerSlot:
+    def _slot(self, server: ServerLogin) -> _ServerSlot:
         key = server_identity(server)
         slot = self._slots.get(key)
         if slot is None:
@@ -73,7 +74,7 @@ class SshPool:
         return slot
 
     @asynccontextmanager
-    async def connection(self, server: dict[str, Any], pin: PinHostKey) -> AsyncIterator[asyncssh.SSHClientConnection]:
+    async def connection(self, server: ServerLogin, pin: PinHostKey) -> AsyncIterator[asyncssh.SSHClientConnection]:
         """A logged-in connection to `server` for one run; raises ConnectFailed."""
         self._start_janitor()
         pooled = await self._acquire(server, pin)
@@ -88,7 +89,7 @@ class SshPool:
             pooled.in_use -= 1
             pooled.last_used = time.monotonic()
 
-    async def _acquire(self, server: dict[str, Any], pin: PinHostKey) -> _Pooled:
+    async def _acquire(self, server: ServerLogin, pin: PinHostKey) -> _Pooled:
         slot = self._slot(server)
         async with slot.lock:
             slot.connections = [p for p in slot.connections if self._usable(p, server)]
@@ -109,7 +110,7 @@ class SshPool:
             slot.connections.append(pooled)
             return pooled
 
-    async def _open(self, server: dict[str, Any], pin: PinHostKey) -> _Pooled:
+    async def _open(self, server: ServerLogin, pin: PinHostKey) -> _Pooled:
         opened = await open_connection(server, timeout=self.settings.ssh_connect_timeout_s)
         host_key = server.get("hostKey")
         if opened.new_host_key:
@@ -124,7 +125,7 @@ class SshPool:
         logger.info("ssh: connected to %s (%s:%s)", server["name"], server["host"], server["port"])
         return _Pooled(opened.conn, host_key)
 
-    def _usable(self, pooled: _Pooled, server: dict[str, Any]) -> bool:
+    def _usable(self, pooled: _Pooled, server: ServerLogin) -> bool:
         pinned = server.get("hostKey")
         if pooled.conn.is_closed() or (pinned and pooled.host_key and pinned != pooled.host_key):
             if pooled.in_use == 0:

@@ -7,7 +7,8 @@ import time
 import httpx
 import pytest
 
-from cronium_app.settings import DEFAULT_ORCHESTRATOR_TOKEN, DEFAULT_SECRET_KEY
+from cronium_app.settings import DEFAULT_SECRET_KEY
+from orchestrator_worker.protocol import DEFAULT_ORCHESTRATOR_TOKEN
 from tests.support.app_server import AppServer
 from tests.support.databases import migrated_database
 

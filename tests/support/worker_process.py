@@ -20,6 +20,9 @@ class WorkerProcess:
     worker_id: str = field(default_factory=lambda: f"test-worker-{secrets.token_hex(3)}")
     concurrency: int = 8
     env_overrides: dict[str, str] = field(default_factory=dict)
+    # Another interpreter and directory run a worker outside the repo's venv.
+    python: str = sys.executable
+    cwd: Path = REPO_ROOT
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     _log_offset: int = 0
@@ -44,8 +47,8 @@ class WorkerProcess:
         )
         env.update(self.env_overrides)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator_worker"],
-            cwd=REPO_ROOT,
+            [self.python, "-m", "orchestrator_worker"],
+            cwd=self.cwd,
             env=env,
             stdout=open(self.log_path, "ab"),
             stderr=subprocess.STDOUT,

@@ -26,7 +26,8 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestrator_worker.executors.http import display_url, run_http
+from orchestrator_worker.control import JobControl, StopReason
+from orchestrator_worker.executors.http import HttpExecutor, display_url
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.settings import WorkerSettings
 from tests.unit.test_ssrf import install_fake_dns
@@ -81,15 +82,17 @@ def run(
     settings: WorkerSettings,
     *,
     cancel_after: float | None = None,
+    stop_reason: str = StopReason.CANCELLED,
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
 ) -> tuple[Outcome, FakeSink, float]:
     sink = FakeSink()
+    executor = HttpExecutor(settings, transport_factory=transport_factory)
 
     async def scenario() -> Outcome:
-        cancelled = asyncio.Event()
+        control = JobControl()
         if cancel_after is not None:
-            asyncio.get_running_loop().call_later(cancel_after, cancelled.set)
-        return await run_http(job, sink, cancelled, settings, transport_factory=transport_factory)  # type: ignore[arg-type]
+            asyncio.get_running_loop().call_later(cancel_after, control.request_stop, stop_reason)
+        return await executor.run(job, sink, control)  # type: ignore[arg-type]
 
     started = time.monotonic()
     outcome = asyncio.run(scenario())
@@ -409,6 +412,15 @@ def test_cancel_ends_the_job_quickly(server: LocalServer):
     assert outcome.error == "cancelled by user"
     assert elapsed < 1.5
     assert sink.stream("system")[-1] == "cancelled by user"
+
+
+def test_a_worker_shutdown_stops_the_request_and_says_so(server: LocalServer):
+    outcome, _sink, elapsed = run(
+        make_job(f"{server.url}/slow", timeout=30), PRIVATE, cancel_after=0.2, stop_reason=StopReason.SHUTDOWN
+    )
+
+    assert (outcome.status, outcome.error) == ("cancelled", "stopped: shutdown")
+    assert elapsed < 1.5
 
 
 def test_connection_refused_fails_clearly():

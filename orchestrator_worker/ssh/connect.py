@@ -8,6 +8,9 @@ both apply the same rules:
   for the caller to pin;
 - nothing from the local account is used: no ~/.ssh/config, no default
   keys, no ssh-agent, no known_hosts file.
+
+It lives in the worker package because the worker imports nothing from the
+app; the app imports it from here.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncssh
+
+from orchestrator_worker.protocol import ServerLogin
 
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 KEEPALIVE_S = 15.0
@@ -55,14 +60,14 @@ def _network_reason(exc: OSError, port: int) -> str:
     return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
-def _login_options(server: dict[str, Any]) -> dict[str, Any]:
+def _login_options(server: ServerLogin) -> dict[str, Any]:
     if server.get("privateKey"):
         key = asyncssh.import_private_key(server["privateKey"], server.get("passphrase") or None)
         return {"client_keys": [key], "password": None, "preferred_auth": ["publickey"]}
     return {"client_keys": None, "password": server.get("password") or "", "preferred_auth": ["password", "keyboard-interactive"]}
 
 
-async def open_connection(server: dict[str, Any], *, timeout: float = DEFAULT_CONNECT_TIMEOUT_S) -> Opened:
+async def open_connection(server: ServerLogin, *, timeout: float = DEFAULT_CONNECT_TIMEOUT_S) -> Opened:
     """Connect and log in, or raise ConnectFailed with a message for the user."""
     label = f"{server['name']} ({server['username']}@{server['host']}:{server['port']})"
     pinned = server.get("hostKey")

@@ -1,0 +1,175 @@
+"""The wire format between the app and its workers (the orchestrator API
+under /api/internal), written down once.
+
+Both sides import these names: the app to build what it sends, the worker to
+read it. This module imports nothing but the standard library, so that the
+app can use it without loading the worker's executors.
+"""
+
+# No `from __future__ import annotations`: TypedDict reads NotRequired[...]
+# only from evaluated annotations (ClaimedJobBody.__required_keys__).
+from typing import Any, Literal, NotRequired, TypedDict
+
+# Every worker request names the worker in this header.
+WORKER_ID_HEADER = "X-Worker-Id"
+
+# The shared secret's built-in value, for development only: the app refuses
+# it in production, and a worker that keeps it can only talk to such an app.
+DEFAULT_ORCHESTRATOR_TOKEN = "dev-insecure-orchestrator-token"
+
+
+# -- the job spec: what to run, frozen when the job is created ---------------
+
+
+class Resources(TypedDict):
+    cpus: float
+    memoryMb: int
+    pids: int
+
+
+class HttpRequest(TypedDict, total=False):
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str | None
+
+
+class EventRef(TypedDict):
+    id: int
+    name: str
+
+
+class Target(TypedDict):
+    """The user's servers to run on (by id and by tag), and whether to run in
+    a container on each server's own Docker instead of in a plain shell."""
+
+    serverIds: list[int]
+    serverTags: list[str]
+    docker: bool
+
+
+class ExecutionSpec(TypedDict):
+    type: str  # bash | python | node | http
+    script: str | None  # None for http
+    http: HttpRequest | None  # None for scripts
+    timeoutSeconds: float
+    resources: Resources
+    network: str | None  # "egress" asks for network access; anything else: none
+    env: dict[str, str]
+    image: str | None  # None: the worker's default image
+    event: EventRef
+    target: NotRequired[Target]  # only for jobs that run on remote servers
+
+
+# -- the claim: a job handed to a worker --------------------------------------
+
+
+class ServerLogin(TypedDict):
+    """A target server as the worker that claimed the job gets it: where it
+    is, how to log in (decrypted for this worker only, never stored), and
+    its pinned host key. `error` instead of credentials when they cannot be
+    read (the server fails with that message)."""
+
+    id: int
+    name: str
+    host: str
+    port: int
+    username: str
+    hostKey: str | None
+    privateKey: NotRequired[str]
+    passphrase: NotRequired[str]
+    password: NotRequired[str]
+    error: NotRequired[str]
+
+
+class ClaimedJobBody(TypedDict):
+    id: str
+    attempt: int
+    type: str
+    status: str
+    userId: int
+    eventId: int | None
+    workflowId: int | None
+    workflowRunId: int | None
+    execution: ExecutionSpec
+    input: Any
+    leaseExpiresAt: str | None  # ISO 8601
+    createdAt: str | None  # ISO 8601
+    # The seq of the job's first log line: a retried job numbers its log on
+    # from what earlier attempts stored.
+    logSeqStart: int
+    # The runtime API credential of this attempt (see runtime_proxy.py).
+    executionToken: NotRequired[str]
+    # Only for jobs with a target.
+    servers: NotRequired[list[ServerLogin]]
+
+
+def claimed_job_body(
+    *,
+    id: str,
+    attempt: int,
+    type: str,
+    status: str,
+    user_id: int,
+    event_id: int | None,
+    workflow_id: int | None,
+    workflow_run_id: int | None,
+    execution: ExecutionSpec,
+    input: Any,
+    lease_expires_at: str | None,
+    created_at: str | None,
+    log_seq_start: int,
+    execution_token: str | None = None,
+    servers: list[ServerLogin] | None = None,
+) -> ClaimedJobBody:
+    """One job of a claim reply (`GET /api/internal/jobs/queue`: `{"jobs": [...]}`)."""
+    body = ClaimedJobBody(
+        id=id,
+        attempt=attempt,
+        type=type,
+        status=status,
+        userId=user_id,
+        eventId=event_id,
+        workflowId=workflow_id,
+        workflowRunId=workflow_run_id,
+        execution=execution,
+        input=input,
+        leaseExpiresAt=lease_expires_at,
+        createdAt=created_at,
+        logSeqStart=log_seq_start,
+    )
+    if execution_token is not None:
+        body["executionToken"] = execution_token
+    if servers is not None:
+        body["servers"] = servers
+    return body
+
+
+# -- the result: how a job ended ----------------------------------------------
+
+# A job's end as a worker reports it; `partial` only for a job on several
+# servers where some failed.
+ResultStatus = Literal["completed", "failed", "timed_out", "cancelled", "partial"]
+ServerStatus = Literal["completed", "failed", "timed_out", "cancelled"]
+
+
+class ServerResultBody(TypedDict):
+    """How a job went on one of its servers."""
+
+    serverId: int
+    name: str
+    status: ServerStatus
+    exitCode: int | None
+    durationMs: int | None
+    error: str | None
+
+
+class JobResultBody(TypedDict):
+    """`POST /api/internal/jobs/{id}/complete`, besides the attempt."""
+
+    status: ResultStatus
+    exitCode: int | None
+    error: str | None
+    output: Any
+    metrics: dict[str, Any]
+    servers: NotRequired[list[ServerResultBody]]
