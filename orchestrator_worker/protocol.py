@@ -90,7 +90,7 @@ class ClaimedJobBody(TypedDict):
     userId: int
     eventId: int | None
     workflowId: int | None
-    workflowRunId: int | None
+    workflowRunId: str | None
     execution: ExecutionSpec
     input: Any
     leaseExpiresAt: str | None  # ISO 8601
@@ -113,7 +113,7 @@ def claimed_job_body(
     user_id: int,
     event_id: int | None,
     workflow_id: int | None,
-    workflow_run_id: int | None,
+    workflow_run_id: str | None,
     execution: ExecutionSpec,
     input: Any,
     lease_expires_at: str | None,

@@ -13,6 +13,7 @@ from cronium_app.auth.tokens import authenticate_token, touch_token
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid, Unauthorized
 from cronium_app.settings import Settings, get_settings
+from orchestrator_worker.protocol import WORKER_ID_HEADER
 
 WORKER_ID_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 
@@ -50,7 +51,7 @@ def current_user(authorization: str | None = Header(default=None)) -> CurrentUse
 
 def worker_id(
     authorization: str | None = Header(default=None),
-    x_worker_id: str | None = Header(default=None),
+    x_worker_id: str | None = Header(default=None, alias=WORKER_ID_HEADER),
     x_orchestrator_id: str | None = Header(default=None, deprecated=True),
     settings: Settings = Depends(settings_dep),
 ) -> str:
@@ -61,5 +62,5 @@ def worker_id(
         raise Unauthorized("invalid orchestrator token")
     named = x_worker_id if x_worker_id is not None else x_orchestrator_id
     if not named or not WORKER_ID_RE.match(named):
-        raise Invalid("X-Worker-Id header must name the worker (1-128 of letters, digits, '_.:@-')")
+        raise Invalid(f"{WORKER_ID_HEADER} header must name the worker (1-128 of letters, digits, '_.:@-')")
     return named

@@ -35,6 +35,7 @@ from cronium_app.payloads import check_io_size
 from cronium_app.servers import service as servers_service
 from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat, utcnow
+from orchestrator_worker.protocol import ClaimedJobBody, claimed_job_body
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def _refusal(session: Session, job_id: str, ref: WorkerRef | None, action: str) 
     return Conflict(f"cannot {action}: job {job_id} is {status}", status=status)
 
 
-def claim(session: Session, settings: Settings, worker_id: str, limit: int) -> list[dict[str, Any]]:
+def claim(session: Session, settings: Settings, worker_id: str, limit: int) -> list[ClaimedJobBody]:
     """Atomically move up to `limit` due pending jobs to `acknowledged` for
     this worker, with a fresh lease and the next attempt number. Each comes
     with what the worker needs to run it: its execution token and, for a
@@ -145,31 +146,30 @@ def _last_log_seq(session: Session, job_ids: list[str]) -> dict[str, int]:
     )
 
 
-def _claimed(session: Session, settings: Settings, row: dict[str, Any], last_seq: int) -> dict[str, Any]:
+def _claimed(session: Session, settings: Settings, row: dict[str, Any], last_seq: int) -> ClaimedJobBody:
     execution = row["execution"] or {}
-    body = {
-        "id": row["id"],
-        "attempt": row["attempt"],
-        "type": row["type"],
-        "status": row["status"],
-        "userId": row["user_id"],
-        "eventId": row["event_id"],
-        "workflowId": row["workflow_id"],
-        "workflowRunId": row["workflow_run_id"],
-        "execution": execution,
-        "input": row["input"],
-        "leaseExpiresAt": isoformat(row["lease_expires_at"]),
-        "createdAt": isoformat(row["created_at"]),
+    target = execution.get("target")
+    return claimed_job_body(
+        id=row["id"],
+        attempt=row["attempt"],
+        type=row["type"],
+        status=row["status"],
+        user_id=row["user_id"],
+        event_id=row["event_id"],
+        workflow_id=row["workflow_id"],
+        workflow_run_id=row["workflow_run_id"],
+        execution=execution,
+        input=row["input"],
+        lease_expires_at=isoformat(row["lease_expires_at"]),
+        created_at=isoformat(row["created_at"]),
         # A retried job keeps numbering its log after what earlier attempts stored.
-        "logSeqStart": last_seq + 1,
-        "executionToken": execution_tokens.issue(
+        log_seq_start=last_seq + 1,
+        execution_token=execution_tokens.issue(
             settings, job_id=row["id"], user_id=row["user_id"], attempt=row["attempt"],
             timeout_s=float(execution.get("timeoutSeconds") or settings.job_max_timeout_s),
         ),
-    }
-    if execution.get("target"):
-        body["servers"] = servers_service.resolve_targets(session, settings, row["user_id"], execution["target"])
-    return body
+        servers=servers_service.resolve_targets(session, settings, row["user_id"], target) if target else None,
+    )
 
 
 def _lease_until(settings: Settings, now: datetime) -> datetime:
