@@ -46,6 +46,7 @@ image: docker
 # process group).
 run: migrate image
 	@echo "Cronium will listen on http://localhost:$(CRONIUM_PORT) (first start builds the UI: about a minute)"
+	@echo "Secrets not set in the environment are generated once and kept in ./data/secrets.json (mode 0600)."
 	@trap 'kill 0' EXIT INT TERM; \
 	ORCHESTRATOR_URL=$${ORCHESTRATOR_URL:-http://127.0.0.1:$(CRONIUM_PORT)} $(BIN)/python -m orchestrator_worker & \
 	$(BIN)/reflex run --env prod --single-port --backend-port $(CRONIUM_PORT)

@@ -363,7 +363,8 @@ class SdkRunner:
         self.dock = dock
         self.worker_id = worker_id
         self.run_dir = Path(tempfile.mkdtemp(prefix="cronium-bench-sdk-"))
-        settings = WorkerSettings(CRONIUM_WORKER_ID=worker_id, CRONIUM_WORKER_RUN_DIR=str(self.run_dir))
+        settings = WorkerSettings(CRONIUM_WORKER_ID=worker_id, CRONIUM_WORKER_RUN_DIR=str(self.run_dir),
+                                  ORCHESTRATOR_TOKEN="bench-docker-sdk-only")  # talks to Docker, never to an app
         self.runner = DockerRunner(settings)
         self.count = 0
 

@@ -12,35 +12,39 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from orchestrator_worker.protocol import DEFAULT_ORCHESTRATOR_TOKEN
+from orchestrator_worker import local_secrets
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-# Values that ship in the code. Fine on a laptop, refused in production.
-# (The orchestrator token's is part of the worker protocol: workers share it.)
-DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+# A secret shorter than this is refused in production.
+MIN_SECRET_CHARS = 32
 
 
 class InsecureSettingsError(RuntimeError):
-    """Raised when production mode is asked for with a default secret."""
+    """Raised when production mode is asked for with a weak secret."""
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     # -- where things live -------------------------------------------------
-    database_url: str = Field(
-        default=f"sqlite:///{REPO_ROOT / 'data' / 'cronium.db'}",
-        validation_alias="DATABASE_URL",
-    )
+    # Unset: a SQLite file in the data directory.
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    # Generated secrets (secrets.json) and the default SQLite database.
+    data_dir: Path = Field(default=REPO_ROOT / "data", validation_alias="CRONIUM_DATA_DIR")
     port: int = Field(default=8000, validation_alias="CRONIUM_PORT")
+    # The address the app listens on: this machine only, unless told otherwise
+    # (0.0.0.0 behind a reverse proxy or in a container).
+    host: str = Field(default="127.0.0.1", validation_alias="CRONIUM_HOST")
+    # The origin people reach the UI at (scheme://host[:port]); the only
+    # origin cross-site requests and websockets are accepted from. Default:
+    # http://localhost:{port}.
+    public_url: str | None = Field(default=None, validation_alias="CRONIUM_PUBLIC_URL")
     environment: str = Field(default="dev", validation_alias="CRONIUM_ENV")
 
-    # -- secrets -----------------------------------------------------------
-    secret_key: str = Field(default=DEFAULT_SECRET_KEY, validation_alias="SECRET_KEY")
-    orchestrator_token: str = Field(
-        default=DEFAULT_ORCHESTRATOR_TOKEN, validation_alias="ORCHESTRATOR_TOKEN"
-    )
+    # -- secrets -------------------------------------------------------------
+    # Unset: generated on first start and kept in {data_dir}/secrets.json.
+    secret_key: str = Field(default="", validation_alias="SECRET_KEY")
+    orchestrator_token: str = Field(default="", validation_alias="ORCHESTRATOR_TOKEN")
 
     # -- accounts ----------------------------------------------------------
     allow_registration: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_REGISTRATION")
@@ -100,21 +104,40 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def origin(self) -> str:
+        """The public origin, without a trailing slash."""
+        return (self.public_url or f"http://localhost:{self.port}").rstrip("/")
+
     @model_validator(mode="after")
     def _check_limits(self) -> "Settings":
         if self.job_default_timeout_s > self.job_max_timeout_s:
             raise ValueError("CRONIUM_JOB_DEFAULT_TIMEOUT exceeds CRONIUM_JOB_MAX_TIMEOUT")
         return self
 
+    @model_validator(mode="after")
+    def _default_database(self) -> "Settings":
+        self.database_url = self.database_url or f"sqlite:///{self.data_dir / 'cronium.db'}"
+        return self
+
+    @model_validator(mode="after")
+    def _generated_secrets(self) -> "Settings":
+        """Secrets not given are this installation's own, made on first use."""
+        if not (self.secret_key and self.orchestrator_token):
+            generated = local_secrets.read_or_create(self.data_dir)
+            self.secret_key = self.secret_key or generated["secret_key"]
+            self.orchestrator_token = self.orchestrator_token or generated["orchestrator_token"]
+        return self
+
     def assert_safe_for_production(self) -> None:
-        """Refuse to serve production traffic with a secret everyone knows."""
+        """Refuse to serve production traffic with a secret that can be guessed."""
         if not self.is_production:
             return
-        problems = []
-        if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
-            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
-        if self.orchestrator_token == DEFAULT_ORCHESTRATOR_TOKEN or len(self.orchestrator_token) < 32:
-            problems.append("ORCHESTRATOR_TOKEN must be set to a random value of at least 32 characters")
+        problems = [
+            f"{name} must be a random value of at least {MIN_SECRET_CHARS} characters"
+            for name, value in (("SECRET_KEY", self.secret_key), ("ORCHESTRATOR_TOKEN", self.orchestrator_token))
+            if len(value) < MIN_SECRET_CHARS
+        ]
         if problems:
             raise InsecureSettingsError("refusing to start in production: " + "; ".join(problems))
 

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import os
 
+from pydantic import ValidationError
+
 from orchestrator_worker.settings import WorkerSettings
 from orchestrator_worker.worker import Worker
 
@@ -18,7 +20,10 @@ def main() -> None:
     # Both log every request/channel at INFO: far too much for a busy worker.
     for noisy in ("httpx", "asyncssh"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    settings = WorkerSettings()
+    try:
+        settings = WorkerSettings()
+    except ValidationError as exc:
+        raise SystemExit(f"the worker cannot start: {'; '.join(error['msg'] for error in exc.errors())}") from None
 
     async def run() -> None:
         worker = Worker(settings)

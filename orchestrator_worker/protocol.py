@@ -13,9 +13,6 @@ from typing import Any, Literal, NotRequired, TypedDict
 # Every worker request names the worker in this header.
 WORKER_ID_HEADER = "X-Worker-Id"
 
-# The shared secret's built-in value, for development only: the app refuses
-# it in production, and a worker that keeps it can only talk to such an app.
-DEFAULT_ORCHESTRATOR_TOKEN = "dev-insecure-orchestrator-token"
 
 
 # -- the job spec: what to run, frozen when the job is created ---------------

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import socket
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from orchestrator_worker.protocol import DEFAULT_ORCHESTRATOR_TOKEN
+from orchestrator_worker import local_secrets
 
 
 class WorkerSettings(BaseSettings):
@@ -17,7 +18,10 @@ class WorkerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     orchestrator_url: str = Field(default="http://127.0.0.1:8000", validation_alias="ORCHESTRATOR_URL")
-    orchestrator_token: str = Field(default=DEFAULT_ORCHESTRATOR_TOKEN, validation_alias="ORCHESTRATOR_TOKEN")
+    # Unset: the token the app beside this worker generated
+    # ({data_dir}/secrets.json); a worker on another host must be given it.
+    orchestrator_token: str = Field(default="", validation_alias="ORCHESTRATOR_TOKEN")
+    data_dir: Path = Field(default=Path("data"), validation_alias="CRONIUM_DATA_DIR")
     # Must be unique per worker: on start a worker removes containers that
     # carry its id, since they can only be left over from its last life.
     worker_id: str = Field(default_factory=socket.gethostname, validation_alias="CRONIUM_WORKER_ID")
@@ -63,6 +67,19 @@ class WorkerSettings(BaseSettings):
     # fast) for the cooldown, then one attempt is let through.
     ssh_breaker_threshold: int = Field(default=3, ge=1, validation_alias="CRONIUM_SSH_BREAKER_THRESHOLD")
     ssh_breaker_cooldown_s: float = Field(default=30.0, gt=0, validation_alias="CRONIUM_SSH_BREAKER_COOLDOWN")
+
+    @model_validator(mode="after")
+    def _token_from_the_app_beside_it(self) -> "WorkerSettings":
+        if not self.orchestrator_token:
+            generated = local_secrets.read(self.data_dir) or {}
+            self.orchestrator_token = generated.get("orchestrator_token", "")
+        if not self.orchestrator_token:
+            raise ValueError(
+                f"ORCHESTRATOR_TOKEN is not set and {local_secrets.path_in(self.data_dir)} does not exist: "
+                "give this worker the app's orchestrator token (a worker beside the app finds it in the "
+                "app's data directory, CRONIUM_DATA_DIR)"
+            )
+        return self
 
     @property
     def app_label(self) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from cronium_app.bounds import INT32_MAX, INT64_MAX, RowId
+from cronium_app.bounds import INT32_MAX, RowId
 from cronium_app.models import EventStatus, EventType, Network, ScheduleType
 from cronium_app.schedules.schemas import RunLimit, ScheduleDate
 
@@ -73,7 +73,7 @@ class EventFields(BaseModel):
     cron_expression: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None = Field(
         default=None, alias="cronExpression"
     )
-    interval_seconds: int | None = Field(default=None, ge=1, le=INT64_MAX, alias="intervalSeconds")
+    interval_seconds: int | None = Field(default=None, ge=1, alias="intervalSeconds")
     run_at: ScheduleDate | None = Field(default=None, alias="runAt")
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
     start_at: ScheduleDate | None = Field(default=None, alias="startAt")

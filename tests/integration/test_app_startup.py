@@ -7,21 +7,15 @@ import time
 import httpx
 import pytest
 
-from cronium_app.settings import DEFAULT_SECRET_KEY
-from orchestrator_worker.protocol import DEFAULT_ORCHESTRATOR_TOKEN
 from tests.support.app_server import AppServer
 from tests.support.databases import migrated_database
 
 
-def test_production_app_refuses_to_start_with_default_secrets():
+def test_production_app_refuses_to_start_with_a_weak_secret():
     with migrated_database("cronium_prod_test") as url:
         server = AppServer(
             database_url=url,
-            env_overrides={
-                "CRONIUM_ENV": "production",
-                "SECRET_KEY": DEFAULT_SECRET_KEY,
-                "ORCHESTRATOR_TOKEN": DEFAULT_ORCHESTRATOR_TOKEN,
-            },
+            env_overrides={"CRONIUM_ENV": "production", "SECRET_KEY": "guessable", "ORCHESTRATOR_TOKEN": "guessable"},
         )
         try:
             with pytest.raises(RuntimeError, match="exited"):

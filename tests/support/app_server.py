@@ -19,6 +19,12 @@ ORCHESTRATOR_TOKEN = "test-orchestrator-token-0123456789abcdef"
 SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
 
 
+def with_overrides(env: dict[str, str], overrides: dict[str, str | None]) -> dict[str, str]:
+    """`env` with `overrides` applied; an override of None removes the variable."""
+    env = {**env, **{name: value for name, value in overrides.items() if value is not None}}
+    return {name: value for name, value in env.items() if overrides.get(name, "") is not None}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -28,7 +34,8 @@ def free_port() -> int:
 @dataclass
 class AppServer:
     database_url: str
-    env_overrides: dict[str, str] = field(default_factory=dict)
+    # A value of None removes the variable (e.g. the secrets, to have them generated).
+    env_overrides: dict[str, str | None] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     log_path: Path | None = None
@@ -51,8 +58,7 @@ class AppServer:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        env.update(self.env_overrides)
-        return env
+        return with_overrides(env, self.env_overrides)
 
     def start(self, timeout: float = 90.0) -> "AppServer":
         log_dir = REPO_ROOT / "test-output" / "logs"

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.app_server import ORCHESTRATOR_TOKEN, REPO_ROOT
+from tests.support.app_server import ORCHESTRATOR_TOKEN, REPO_ROOT, with_overrides
 
 
 @dataclass
@@ -19,7 +19,8 @@ class WorkerProcess:
     app_url: str
     worker_id: str = field(default_factory=lambda: f"test-worker-{secrets.token_hex(3)}")
     concurrency: int = 8
-    env_overrides: dict[str, str] = field(default_factory=dict)
+    # A value of None removes the variable.
+    env_overrides: dict[str, str | None] = field(default_factory=dict)
     # Another interpreter and directory run a worker outside the repo's venv.
     python: str = sys.executable
     cwd: Path = REPO_ROOT
@@ -45,7 +46,7 @@ class WorkerProcess:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        env.update(self.env_overrides)
+        env = with_overrides(env, self.env_overrides)
         self.process = subprocess.Popen(
             [self.python, "-m", "orchestrator_worker"],
             cwd=self.cwd,

@@ -74,7 +74,7 @@ def make_job(url: str, *, method: str = "GET", headers: dict[str, str] | None = 
 
 
 def make_settings(*, allow_private: bool, body_max: int = 64 * 1024) -> WorkerSettings:
-    return WorkerSettings().model_copy(update={"http_allow_private": allow_private, "http_body_max_bytes": body_max})
+    return WorkerSettings(ORCHESTRATOR_TOKEN="unit-test-token").model_copy(update={"http_allow_private": allow_private, "http_body_max_bytes": body_max})
 
 
 def run(

@@ -131,7 +131,7 @@ def test_a_run_on_a_stale_connection_is_tried_once_more_on_a_fresh_one():
             handed_out.append(conn)
             yield conn
 
-    runner = RemoteRunner(WorkerSettings(), client=None, proxy=None)
+    runner = RemoteRunner(WorkerSettings(ORCHESTRATOR_TOKEN="unit-test-token"), client=None, proxy=None)
     runner.pool = Pool()
 
     async def run_with(conn, *args):

@@ -102,7 +102,7 @@ def test_the_helper_environment_points_at_helpers_that_exist():
 
 
 def test_the_remote_command_runs_the_script_with_its_interpreter():
-    runner = RemoteRunner(WorkerSettings(), client=None, proxy=None)  # type: ignore[arg-type]
+    runner = RemoteRunner(WorkerSettings(ORCHESTRATOR_TOKEN="unit-test-token"), client=None, proxy=None)  # type: ignore[arg-type]
 
     command = runner._command(job("python"), "python", "/tmp/cronium-run.ab12", "/tmp/cronium-run.ab12.sock", docker=False)
 
