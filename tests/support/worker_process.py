@@ -13,6 +13,10 @@ from pathlib import Path
 
 from tests.support.app_server import ORCHESTRATOR_TOKEN, REPO_ROOT
 
+# Settings every worker of this test session gets (a test's own
+# env_overrides win); tests/conftest.py names the session's job network here.
+SESSION_ENV: dict[str, str] = {}
+
 
 @dataclass
 class WorkerProcess:
@@ -42,6 +46,7 @@ class WorkerProcess:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        env.update(SESSION_ENV)
         env.update(self.env_overrides)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "orchestrator_worker"],
