@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import socket
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from orchestrator_worker import local_secrets
 
@@ -52,6 +54,19 @@ class WorkerSettings(BaseSettings):
     tmpfs_size_mb: int = Field(default=64, validation_alias="CRONIUM_JOB_TMPFS_MB")
     container_log_max_size: str = Field(default="10m", validation_alias="CRONIUM_CONTAINER_LOG_MAX_SIZE")
     allow_egress: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_EGRESS")
+    # Egress jobs run on a Docker network of Cronium's own behind firewall
+    # rules (orchestrator_worker/egress): the network's name (its bridge is
+    # NAME0, its iptables chains NAME-FORWARD/-INPUT/-REJECT in upper case).
+    egress_network: str = Field(default="cronium-egress", pattern=r"^[a-z][a-z0-9-]{0,13}$", validation_alias="CRONIUM_EGRESS_NETWORK")
+    egress_subnet: ipaddress.IPv4Network = Field(default=ipaddress.IPv4Network("172.29.252.0/22"), validation_alias="CRONIUM_EGRESS_SUBNET")
+    # Private ranges egress jobs may reach after all (comma-separated CIDRs).
+    egress_allow: Annotated[tuple[ipaddress.IPv4Network, ...], NoDecode] = Field(default=(), validation_alias="CRONIUM_EGRESS_ALLOW")
+    # The resolvers jobs' DNS lookups go to (port 53 is open to them); None:
+    # those of the host's /etc/resolv.conf, which Docker forwards to.
+    egress_dns: Annotated[tuple[ipaddress.IPv4Address, ...] | None, NoDecode] = Field(default=None, validation_alias="CRONIUM_EGRESS_DNS")
+    # "off" runs egress jobs without the firewall rules: unsafe, they reach
+    # the host, the app and private networks.
+    egress_policy: Literal["enforce", "off"] = Field(default="enforce", validation_alias="CRONIUM_EGRESS_POLICY")
     # HTTP events may not reach loopback/private/link-local addresses unless this is set.
     http_allow_private: bool = Field(default=False, validation_alias="CRONIUM_HTTP_ALLOW_PRIVATE")
     http_body_max_bytes: int = Field(default=64 * 1024, validation_alias="CRONIUM_HTTP_BODY_MAX_BYTES")
@@ -67,6 +82,13 @@ class WorkerSettings(BaseSettings):
     # fast) for the cooldown, then one attempt is let through.
     ssh_breaker_threshold: int = Field(default=3, ge=1, validation_alias="CRONIUM_SSH_BREAKER_THRESHOLD")
     ssh_breaker_cooldown_s: float = Field(default=30.0, gt=0, validation_alias="CRONIUM_SSH_BREAKER_COOLDOWN")
+
+    @field_validator("egress_allow", "egress_dns", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
 
     @model_validator(mode="after")
     def _token_from_the_app_beside_it(self) -> "WorkerSettings":

@@ -73,6 +73,7 @@ class Worker:
         try:
             if not await self._wait_for_docker():
                 return
+            await self.runner.egress.prepare()
             await self._reap(startup=True)
             side = [
                 asyncio.create_task(self._heartbeat_forever(), name="heartbeat"),

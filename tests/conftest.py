@@ -7,9 +7,25 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import worker_process
 from tests.support.app_server import AppServer
 from tests.support.clients import UserClient, WorkerClient, register_user
 from tests.support.databases import migrated_database
+from tests.support.egress import can_manage_firewall, egress_env, free_subnet, leftovers, network_name, remove_policy
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_job_network() -> Iterator[None]:
+    """The workers of this session run egress jobs on a job network and
+    firewall chains of the session's own (so that sessions running at once
+    do not share them), removed at the end."""
+    env = egress_env(network_name("crs"), free_subnet())
+    worker_process.SESSION_ENV.update(env)
+    yield
+    worker_process.SESSION_ENV.clear()
+    if can_manage_firewall() and leftovers(env["CRONIUM_EGRESS_NETWORK"]):
+        result = remove_policy(env)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from docker.errors import DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig
 
 from orchestrator_worker.control import JobControl, StopReason
+from orchestrator_worker.egress import EgressGuard, wants_egress
 from orchestrator_worker.job_env import job_env
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.languages import LANGUAGES
@@ -75,6 +76,7 @@ class DockerRunner:
         self._client: docker.DockerClient | None = None
         # (job id, attempt) → what to remove when the job is over.
         self._to_clean: dict[tuple[str, int], _JobResources] = {}
+        self.egress = EgressGuard(settings, lambda: self.client)
 
     @property
     def client(self) -> docker.DockerClient:
@@ -106,6 +108,9 @@ class DockerRunner:
         kind = job.kind
         if kind not in LANGUAGES:
             return Outcome("failed", error=f"unsupported job type {kind!r}")
+        if wants_egress(job, self.settings) and (refusal := await self.egress.refusal()) is not None:
+            await sink.system(refusal)
+            return Outcome("failed", error=refusal)
         job_dir = self._prepare_job_dir(job, kind)
         resources = self._to_clean[(job.id, job.attempt)] = _JobResources(job_dir)
         if self.proxy is not None and job.execution_token:
@@ -160,7 +165,7 @@ class DockerRunner:
         resources = job.execution.get("resources") or {}
         memory_mb = int(resources.get("memoryMb") or 256)
         tmpfs = f"rw,nosuid,nodev,size={self.settings.tmpfs_size_mb}m"
-        egress = job.execution.get("network") == "egress" and self.settings.allow_egress
+        egress = wants_egress(job, self.settings)
         container = self.client.containers.create(
             image,
             entrypoint=command,
@@ -183,7 +188,8 @@ class DockerRunner:
             mem_limit=f"{memory_mb}m",
             memswap_limit=f"{memory_mb}m",
             nano_cpus=int(float(resources.get("cpus") or 1) * 1e9),
-            network_mode="bridge" if egress else "none",
+            network_mode=self.egress.network_mode(egress),
+            sysctls=self.egress.sysctls(egress),
             init=True,
             log_config=LogConfig(type="json-file", config={"max-size": self.settings.container_log_max_size, "max-file": "1"}),
             stdin_open=False,

@@ -29,6 +29,9 @@ import asyncssh
 
 from orchestrator_worker.client import OrchestratorClient
 from orchestrator_worker.control import JobControl, StopReason
+from orchestrator_worker.egress import wants_egress
+from orchestrator_worker.egress.network import remote_docker_network
+from orchestrator_worker.egress.policy import EgressPolicy
 from orchestrator_worker.job_env import job_env
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.languages import LANGUAGES
@@ -73,6 +76,7 @@ class RemoteRunner:
         self.proxy = proxy
         self.pool = SshPool(settings)
         self.parallel = asyncio.Semaphore(settings.ssh_max_parallel)
+        self.egress = EgressPolicy(settings.egress_network)
 
     async def aclose(self) -> None:
         await self.pool.aclose()
@@ -239,12 +243,14 @@ class RemoteRunner:
         resources = job.execution.get("resources") or {}
         memory = int(resources.get("memoryMb") or 256)
         image = job.execution.get("image") or REMOTE_IMAGE_DEFAULT
-        network = "bridge" if job.execution.get("network") == "egress" else "none"
+        # An egress job joins the job network (see the README's "Job network"
+        # on what does and does not protect it on a server).
+        prepare_network, network = remote_docker_network(self.egress, wants_egress(job, self.settings))
         sock = shlex.quote(socket_path)
         # The login user's uid inside: it owns the forwarded socket (mode 0600).
         return (
-            f"{begin}docker run --rm --init -i --name {name} "
-            f"--user \"$(id -u):$(id -g)\" --network {network} --read-only --cap-drop ALL "
+            f"{begin}{prepare_network}docker run --rm --init -i --name {name} "
+            f"--user \"$(id -u):$(id -g)\" {network} --read-only --cap-drop ALL "
             f"--security-opt no-new-privileges --pids-limit {int(resources.get('pids') or 128)} "
             f"--memory {memory}m --memory-swap {memory}m --cpus {float(resources.get('cpus') or 1):g} "
             f"--tmpfs /tmp:rw,nosuid,nodev,size=64m --tmpfs /work:rw,nosuid,nodev,size=64m,mode=1777 -w /work "

@@ -37,6 +37,8 @@ class AppServer:
     # A value of None removes the variable (e.g. the secrets, to have them generated).
     env_overrides: dict[str, str | None] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    # Where the app listens; the URL the tests use is loopback either way.
+    host: str = "127.0.0.1"
     process: subprocess.Popen | None = None
     log_path: Path | None = None
 
@@ -67,7 +69,7 @@ class AppServer:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-only",
-             "--backend-port", str(self.port), "--backend-host", "127.0.0.1"],
+             "--backend-port", str(self.port), "--backend-host", self.host],
             cwd=REPO_ROOT,
             env=self.environment(),
             stdout=log,

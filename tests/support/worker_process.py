@@ -13,6 +13,10 @@ from pathlib import Path
 
 from tests.support.app_server import ORCHESTRATOR_TOKEN, REPO_ROOT, with_overrides
 
+# Settings every worker of this test session gets (a test's own
+# env_overrides win); tests/conftest.py names the session's job network here.
+SESSION_ENV: dict[str, str] = {}
+
 
 @dataclass
 class WorkerProcess:
@@ -46,6 +50,7 @@ class WorkerProcess:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        env.update(SESSION_ENV)
         env = with_overrides(env, self.env_overrides)
         self.process = subprocess.Popen(
             [self.python, "-m", "orchestrator_worker"],

@@ -4,6 +4,7 @@ worker survived a job (still alive, container gone, runs the next job)."""
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
 from datetime import datetime
@@ -24,6 +25,12 @@ def docker_client() -> docker.DockerClient:
     if _docker is None:
         _docker = docker.from_env()
     return _docker
+
+
+def network_gateway(name: str) -> str:
+    """The gateway (the host's address) of a Docker network."""
+    ipam = docker_client().api.inspect_network(name)["IPAM"]["Config"][0]
+    return ipam.get("Gateway") or str(ipaddress.ip_network(ipam["Subnet"])[1])
 
 
 def job_containers(job_id: str) -> list[dict[str, Any]]:

@@ -6,12 +6,12 @@ test then waits for its own job."""
 
 from __future__ import annotations
 
-import ipaddress
 import random
 import re
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,6 +22,7 @@ from tests.integration.worker.jobkit import (
     brief,
     docker_client,
     job_containers,
+    network_gateway,
     submit,
     texts,
     wait_for_container,
@@ -120,14 +121,12 @@ class _Hello(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def host_listener() -> Iterator[tuple[str, int]]:
-    """An HTTP server on every host address, so that a container with a
-    network could reach it through the bridge gateway (this machine)."""
+    """An HTTP server on every host address, which no job may reach: not
+    without a network, nor with one through a bridge gateway (this machine)."""
     server = ThreadingHTTPServer(("0.0.0.0", 0), _Hello)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    ipam = docker_client().networks.get("bridge").attrs["IPAM"]["Config"][0]
-    gateway = ipam.get("Gateway") or str(ipaddress.ip_network(ipam["Subnet"])[1])  # docker0, e.g. 172.17.0.1
-    yield gateway, server.server_address[1]
+    yield network_gateway("bridge"), server.server_address[1]  # docker0, e.g. 172.17.0.1
     server.shutdown()
     server.server_close()
 
@@ -254,11 +253,15 @@ def test_network_none_cannot_reach_the_host_or_loopback(jobs, worker_user, survi
     assert any(f"unreachable http://127.0.0.1:{port}/" in line for line in stderr), stderr
     survival.check(job)
 
-    # Control: the same script with egress does reach the host's listener,
-    # so the failure above is the missing network, not a missing server.
+    # Control: the listener is there (it answers the host itself), and the
+    # same script with egress has a network, yet is refused at once by the
+    # job network's firewall (tests/integration/worker/test_egress_policy.py).
+    with urllib.request.urlopen(f"http://{gateway}:{port}/", timeout=3) as response:
+        assert response.status == 200
     control = wait_for_job(worker_user, jobs["network_egress"], timeout=60)
-    assert control["status"] == "completed", brief(control)
-    assert f"reached http://{gateway}:{port}/ 200" in texts(job_lines(worker_user, control["id"]), "stdout")
+    assert control["status"] == "failed" and control["exitCode"] == 1, brief(control)
+    stderr = texts(job_lines(worker_user, control["id"]), "stderr")
+    assert any(f"unreachable http://{gateway}:{port}/" in line and "Connection refused" in line for line in stderr), stderr
     survival.check(control)
 
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
+from tests.integration.worker.jobkit import network_gateway
 from tests.support.clients import UserClient, job_lines, wait_for_job
 from tests.support.sshd import SshdHosts
-from tests.support.worker_process import WorkerProcess
+from tests.support.worker_process import SESSION_ENV, WorkerProcess
 
 DEAD_HOST = "127.0.0.9"  # loopback; nothing listens on port 9 (discard) there
 
@@ -334,6 +335,25 @@ def test_remote_docker_runs_the_script_in_a_locked_down_container(ssh_worker, wo
     assert job["status"] == "completed", texts
     assert "[docker-host] in container True" in texts and "[docker-host] read-only root 30" in texts
     assert worker_user.http.get(f"/api/v1/variables/{key}").json()["value"] == "from a container"
+
+
+def test_remote_docker_egress_joins_the_job_network_not_the_default_bridge(ssh_worker, worker_user, sshd, docker_on_server):
+    """The server here is this machine, so the job network is the one the
+    worker made; the job's default route must lead to its gateway."""
+    server = add_server(worker_user, sshd, 0, name="egress-host")
+    script = (
+        "import socket, struct\n"
+        "for line in open('/proc/net/route').read().splitlines()[1:]:\n"
+        "    fields = line.split()\n"
+        "    if fields[1] == '00000000':\n"
+        "        print('gateway', socket.inet_ntoa(struct.pack('<I', int(fields[2], 16))))\n"
+        "print('ipv6', repr(open('/proc/net/if_inet6').read()))\n"
+    )
+    job = run_on(worker_user, [server], script, type="python", remoteDocker=True, network="egress")
+    texts = [line["line"] for line in lines_of(worker_user, job["id"])]
+    assert job["status"] == "completed", texts
+    assert f"[egress-host] gateway {network_gateway(SESSION_ENV['CRONIUM_EGRESS_NETWORK'])}" in texts
+    assert "[egress-host] ipv6 ''" in texts
 
 
 def test_a_remote_script_dies_with_its_worker(ssh_worker, worker_app, worker_user, sshd):
