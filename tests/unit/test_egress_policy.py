@@ -199,19 +199,19 @@ def test_installed_rules_are_our_chains_and_the_jumps_to_them():
 
 
 def test_allowed_ranges_are_comma_separated_cidrs():
-    settings = WorkerSettings(_env_file=None, CRONIUM_EGRESS_ALLOW="10.20.0.0/16, 192.168.7.7")
+    settings = WorkerSettings(_env_file=None, ORCHESTRATOR_TOKEN="unit-test-token", CRONIUM_EGRESS_ALLOW="10.20.0.0/16, 192.168.7.7")
     assert settings.egress_allow == (ipaddress.IPv4Network("10.20.0.0/16"), ipaddress.IPv4Network("192.168.7.7/32"))
 
 
 @pytest.mark.parametrize("value", ["10.20.0.1/16", "fd00::/8", "not-a-range"])
 def test_an_allowed_range_that_is_not_an_ipv4_network_is_refused_at_start(value):
     with pytest.raises(ValidationError, match="CRONIUM_EGRESS_ALLOW"):
-        WorkerSettings(_env_file=None, CRONIUM_EGRESS_ALLOW=value)
+        WorkerSettings(_env_file=None, ORCHESTRATOR_TOKEN="unit-test-token", CRONIUM_EGRESS_ALLOW=value)
 
 
 def test_a_network_name_too_long_for_its_bridge_is_refused():
     with pytest.raises(ValidationError, match="CRONIUM_EGRESS_NETWORK"):
-        WorkerSettings(_env_file=None, CRONIUM_EGRESS_NETWORK="cronium-egress-x")
+        WorkerSettings(_env_file=None, ORCHESTRATOR_TOKEN="unit-test-token", CRONIUM_EGRESS_NETWORK="cronium-egress-x")
 
 
 def test_host_routes_are_read_from_proc(tmp_path):
@@ -297,7 +297,7 @@ class FakeFirewall:
 
 
 def guard_for(**settings) -> EgressGuard:
-    return EgressGuard(WorkerSettings(_env_file=None, CRONIUM_EGRESS_DNS="", **settings), docker_client=lambda: None)
+    return EgressGuard(WorkerSettings(_env_file=None, ORCHESTRATOR_TOKEN="unit-test-token", CRONIUM_EGRESS_DNS="", **settings), docker_client=lambda: None)
 
 
 def refusal_after_start(guard: EgressGuard) -> str | None:
@@ -344,6 +344,6 @@ def test_rules_that_vanished_are_put_back_before_the_next_egress_job(monkeypatch
 
 def test_egress_jobs_only_when_asked_and_allowed():
     job = ClaimedJob(id="j", attempt=1, type="bash", user_id=1, execution={"network": "egress"}, input=None, log_seq_start=1)
-    assert wants_egress(job, WorkerSettings(_env_file=None))
-    assert not wants_egress(job, WorkerSettings(_env_file=None, CRONIUM_ALLOW_EGRESS=False))
-    assert not wants_egress(dataclasses.replace(job, execution={}), WorkerSettings(_env_file=None))
+    assert wants_egress(job, WorkerSettings(_env_file=None, ORCHESTRATOR_TOKEN="unit-test-token"))
+    assert not wants_egress(job, WorkerSettings(_env_file=None, ORCHESTRATOR_TOKEN="unit-test-token", CRONIUM_ALLOW_EGRESS=False))
+    assert not wants_egress(dataclasses.replace(job, execution={}), WorkerSettings(_env_file=None, ORCHESTRATOR_TOKEN="unit-test-token"))
