@@ -121,10 +121,10 @@ def list_variable_keys(claims: Claims) -> dict[str, Any]:
 
 
 @router.get("/variables/{key}", responses=errors(404))
-def get_variable(key: str, claims: Claims, accept: str | None = Header(default=None)) -> Response:
+def get_variable(key: str, claims: Claims, settings: SettingsDep, accept: str | None = Header(default=None)) -> Response:
     """404 when the key does not exist (the helpers turn it into None/null)."""
     with read_session() as session:
-        value = variables.get_variable(session, claims.user_id, key).value
+        value = variables.runtime_value(settings, variables.get_variable(session, claims.user_id, key))
     if _wants_text(accept):
         return _as_text(value)
     return Response(json.dumps({"key": key, "value": value}, ensure_ascii=False), media_type="application/json")

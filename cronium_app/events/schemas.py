@@ -18,6 +18,7 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+EnvValue = Annotated[str, StringConstraints(max_length=32768)]
 
 
 class HttpRequestSpec(BaseModel):
@@ -60,9 +61,11 @@ class EventFields(BaseModel):
     memory_mb: int | None = Field(default=None, ge=16, le=INT32_MAX, alias="memoryMb")
     pids_limit: int | None = Field(default=None, ge=8, le=INT32_MAX, alias="pidsLimit")
     network: Network | None = None
-    env_vars: dict[str, Annotated[str, StringConstraints(max_length=32768)]] | None = Field(
-        default=None, alias="envVars", max_length=200
-    )
+    env_vars: dict[str, EnvValue] | None = Field(default=None, alias="envVars", max_length=200)
+    # Write-only: values are sealed at rest, never shown again (responses
+    # list `secretEnvVarNames`), and masked in job logs. In an update, a
+    # name set to null removes that secret; names left out keep theirs.
+    secret_env_vars: dict[str, EnvValue | None] | None = Field(default=None, alias="secretEnvVars", max_length=200)
     image: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None = None
     tags: list[Tag] | None = Field(default=None, max_length=50)
     # Remote servers (none: the local container runtime).
@@ -81,9 +84,9 @@ class EventFields(BaseModel):
     misfire_policy: Literal["skip", "run_once", "run_all"] | None = Field(default=None, alias="misfirePolicy")
     overlap_policy: Literal["allow", "skip", "queue"] | None = Field(default=None, alias="overlapPolicy")
 
-    @field_validator("env_vars")
+    @field_validator("env_vars", "secret_env_vars")
     @classmethod
-    def _env_keys(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+    def _env_keys(cls, value: dict[str, str | None] | None) -> dict[str, str | None] | None:
         if value is None:
             return None
         for key in value:

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from cronium_app import sealing
 from cronium_app.errors import Invalid, NotFound, TooLarge
 from cronium_app.events.schemas import EventCreate, EventFields, EventUpdate
 from cronium_app.models import Event, EventType
@@ -52,7 +53,7 @@ def _check_limits(event: Event, settings: Settings) -> None:
 
 
 def _apply(event: Event, fields: EventFields) -> None:
-    data = fields.model_dump(exclude_unset=True, by_alias=False)
+    data = fields.model_dump(exclude_unset=True, by_alias=False, exclude={"secret_env_vars"})
     for key, value in data.items():
         if key == "http_request" and fields.http_request is not None:
             value = fields.http_request.model_dump()
@@ -73,6 +74,49 @@ _NOT_NULL_DEFAULTS = {
 }
 
 
+def _apply_secret_env(event: Event, settings: Settings, changes: dict[str, str | None] | None) -> None:
+    """Merge `changes` into the event's sealed secrets (None removes one)
+    and keep their names beside them. A name may not be a plain variable
+    too: which value would the script get?"""
+    if changes:
+        current = _current_secret_env(event, settings, changes)
+        for name, value in changes.items():
+            if value is None:
+                current.pop(name, None)
+            else:
+                current[name] = value
+        event.secret_env = sealing.seal(settings.secret_key, sealing.SECRET_ENV, current) if current else None
+        event.secret_env_names = sorted(current)
+    both = sorted(set(event.secret_env_names or ()) & set(event.env_vars or {}))
+    if both:
+        raise Invalid(
+            f"{', '.join(both)}: a name cannot be both a plain and a secret environment variable",
+            fields={"secretEnvVars": f"{', '.join(both)} is also in envVars"},
+        )
+
+
+def _current_secret_env(event: Event, settings: Settings, changes: dict[str, str | None]) -> dict[str, str]:
+    """The secrets to merge into. Sealed under another SECRET_KEY, they are
+    replaced only by an update that enters every one of them again."""
+    try:
+        return secret_env_values(event, settings)
+    except sealing.Unreadable:
+        missing = sorted(set(event.secret_env_names or ()) - {name for name, value in changes.items() if value is not None})
+        if missing:
+            raise sealing.Unreadable(
+                "the event's secret environment variables cannot be decrypted (SECRET_KEY changed since they "
+                f"were saved): enter all of them again ({', '.join(missing)})"
+            ) from None
+        return {}
+
+
+def secret_env_values(event: Event, settings: Settings) -> dict[str, str]:
+    if not event.secret_env:
+        return {}
+    return sealing.unseal(settings.secret_key, sealing.SECRET_ENV, event.secret_env,
+                          what="the event's secret environment variables")
+
+
 def create_event(session: Session, settings: Settings, user_id: int, data: EventCreate) -> Event:
     event = Event(
         user_id=user_id,
@@ -84,6 +128,7 @@ def create_event(session: Session, settings: Settings, user_id: int, data: Event
         pids_limit=settings.job_default_pids,
     )
     _apply(event, data)
+    _apply_secret_env(event, settings, data.secret_env_vars)
     _check_limits(event, settings)
     servers_service.check_targets(session, user_id, event.server_ids)
     schedule_state.on_saved(event, None, utcnow())
@@ -103,6 +148,7 @@ def update_event(session: Session, settings: Settings, user_id: int, event_id: i
     event = get_event(session, user_id, event_id)
     schedule_before = schedule_state.snapshot(event)
     _apply(event, data)
+    _apply_secret_env(event, settings, data.secret_env_vars)
     _check_limits(event, settings)
     if data.server_ids is not None:
         servers_service.check_targets(session, user_id, event.server_ids)
@@ -158,6 +204,10 @@ def execution_spec(event: Event) -> dict[str, Any]:
         "image": event.image,
         "event": {"id": event.id, "name": event.name},
     }
+    if event.secret_env:
+        # Sealed as on the event: a job row never holds a secret in the
+        # clear. The claim opens it for the worker (jobs.queue).
+        spec["secretEnv"] = {"names": list(event.secret_env_names), "sealed": event.secret_env}
     if event.server_ids or event.server_tags:
         spec["target"] = {
             "serverIds": list(event.server_ids or []),
@@ -183,6 +233,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         "pidsLimit": event.pids_limit,
         "network": event.network,
         "envVars": dict(event.env_vars or {}),
+        "secretEnvVarNames": list(event.secret_env_names or []),
         "image": event.image,
         "tags": list(event.tags or []),
         "serverIds": list(event.server_ids or []),

@@ -23,10 +23,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from cronium_app import sealing
 from cronium_app.auth import execution_tokens
 from cronium_app.db import is_sqlite
 from cronium_app.errors import Conflict, Invalid, NotFound, TooLarge
 from cronium_app.jobs import workflow_runs
+from cronium_app.jobs.masking import masker_for_job
 from cronium_app.jobs.retry import retry_failed
 from cronium_app.jobs.status import FAILED_LIKE, HELD, PENDING, TERMINAL, WORKER_FINAL, JobStatus
 from cronium_app.jobs.wake import wake_workers_after_commit
@@ -130,7 +132,40 @@ def claim(session: Session, settings: Settings, worker_id: str, limit: int) -> l
         return []
     rows.sort(key=lambda r: (-r["priority"], r["created_at"], r["id"]))
     last_seq = _last_log_seq(session, [row["id"] for row in rows if row["attempt"] > 1])
-    return [_claimed(session, settings, row, last_seq.get(row["id"], 0)) for row in rows]
+    claimed = []
+    for row in rows:
+        try:
+            row["execution"] = _execution_for_worker(settings, row["execution"] or {})
+        except sealing.Unreadable as exc:
+            _fail_unrunnable(session, settings, row, WorkerRef(worker_id, row["attempt"]), exc.message)
+            continue
+        claimed.append(_claimed(session, settings, row, last_seq.get(row["id"], 0)))
+    return claimed
+
+
+def _execution_for_worker(settings: Settings, execution: dict[str, Any]) -> dict[str, Any]:
+    """The job's spec as its worker gets it: secret environment variables
+    opened and merged into `env` (sent over the orchestrator channel, never
+    stored in the clear)."""
+    secret = execution.get("secretEnv")
+    if not secret:
+        return execution
+    opened = sealing.unseal(settings.secret_key, sealing.SECRET_ENV, secret["sealed"],
+                            what="the event's secret environment variables")
+    wire = {key: value for key, value in execution.items() if key != "secretEnv"}
+    wire["env"] = {**(execution.get("env") or {}), **opened}
+    return wire
+
+
+def _fail_unrunnable(session: Session, settings: Settings, row: dict[str, Any], ref: WorkerRef, reason: str) -> None:
+    """A claimed job that cannot be handed to a worker ends at once, failed,
+    with the reason (running it without its secrets would be wrong)."""
+    now = utcnow()
+    session.execute(
+        sa.update(Job).where(*_held_by(row["id"], ref))
+        .values(status=JobStatus.failed.value, completed_at=now, lease_expires_at=None, updated_at=now, error=reason)
+    )
+    _after_end(session, settings, [], [row["id"]], now)
 
 
 def _last_log_seq(session: Session, job_ids: list[str]) -> dict[str, int]:
@@ -238,12 +273,13 @@ def append_logs(
         raise _refusal(session, job_id, ref, "append logs")
     inserted = 0
     if lines:
+        mask = masker_for_job(session, settings, job_id)
         rows = [
             {
                 "job_id": job_id,
                 "seq": item.seq,
                 "stream": item.stream,
-                "line": item.line,
+                "line": mask.text(item.line),
                 "timestamp": as_utc(item.timestamp),
             }
             for item in lines
@@ -275,6 +311,8 @@ def complete(
     check_io_size(output, settings, "output")
     if error is not None and len(error) > 10_000:
         error = error[:10_000] + "… (truncated)"
+    mask = masker_for_job(session, settings, job_id)
+    error, output = mask.text(error), mask.value(output)
     now = utcnow()
     current = session.execute(sa.select(Job.started_at, Job.acknowledged_at).where(Job.id == job_id)).first()
     started = current.started_at or current.acknowledged_at if current else None

@@ -54,10 +54,13 @@ def job_to_dict(row: Mapping[str, Any], *, include_execution: bool = True) -> di
 
 
 def redact_execution(execution: Mapping[str, Any]) -> dict[str, Any]:
-    """Env values may be secrets: the API shows their names only."""
+    """Env values may be secrets: the API shows their names only (secret
+    ones included; their sealed values not at all)."""
     shown = dict(execution)
-    if shown.get("env"):
-        shown["env"] = {key: "***" for key in shown["env"]}
+    secret = shown.pop("secretEnv", None) or {}
+    names = [*(shown.get("env") or {}), *secret.get("names", [])]
+    if names:
+        shown["env"] = {key: "***" for key in names}
     return shown
 
 

@@ -53,6 +53,10 @@ class Event(ScheduleColumns, table=True):
     pids_limit: int = Field(nullable=False)
     network: str = Field(default=Network.none.value, sa_column=sa.Column(sa.String(16), nullable=False))
     env_vars: dict[str, str] = json_field(nullable=False, default_factory=dict)
+    # Secret environment variables: their values sealed together
+    # (cronium_app.sealing, SECRET_ENV), their names in the clear.
+    secret_env: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    secret_env_names: list[str] = json_field(nullable=False, default_factory=list, server_default="[]")
     image: str | None = Field(default=None, sa_column=sa.Column(sa.String(255), nullable=True))
     tags: list[str] = json_field(nullable=False, default_factory=list)
     # Where it runs: no servers (the default) means the local container

@@ -20,5 +20,9 @@ class Variable(SQLModel, table=True):
     )
     key: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
     value: Any = json_field()
+    # A secret variable's value is sealed in `sealed_value` (`value` stays
+    # NULL): scripts read it through the runtime API, nobody else does.
+    secret: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    sealed_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from cronium_app.errors import Conflict, Invalid, NotFound
 from cronium_app.models import Event, Server
 from cronium_app.pagination import Page, escape_like
+from cronium_app.sealing import Unreadable
 from cronium_app.servers import secrets
 from cronium_app.servers.schemas import ServerCreate, ServerFields, ServerUpdate
 from cronium_app.settings import Settings
@@ -183,7 +184,7 @@ def resolve_targets(session: Session, settings: Settings, user_id: int, target: 
         }
         try:
             item.update(secrets.decrypt(settings.secret_key, server.credentials).to_dict())
-        except secrets.CredentialsUnreadable as exc:
+        except Unreadable as exc:
             item["error"] = exc.message
         resolved.append(item)
     return resolved

@@ -1,5 +1,9 @@
 """Per-user variables: JSON values under a key, shared by a user's scripts
-(through the runtime API) and the user (API and UI)."""
+(through the runtime API) and the user (API and UI).
+
+A secret variable's value is sealed at rest (`cronium_app.sealing`) and
+write-only: the API and the UI show that it exists, never its value; only
+the owner's scripts read it (`runtime_value`), and job logs mask it."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from cronium_app import sealing
 from cronium_app.errors import Invalid, NotFound, TooLarge
 from cronium_app.payloads import json_size
 from cronium_app.models import Variable
@@ -40,20 +45,36 @@ def get_variable(session: Session, user_id: int, key: str) -> Variable:
     return variable
 
 
-def set_variable(session: Session, settings: Settings, user_id: int, key: str, value: Any) -> tuple[Variable, bool]:
+def set_variable(
+    session: Session, settings: Settings, user_id: int, key: str, value: Any, *, secret: bool | None = None
+) -> tuple[Variable, bool]:
+    """Create or replace. `secret` None keeps what the variable was (a new
+    one is not secret): a script setting a secret variable keeps it secret."""
     check_key(key)
     check_value(settings, value)
     variable = _find(session, user_id, key)
     created = variable is None
     now = utcnow()
     if variable is None:
-        variable = Variable(user_id=user_id, key=key, value=value, created_at=now, updated_at=now)
+        variable = Variable(user_id=user_id, key=key, created_at=now)
+    if secret is not None:
+        variable.secret = secret
+    if variable.secret:
+        variable.value, variable.sealed_value = None, sealing.seal(settings.secret_key, sealing.SECRET_VARIABLE, value)
     else:
-        variable.value = value
-        variable.updated_at = now
+        variable.value, variable.sealed_value = value, None
+    variable.updated_at = now
     session.add(variable)
     session.flush()
     return variable, created
+
+
+def runtime_value(settings: Settings, variable: Variable) -> Any:
+    """The value as the owner's scripts read it (a secret one opened)."""
+    if not variable.secret:
+        return variable.value
+    return sealing.unseal(settings.secret_key, sealing.SECRET_VARIABLE, variable.sealed_value,
+                          what=f"secret variable {variable.key!r}")
 
 
 def delete_variable(session: Session, user_id: int, key: str) -> None:
@@ -77,9 +98,11 @@ def list_keys(session: Session, user_id: int, *, limit: int) -> list[str]:
 
 
 def variable_to_dict(variable: Variable) -> dict[str, Any]:
+    """A secret variable shows that it is one, with no value."""
     return {
         "key": variable.key,
         "value": variable.value,
+        "secret": variable.secret,
         "createdAt": isoformat(variable.created_at),
         "updatedAt": isoformat(variable.updated_at),
     }

@@ -773,3 +773,32 @@ def test_idempotency_keys_are_scoped_to_the_user(user, make_user):
     b = bob.http.post(f"/api/v1/events/{bob.create_event()['id']}/execute", headers={"Idempotency-Key": key})
     assert a.status_code == b.status_code == 202
     assert a.json()["jobId"] != b.json()["jobId"]
+
+
+# -- secret environment variables ----------------------------------------------------
+
+
+def test_secret_env_values_are_write_only_and_their_names_listed(user):
+    event = user.create_event(name="with secrets", type="bash", script="true",
+                              secretEnvVars={"TOKEN": "tok-value-1", "PASS": "pass-value-2"})
+    assert event["secretEnvVarNames"] == ["PASS", "TOKEN"] and "secretEnvVars" not in event
+    assert "tok-value-1" not in user.http.get(f"/api/v1/events/{event['id']}").text
+
+
+def test_an_update_changes_and_removes_single_secrets_and_keeps_the_rest(user):
+    event = user.create_event(name="merge secrets", type="bash", script="true",
+                              secretEnvVars={"A": "value-a", "B": "value-b"})
+    reply = user.http.patch(f"/api/v1/events/{event['id']}", json={"secretEnvVars": {"A": None, "C": "value-c"}})
+    assert reply.status_code == 200 and reply.json()["secretEnvVarNames"] == ["B", "C"]
+
+
+def test_a_name_cannot_be_both_plain_and_secret(user):
+    response = user.http.post("/api/v1/events", json={"name": "both", "type": "bash", "script": "true",
+                                                      "envVars": {"X": "1"}, "secretEnvVars": {"X": "secret-x"}})
+    assert response.status_code == 422 and "secretEnvVars" in response.json()["error"]["fields"]
+
+
+def test_secret_env_names_follow_the_env_name_rules(user):
+    response = user.http.post("/api/v1/events", json={"name": "bad", "type": "bash", "script": "true",
+                                                      "secretEnvVars": {"CRONIUM_X": "value"}})
+    assert response.status_code == 422

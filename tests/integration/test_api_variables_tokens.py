@@ -238,7 +238,7 @@ def test_put_variable_without_value_is_422(user):
 
 
 def test_put_variable_with_extra_field_is_422(user):
-    error_of(user.http.put(f"/api/v1/variables/{new_key()}", json={"value": 1, "secret": True}), 422)
+    error_of(user.http.put(f"/api/v1/variables/{new_key()}", json={"value": 1, "hidden": True}), 422)
 
 
 def test_put_variable_with_malformed_json_is_400(user):
@@ -398,3 +398,20 @@ def test_create_token_with_bad_body_is_422(user, body):
 def test_create_token_with_malformed_json_is_400(user):
     response = user.http.post("/api/v1/tokens", content=b'{"name": ', headers={"Content-Type": "application/json"})
     assert error_of(response, 400)["code"] == "malformed_json"
+
+
+def test_a_secret_variable_is_write_only(user):
+    key = new_key()
+    created = user.http.put(f"/api/v1/variables/{key}", json={"value": "hush-hush-1", "secret": True})
+    assert created.status_code == 201 and created.json()["secret"] is True
+    shown = [user.http.get(f"/api/v1/variables/{key}").json(), *user.http.get("/api/v1/variables").json()["items"]]
+    assert all(item["value"] is None for item in shown if item["key"] == key)
+    assert "hush-hush-1" not in user.http.get("/api/v1/variables").text
+
+
+def test_replacing_a_secret_variable_keeps_it_secret_unless_told(user):
+    key = new_key()
+    user.http.put(f"/api/v1/variables/{key}", json={"value": "first", "secret": True})
+    assert user.http.put(f"/api/v1/variables/{key}", json={"value": "second"}).json()["secret"] is True
+    plain = user.http.put(f"/api/v1/variables/{key}", json={"value": "third", "secret": False}).json()
+    assert (plain["secret"], plain["value"]) == (False, "third")

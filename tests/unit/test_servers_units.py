@@ -8,6 +8,7 @@ import tarfile
 
 import pytest
 
+from cronium_app.sealing import Unreadable
 from cronium_app.servers import secrets
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.executors.remote import ServerResult, _combine
@@ -63,7 +64,7 @@ def test_credentials_round_trip_and_are_not_plain_text():
 
 def test_credentials_under_another_secret_key_are_refused_clearly():
     token = secrets.encrypt("k" * 40, secrets.Credentials(password="x"))
-    with pytest.raises(secrets.CredentialsUnreadable, match="SECRET_KEY changed"):
+    with pytest.raises(Unreadable, match="SECRET_KEY changed"):
         secrets.decrypt("j" * 40, token)
 
 

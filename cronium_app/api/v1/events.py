@@ -52,7 +52,7 @@ def get_event(event_id: EventId, user: UserDep) -> dict[str, Any]:
         return service.event_to_dict(service.get_event(session, user.id, event_id))
 
 
-@router.patch("/{event_id}", responses=errors(404, *BODY_ERRORS))
+@router.patch("/{event_id}", responses=errors(404, 409, *BODY_ERRORS))
 def update_event(event_id: EventId, body: EventUpdate, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
     with write_session() as session:
         return service.event_to_dict(service.update_event(session, settings, user.id, event_id, body))

@@ -18,6 +18,9 @@ class VariableBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     value: Any
+    # True: sealed at rest and never shown again (scripts still read it).
+    # Left out: a variable keeps what it was (a new one is not secret).
+    secret: bool | None = None
 
 
 @router.get("", responses=errors(422))
@@ -37,7 +40,7 @@ def get_variable(key: str, user: UserDep) -> dict[str, Any]:
 @router.put("/{key}", responses={201: {"description": "The variable was created (200: replaced)"}, **errors(*BODY_ERRORS)})
 def put_variable(key: str, body: VariableBody, user: UserDep, settings: SettingsDep, response: Response) -> dict[str, Any]:
     with write_session() as session:
-        variable, created = service.set_variable(session, settings, user.id, key, body.value)
+        variable, created = service.set_variable(session, settings, user.id, key, body.value, secret=body.secret)
         if created:
             response.status_code = 201
         return service.variable_to_dict(variable)
