@@ -5,9 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cronium_app.components.status import job_status_badge
-
-# Columns that only fit on wide screens are hidden on phones.
-WIDE_CELL = rx.breakpoints(initial="none", md="table-cell")
+from cronium_app.components.styles import WIDE_CELL
 
 
 def job_id_text(job_id, **props) -> rx.Component:

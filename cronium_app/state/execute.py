@@ -11,7 +11,7 @@ from cronium_app.db import write_session
 from cronium_app.errors import CroniumError
 from cronium_app.jobs.notifier import notifier
 from cronium_app.jobs.service import create_job_for_event
-from cronium_app.pages import routes
+from cronium_app import routes
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
 
