@@ -53,7 +53,7 @@ def jobs_table(rows, *, show_event: bool = True, table_id: str = "jobs-table") -
         rx.table.column_header_cell("Status"),
         rx.table.column_header_cell("Created", display=WIDE_CELL),
         rx.table.column_header_cell("Duration", display=WIDE_CELL),
-        rx.table.column_header_cell("Orchestrator", display=WIDE_CELL),
+        rx.table.column_header_cell("Worker", display=WIDE_CELL),
     ]
 
     def row(job) -> rx.Component:
@@ -94,7 +94,7 @@ def jobs_table(rows, *, show_event: bool = True, table_id: str = "jobs-table") -
             ),
             rx.table.cell(rx.text(job["duration"], white_space="nowrap"), display=WIDE_CELL),
             rx.table.cell(
-                rx.text(job["orchestrator"], color_scheme="gray", white_space="nowrap"), display=WIDE_CELL
+                rx.text(job["worker"], color_scheme="gray", white_space="nowrap"), display=WIDE_CELL
             ),
         ]
         return rx.table.row(

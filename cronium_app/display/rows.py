@@ -26,7 +26,7 @@ class JobRow(TypedDict):
     created: str
     created_full: str
     duration: str
-    orchestrator: str
+    worker: str
 
 
 class EventRow(TypedDict):
@@ -75,6 +75,12 @@ class Option(TypedDict):
     label: str
 
 
+def worker_id(job: dict[str, Any]) -> str:
+    """The worker that ran (or runs) the job. The job's dict names it
+    `workerId`; `orchestratorId` is the earlier name of the same field."""
+    return job.get("workerId") or job.get("orchestratorId") or "—"
+
+
 def event_name(job: dict[str, Any]) -> str:
     event_id = job.get("eventId")
     return job.get("eventName") or (f"event {event_id}" if event_id else "deleted event")
@@ -95,7 +101,7 @@ def job_row(job: dict[str, Any], tz: str) -> JobRow:
         "created": fmt_short(job.get("createdAt"), tz),
         "created_full": fmt_datetime(job.get("createdAt"), tz),
         "duration": job_duration(job),
-        "orchestrator": job.get("orchestratorId") or "—",
+        "worker": worker_id(job),
     }
 
 
@@ -139,7 +145,7 @@ class JobView(TypedDict):
     completed: str
     duration: str
     exit_code: str
-    orchestrator: str
+    worker: str
     attempt: str
     error: str
     input: str
@@ -173,7 +179,7 @@ def job_view(job: dict[str, Any], tz: str) -> JobView:
         "completed": fmt_datetime(job.get("completedAt"), tz),
         "duration": job_duration(job),
         "exit_code": "—" if job.get("exitCode") is None else str(job["exitCode"]),
-        "orchestrator": job.get("orchestratorId") or "—",
+        "worker": worker_id(job),
         "attempt": str(job.get("attempt") or 0),
         "error": job.get("error") or "",
         "input": fmt_json(job.get("input")),

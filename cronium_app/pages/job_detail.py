@@ -77,7 +77,7 @@ def status_card() -> rx.Component:
                 detail_item("Completed", S.job["completed"], "job-completed"),
                 detail_item("Duration", S.job["duration"], "job-duration"),
                 detail_item("Exit code", S.job["exit_code"], "job-exit-code", mono=True),
-                detail_item("Orchestrator", S.job["orchestrator"], "job-orchestrator", mono=True),
+                detail_item("Worker", S.job["worker"], "job-worker", mono=True),
                 detail_item("Attempt", S.job["attempt"], "job-attempt"),
                 size="2",
                 orientation="horizontal",
