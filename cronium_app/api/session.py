@@ -13,12 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
+from cronium_app.auth import sessions
 from cronium_app.auth.users import MAX_PASSWORD
 from cronium_app.errors import Forbidden, Unauthorized
 from cronium_app.settings import get_settings
-from cronium_app.state import sessions
 
 router = APIRouter(prefix="/api/session", tags=["session"])
 

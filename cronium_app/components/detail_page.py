@@ -10,8 +10,7 @@ import reflex as rx
 
 from cronium_app.components.feedback import error_callout, loading_block, not_found
 from cronium_app.components.layout import app_shell
-
-MONO = "var(--code-font-family)"
+from cronium_app.components.styles import MONO
 
 
 def back_link(label, href, **props) -> rx.Component:

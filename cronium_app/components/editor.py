@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from cronium_app.components.dialogs import confirm_dialog
 from cronium_app.components.feedback import error_callout, loading_block, not_found
 from cronium_app.components.layout import app_shell, page_header
 
@@ -43,25 +44,16 @@ def delete_button(S, element_id: str) -> rx.Component:
 
 
 def delete_dialog(S, texts: EditorTexts) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(f"Delete this {texts.noun}?"),
-            rx.alert_dialog.description(rx.text(rx.text.strong(S.saved_name), texts.delete_note)),
-            rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", id="delete-cancel")),
-                rx.button(
-                    f"Delete {texts.noun}", color_scheme="red", on_click=S.delete, loading=S.deleting,
-                    id="delete-confirm",
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="440px",
-            id="delete-dialog",
-        ),
-        open=S.confirm_delete,
+    return confirm_dialog(
+        is_open=S.confirm_delete,
         on_open_change=S.set_confirm_delete,
+        title=f"Delete this {texts.noun}?",
+        description=rx.text(rx.text.strong(S.saved_name), texts.delete_note),
+        confirm_label=f"Delete {texts.noun}",
+        on_confirm=S.delete,
+        loading=S.deleting,
+        element_id="delete-dialog",
+        buttons_id="delete",
     )
 
 
@@ -81,12 +73,30 @@ def form_error(S) -> rx.Component:
     return rx.cond(S.errors.contains("form"), error_callout(S.errors["form"], id="form-error"))
 
 
+def _form(S, texts: EditorTexts, sections: list[rx.Component]) -> rx.Component:
+    """The form's message, its sections, the Save button again at the end
+    (long forms), and the delete dialog."""
+    return rx.vstack(
+        form_error(S),
+        *sections,
+        rx.flex(save_button(S, texts, f"save-{texts.noun}-bottom"), justify="end", width="100%"),
+        delete_dialog(S, texts),
+        spacing="4",
+        width="100%",
+    )
+
+
 def editor_page(
-    S, texts: EditorTexts, title, actions: list[rx.Component], form: rx.Component, *, retry, max_width: str = "100%"
+    S, texts: EditorTexts, *, new: bool, actions: list[rx.Component], sections: list[rx.Component],
+    max_width: str = "100%",
 ) -> rx.Component:
-    """The page: not found, a load error, a spinner, or the header over the
-    form (both `max_width` wide, so the buttons line up with the form)."""
+    """The page of a new row (`new`) or of the row the URL names: not found,
+    a load error, a spinner, or the header over the form (both `max_width`
+    wide, so the buttons line up with the form). `actions` go before Save
+    and Delete."""
     noun = texts.noun
+    title = f"New {noun}" if new else rx.cond(S.saved_name != "", S.saved_name, noun.capitalize())
+    buttons = [*actions, save_button(S, texts, f"save-{noun}"), delete_button(S, f"delete-{noun}")]
     return app_shell(
         rx.cond(
             S.not_found,
@@ -99,16 +109,16 @@ def editor_page(
             ),
             rx.cond(
                 S.load_error != "",
-                error_callout(S.load_error, on_retry=retry),
+                error_callout(S.load_error, on_retry=S.load_new if new else S.load_existing),
                 rx.cond(
                     S.loaded,
                     rx.box(
                         page_header(
                             title,
-                            *actions,
+                            *buttons,
                             subtitle=rx.cond(S.is_new, texts.new_subtitle, status_line(S, texts)),
                         ),
-                        form,
+                        _form(S, texts, sections),
                         width="100%",
                         max_width=max_width,
                     ),

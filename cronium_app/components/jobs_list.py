@@ -5,9 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cronium_app.components.status import job_status_badge
-
-# Columns that only fit on wide screens are hidden on phones.
-WIDE_CELL = rx.breakpoints(initial="none", md="table-cell")
+from cronium_app.components.styles import WIDE_CELL
 
 
 def job_id_text(job_id, **props) -> rx.Component:
@@ -55,7 +53,7 @@ def jobs_table(rows, *, show_event: bool = True, table_id: str = "jobs-table") -
         rx.table.column_header_cell("Status"),
         rx.table.column_header_cell("Created", display=WIDE_CELL),
         rx.table.column_header_cell("Duration", display=WIDE_CELL),
-        rx.table.column_header_cell("Orchestrator", display=WIDE_CELL),
+        rx.table.column_header_cell("Worker", display=WIDE_CELL),
     ]
 
     def row(job) -> rx.Component:
@@ -96,7 +94,7 @@ def jobs_table(rows, *, show_event: bool = True, table_id: str = "jobs-table") -
             ),
             rx.table.cell(rx.text(job["duration"], white_space="nowrap"), display=WIDE_CELL),
             rx.table.cell(
-                rx.text(job["orchestrator"], color_scheme="gray", white_space="nowrap"), display=WIDE_CELL
+                rx.text(job["worker"], color_scheme="gray", white_space="nowrap"), display=WIDE_CELL
             ),
         ]
         return rx.table.row(

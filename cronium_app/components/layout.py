@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app import routes
 from cronium_app.components.feedback import loading_block
-from cronium_app.pages import routes
 from cronium_app.state.base import AppState
 
 SIDEBAR_WIDTH = "232px"

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import reflex as rx
 
 from cronium_app.components.feedback import error_callout, loading_block
-from cronium_app.components.jobs_list import WIDE_CELL
 from cronium_app.components.layout import app_shell, page_header
+from cronium_app.components.styles import WIDE_CELL
 
 
 def search_box(S, prefix: str, placeholder: str) -> rx.Component:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-MONO = "var(--code-font-family)"
+from cronium_app.components.styles import MONO
 
 
 def _stream_tag(stream) -> rx.Component:

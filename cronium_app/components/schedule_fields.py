@@ -8,8 +8,8 @@ from __future__ import annotations
 import reflex as rx
 
 from cronium_app.components.forms import invalid_props, labelled, section
+from cronium_app.components.styles import MONO
 
-MONO = "var(--code-font-family)"
 TIMEZONES = (
     "UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York", "America/Chicago",
     "America/Los_Angeles", "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney",

@@ -1,42 +1,11 @@
-"""Pieces of the /servers page: a confirmation dialog, the last-check
-summary and the credential placeholders."""
+"""Pieces of the /servers page: the last-check summary, the host key
+fingerprint and the credential placeholders."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-MONO = "var(--code-font-family)"
-
-
-def confirm_dialog(
-    *, is_open, on_open_change, title: str, description: rx.Component, confirm_label: str,
-    on_confirm, loading, element_id: str, color_scheme: str = "red",
-) -> rx.Component:
-    """An alert dialog with Cancel and one action (`<element_id>-confirm`,
-    `<element_id>-cancel`)."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
-            rx.alert_dialog.description(description),
-            rx.flex(
-                rx.alert_dialog.cancel(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", id=f"{element_id}-cancel")
-                ),
-                rx.button(
-                    confirm_label, color_scheme=color_scheme, on_click=on_confirm, loading=loading,
-                    id=f"{element_id}-confirm",
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-                wrap="wrap",
-            ),
-            max_width="460px",
-            id=element_id,
-        ),
-        open=is_open,
-        on_open_change=on_open_change,
-    )
+from cronium_app.components.styles import MONO
 
 
 def check_summary(row, testing) -> rx.Component:

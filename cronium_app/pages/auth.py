@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app import routes
 from cronium_app.components.forms import field_error
 from cronium_app.components.layout import brand
-from cronium_app.pages import routes
 from cronium_app.state.auth import AuthFormState
 from cronium_app.state.base import AppState
 

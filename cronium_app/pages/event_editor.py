@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app import routes
 from cronium_app.components.code_editor import code_editor
-from cronium_app.components.editor import (
-    EditorTexts,
-    delete_button,
-    delete_dialog,
-    editor_page,
-    form_error,
-    save_button,
-)
+from cronium_app.components.editor import EditorTexts, editor_page
 from cronium_app.components.execute import execute_button
 from cronium_app.components.forms import field_error, invalid_props, labelled, section
 from cronium_app.components.jobs_list import compact_job_row
 from cronium_app.components.schedule_fields import schedule_section
 from cronium_app.components.status import EVENT_TYPE_LABELS
+from cronium_app.components.styles import MONO
 from cronium_app.events.schemas import HTTP_METHODS
-from cronium_app.pages import routes
-from cronium_app.state.event_editor import ERROR_KEYS, EventEditorState as S
+from cronium_app.state.event_editor import ERROR_KEYS
+from cronium_app.state.event_editor import EventEditorState as S
 from cronium_app.state.events import EVENT_STATUSES
 
-MONO = "var(--code-font-family)"
 FORM_WIDTH = "960px"
 TEXTS = EditorTexts(
     noun="event",
@@ -320,17 +314,8 @@ def recent_runs() -> rx.Component:
     )
 
 
-def actions() -> list[rx.Component]:
+def sections() -> list[rx.Component]:
     return [
-        rx.cond(~S.is_new, execute_button(S.current_id, element_id="execute-event", variant="soft")),
-        save_button(S, TEXTS, "save-event"),
-        delete_button(S, "delete-event"),
-    ]
-
-
-def form() -> rx.Component:
-    return rx.vstack(
-        form_error(S),
         basics(),
         rx.cond(S.is_http, http_section(), script_section()),
         limits_section(),
@@ -338,24 +323,17 @@ def form() -> rx.Component:
         rx.cond(~S.is_http, targets_section()),
         schedule_section(S, "Manual events run only when you press Execute."),
         rx.cond(~S.is_new, recent_runs()),
-        rx.flex(
-            save_button(S, TEXTS, "save-event-bottom"),
-            justify="end",
-            align="center",
-            width="100%",
-            spacing="3",
-            wrap="wrap",
-        ),
-        delete_dialog(S, TEXTS),
-        spacing="4",
-        width="100%",
-    )
+    ]
+
+
+def _page(*, new: bool) -> rx.Component:
+    execute = rx.cond(~S.is_new, execute_button(S.current_id, element_id="execute-event", variant="soft"))
+    return editor_page(S, TEXTS, new=new, actions=[execute], sections=sections(), max_width=FORM_WIDTH)
 
 
 def new_page() -> rx.Component:
-    return editor_page(S, TEXTS, "New event", actions(), form(), retry=S.load_existing, max_width=FORM_WIDTH)
+    return _page(new=True)
 
 
 def edit_page() -> rx.Component:
-    title = rx.cond(S.saved_name != "", S.saved_name, "Event")
-    return editor_page(S, TEXTS, title, actions(), form(), retry=S.load_existing, max_width=FORM_WIDTH)
+    return _page(new=False)

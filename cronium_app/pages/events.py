@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app import routes
 from cronium_app.components.execute import execute_button
 from cronium_app.components.feedback import empty_state
-from cronium_app.components.jobs_list import WIDE_CELL
 from cronium_app.components.list_page import list_page, name_cell, paged_table, search_box
 from cronium_app.components.status import EVENT_TYPE_LABELS, event_status_badge, event_type_badge
-from cronium_app.pages import routes
+from cronium_app.components.styles import WIDE_CELL
 from cronium_app.state.events import ALL, EVENT_STATUSES, EventListState
 
 COLUMNS = [("Name", False), ("Type", True), ("Status", False), ("Schedule", True), ("Updated", True), ("", False)]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app import routes
 from cronium_app.components.feedback import empty_state, error_callout, loading_block
 from cronium_app.components.jobs_list import compact_job_row
 from cronium_app.components.layout import app_shell, page_header
-from cronium_app.pages import routes
 from cronium_app.state.dashboard import DashboardState
 
 _TONE_COLORS = (("good", "green"), ("bad", "red"))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cronium_app.components.detail_page import MONO, back_link, detail_header, detail_item, detail_page
+from cronium_app import routes
+from cronium_app.components.detail_page import back_link, detail_header, detail_item, detail_page
 from cronium_app.components.feedback import error_callout
+from cronium_app.components.json_block import json_field
 from cronium_app.components.log_viewer import log_lines
 from cronium_app.components.status import job_status_badge
-from cronium_app.pages import routes
-from cronium_app.state.job_detail import MAX_SHOWN, JobDetailState as S
+from cronium_app.components.styles import MONO
+from cronium_app.state.job_detail import MAX_SHOWN
+from cronium_app.state.job_detail import JobDetailState as S
 
 
 def header() -> rx.Component:
@@ -74,7 +77,7 @@ def status_card() -> rx.Component:
                 detail_item("Completed", S.job["completed"], "job-completed"),
                 detail_item("Duration", S.job["duration"], "job-duration"),
                 detail_item("Exit code", S.job["exit_code"], "job-exit-code", mono=True),
-                detail_item("Orchestrator", S.job["orchestrator"], "job-orchestrator", mono=True),
+                detail_item("Worker", S.job["worker"], "job-worker", mono=True),
                 detail_item("Attempt", S.job["attempt"], "job-attempt"),
                 size="2",
                 orientation="horizontal",
@@ -85,34 +88,6 @@ def status_card() -> rx.Component:
         ),
         width="100%",
         id="job-status-card",
-    )
-
-
-def _json_block(label: str, value, element_id: str) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        rx.cond(
-            value != "",
-            rx.el.pre(
-                value,
-                id=element_id,
-                font_family=MONO,
-                font_size="12px",
-                white_space="pre-wrap",
-                word_break="break-word",
-                max_height="200px",
-                overflow="auto",
-                padding="8px 10px",
-                margin="0",
-                width="100%",
-                background=rx.color("gray", 2),
-                border=f"1px solid {rx.color('gray', 5)}",
-                border_radius="var(--radius-2)",
-            ),
-            rx.text("none", size="2", color_scheme="gray", id=element_id),
-        ),
-        spacing="1",
-        width="100%",
     )
 
 
@@ -175,8 +150,8 @@ def metadata_card() -> rx.Component:
                     id="job-error",
                 ),
             ),
-            _json_block("Input", S.job["input"], "job-input"),
-            _json_block("Output", S.job["output"], "job-output"),
+            json_field("Input", S.job["input"], "job-input", max_height="200px"),
+            json_field("Output", S.job["output"], "job-output", max_height="200px"),
             spacing="3",
             width="100%",
         ),
@@ -192,7 +167,7 @@ def servers_card() -> rx.Component:
         return rx.table.row(
             rx.table.cell(rx.text(run["name"], weight="medium")),
             rx.table.cell(job_status_badge(run["status"], size="1")),
-            rx.table.cell(rx.text(run["exit_code"], font_family="var(--code-font-family)")),
+            rx.table.cell(rx.text(run["exit_code"], font_family=MONO)),
             rx.table.cell(run["duration"]),
             rx.table.cell(rx.text(run["error"], size="1", color_scheme="gray", word_break="break-word")),
         )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app import routes
 from cronium_app.components.feedback import empty_state, error_callout, loading_block
 from cronium_app.components.jobs_list import jobs_table
 from cronium_app.components.layout import app_shell, page_header
-from cronium_app.pages import routes
-from cronium_app.state.jobs import ALL, ORDERS, STATUS_FILTERS, JobListState as S
+from cronium_app.state.jobs import ALL, ORDERS, STATUS_FILTERS
+from cronium_app.state.jobs import JobListState as S
 
 
 def _select(value, on_change, items: list[tuple[str, str]], element_id: str, **props) -> rx.Component:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app.components.dialogs import confirm_dialog
 from cronium_app.components.feedback import empty_state
 from cronium_app.components.forms import field_error, invalid_props, labelled
-from cronium_app.components.jobs_list import WIDE_CELL
 from cronium_app.components.list_page import list_page, paged_table, search_box
-from cronium_app.components.servers import MONO, check_summary, confirm_dialog, fingerprint_text, keep_or
+from cronium_app.components.servers import check_summary, fingerprint_text, keep_or
+from cronium_app.components.styles import MONO, WIDE_CELL
 from cronium_app.state.servers import ALL_TAGS
 from cronium_app.state.servers import ServersState as S
 
@@ -301,6 +302,7 @@ def _confirmations() -> rx.Component:
             on_confirm=S.confirm,
             loading=S.confirming,
             element_id="delete-dialog",
+            max_width="460px",
         ),
         confirm_dialog(
             is_open=S.confirm_action == "forget",
@@ -317,6 +319,7 @@ def _confirmations() -> rx.Component:
             loading=S.confirming,
             element_id="forget-dialog",
             color_scheme="orange",
+            max_width="460px",
         ),
     )
 

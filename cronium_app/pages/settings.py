@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app.components.dialogs import confirm_dialog
 from cronium_app.components.feedback import error_callout, loading_block
 from cronium_app.components.forms import labelled, section
-from cronium_app.components.jobs_list import WIDE_CELL
 from cronium_app.components.layout import app_shell, page_header
-from cronium_app.state.settings import EXPIRY_CHOICES, SettingsState as S
-
-MONO = "var(--code-font-family)"
+from cronium_app.components.styles import MONO, WIDE_CELL
+from cronium_app.state.settings import EXPIRY_CHOICES
+from cronium_app.state.settings import SettingsState as S
 
 
 def account_section() -> rx.Component:
@@ -170,27 +170,19 @@ def tokens_table() -> rx.Component:
 
 
 def revoke_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Revoke this token?"),
-            rx.alert_dialog.description(
-                rx.text(
-                    rx.text.strong(S.revoke_name),
-                    " stops working at once: every request that uses it is refused. This cannot be undone.",
-                ),
-            ),
-            rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", id="revoke-cancel")),
-                rx.button("Revoke token", color_scheme="red", on_click=S.revoke, loading=S.revoking, id="revoke-confirm"),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="440px",
-            id="revoke-dialog",
-        ),
-        open=S.revoke_id != 0,
+    return confirm_dialog(
+        is_open=S.revoke_id != 0,
         on_open_change=S.set_revoke_open,
+        title="Revoke this token?",
+        description=rx.text(
+            rx.text.strong(S.revoke_name),
+            " stops working at once: every request that uses it is refused. This cannot be undone.",
+        ),
+        confirm_label="Revoke token",
+        on_confirm=S.revoke,
+        loading=S.revoking,
+        element_id="revoke-dialog",
+        buttons_id="revoke",
     )
 
 

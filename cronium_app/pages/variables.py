@@ -4,38 +4,21 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app.components.dialogs import confirm_dialog
 from cronium_app.components.feedback import empty_state, error_callout, loading_block
 from cronium_app.components.forms import field_error, labelled
-from cronium_app.components.jobs_list import WIDE_CELL
+from cronium_app.components.json_block import json_block
 from cronium_app.components.layout import app_shell, page_header
 from cronium_app.components.list_page import paged_table
+from cronium_app.components.styles import MONO, WIDE_CELL
 from cronium_app.state.variables import VariablesState as S
 
-MONO = "var(--code-font-family)"
 COLUMNS = [("Key", False), ("Value", False), ("Updated", True), ("", False)]
 
 VALUE_HELP = (
     'JSON: an object, an array, a number, true, false, null or a "quoted string". '
     "Text that is not JSON is saved as a plain string; text starting with {, [ or \" must be valid JSON."
 )
-
-
-def _value(row) -> rx.Component:
-    return rx.el.pre(
-        row["value"],
-        font_family=MONO,
-        font_size="12px",
-        white_space="pre-wrap",
-        word_break="break-word",
-        max_height="140px",
-        overflow="auto",
-        margin="0",
-        padding="6px 8px",
-        background=rx.color("gray", 2),
-        border=f"1px solid {rx.color('gray', 4)}",
-        border_radius="var(--radius-2)",
-        custom_attrs={"data-testid": "variable-value"},
-    )
 
 
 def _row(row) -> rx.Component:
@@ -53,7 +36,12 @@ def _row(row) -> rx.Component:
             max_width="240px",
             vertical_align="top",
         ),
-        rx.table.cell(_value(row), min_width="0", width="100%", max_width="0"),
+        rx.table.cell(
+            json_block(row["value"], max_height="140px", dense=True, custom_attrs={"data-testid": "variable-value"}),
+            min_width="0",
+            width="100%",
+            max_width="0",
+        ),
         rx.table.cell(
             rx.text(row["updated"], size="2", color_scheme="gray", white_space="nowrap", title=row["updated_full"]),
             display=WIDE_CELL,
@@ -146,27 +134,19 @@ def editor_dialog() -> rx.Component:
 
 
 def delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete this variable?"),
-            rx.alert_dialog.description(
-                rx.text(
-                    rx.code(S.delete_key, word_break="break-all"),
-                    " will be removed. Scripts that read it get nothing from now on.",
-                ),
-            ),
-            rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", id="delete-cancel")),
-                rx.button("Delete variable", color_scheme="red", on_click=S.delete, loading=S.deleting, id="delete-confirm"),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="440px",
-            id="delete-dialog",
-        ),
-        open=S.delete_key != "",
+    return confirm_dialog(
+        is_open=S.delete_key != "",
         on_open_change=S.set_delete_open,
+        title="Delete this variable?",
+        description=rx.text(
+            rx.code(S.delete_key, word_break="break-all"),
+            " will be removed. Scripts that read it get nothing from now on.",
+        ),
+        confirm_label="Delete variable",
+        on_confirm=S.delete,
+        loading=S.deleting,
+        element_id="delete-dialog",
+        buttons_id="delete",
     )
 
 

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cronium_app.components.editor import (
-    EditorTexts,
-    delete_button,
-    delete_dialog,
-    editor_page,
-    form_error,
-    save_button,
-)
+from cronium_app import routes
+from cronium_app.components.editor import EditorTexts, editor_page
 from cronium_app.components.forms import field_error, invalid_props, labelled, section
 from cronium_app.components.schedule_fields import schedule_section
 from cronium_app.components.status import job_status_badge
+from cronium_app.components.styles import MONO
 from cronium_app.components.workflow_graph import workflow_graph
-from cronium_app.pages import routes
-from cronium_app.state.workflow_editor import CONDITION_LABELS, STATUSES, WorkflowEditorState as S
+from cronium_app.state.workflow_editor import CONDITION_LABELS, STATUSES
+from cronium_app.state.workflow_editor import WorkflowEditorState as S
 
-MONO = "var(--code-font-family)"
 TEXTS = EditorTexts(
     noun="workflow",
     new_subtitle="Chain your events into steps joined by conditional edges.",
@@ -315,20 +309,8 @@ def run_dialog() -> rx.Component:
     )
 
 
-def actions() -> list[rx.Component]:
+def sections() -> list[rx.Component]:
     return [
-        rx.cond(
-            ~S.is_new,
-            rx.button(rx.icon("play", size=16), "Run", variant="soft", on_click=S.open_run, id="run-workflow"),
-        ),
-        save_button(S, TEXTS, "save-workflow"),
-        delete_button(S, "delete-workflow"),
-    ]
-
-
-def form() -> rx.Component:
-    return rx.vstack(
-        form_error(S),
         basics(),
         rx.grid(
             rx.vstack(steps_section(), edges_section(), spacing="4", width="100%", min_width="0"),
@@ -339,18 +321,21 @@ def form() -> rx.Component:
         ),
         schedule_section(S, "Manual workflows run only when you press Run."),
         rx.cond(~S.is_new, runs_section()),
-        rx.flex(save_button(S, TEXTS, "save-workflow-bottom"), justify="end", width="100%"),
         run_dialog(),
-        delete_dialog(S, TEXTS),
-        spacing="4",
-        width="100%",
+    ]
+
+
+def _page(*, new: bool) -> rx.Component:
+    run = rx.cond(
+        ~S.is_new,
+        rx.button(rx.icon("play", size=16), "Run", variant="soft", on_click=S.open_run, id="run-workflow"),
     )
+    return editor_page(S, TEXTS, new=new, actions=[run], sections=sections())
 
 
 def new_page() -> rx.Component:
-    return editor_page(S, TEXTS, "New workflow", actions(), form(), retry=S.load_new)
+    return _page(new=True)
 
 
 def edit_page() -> rx.Component:
-    title = rx.cond(S.saved_name != "", S.saved_name, "Workflow")
-    return editor_page(S, TEXTS, title, actions(), form(), retry=S.load_existing)
+    return _page(new=False)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cronium_app.components.detail_page import MONO, back_link, detail_header, detail_item, detail_page
+from cronium_app import routes
+from cronium_app.components.detail_page import back_link, detail_header, detail_item, detail_page
 from cronium_app.components.feedback import error_callout
-from cronium_app.components.jobs_list import WIDE_CELL
+from cronium_app.components.json_block import json_field
 from cronium_app.components.status import job_status_badge
-from cronium_app.pages import routes
+from cronium_app.components.styles import MONO, WIDE_CELL
 from cronium_app.state.workflow_run import WorkflowRunState as S
+
 
 def header() -> rx.Component:
     return detail_header(
@@ -49,31 +51,7 @@ def summary_card() -> rx.Component:
                 orientation="horizontal",
                 width="100%",
             ),
-            rx.vstack(
-                rx.text("Input", size="2", weight="medium"),
-                rx.cond(
-                    S.run["input"] != "",
-                    rx.el.pre(
-                        S.run["input"],
-                        id="run-input-json",
-                        font_family=MONO,
-                        font_size="12px",
-                        white_space="pre-wrap",
-                        word_break="break-word",
-                        max_height="160px",
-                        overflow="auto",
-                        padding="8px 10px",
-                        margin="0",
-                        width="100%",
-                        background=rx.color("gray", 2),
-                        border=f"1px solid {rx.color('gray', 5)}",
-                        border_radius="var(--radius-2)",
-                    ),
-                    rx.text("none", size="2", color_scheme="gray", id="run-input-json"),
-                ),
-                spacing="1",
-                width="100%",
-            ),
+            json_field("Input", S.run["input"], "run-input-json", max_height="160px"),
             spacing="3",
             width="100%",
         ),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app import routes
 from cronium_app.components.feedback import empty_state
-from cronium_app.components.jobs_list import WIDE_CELL
 from cronium_app.components.list_page import list_page, name_cell, paged_table, search_box
 from cronium_app.components.status import event_status_badge
-from cronium_app.pages import routes
+from cronium_app.components.styles import WIDE_CELL
 from cronium_app.state.workflows import WorkflowListState as S
 
 COLUMNS = [("Name", False), ("Status", False), ("Schedule", True), ("Updated", True), ("", False)]

@@ -402,7 +402,7 @@ def compile_schedule(spec: ScheduleSpec, *, anchor: datetime) -> Schedule | None
     """The schedule's fire times; None for a manual schedule. `anchor` is a
     time in an interval series (its start, or any fire time of it); the
     other kinds ignore it. Raises ScheduleError on bad fields."""
-    tz = zone(spec.timezone)
+    zone(spec.timezone)  # an unknown zone is a ScheduleError, whatever the kind
     if spec.type == MANUAL:
         return None
     if spec.type == CRON:

@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from cronium_app.pages import routes
+from cronium_app import routes
+from cronium_app.auth import sessions
+from cronium_app.display.formatting import is_known_zone
 from cronium_app.settings import get_settings
-from cronium_app.state import sessions
-from cronium_app.state.formatting import is_known_zone
 
 _YEAR_S = 365 * 24 * 3600
 SESSION_API = "/api/session"

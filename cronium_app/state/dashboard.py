@@ -9,13 +9,13 @@ from typing import Any
 
 import reflex as rx
 
+from cronium_app import routes
 from cronium_app.db import read_session
+from cronium_app.display.formatting import fmt_trend, local
+from cronium_app.display.rows import HourPoint, JobRow, StatCard, job_row
 from cronium_app.jobs import service as jobs
-from cronium_app.pages import routes
 from cronium_app.state.base import AppState
-from cronium_app.state.formatting import fmt_trend, local
 from cronium_app.state.polling import DASHBOARD_POLL_S
-from cronium_app.state.rows import HourPoint, JobRow, StatCard, job_row
 
 logger = logging.getLogger(__name__)
 

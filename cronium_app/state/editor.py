@@ -1,10 +1,10 @@
-"""What the event and the workflow editors share: the page flags, the error
-dict shown next to each field, turning pydantic's and the services' errors
-into messages a person reads, and the save and delete round trips.
+"""What the event and the workflow editors share: the page flags, loading
+the form (new, or the row the URL names), saving it and deleting the row.
 
-Each editor state mixes `EditorMixin` in and says what differs: how its
-errors are keyed (`_validation_errors`, `_service_errors`) and how its row is
-deleted (`_deletion`).
+Each editor state mixes `EditorMixin` in and says what differs: the calls it
+makes (`calls`, each run in a thread), what its form looks like once read
+(`_show_new`, `_show_row`, `_saved`), the payload it saves (`_payload`), and
+how its errors are keyed (`_validation_errors`, `_service_errors`).
 """
 
 from __future__ import annotations
@@ -12,63 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import reflex as rx
-from pydantic import ValidationError
 
-from cronium_app.errors import CroniumError, NotFound
+from cronium_app.errors import NotFound
+from cronium_app.state.saving import SavingMixin
 
 logger = logging.getLogger(__name__)
-
-# pydantic's bound errors, in words.
-_BOUNDS = {
-    "greater_than_equal": ("ge", "at least"),
-    "greater_than": ("gt", "more than"),
-    "less_than_equal": ("le", "at most"),
-    "less_than": ("lt", "less than"),
-}
-
-
-def sentence(text: str) -> str:
-    """A service or pydantic message as a sentence: a capital, one full stop."""
-    text = text.removeprefix("Value error, ").strip()
-    if not text:
-        return "Invalid value."
-    if text.startswith("url "):
-        text = "URL " + text[4:]
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."
-
-
-def _quantity(number: Any, unit: str) -> str:
-    if not unit:
-        return f"{number:g}" if isinstance(number, float) else str(number)
-    plural = "" if number == 1 or unit.isupper() else "s"
-    return f"{number:g} {unit}{plural}" if isinstance(number, float) else f"{number} {unit}{plural}"
-
-
-def error_message(error: dict[str, Any], names: dict[str, tuple[str, str]], key: str) -> str:
-    """One pydantic error as a message. A bound on a field `names` knows
-    says so in words ("Timeout must be at least 1 second.")."""
-    bound = _BOUNDS.get(error.get("type", ""))
-    if bound and key in names:
-        limit = (error.get("ctx") or {}).get(bound[0])
-        if limit is not None:
-            label, unit = names[key]
-            return f"{label} must be {bound[1]} {_quantity(limit, unit)}."
-    return sentence(error.get("msg", ""))
-
-
-def service_field_errors(exc: CroniumError) -> dict[str, str]:
-    """A service error as {field: message}: its `fields` when it names
-    several, its `field` when one, else the whole form."""
-    fields = exc.details.get("fields")
-    if isinstance(fields, dict) and fields:
-        return {str(key): sentence(str(msg)) for key, msg in fields.items()}
-    if exc.details.get("field"):
-        return {str(exc.details["field"]): sentence(exc.message)}
-    return {"form": sentence(exc.message)}
-
 
 # Brings the first highlighted field into view once the page shows it.
 SCROLL_TO_FIRST_ERROR = (
@@ -77,20 +29,34 @@ SCROLL_TO_FIRST_ERROR = (
 )
 
 
-class EditorMixin(rx.State, mixin=True):
+@dataclass(frozen=True)
+class EditorCalls:
+    """The service calls of an editor page, each run in a thread."""
+
+    read_new: Callable[[int], Any]  # (user id) -> what a new form needs
+    read: Callable[[int, int], Any]  # (user id, row id) -> the row and what its page shows
+    save: Callable[[int, int, dict[str, Any]], dict[str, Any]]  # (user id, row id or 0, payload) -> the row
+    delete: Callable[[int, int], None]  # (user id, row id)
+    row_url: Callable[[Any], str]  # a saved row's page
+    list_url: str  # where a deleted row's page goes
+
+
+class EditorMixin(SavingMixin, mixin=True):
     """The flags, errors and round trips of an editor page."""
 
     current_id: int = 0
     loaded: bool = False
     not_found: bool = False
     load_error: str = ""
-    saving: bool = False
     deleting: bool = False
     confirm_delete: bool = False
     dirty: bool = False
-    errors: dict[str, str] = {}
     updated: str = ""
     saved_name: str = ""
+
+    calls: ClassVar[EditorCalls]
+    noun: ClassVar[str] = "row"  # "event": in messages
+    new_form_reads: ClassVar[str] = "what the form needs"  # said when `calls.read_new` fails
 
     @rx.var
     def is_new(self) -> bool:
@@ -98,42 +64,73 @@ class EditorMixin(rx.State, mixin=True):
 
     # -- what each editor says -------------------------------------------------------
 
-    def _validation_errors(self, exc: ValidationError) -> dict[str, str]:
+    def _reset_form(self) -> None:
+        self.reset()
+
+    def _show_new(self, found: Any) -> None:
+        """Fill a new form from what `calls.read_new` found."""
         raise NotImplementedError
 
-    def _service_errors(self, exc: CroniumError) -> dict[str, str]:
-        return service_field_errors(exc)
-
-    def _deletion(self) -> tuple[Callable[[int, int], None], str, str]:
-        """(delete function taking user id and row id, what the row is
-        called in messages, the page to go to afterwards)."""
+    def _show_row(self, found: Any) -> None:
+        """Fill the form from what `calls.read` found."""
         raise NotImplementedError
 
-    # -- shared steps ------------------------------------------------------------------
+    def _payload(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The service input built from the form, and the problems found on the way."""
+        raise NotImplementedError
+
+    def _saved(self, row: dict[str, Any]) -> None:
+        """The form after `row` was saved."""
+        raise NotImplementedError
+
+    # -- loading -----------------------------------------------------------------------
 
     def _path_id(self) -> int:
         """The row id at the end of the URL; 0 when it is not one."""
         raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
         return int(raw) if raw.isdigit() and len(raw) <= 12 else 0
 
-    async def _open(self, load: Callable[[int, int], Any]) -> Any | None:
-        """`load(user id, row id)` for the row the URL names, in a thread;
-        None once the page shows why not (not found, or a load error)."""
-        _, noun, _ = self._deletion()
+    async def _read(self, read: Callable[..., Any], *args: Any, failed: str) -> Any | None:
+        """`read(*args)` in a thread; None once the page shows why not (not
+        found, or `failed`)."""
+        try:
+            return await asyncio.to_thread(read, *args)
+        except NotFound:
+            self.not_found = True
+        except Exception:
+            logger.exception("%s load failed", self.noun, extra={"row_id": self._path_id()})
+            self.load_error = failed
+        return None
+
+    @rx.event
+    async def load_new(self):
+        if (go := await self._require_user()) is not None:
+            return go
+        self._reset_form()
+        failed = f"{self.new_form_reads[:1].upper()}{self.new_form_reads[1:]} could not be loaded."
+        found = await self._read(self.calls.read_new, self._user_id, failed=failed)
+        if found is not None:
+            self._show_new(found)
+        self.loaded = True
+        return None
+
+    @rx.event
+    async def load_existing(self):
+        if (go := await self._require_user()) is not None:
+            return go
+        self._reset_form()
         row_id = self._path_id()
-        result = None
         if not row_id:
             self.not_found = True
         else:
-            try:
-                result = await asyncio.to_thread(load, self._user_id, row_id)
-            except NotFound:
-                self.not_found = True
-            except Exception:
-                logger.exception("%s load failed", noun, extra={"row_id": row_id})
-                self.load_error = f"This {noun} could not be loaded."
+            failed = f"This {self.noun} could not be loaded."
+            found = await self._read(self.calls.read, self._user_id, row_id, failed=failed)
+            if found is not None:
+                self._show_row(found)
         self.loaded = True
-        return result
+        return None
+
+    # -- editing and saving ------------------------------------------------------------
 
     def _touch(self, *keys: str) -> None:
         """The form changed: its messages for `keys` (and the form's own) go."""
@@ -147,27 +144,37 @@ class EditorMixin(rx.State, mixin=True):
         self.errors = problems
         return [rx.toast.error("Check the highlighted fields.", id="save-result"), rx.call_script(SCROLL_TO_FIRST_ERROR)]
 
-    def _not_saved(self, noun: str):
+    def _not_saved(self):
         """The events that say a save failed, and where to look."""
         where = "check the highlighted fields" if set(self.errors) - {"form"} else "see the message on the form"
-        return [rx.toast.error(f"The {noun} was not saved: {where}.", id="save-result"),
+        return [rx.toast.error(f"The {self.noun} was not saved: {where}.", id="save-result"),
                 rx.call_script(SCROLL_TO_FIRST_ERROR)]
 
-    async def _store(self, save: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any] | None:
-        """Run `save(*args)` in a thread; the saved row, or None with the
-        reason in `errors` (or `not_found`)."""
-        try:
-            return await asyncio.to_thread(save, *args)
-        except ValidationError as exc:
-            self.errors = self._validation_errors(exc)
-        except NotFound:
-            self.not_found = True
-        except CroniumError as exc:
-            self.errors = self._service_errors(exc)
-        except Exception:
-            logger.exception("save failed", extra={"row_id": self.current_id})
-            self.errors = {"form": "Saving failed on the server. Try again."}
-        return None
+    def _gone(self, exc: NotFound) -> None:
+        self.not_found = True
+
+    @rx.event
+    async def save(self):
+        if self.saving:
+            return
+        payload, problems = self._payload()
+        if problems:
+            yield self._refuse(problems)
+            return
+        self.saving = True
+        self.errors = {}
+        yield
+        row = await self._store(self.calls.save, self._user_id, self.current_id, payload)
+        if row is None:
+            yield self._not_saved()
+            return
+        created = self.current_id == 0
+        self._saved(row)
+        if created:
+            yield [rx.toast.success(f"{self.noun.capitalize()} created.", id="save-result"),
+                   rx.redirect(self.calls.row_url(row["id"]))]
+        else:
+            yield rx.toast.success("Saved.", id="save-result")
 
     # -- deleting ----------------------------------------------------------------------
 
@@ -184,20 +191,19 @@ class EditorMixin(rx.State, mixin=True):
     async def delete(self):
         if self.deleting or not self.current_id:
             return
-        remove, noun, back = self._deletion()
         self.deleting = True
         yield
         try:
-            await asyncio.to_thread(remove, self._user_id, self.current_id)
+            await asyncio.to_thread(self.calls.delete, self._user_id, self.current_id)
         except NotFound:
             pass
         except Exception:
             logger.exception("delete failed", extra={"row_id": self.current_id})
             self.deleting = False
             self.confirm_delete = False
-            yield rx.toast.error(f"The {noun} could not be deleted. Try again.", id="delete-result")
+            yield rx.toast.error(f"The {self.noun} could not be deleted. Try again.", id="delete-result")
             return
         name = self.saved_name
         self.deleting = False
         self.confirm_delete = False
-        yield [rx.toast.success(f"Deleted {name}.", id="delete-result"), rx.redirect(back)]
+        yield [rx.toast.success(f"Deleted {name}.", id="delete-result"), rx.redirect(self.calls.list_url)]

@@ -7,25 +7,25 @@ service (limits) come back as {field: message} shown next to each field.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any, TypedDict
+from typing import Any, ClassVar, TypedDict
 
 import reflex as rx
 from pydantic import ValidationError
 
+from cronium_app import routes
 from cronium_app.db import read_session, write_session
+from cronium_app.display.formatting import local
+from cronium_app.display.messages import validation_field_errors
+from cronium_app.display.rows import JobRow, KeyValue, job_row
 from cronium_app.events import service as events
 from cronium_app.events.schemas import HTTP_METHODS, EventCreate, EventUpdate
 from cronium_app.jobs import service as jobs
-from cronium_app.pages import routes
 from cronium_app.servers import service as servers
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
-from cronium_app.state.editor import EditorMixin, error_message
+from cronium_app.state.editor import EditorCalls, EditorMixin
 from cronium_app.state.events import EVENT_STATUSES, EVENT_TYPES
-from cronium_app.state.formatting import local
-from cronium_app.state.rows import JobRow, KeyValue, job_row
 from cronium_app.state.schedule_form import SCHEDULE_KEYS, ScheduleFormMixin
 
 logger = logging.getLogger(__name__)
@@ -76,42 +76,31 @@ BOUNDED = {
 }
 
 
-def validation_errors(exc: ValidationError) -> dict[str, str]:
-    """pydantic's errors as {field key: message} (the first one per field)."""
-    found: dict[str, str] = {}
-    for error in exc.errors():
-        loc = [str(part) for part in error.get("loc", ())]
-        if not loc:
-            key = "form"
-        elif loc[0] == "httpRequest" and len(loc) > 1:
-            key = f"httpRequest.{loc[1]}"
-        else:
-            key = loc[0]
-        found.setdefault(key, error_message(error, BOUNDED, key))
-    return found
-
-
 class ServerOption(TypedDict):
     id: str
     name: str
     address: str
 
 
-def _server_options(user_id: int) -> list[ServerOption]:
+def _server_options(session, user_id: int) -> list[ServerOption]:
     """The user's servers an event can target (the first 200, by name)."""
-    with read_session() as session:
-        page = servers.list_servers(session, user_id, q=None, tag=None, limit=200, offset=0)
+    page = servers.list_servers(session, user_id, q=None, tag=None, limit=200, offset=0)
     return [
         {"id": str(item["id"]), "name": item["name"], "address": f"{item['username']}@{item['host']}:{item['port']}"}
         for item in page.items
     ]
 
 
-def _load(user_id: int, event_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _load_new(user_id: int) -> list[ServerOption]:
+    with read_session() as session:
+        return _server_options(session, user_id)
+
+
+def _load(user_id: int, event_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[ServerOption]]:
     with read_session() as session:
         event = events.event_to_dict(events.get_event(session, user_id, event_id))
         runs = jobs.list_jobs_ordered(session, user_id, jobs.JobFilter(event_id=event_id), limit=RECENT_RUNS).items
-        return event, runs
+        return event, runs, _server_options(session, user_id)
 
 
 def _save(user_id: int, event_id: int, payload: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +119,12 @@ def _delete(user_id: int, event_id: int) -> None:
 
 
 class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
+    calls: ClassVar[EditorCalls] = EditorCalls(
+        read_new=_load_new, read=_load, save=_save, delete=_delete, row_url=routes.event_url, list_url=routes.EVENTS
+    )
+    noun: ClassVar[str] = "event"
+    new_form_reads: ClassVar[str] = "your servers"
+
     # What the page shows (the flags and errors come from EditorMixin).
     recent_runs: list[JobRow] = []
 
@@ -201,9 +196,7 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
         self.editor_key += 1
 
     def _fill(self, event: dict[str, Any]) -> None:
-        self.current_id = event["id"]
         self.name = event["name"]
-        self.saved_name = event["name"]
         self.description = event.get("description") or ""
         self.kind = event["type"]
         self.status = event["status"]
@@ -225,40 +218,31 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
         self.header_rows = [{"key": k, "value": v} for k, v in (http.get("headers") or {}).items()]
         self.http_body = http.get("body") or ""
         self._load_script(event.get("script") or "")
-        self.updated = local(event.get("updatedAt"), self.tz).strftime("%Y-%m-%d %H:%M:%S")
-        self.dirty = False
+        self._saved(event)
         self.errors = {}
 
-    @rx.event
-    async def load_new(self):
-        if (go := await self._require_user()) is not None:
-            return go
-        self._reset_form()
+    def _show_new(self, found: list[ServerOption]) -> None:
         self._refresh_preview()
-        self.server_options = await asyncio.to_thread(_server_options, self._user_id)
-        self.loaded = True
-        return None
+        self.server_options = found
 
-    @rx.event
-    async def load_existing(self):
-        if (go := await self._require_user()) is not None:
-            return go
-        self._reset_form()
-        found = await self._open(_load)
-        if found is not None:
-            event, runs = found
-            self._fill(event)
-            self.recent_runs = [job_row(job, self.tz) for job in runs]
-            self.server_options = await asyncio.to_thread(_server_options, self._user_id)
-        return None
+    def _show_row(self, found) -> None:
+        event, runs, options = found
+        self._fill(event)
+        self.recent_runs = [job_row(job, self.tz) for job in runs]
+        self.server_options = options
+
+    def _saved(self, row: dict[str, Any]) -> None:
+        # Only the saved marks: the form (and the code editor, whose cursor a
+        # reload would move) keeps what was typed.
+        self.current_id = row["id"]
+        self.saved_name = row["name"]
+        self.updated = local(row.get("updatedAt"), self.tz).strftime("%Y-%m-%d %H:%M:%S")
+        self.dirty = False
 
     # -- editing -----------------------------------------------------------------
 
     def _validation_errors(self, exc: ValidationError) -> dict[str, str]:
-        return validation_errors(exc)
-
-    def _deletion(self):
-        return _delete, "event", routes.EVENTS
+        return validation_field_errors(exc, bounds=BOUNDED, nested=("httpRequest",))
 
     @rx.event
     def set_field(self, field: str, value: str):
@@ -328,6 +312,16 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
     # -- saving ------------------------------------------------------------------
 
     def _payload(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The service input, and the problems found in the form and by the
+        schema, both at once (the form's own message wins for a field)."""
+        payload, problems = self._form_payload()
+        try:
+            (EventUpdate if self.current_id else EventCreate).model_validate(payload)
+        except ValidationError as exc:
+            problems = {**self._validation_errors(exc), **problems}
+        return payload, problems
+
+    def _form_payload(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The service input built from the form, and the problems found on
         the way (numbers that are not numbers, half-filled rows)."""
         problems: dict[str, str] = {}
@@ -387,35 +381,3 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
         else:
             payload["script"] = self._script
         return payload, problems
-
-    @rx.event
-    async def save(self):
-        if self.saving:
-            return
-        payload, problems = self._payload()
-        try:
-            (EventUpdate if self.current_id else EventCreate).model_validate(payload)
-        except ValidationError as exc:
-            # Both kinds at once; the form's own message wins for a field.
-            problems = {**validation_errors(exc), **problems}
-        if problems:
-            yield self._refuse(problems)
-            return
-        self.saving = True
-        self.errors = {}
-        yield
-        event = await self._store(_save, self._user_id, self.current_id, payload)
-        if event is not None:
-            created = self.current_id == 0
-            self.saving = False
-            self.dirty = False
-            self.current_id = event["id"]
-            self.saved_name = event["name"]
-            self.updated = local(event.get("updatedAt"), self.tz).strftime("%Y-%m-%d %H:%M:%S")
-            if created:
-                yield [rx.toast.success("Event created.", id="save-result"), rx.redirect(routes.event_url(event["id"]))]
-            else:
-                yield rx.toast.success("Saved.", id="save-result")
-            return
-        self.saving = False
-        yield self._not_saved("event")

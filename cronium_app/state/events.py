@@ -8,11 +8,11 @@ from typing import ClassVar
 import reflex as rx
 
 from cronium_app.db import read_session
+from cronium_app.display.rows import EventRow, event_row
 from cronium_app.events import service as events
 from cronium_app.pagination import Page
 from cronium_app.state.base import AppState
 from cronium_app.state.paged_list import SearchableListMixin
-from cronium_app.state.rows import EventRow, event_row
 
 PAGE_SIZE = 20
 ALL = "all"

@@ -9,8 +9,8 @@ import reflex as rx
 
 from cronium_app.db import write_session
 from cronium_app.errors import CroniumError
+from cronium_app import routes
 from cronium_app.jobs import create as create_jobs
-from cronium_app.pages import routes
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
 

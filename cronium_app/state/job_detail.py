@@ -24,12 +24,11 @@ from cronium_app.db import read_session, write_session
 from cronium_app.errors import CroniumError
 from cronium_app.jobs import service as jobs
 from cronium_app.jobs.status import TERMINAL
-from cronium_app.pages import routes
+from cronium_app import routes
 from cronium_app.state.base import AppState
 from cronium_app.state.execute import queue_run
-from cronium_app.state import polling
-from cronium_app.state.polling import JOB_POLL_EVERY, LOG_POLL_S
-from cronium_app.state.rows import JobView, LogLine, ServerRunRow, job_view, log_line, server_runs
+from cronium_app.state.polling import JOB_POLL_EVERY, LOG_POLL_S, FollowedRowMixin
+from cronium_app.display.rows import JobView, LogLine, ServerRunRow, job_view, log_line, server_runs
 
 logger = logging.getLogger(__name__)
 
@@ -82,17 +81,12 @@ def _full_log(user_id: int, job_id: str) -> str:
     return "\n".join(parts) + ("\n" if parts else "")
 
 
-class JobDetailState(AppState):
+class JobDetailState(FollowedRowMixin, AppState):
     job: JobView = _EMPTY_VIEW
     # Per-server results of a job that ran on remote servers.
     server_runs: list[ServerRunRow] = []
-    loaded: bool = False
-    not_found: bool = False
-    error: str = ""
     source_event_id: int = 0
     terminal: bool = False
-    following: bool = False
-    poll_error: str = ""
     cancelling: bool = False
     rerunning: bool = False
     downloading: bool = False
@@ -107,7 +101,6 @@ class JobDetailState(AppState):
     _last_seq: int = 0
     _lines: list[LogLine] = []
     _dropped: int = 0
-    _watch: int = 0
 
     @rx.var
     def shown_count(self) -> int:
@@ -168,8 +161,8 @@ class JobDetailState(AppState):
     async def load(self):
         if (go := await self._require_user()) is not None:
             return go
-        key = polling.restart(self)
-        found = await polling.load_row(self, "job_", _job, what="job", log_key="job_id")
+        key = self._restart()
+        found = await self._load_row("job_", _job, what="job", log_key="job_id")
         if found is None:
             return None
         self._job_id, job = found
@@ -196,8 +189,8 @@ class JobDetailState(AppState):
             polls += 1
             return LOG_POLL_S if len(logs["lines"]) < LOG_BATCH else 0.0
 
-        await polling.follow(
-            self, generation, lambda: routes.job_url(self._job_id), poll_args, _poll, show,
+        await self._follow(
+            generation, lambda: routes.job_url(self._job_id), poll_args, _poll, show,
             what="log", log_key="job_id",
         )
 

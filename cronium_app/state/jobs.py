@@ -17,14 +17,14 @@ from typing import Any
 
 import reflex as rx
 
+from cronium_app import routes
 from cronium_app.db import read_session
+from cronium_app.display.formatting import zone
+from cronium_app.display.rows import JobRow, Option, job_row
 from cronium_app.events import service as events
 from cronium_app.jobs import service as jobs
-from cronium_app.pages import routes
 from cronium_app.state.base import AppState
-from cronium_app.state.formatting import zone
 from cronium_app.state.polling import JOBS_POLL_S
-from cronium_app.state.rows import JobRow, Option, job_row
 
 logger = logging.getLogger(__name__)
 

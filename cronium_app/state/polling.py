@@ -1,5 +1,6 @@
-"""What the live pages share: how often they poll, and how a poll loop
-knows that its page is still the one open.
+"""What the live pages share: how often they poll, and (`FollowedRowMixin`,
+for the pages about one row: a job, a workflow run) the page's flags, its
+first read and its poll loop, which knows that its page is still the one open.
 
 A page's on_load starts its poll loop (a background event). Reflex cancels
 an on_load chain, background children included, when the tab navigates
@@ -15,6 +16,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import reflex as rx
+
 from cronium_app.errors import NotFound
 
 logger = logging.getLogger(__name__)
@@ -27,86 +30,95 @@ JOB_POLL_EVERY = 8  # job detail: re-read the job row every N log polls at least
 RETRY_AFTER_S = 2.0
 
 
-async def follow(
-    state: Any,
-    generation: int,
-    page_url: Callable[[], str],
-    poll_args: Callable[[], tuple],
-    fetch: Callable[..., Any],
-    show: Callable[[Any], float | None],
-    *,
-    what: str,
-    log_key: str,
-    first_wait_s: float = 0.0,
-) -> None:
-    """The body of a page's poll loop (a background event of `state`).
+class FollowedRowMixin(rx.State, mixin=True):
+    """A page about one row that it follows live. Mixed in before AppState."""
 
-    Each round, under the state lock: stop when a newer load replaced this
-    loop (`state._watch` moved on) or the tab left `page_url()`; else take
-    `poll_args()`. Then `fetch(*args)` in a thread, and `show(result)` under
-    the lock, which returns how long to wait before the next round, or None
-    when there is nothing more to follow. NotFound ends the loop with the
-    page's not-found view; any other failure shows a notice and retries.
-    `what` names the thing read, for the notice; the log names the poll's
-    second argument (the row id) under `log_key`.
-    """
-    if first_wait_s:
-        await asyncio.sleep(first_wait_s)
-    while True:
-        async with state:
-            if generation != state._watch or state.router.url.path.rstrip("/") != page_url():
-                return
-            args = poll_args()
+    loaded: bool = False
+    not_found: bool = False
+    error: str = ""
+    poll_error: str = ""
+    following: bool = False
+    # The generation of the poll loop that may write (a newer load moves it on).
+    _watch: int = 0
+
+    def _restart(self) -> int:
+        """A fresh page state and a new loop generation (an older loop stops)."""
+        key = self._watch + 1
+        self.reset()
+        self._watch = key
+        return key
+
+    async def _load_row(self, prefix: str, fetch: Callable[[int, str], Any], *, what: str, log_key: str):
+        """The row whose id (starting with `prefix`) ends the URL: (id, row),
+        or None once the page shows why not (not found, or a load error)."""
+        row_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        if not row_id.startswith(prefix) or len(row_id) > 40:
+            self.not_found = True
+            self.loaded = True
+            return None
         try:
-            result = await asyncio.to_thread(fetch, *args)
+            return row_id, await asyncio.to_thread(fetch, self._user_id, row_id)
         except NotFound:
-            async with state:
-                if generation == state._watch:
-                    state.not_found = True
-                    state.following = False
-            return
+            self.not_found = True
+            self.loaded = True
         except Exception:
-            logger.exception("%s poll failed", what, extra={log_key: args[1]})
-            async with state:
-                if generation != state._watch:
-                    return
-                state.poll_error = f"Live updates paused: the server could not read the {what}. Retrying…"
-            await asyncio.sleep(RETRY_AFTER_S)
-            continue
-        async with state:
-            if generation != state._watch:
-                return
-            state._put("poll_error", "")
-            wait_s = show(result)
-            if wait_s is None:
-                state.following = False
-                return
-        if wait_s:
-            await asyncio.sleep(wait_s)
-
-
-def restart(state: Any) -> int:
-    """A fresh page state and a new loop generation (an older loop stops)."""
-    key = state._watch + 1
-    state.reset()
-    state._watch = key
-    return key
-
-
-async def load_row(state: Any, prefix: str, fetch: Callable[[int, str], Any], *, what: str, log_key: str):
-    """The row whose id (starting with `prefix`) ends the URL: (id, row),
-    or None once the page shows why not (not found, or a load error)."""
-    row_id = state.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-    if not row_id.startswith(prefix) or len(row_id) > 40:
-        state.not_found = True
-        state.loaded = True
+            logger.exception("%s load failed", what, extra={log_key: row_id})
+            self.error = f"This {what} could not be loaded."
         return None
-    try:
-        return row_id, await asyncio.to_thread(fetch, state._user_id, row_id)
-    except NotFound:
-        state.not_found = True
-        state.loaded = True
-    except Exception:
-        logger.exception("%s load failed", what, extra={log_key: row_id})
-        state.error = f"This {what} could not be loaded."
-    return None
+
+    async def _follow(
+        self,
+        generation: int,
+        page_url: Callable[[], str],
+        poll_args: Callable[[], tuple],
+        fetch: Callable[..., Any],
+        show: Callable[[Any], float | None],
+        *,
+        what: str,
+        log_key: str,
+        first_wait_s: float = 0.0,
+    ) -> None:
+        """The body of the page's poll loop (a background event).
+
+        Each round, under the state lock: stop when a newer load replaced this
+        loop (`_watch` moved on) or the tab left `page_url()`; else take
+        `poll_args()`. Then `fetch(*args)` in a thread, and `show(result)` under
+        the lock, which returns how long to wait before the next round, or None
+        when there is nothing more to follow. NotFound ends the loop with the
+        page's not-found view; any other failure shows a notice and retries.
+        `what` names the thing read, for the notice; the log names the poll's
+        second argument (the row id) under `log_key`.
+        """
+        if first_wait_s:
+            await asyncio.sleep(first_wait_s)
+        while True:
+            async with self:
+                if generation != self._watch or self.router.url.path.rstrip("/") != page_url():
+                    return
+                args = poll_args()
+            try:
+                result = await asyncio.to_thread(fetch, *args)
+            except NotFound:
+                async with self:
+                    if generation == self._watch:
+                        self.not_found = True
+                        self.following = False
+                return
+            except Exception:
+                logger.exception("%s poll failed", what, extra={log_key: args[1]})
+                async with self:
+                    if generation != self._watch:
+                        return
+                    self.poll_error = f"Live updates paused: the server could not read the {what}. Retrying…"
+                await asyncio.sleep(RETRY_AFTER_S)
+                continue
+            async with self:
+                if generation != self._watch:
+                    return
+                self._put("poll_error", "")
+                wait_s = show(result)
+                if wait_s is None:
+                    self.following = False
+                    return
+            if wait_s:
+                await asyncio.sleep(wait_s)

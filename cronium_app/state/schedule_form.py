@@ -16,11 +16,11 @@ from typing import Any
 import reflex as rx
 from pydantic import ValidationError
 
+from cronium_app.display.formatting import is_known_zone, local, zone
+from cronium_app.display.messages import service_field_errors, validation_field_errors
 from cronium_app.errors import CroniumError
 from cronium_app.schedules import state as schedule_state
 from cronium_app.schedules.schemas import ScheduleTimes
-from cronium_app.state.editor import error_message, service_field_errors
-from cronium_app.state.formatting import is_known_zone, local, zone
 from cronium_app.timeutil import utcnow
 
 SCHEDULE_TYPES = ("manual", "cron", "interval", "once")
@@ -168,8 +168,9 @@ class ScheduleFormMixin(rx.State, mixin=True):
             spec = ScheduleTimes.model_validate(values).spec()
             times = schedule_state.preview_spec(spec, PREVIEW_COUNT, utcnow())
         except ValidationError as exc:
-            found = {str(e["loc"][0]): error_message(e, _BOUNDED, str(e["loc"][0])) for e in exc.errors() if e.get("loc")}
-            return [], "", found or {"scheduleType": "This schedule is not valid."}
+            return [], "", validation_field_errors(
+                exc, bounds=_BOUNDED, fields=SCHEDULE_KEYS.values(), elsewhere="scheduleType"
+            )
         except CroniumError as exc:
             return [], "", service_field_errors(exc)
         if not times:

@@ -19,6 +19,8 @@ import reflex as rx
 from pydantic import ValidationError
 
 from cronium_app.db import read_session, write_session
+from cronium_app.display.formatting import fmt_datetime, fmt_short
+from cronium_app.display.messages import FORM, sentence, service_field_errors, validation_field_errors
 from cronium_app.errors import CroniumError, NotFound
 from cronium_app.pagination import Page
 from cronium_app.servers import check
@@ -26,9 +28,8 @@ from cronium_app.servers import service as servers
 from cronium_app.servers.schemas import ServerCreate, ServerUpdate
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
-from cronium_app.state.editor import error_message, sentence, service_field_errors
-from cronium_app.state.formatting import fmt_datetime, fmt_short
 from cronium_app.state.paged_list import SearchableListMixin
+from cronium_app.state.saving import SavingMixin
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +37,10 @@ PAGE_SIZE = 20
 ALL_TAGS = "__all__"  # the tag filter's "no filter" (select items cannot be empty)
 DEFAULT_PORT = "22"
 SECRET_FIELDS = ("private_key", "passphrase", "password")
-# The form's fields under the API's names, so that service and schema
-# messages land next to the right control.
 # pydantic's bounds in words ("Port must be at most 65535.").
 BOUNDED = {"port": ("Port", "")}
+# The form's fields under the API's names, so that service and schema
+# messages land next to the right control.
 FIELDS = ("name", "host", "port", "username", "authType", "privateKey", "passphrase", "password", "hostKey", "tags")
 
 
@@ -91,16 +92,6 @@ def parse_tags(text: str) -> list[str]:
     return seen
 
 
-def schema_errors(exc: ValidationError) -> dict[str, str]:
-    """pydantic's messages by field (the API name), the first one each."""
-    errors: dict[str, str] = {}
-    for error in exc.errors():
-        loc = error.get("loc") or ("form",)
-        field = str(loc[0]) if str(loc[0]) in FIELDS else "form"
-        errors.setdefault(field, error_message(error, BOUNDED, field))
-    return errors
-
-
 # -- database work, in threads ---------------------------------------------------
 
 
@@ -143,7 +134,7 @@ CONFIRMED_ACTIONS = {
 }
 
 
-class ServersState(SearchableListMixin, AppState):
+class ServersState(SavingMixin, SearchableListMixin, AppState):
     rows: list[ServerRow] = []
     tag_filter: str = ALL_TAGS
     all_tags: list[str] = []
@@ -166,8 +157,6 @@ class ServersState(SearchableListMixin, AppState):
     password: str = ""
     host_key: str = ""
     tags_text: str = ""
-    errors: dict[str, str] = {}
-    saving: bool = False
 
     # The confirmation open: "forget" (the host key) or "delete", for one server.
     confirm_action: str = ""
@@ -378,36 +367,32 @@ class ServersState(SearchableListMixin, AppState):
         try:
             data = (ServerUpdate if self.editing_id else ServerCreate).model_validate(body)
         except ValidationError as exc:
-            errors = {**schema_errors(exc), **errors}
+            errors = {**self._validation_errors(exc), **errors}
         if errors:
             self.errors = errors
             return
         self.saving = True
         yield
-        try:
-            if self.editing_id:
-                item = await asyncio.to_thread(_update, self._user_id, self.editing_id, data)
-            else:
-                item = await asyncio.to_thread(_create, self._user_id, data)
-        except NotFound:
-            self.errors = {"form": "This server no longer exists. Close the dialog to see the list again."}
-            self.saving = False
+        if self.editing_id:
+            item = await self._store(_update, self._user_id, self.editing_id, data)
+        else:
+            item = await self._store(_create, self._user_id, data)
+        if item is None:
             return
-        except CroniumError as exc:
-            self.errors = {k if k in FIELDS else "form": v for k, v in service_field_errors(exc).items()}
-            self.saving = False
-            return
-        except Exception:
-            logger.exception("server save failed")
-            self.errors = {"form": "Saving failed on the server. Try again."}
-            self.saving = False
-            return
-        self.saving = False
         self.editor_open = False
         self._drop_secrets()
         yield rx.toast.success(f"Saved {item['name']}.", id="server-result")
         async for update in self._fetch():
             yield update
+
+    def _validation_errors(self, exc: ValidationError) -> dict[str, str]:
+        return validation_field_errors(exc, bounds=BOUNDED, fields=FIELDS)
+
+    def _service_errors(self, exc: CroniumError) -> dict[str, str]:
+        return service_field_errors(exc, fields=FIELDS)
+
+    def _gone(self, exc: NotFound) -> None:
+        self.errors = {FORM: "This server no longer exists. Close the dialog to see the list again."}
 
     # -- test connection ---------------------------------------------------------------
 

@@ -16,9 +16,9 @@ import reflex as rx
 
 from cronium_app.auth import tokens
 from cronium_app.db import read_session, write_session
+from cronium_app.display.formatting import fmt_datetime, fmt_short, parse_iso
 from cronium_app.errors import NotFound
 from cronium_app.state.base import AppState
-from cronium_app.state.formatting import fmt_datetime, fmt_short, parse_iso
 from cronium_app.timeutil import utcnow
 
 logger = logging.getLogger(__name__)

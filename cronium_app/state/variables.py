@@ -16,12 +16,14 @@ from typing import Any, ClassVar, TypedDict
 import reflex as rx
 
 from cronium_app.db import read_session, write_session
-from cronium_app.errors import CroniumError, NotFound
+from cronium_app.display.formatting import fmt_datetime, fmt_json, fmt_short
+from cronium_app.display.messages import service_field_errors
+from cronium_app.errors import Conflict, CroniumError, NotFound
 from cronium_app.pagination import Page
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
-from cronium_app.state.formatting import fmt_datetime, fmt_json, fmt_short
 from cronium_app.state.paged_list import PagedListMixin
+from cronium_app.state.saving import SavingMixin
 from cronium_app.variables import service as variables
 
 logger = logging.getLogger(__name__)
@@ -96,12 +98,20 @@ def _exists(user_id: int, key: str) -> bool:
         return True
 
 
+def _create(user_id: int, key: str, value: Any) -> dict[str, Any]:
+    """A new variable; an existing key is refused (the dialog would
+    otherwise overwrite a value the user did not see)."""
+    if _exists(user_id, key):
+        raise Conflict(f"the key {key} already exists: edit it in the list instead", field="key")
+    return _save(user_id, key, value)
+
+
 def _delete(user_id: int, key: str) -> None:
     with write_session() as session:
         variables.delete_variable(session, user_id, key)
 
 
-class VariablesState(PagedListMixin, AppState):
+class VariablesState(SavingMixin, PagedListMixin, AppState):
     rows: list[VariableRow] = []
 
     # The create / edit dialog.
@@ -109,8 +119,6 @@ class VariablesState(PagedListMixin, AppState):
     editing_key: str = ""  # "" while creating
     key: str = ""
     value_text: str = ""
-    errors: dict[str, str] = {}
-    saving: bool = False
 
     # The delete confirmation.
     delete_key: str = ""
@@ -186,27 +194,16 @@ class VariablesState(PagedListMixin, AppState):
             return
         self.saving = True
         yield
-        try:
-            if not self.editing_key and await asyncio.to_thread(_exists, self._user_id, key):
-                self.errors = {"key": f"{key} already exists: edit it in the list instead."}
-                self.saving = False
-                return
-            await asyncio.to_thread(_save, self._user_id, key, value)
-        except CroniumError as exc:
-            field = exc.details.get("field")
-            self.errors = {"key" if field == "key" else "value": exc.message[:1].upper() + exc.message[1:] + "."}
-            self.saving = False
+        if await self._store(_save if self.editing_key else _create, self._user_id, key, value) is None:
             return
-        except Exception:
-            logger.exception("variable save failed")
-            self.errors = {"form": "Saving failed on the server. Try again."}
-            self.saving = False
-            return
-        self.saving = False
         self.editor_open = False
         yield rx.toast.success(f"Saved {key}.", id="variable-result")
         async for update in self._fetch():
             yield update
+
+    def _service_errors(self, exc: CroniumError) -> dict[str, str]:
+        # The dialog has two fields: what is not about the key is about the value.
+        return service_field_errors(exc, fields=("key",), elsewhere="value")
 
     # -- delete ------------------------------------------------------------------
 

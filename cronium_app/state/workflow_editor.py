@@ -14,19 +14,20 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
-from typing import Any, TypedDict
+from typing import Any, ClassVar, TypedDict
 
 import reflex as rx
 from pydantic import ValidationError
 
+from cronium_app import routes
 from cronium_app.db import read_session, write_session
+from cronium_app.display.formatting import fmt_duration, fmt_short, local, parse_iso
+from cronium_app.display.messages import sentence, service_field_errors, validation_field_errors
+from cronium_app.display.rows import Option
 from cronium_app.errors import CroniumError
 from cronium_app.events import service as events
-from cronium_app.pages import routes
 from cronium_app.state.base import AppState
-from cronium_app.state.editor import EditorMixin, sentence, service_field_errors
-from cronium_app.state.formatting import fmt_duration, fmt_short, local, parse_iso
-from cronium_app.state.rows import Option
+from cronium_app.state.editor import EditorCalls, EditorMixin
 from cronium_app.state.schedule_form import SCHEDULE_KEYS, ScheduleFormMixin
 from cronium_app.state.workflows import queue_workflow_run
 from cronium_app.jobs import run_state
@@ -124,29 +125,6 @@ def run_row(run: dict[str, Any], tz: str) -> RunRow:
     }
 
 
-def validation_errors(exc: ValidationError) -> dict[str, str]:
-    """pydantic's errors as {section: message}, naming the step or edge."""
-    found: dict[str, str] = {}
-    for error in exc.errors():
-        loc = list(error.get("loc", ()))
-        key = str(loc[0]) if loc else "form"
-        message = sentence(error.get("msg", ""))
-        if key in ("steps", "edges") and len(loc) > 1 and isinstance(loc[1], int):
-            what = "Step" if key == "steps" else "Edge"
-            message = f"{what} {loc[1] + 1}: {message[:1].lower()}{message[1:]}"
-        elif key not in FIELD_KEYS:
-            key = "form"
-        found.setdefault(key, message)
-    return found
-
-
-def service_errors(exc: CroniumError) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for key, message in service_field_errors(exc).items():
-        found.setdefault(key if key in FIELD_KEYS else "form", message)
-    return found
-
-
 def _event_options(session, user_id: int) -> list[dict[str, Any]]:
     page = events.list_events(session, user_id, events.EventFilter(), limit=MAX_EVENTS, offset=0)
     return sorted(page.items, key=lambda e: e["name"].lower())
@@ -185,6 +163,13 @@ def _delete(user_id: int, workflow_id: int) -> None:
 
 
 class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
+    calls: ClassVar[EditorCalls] = EditorCalls(
+        read_new=_load_new, read=_load, save=_save, delete=_delete,
+        row_url=routes.workflow_url, list_url=routes.WORKFLOWS,
+    )
+    noun: ClassVar[str] = "workflow"
+    new_form_reads: ClassVar[str] = "your events"
+
     # What the page shows (the flags and errors come from EditorMixin).
     event_options: list[Option] = []
     recent_runs: list[RunRow] = []
@@ -207,7 +192,6 @@ class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
     run_input: str = ""
     run_error: str = ""
     starting: bool = False
-
 
     @rx.var
     def step_names(self) -> list[str]:
@@ -246,6 +230,23 @@ class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
         self.errors = {}
         self._refresh_graph()
 
+    def _show_new(self, found: list[dict[str, Any]]) -> None:
+        self._set_events(found)
+        first = self.event_options[0]["value"] if self.event_options else ""
+        self.steps = [{"name": "first", "event_id": first}]
+        self._refresh_graph()
+        self._refresh_preview()
+
+    def _show_row(self, found) -> None:
+        workflow, options, runs = found
+        self._set_events(options)
+        self._fill(workflow)
+        self.recent_runs = [run_row(run, self.tz) for run in runs]
+
+    def _saved(self, row: dict[str, Any]) -> None:
+        # The definition as stored, as the next load would show it.
+        self._fill(row)
+
     def _refresh_graph(self) -> None:
         events_by_id = {o["value"]: o["label"] for o in self.event_options}
         names = self._names()
@@ -266,41 +267,6 @@ class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
         self.graph_edges = lines
         self.graph_note = f"These steps form a cycle: {', '.join(stuck)}." if stuck else ""
 
-    def _reset_form(self) -> None:
-        self.reset()
-
-    @rx.event
-    async def load_new(self):
-        if (go := await self._require_user()) is not None:
-            return go
-        self._reset_form()
-        try:
-            options = await asyncio.to_thread(_load_new, self._user_id)
-        except Exception:
-            logger.exception("workflow editor load failed")
-            self.load_error = "Your events could not be loaded."
-            return None
-        self._set_events(options)
-        first = self.event_options[0]["value"] if self.event_options else ""
-        self.steps = [{"name": "first", "event_id": first}]
-        self._refresh_graph()
-        self._refresh_preview()
-        self.loaded = True
-        return None
-
-    @rx.event
-    async def load_existing(self):
-        if (go := await self._require_user()) is not None:
-            return go
-        self._reset_form()
-        found = await self._open(_load)
-        if found is not None:
-            workflow, options, runs = found
-            self._set_events(options)
-            self._fill(workflow)
-            self.recent_runs = [run_row(run, self.tz) for run in runs]
-        return None
-
     @rx.event
     async def refresh_runs(self):
         if not self.current_id:
@@ -316,13 +282,11 @@ class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
     # -- editing -----------------------------------------------------------------
 
     def _validation_errors(self, exc: ValidationError) -> dict[str, str]:
-        return validation_errors(exc)
+        # A step's or an edge's message names it by its number.
+        return validation_field_errors(exc, fields=FIELD_KEYS, numbered={"steps": "Step", "edges": "Edge"})
 
     def _service_errors(self, exc: CroniumError) -> dict[str, str]:
-        return service_errors(exc)
-
-    def _deletion(self):
-        return _delete, "workflow", routes.WORKFLOWS
+        return service_field_errors(exc, fields=FIELD_KEYS)
 
     @rx.event
     def set_field(self, field: str, value: str):
@@ -445,32 +409,6 @@ class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
         }
         payload.update(self._schedule_payload(problems))
         return payload, problems
-
-    @rx.event
-    async def save(self):
-        if self.saving:
-            return
-        payload, problems = self._payload()
-        if problems:
-            yield self._refuse(problems)
-            return
-        self.saving = True
-        self.errors = {}
-        yield
-        workflow = await self._store(_save, self._user_id, self.current_id, payload)
-        if workflow is not None:
-            created = self.current_id == 0
-            self.saving = False
-            if created:
-                self.dirty = False
-                yield [rx.toast.success("Workflow created.", id="save-result"),
-                       rx.redirect(routes.workflow_url(workflow["id"]))]
-                return
-            self._fill(workflow)
-            yield rx.toast.success("Saved.", id="save-result")
-            return
-        self.saving = False
-        yield self._not_saved("workflow")
 
     # -- running -----------------------------------------------------------------
 

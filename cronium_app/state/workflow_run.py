@@ -18,10 +18,10 @@ from cronium_app.events import service as events
 from cronium_app.errors import CroniumError, NotFound
 from cronium_app.jobs import service as jobs
 from cronium_app.jobs.status import HELD, PENDING
-from cronium_app.pages import routes
-from cronium_app.state import polling
+from cronium_app import routes
+from cronium_app.state.polling import FollowedRowMixin
 from cronium_app.state.base import AppState
-from cronium_app.state.formatting import fmt_datetime, fmt_duration, fmt_json, job_duration, parse_iso
+from cronium_app.display.formatting import fmt_datetime, fmt_duration, fmt_json, job_duration, parse_iso
 from cronium_app.jobs import run_state, workflow_runs
 from cronium_app.workflows import service as workflows
 
@@ -127,18 +127,12 @@ def settled(snap: dict[str, Any]) -> bool:
     return not any(job["status"] in ACTIVE_JOB for job in snap["jobs"].values())
 
 
-class WorkflowRunState(AppState):
+class WorkflowRunState(FollowedRowMixin, AppState):
     run: RunView = _EMPTY_RUN
     steps: list[StepState] = []
-    loaded: bool = False
-    not_found: bool = False
-    error: str = ""
-    poll_error: str = ""
-    following: bool = False
     cancelling: bool = False
 
     _run_id: str = ""
-    _watch: int = 0
 
     @rx.var
     def can_cancel(self) -> bool:
@@ -155,8 +149,8 @@ class WorkflowRunState(AppState):
     async def load(self):
         if (go := await self._require_user()) is not None:
             return go
-        key = polling.restart(self)
-        found = await polling.load_row(self, "run_", _snapshot, what="run", log_key="run_id")
+        key = self._restart()
+        found = await self._load_row("run_", _snapshot, what="run", log_key="run_id")
         if found is None:
             return None
         self._run_id, snap = found
@@ -173,8 +167,8 @@ class WorkflowRunState(AppState):
             self._apply(snap)
             return None if settled(snap) else POLL_S
 
-        await polling.follow(
-            self, generation, lambda: routes.workflow_run_url(self._run_id), lambda: (self._user_id, self._run_id),
+        await self._follow(
+            generation, lambda: routes.workflow_run_url(self._run_id), lambda: (self._user_id, self._run_id),
             _snapshot, show, what="run", log_key="run_id", first_wait_s=POLL_S,
         )
 

@@ -14,11 +14,11 @@ import reflex as rx
 
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import CroniumError
-from cronium_app.pages import routes
+from cronium_app import routes
 from cronium_app.pagination import Page
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
-from cronium_app.state.formatting import fmt_short
+from cronium_app.display.formatting import fmt_short
 from cronium_app.state.paged_list import SearchableListMixin
 from cronium_app.jobs import workflow_runs
 from cronium_app.workflows import service as workflows

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from cronium_app.state.sessions import SESSION_COOKIE
+from cronium_app.auth.sessions import SESSION_COOKIE
 from tests.support import ui_flows
 from tests.support.browser import PHONE
 

@@ -53,7 +53,7 @@ _WATCH_RUNNING_JS = """() => {
 }"""
 
 
-def test_register_create_execute_and_watch_it_live(new_context, app_url):
+def test_register_create_execute_and_watch_it_live(new_context, app_url, e2e_worker):
     context = new_context()
     page = context.new_page()
     email = f"ticker-{secrets.token_hex(4)}@example.com"
@@ -103,6 +103,7 @@ def test_register_create_execute_and_watch_it_live(new_context, app_url):
     wait_job_status(page, "completed")
     expect(page.locator("#job-status")).to_have_text("completed")
     expect(page.locator("#job-exit-code")).to_have_text("0")
+    expect(page.locator("#job-worker")).to_have_text(e2e_worker.worker_id)
     expect(page.locator("#rerun-job")).to_be_visible()
     expect(page.locator("#cancel-job")).to_have_count(0)
     expect(page.locator("#log-live")).to_have_count(0)
@@ -136,6 +137,9 @@ def test_register_create_execute_and_watch_it_live(new_context, app_url):
     row = page.locator(f"[data-testid=job-row][data-job-id={job_id}]")
     expect(row).to_have_attribute("data-status", "completed")
     expect(row).to_contain_text("completed")
+    # The worker that ran it, under "Worker".
+    expect(page.locator("#jobs-table thead")).to_contain_text("Worker")
+    expect(row).to_contain_text(e2e_worker.worker_id)
 
 
 def test_failing_job_marks_stderr_and_fails(new_context, app_url, make_api_user):

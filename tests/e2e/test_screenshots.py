@@ -43,6 +43,11 @@ RUNNING_SCRIPT = (
     "    print(f'imported batch {i + 1} of 60 (500 rows)', flush=True)\n"
     "    time.sleep(2)\n"
 )
+SUMMARY_SCRIPT = (
+    "day = cronium.input()['date']\n"
+    "print(f'summarising {day}', flush=True)\n"
+    "cronium.output({'date': day, 'orders': 2140, 'regions': {'north': 512, 'south': 488}})\n"
+)
 OPTIONAL_PAGES = ("/workflows", "/variables", "/settings")
 
 
@@ -129,6 +134,35 @@ def _add_servers(user, directory) -> None:
     assert db.status_code == 201, db.text
 
 
+def _add_variables(user) -> None:
+    """Two variables: an object (shown as indented JSON) and a string."""
+    for key, value in (("report.thresholds", {"orders": 1000, "regions": ["north", "south"]}),
+                       ("backup.target", "s3://backups/nightly")):
+        response = user.http.put(f"/api/v1/variables/{key}", json={"value": value})
+        assert response.status_code == 201, response.text
+
+
+def _run_workflow(user, event_id: int) -> dict:
+    """A one-step workflow run to its end, with an input and a step output."""
+    created = user.http.post(
+        "/api/v1/workflows",
+        json={"name": "Daily summary", "steps": [{"name": "summary", "eventId": event_id}], "edges": []},
+    )
+    assert created.status_code == 201, created.text
+    started = user.http.post(
+        f"/api/v1/workflows/{created.json()['id']}/execute", json={"input": {"date": "2026-01-31"}}
+    )
+    assert started.status_code == 202, started.text
+    deadline = time.monotonic() + 60
+    while True:
+        run = user.http.get(f"/api/v1/workflow-runs/{started.json()['runId']}").json()
+        if run["status"] != "running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert run["status"] == "completed", run
+    return run
+
+
 def _open_menu(page: Page) -> None:
     page.locator("#nav-toggle").click()
     expect(page.locator("#mobile-nav")).to_be_visible()
@@ -184,6 +218,8 @@ def test_screenshots_of_every_page(new_context, app_url, make_api_user, screensh
     importer = user.create_event(name="Customer import", type="python", script=RUNNING_SCRIPT, timeoutSeconds=600)
     user.create_event(name="Disk usage check", type="bash", script="df -h /tmp")
     _add_servers(user, tmp_path)
+    _add_variables(user)
+    summary = user.create_event(name="Orders summary", type="python", script=SUMMARY_SCRIPT)
     user.create_event(
         name="Ping the status page",
         type="http",
@@ -199,6 +235,8 @@ def test_screenshots_of_every_page(new_context, app_url, make_api_user, screensh
         assert wait_api_job(user, completed_id)["status"] == "completed"
         assert wait_api_job(user, failed_id)["status"] == "failed"
         wait_api_job(user, running_id, statuses=("running",))
+        run = _run_workflow(user, summary["id"])
+        step_job_id = run["steps"][0]["jobId"]
 
         shots_signed_in = [
             Shot("dashboard", "/", _dashboard_ready),
@@ -213,6 +251,8 @@ def test_screenshots_of_every_page(new_context, app_url, make_api_user, screensh
             Shot("job-running", f"/jobs/{running_id}", _job_ready("running", 2)),
             Shot("job-completed", f"/jobs/{completed_id}", _job_ready("completed", 5)),
             Shot("job-failed", f"/jobs/{failed_id}", _job_ready("failed", 2)),
+            Shot("job-step-output", f"/jobs/{step_job_id}", _job_ready("completed", 1)),
+            Shot("workflow-run", f"/workflow-runs/{run['id']}", _visible("#run-status[data-status=completed]")),
             Shot("servers", "/servers", _visible("[data-testid=server-row]")),
             Shot("servers-editor", "/servers", _visible("[data-testid=server-row]"), full_page=False,
                  before=_open_server_editor),

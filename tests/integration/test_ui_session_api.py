@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cronium_app.state.sessions import SESSION_COOKIE
+from cronium_app.auth.sessions import SESSION_COOKIE
 
 PASSWORD = "correct horse battery"
 

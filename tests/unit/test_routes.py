@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cronium_app.pages.routes import DASHBOARD, safe_next
+from cronium_app.routes import DASHBOARD, safe_next
 
 
 @pytest.mark.parametrize("path", ["/jobs", "/jobs?status=failed", "/events/12"])

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 
 from cronium_app.api import session as session_api
 from cronium_app.api.errors import install_error_handlers
+from cronium_app.auth.sessions import SESSION_COOKIE, token_from_cookie_header
 from cronium_app.state.auth import next_page, submit_script
-from cronium_app.state.sessions import SESSION_COOKIE, token_from_cookie_header
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,6 @@ import pytest
 from tests.integration.worker.jobkit import (
     Survival,
     brief,
-    docker_client,
     job_containers,
     network_gateway,
     submit,

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from cronium_app.db import make_engine
 from tests.integration.worker.jobkit import texts
-from tests.support.clients import UserClient, job_lines, register_user, wait_for_job
+from tests.support.clients import UserClient, job_lines, wait_for_job
 
 SECRET_ENV = "env-s3cret-Value/+=9"
 SECRET_VARIABLE = "variable-s3cret-Value?&7"

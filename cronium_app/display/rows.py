@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from cronium_app.pages import routes
-from cronium_app.state.formatting import fmt_bytes, fmt_datetime, fmt_duration, fmt_json, fmt_short, job_duration, local
+from cronium_app import routes
+from cronium_app.display.formatting import (
+    fmt_bytes,
+    fmt_datetime,
+    fmt_duration,
+    fmt_json,
+    fmt_short,
+    job_duration,
+    local,
+)
 
 
 class JobRow(TypedDict):
@@ -18,7 +26,7 @@ class JobRow(TypedDict):
     created: str
     created_full: str
     duration: str
-    orchestrator: str
+    worker: str
 
 
 class EventRow(TypedDict):
@@ -67,18 +75,33 @@ class Option(TypedDict):
     label: str
 
 
-def job_row(job: dict[str, Any], tz: str) -> JobRow:
+def worker_id(job: dict[str, Any]) -> str:
+    """The worker that ran (or runs) the job. The job's dict names it
+    `workerId`; `orchestratorId` is the earlier name of the same field."""
+    return job.get("workerId") or job.get("orchestratorId") or "—"
+
+
+def event_name(job: dict[str, Any]) -> str:
     event_id = job.get("eventId")
+    return job.get("eventName") or (f"event {event_id}" if event_id else "deleted event")
+
+
+def event_href(job: dict[str, Any]) -> str:
+    """The job's event page ("" once the event is deleted)."""
+    return routes.event_url(job["eventId"]) if job.get("eventId") else ""
+
+
+def job_row(job: dict[str, Any], tz: str) -> JobRow:
     return {
         "id": job["id"],
         "href": routes.job_url(job["id"]),
-        "event_name": job.get("eventName") or (f"event {event_id}" if event_id else "deleted event"),
-        "event_href": routes.event_url(event_id) if event_id else "",
+        "event_name": event_name(job),
+        "event_href": event_href(job),
         "status": job["status"],
         "created": fmt_short(job.get("createdAt"), tz),
         "created_full": fmt_datetime(job.get("createdAt"), tz),
         "duration": job_duration(job),
-        "orchestrator": job.get("orchestratorId") or "—",
+        "worker": worker_id(job),
     }
 
 
@@ -122,7 +145,7 @@ class JobView(TypedDict):
     completed: str
     duration: str
     exit_code: str
-    orchestrator: str
+    worker: str
     attempt: str
     error: str
     input: str
@@ -135,7 +158,6 @@ class JobView(TypedDict):
 def job_view(job: dict[str, Any], tz: str) -> JobView:
     result = job.get("result") or {}
     metrics = result.get("metrics") or {}
-    event_id = job.get("eventId")
     workflow = ""
     if job.get("workflowId") or job.get("workflowRunId"):
         workflow = f"workflow {job.get('workflowId') or '—'}"
@@ -146,8 +168,8 @@ def job_view(job: dict[str, Any], tz: str) -> JobView:
         "id": job["id"],
         "status": job["status"],
         "type": job.get("type") or "",
-        "event_name": job.get("eventName") or (f"event {event_id}" if event_id else "deleted event"),
-        "event_href": routes.event_url(event_id) if event_id else "",
+        "event_name": event_name(job),
+        "event_href": event_href(job),
         "workflow": workflow,
         "workflow_href": routes.workflow_url(job["workflowId"]) if job.get("workflowId") else "",
         "workflow_run_href": routes.workflow_run_url(job["workflowRunId"]) if job.get("workflowRunId") else "",
@@ -157,7 +179,7 @@ def job_view(job: dict[str, Any], tz: str) -> JobView:
         "completed": fmt_datetime(job.get("completedAt"), tz),
         "duration": job_duration(job),
         "exit_code": "—" if job.get("exitCode") is None else str(job["exitCode"]),
-        "orchestrator": job.get("orchestratorId") or "—",
+        "worker": worker_id(job),
         "attempt": str(job.get("attempt") or 0),
         "error": job.get("error") or "",
         "input": fmt_json(job.get("input")),
