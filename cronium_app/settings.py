@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     log_batch_max_lines: int = Field(default=5000, validation_alias="CRONIUM_LOG_BATCH_MAX_LINES")
     log_line_max_chars: int = Field(default=16 * 1024, validation_alias="CRONIUM_LOG_LINE_MAX_CHARS")
 
+    # -- per-user quotas -----------------------------------------------------
+    max_events_per_user: int = Field(default=1000, ge=1, validation_alias="CRONIUM_MAX_EVENTS_PER_USER")
+    max_variables_per_user: int = Field(default=1000, ge=1, validation_alias="CRONIUM_MAX_VARIABLES_PER_USER")
+    max_servers_per_user: int = Field(default=200, ge=1, validation_alias="CRONIUM_MAX_SERVERS_PER_USER")
+    max_waiting_jobs_per_user: int = Field(default=1000, ge=1, validation_alias="CRONIUM_MAX_WAITING_JOBS_PER_USER")
+
     runtime_requests_per_s: float = Field(default=50.0, validation_alias="CRONIUM_RUNTIME_RATE")
     runtime_burst: int = Field(default=100, validation_alias="CRONIUM_RUNTIME_BURST")
 

@@ -14,6 +14,7 @@ from cronium_app.errors import Invalid, NotFound, TooLarge
 from cronium_app.events.schemas import EventCreate, EventFields, EventUpdate
 from cronium_app.models import Event, EventType
 from cronium_app.pagination import Page, escape_like
+from cronium_app.quotas import check_room
 from cronium_app.schedules import state as schedule_state
 from cronium_app.servers import service as servers_service
 from cronium_app.settings import Settings
@@ -118,6 +119,7 @@ def secret_env_values(event: Event, settings: Settings) -> dict[str, str]:
 
 
 def create_event(session: Session, settings: Settings, user_id: int, data: EventCreate) -> Event:
+    check_room(session, Event, user_id, settings.max_events_per_user, "events", "CRONIUM_MAX_EVENTS_PER_USER")
     event = Event(
         user_id=user_id,
         name=data.name,

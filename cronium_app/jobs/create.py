@@ -24,7 +24,7 @@ import sqlalchemy.dialects.sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from cronium_app.errors import Conflict
+from cronium_app.errors import Conflict, CroniumError
 from cronium_app.events.service import execution_spec, get_event
 from cronium_app.ids import new_id
 from cronium_app.jobs.status import PENDING
@@ -52,6 +52,9 @@ def for_event(
     if event.status == EventStatus.archived.value:
         raise Conflict(f"event {event_id} is archived; unarchive it to run it")
     check_io_size(input, settings, "input")
+    if idempotency_key is not None and (existing := _keyed(session, idempotency_key)) is not None:
+        return existing, False
+    check_queue_room(session, settings, user_id)
     return insert_job(
         session,
         user_id=user_id,
@@ -61,6 +64,30 @@ def for_event(
         priority=priority,
         scheduled_for=scheduled_for,
     )
+
+
+def _keyed(session: Session, idempotency_key: str) -> Job | None:
+    return session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
+
+
+class QueueFull(CroniumError):
+    status_code = 429
+    code = "too_many_waiting_jobs"
+
+
+def check_queue_room(session: Session, settings: Settings, user_id: int) -> None:
+    """Room for one more job of this user waiting to run. What the scheduler
+    and retries queue is not held to it (a schedule bounds its own runs),
+    but counts towards it."""
+    limit = settings.max_waiting_jobs_per_user
+    waiting = session.execute(
+        sa.select(sa.func.count()).select_from(Job).where(Job.user_id == user_id, Job.status == PENDING)
+    ).scalar()
+    if waiting >= limit:
+        raise QueueFull(
+            f"you have {waiting} jobs waiting to run, the most this server allows "
+            f"(CRONIUM_MAX_WAITING_JOBS_PER_USER={limit}): try again when some have started"
+        )
 
 
 def insert_job(
@@ -83,10 +110,8 @@ def insert_job(
     event's spec now) lets a retry re-run the failed job's own snapshot and a
     workflow step its run's; `event` is None when a step's event has been
     deleted since its run started (the job then runs the snapshot alone)."""
-    if idempotency_key is not None:
-        existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
-        if existing is not None:
-            return existing, False
+    if idempotency_key is not None and (existing := _keyed(session, idempotency_key)) is not None:
+        return existing, False
     now = utcnow()
     job = Job(
         id=new_id("job"),

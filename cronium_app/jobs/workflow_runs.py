@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from cronium_app.errors import Conflict
 from cronium_app.ids import new_id
 from cronium_app.jobs.cancel import cancel_where
-from cronium_app.jobs.create import insert_job
+from cronium_app.jobs.create import check_queue_room, insert_job
 from cronium_app.jobs.run_state import RunStatus, RunView, get_run, step_key, view_run
 from cronium_app.models import Event, Job, WorkflowRun, WorkflowStep
 from cronium_app.payloads import check_io_size
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 def start_run(
     session: Session, settings: Settings, user_id: int, workflow_id: int, input: Any = None,
     idempotency_key: str | None = None,
+    scheduled: bool = False,
 ) -> tuple[WorkflowRun, bool]:
     """A new run of a workflow with its first steps queued. Returns (run,
     created); with an idempotency key already used, the existing run."""
@@ -46,6 +47,8 @@ def start_run(
         existing = session.exec(select(WorkflowRun).where(WorkflowRun.idempotency_key == idempotency_key)).first()
         if existing is not None:
             return existing, False
+    if not scheduled:
+        check_queue_room(session, settings, user_id)
     run = WorkflowRun(id=new_id("run"), workflow_id=workflow_id, user_id=user_id, status=RunStatus.running,
                       input=input, idempotency_key=idempotency_key, graph=graph_snapshot(session, workflow_id))
     session.add(run)

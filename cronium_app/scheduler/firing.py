@@ -230,7 +230,9 @@ def _create_workflow_runs(session: Session, settings: Settings, plans: list[RowP
             key = schedule_key("workflow", workflow.id, fire_time)
             try:
                 with session.begin_nested():
-                    _, created = start_run(session, settings, workflow.user_id, workflow.id, None, idempotency_key=key)
+                    _, created = start_run(
+                        session, settings, workflow.user_id, workflow.id, None, idempotency_key=key, scheduled=True
+                    )
             except IntegrityError:  # another process created it between the look-up and the insert
                 created = False
             if created:

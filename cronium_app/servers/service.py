@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from cronium_app.errors import Conflict, Invalid, NotFound
 from cronium_app.models import Event, Server
 from cronium_app.pagination import Page, escape_like
+from cronium_app.quotas import check_room
 from cronium_app.sealing import Unreadable
 from cronium_app.servers import secrets
 from cronium_app.servers.schemas import ServerCreate, ServerFields, ServerUpdate
@@ -96,6 +97,7 @@ def _name_taken(session: Session, user_id: int, name: str, server_id: int | None
 
 
 def create_server(session: Session, settings: Settings, user_id: int, data: ServerCreate) -> Server:
+    check_room(session, Server, user_id, settings.max_servers_per_user, "servers", "CRONIUM_MAX_SERVERS_PER_USER")
     server = Server(user_id=user_id, name=data.name, host=data.host, username=data.username, auth_type=data.auth_type, credentials="")
     _apply(server, data, settings)
     if _name_taken(session, user_id, server.name, None):

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from cronium_app import sealing
 from cronium_app.errors import Invalid, NotFound, TooLarge
 from cronium_app.payloads import json_size
+from cronium_app.quotas import check_room
 from cronium_app.models import Variable
 from cronium_app.settings import Settings
 from cronium_app.timeutil import isoformat, utcnow
@@ -56,6 +57,8 @@ def set_variable(
     created = variable is None
     now = utcnow()
     if variable is None:
+        check_room(session, Variable, user_id, settings.max_variables_per_user, "variables",
+                   "CRONIUM_MAX_VARIABLES_PER_USER")
         variable = Variable(user_id=user_id, key=key, created_at=now)
     if secret is not None:
         variable.secret = secret

@@ -65,7 +65,7 @@ def delete_event(event_id: EventId, user: UserDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{event_id}/execute", status_code=202, responses={**REPLAYED, **errors(404, 409, *BODY_ERRORS)})
+@router.post("/{event_id}/execute", status_code=202, responses={**REPLAYED, **errors(404, 409, 429, *BODY_ERRORS)})
 def execute_event(
     event_id: EventId,
     user: UserDep,

@@ -63,7 +63,7 @@ def delete_workflow(workflow_id: WorkflowId, user: UserDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/workflows/{workflow_id}/execute", status_code=202, responses={**REPLAYED, **errors(404, 409, *BODY_ERRORS)})
+@router.post("/workflows/{workflow_id}/execute", status_code=202, responses={**REPLAYED, **errors(404, 409, 429, *BODY_ERRORS)})
 def execute_workflow(
     workflow_id: WorkflowId,
     user: UserDep,
