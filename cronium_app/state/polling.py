@@ -12,8 +12,9 @@ the same page) replaced them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import reflex as rx
@@ -30,6 +31,26 @@ JOB_POLL_EVERY = 8  # job detail: re-read the job row every N log polls at least
 RETRY_AFTER_S = 2.0
 
 
+@contextlib.asynccontextmanager
+async def sole_loop(state: Any, generation: int) -> AsyncIterator[bool]:
+    """Whether this poll loop may run: yes for the first loop of the page's
+    current load (`state._watch`), no for any other. A loop is a background
+    event the browser sends back after a load; a client can send it again
+    any number of times, and each would be another loop polling the
+    database. `state._looping` holds the generation of the loop that runs."""
+    async with state:
+        mine = generation == state._watch and state._looping != generation
+        if mine:
+            state._looping = generation
+    try:
+        yield mine
+    finally:
+        if mine:
+            async with state:
+                if state._looping == generation:
+                    state._looping = 0
+
+
 class FollowedRowMixin(rx.State, mixin=True):
     """A page about one row that it follows live. Mixed in before AppState."""
 
@@ -40,6 +61,8 @@ class FollowedRowMixin(rx.State, mixin=True):
     following: bool = False
     # The generation of the poll loop that may write (a newer load moves it on).
     _watch: int = 0
+    # The generation of the poll loop that runs (sole_loop), 0 for none.
+    _looping: int = 0
 
     def _restart(self) -> int:
         """A fresh page state and a new loop generation (an older loop stops)."""
@@ -89,6 +112,23 @@ class FollowedRowMixin(rx.State, mixin=True):
         `what` names the thing read, for the notice; the log names the poll's
         second argument (the row id) under `log_key`.
         """
+        async with sole_loop(self, generation) as mine:
+            if mine:
+                await self._follow_rounds(generation, page_url, poll_args, fetch, show, what=what, log_key=log_key,
+                                          first_wait_s=first_wait_s)
+
+    async def _follow_rounds(
+        self,
+        generation: int,
+        page_url: Callable[[], str],
+        poll_args: Callable[[], tuple],
+        fetch: Callable[..., Any],
+        show: Callable[[Any], float | None],
+        *,
+        what: str,
+        log_key: str,
+        first_wait_s: float,
+    ) -> None:
         if first_wait_s:
             await asyncio.sleep(first_wait_s)
         while True:
