@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
@@ -48,25 +48,40 @@ def fuzz_user(fuzzed_app) -> Credentials:
     return Credentials(response.json()["token"], response.json()["tokenInfo"]["id"])
 
 
-@pytest.fixture(scope="module")
-def api_schema(fuzzed_app):
-    return schemathesis.openapi.from_url(f"{fuzzed_app.url}/api/v1/openapi.json")
-
-
-schema = (
-    schemathesis.pytest.from_fixture("api_schema")
-    .include(path_regex=r"^/api/v1/")
-    .exclude(method="POST", path="/api/v1/servers/{server_id}/test")
-)
-
-
-@schema.parametrize()
-@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_operation_answers_with_a_declared_status_and_no_server_error(case, fuzzed_app, fuzz_user):
-    if case.path_parameters and case.path_parameters.get("token_id") == fuzz_user.token_id:
-        case.path_parameters["token_id"] = fuzz_user.token_id + 1_000_000  # keep the fuzz's own token
-    case.call_and_validate(
-        base_url=fuzzed_app.url,
-        headers={"Authorization": f"Bearer {fuzz_user.token}"},
-        checks=[not_a_server_error, status_code_conformance],
+def _schema(app: AppServer):
+    return (
+        schemathesis.openapi.from_url(f"{app.url}/api/v1/openapi.json")
+        .include(path_regex=r"^/api/v1/")
+        .exclude(method="POST", path="/api/v1/servers/{server_id}/test")
     )
+
+
+def _fuzz(operation, app: AppServer, credentials: Credentials) -> None:
+    """Hypothesis over one operation: raises on the first case that fails a check."""
+
+    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def check(case) -> None:
+        if case.path_parameters and case.path_parameters.get("token_id") == credentials.token_id:
+            case.path_parameters["token_id"] = credentials.token_id + 1_000_000  # keep the fuzz's own token
+        case.call_and_validate(
+            base_url=app.url,
+            headers={"Authorization": f"Bearer {credentials.token}"},
+            checks=[not_a_server_error, status_code_conformance],
+        )
+
+    check()
+
+
+def test_every_operation_answers_with_a_declared_status_and_no_server_error(fuzzed_app, fuzz_user):
+    failures, fuzzed = [], 0
+    for result in _schema(fuzzed_app).get_all_operations():
+        operation = result.ok()
+        fuzzed += 1
+        try:
+            _fuzz(operation, fuzzed_app, fuzz_user)
+        except Exception as exc:  # a failed check: keep going, report every operation at the end
+            failures.append(f"{operation.label}: {exc}")
+    assert fuzzed >= 35, f"only {fuzzed} operations were found in the document"
+    assert failures == [], "\n\n".join(failures)
