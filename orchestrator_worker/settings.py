@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import socket
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -26,11 +25,13 @@ class WorkerSettings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), validation_alias="CRONIUM_DATA_DIR")
     # Must be unique per worker: on start a worker removes containers that
     # carry its id, since they can only be left over from its last life.
-    worker_id: str = Field(default_factory=socket.gethostname, validation_alias="CRONIUM_WORKER_ID")
+    # Unset: `{host name}-{n}`, a per-host slot taken at start (identity.py).
+    worker_id: str = Field(default="", validation_alias="CRONIUM_WORKER_ID")
     concurrency: int = Field(default=8, ge=1, le=1000, validation_alias="CRONIUM_WORKER_CONCURRENCY")
     docker_host: str | None = Field(default=None, validation_alias="DOCKER_HOST")
     default_image: str = Field(default="cronium-runtime:latest", validation_alias="CRONIUM_RUNTIME_IMAGE")
-    # Per-job host directories (script, runtime socket) mounted into containers.
+    # Per-job host directories (script, runtime socket) mounted into
+    # containers, and the worker id slots of this host (identity.py).
     run_dir: str = Field(default="/run/cronium-worker", validation_alias="CRONIUM_WORKER_RUN_DIR")
 
     claim_wait_s: float = Field(default=20.0, validation_alias="CRONIUM_WORKER_CLAIM_WAIT")
