@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     job_max_retries: int = Field(default=10, validation_alias="CRONIUM_JOB_MAX_RETRIES")
     job_log_max_bytes: int = Field(default=5 * 1024 * 1024, validation_alias="CRONIUM_JOB_LOG_MAX_BYTES")
     allow_egress: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_EGRESS")
+    # Images an event may name, as the workers read them (orchestrator_worker/image_policy.py).
+    runtime_image: str = Field(default="cronium-runtime:latest", validation_alias="CRONIUM_RUNTIME_IMAGE")
+    allowed_images: str = Field(default="", validation_alias="CRONIUM_ALLOWED_IMAGES")
 
     # -- sizes a user controls ---------------------------------------------
     script_max_bytes: int = Field(default=256 * 1024, validation_alias="CRONIUM_SCRIPT_MAX_BYTES")

@@ -5,7 +5,15 @@ Containers write bytes; the app stores lines. Splitting is per stream with an
 incremental UTF-8 decoder (a character cut between two reads is kept whole;
 invalid bytes become U+FFFD). A line longer than the limit is cut into pieces,
 each but the last ending with CONTINUED. NUL characters are replaced, since
-PostgreSQL text cannot hold them.
+PostgreSQL text cannot hold them. The worker's own (system) lines are cut
+the same way: they may quote an exception.
+
+A batch the app refuses as too large or invalid (413, 422: its own caps may
+be smaller than the worker's) is that batch's problem, not the job's: it is
+split until the lines the app refuses are found, and each of those is
+replaced by a short note at its seq, so the log stays numbered without gaps
+and the job's result is still reported. Only a refusal of the job itself
+(409: it belongs to another attempt now; 404) ends the job's logging.
 """
 
 from __future__ import annotations
@@ -24,6 +32,9 @@ from orchestrator_worker.settings import WorkerSettings
 logger = logging.getLogger(__name__)
 
 CONTINUED = " [line continues]"
+# The app's answers that refuse a batch (its size, a line in it), not the job.
+BATCH_REFUSALS = frozenset({413, 422})
+REFUSED_LINE_NOTE = "[a log line was lost here: the app refused it ({status})]"
 
 
 class LineSplitter:
@@ -50,11 +61,16 @@ class LineSplitter:
         return self._cut(rest) if rest else []
 
     def _cut(self, line: str) -> list[str]:
-        line = _clean(line)
-        if len(line) <= self.max_chars:
-            return [line]
-        pieces = [line[i : i + self.max_chars] for i in range(0, len(line), self.max_chars)]
-        return [piece + CONTINUED for piece in pieces[:-1]] + [pieces[-1]]
+        return cut_line(line, self.max_chars)
+
+
+def cut_line(line: str, max_chars: int) -> list[str]:
+    """One line as the pieces the log stores (each but the last ending with CONTINUED)."""
+    line = _clean(line)
+    if len(line) <= max_chars:
+        return [line]
+    pieces = [line[i : i + max_chars] for i in range(0, len(line), max_chars)]
+    return [piece + CONTINUED for piece in pieces[:-1]] + [pieces[-1]]
 
 
 def _clean(line: str) -> str:
@@ -103,10 +119,10 @@ class LogSink:
     # -- input -----------------------------------------------------------------
 
     async def line(self, stream: str, text: str) -> None:
-        await self.lines(stream, LineSplitter(self.settings.log_line_max_chars)._cut(text))
+        await self.lines(stream, cut_line(text, self.settings.log_line_max_chars))
 
     async def system(self, text: str) -> None:
-        await self._append("system", [text], capped=False)
+        await self._append("system", cut_line(text, self.settings.log_line_max_chars), capped=False)
 
     async def lines(self, stream: str, lines: list[str]) -> None:
         await self._append(stream, lines, capped=True)
@@ -168,7 +184,7 @@ class LogSink:
             while self._pending and not self.lost:
                 batch = self._pending[: self.settings.log_batch_max_lines]
                 try:
-                    await self.client.logs(self.job.id, self.job.attempt, batch)
+                    await self._deliver(batch)
                 except Refused as exc:
                     logger.warning("logs refused for job %s: %s", self.job.id, exc, extra={"job_id": self.job.id})
                     self.lost = True
@@ -181,6 +197,26 @@ class LogSink:
                 self._room.set()
             if self._closed and not self._pending:
                 return
+
+    async def _deliver(self, batch: list[dict[str, Any]], *, note: bool = False) -> None:
+        """Send one batch; see the module's docstring for a refused one.
+        Raises Refused only when the app refuses the job itself."""
+        try:
+            await self.client.logs(self.job.id, self.job.attempt, batch)
+        except Refused as exc:
+            if exc.status_code not in BATCH_REFUSALS:
+                raise
+            if len(batch) > 1:
+                half = len(batch) // 2
+                await self._deliver(batch[:half], note=note)
+                await self._deliver(batch[half:], note=note)
+                return
+            [refused] = batch
+            extra = {"job_id": self.job.id}
+            logger.warning("job %s: the app refused log line %d (%s); it is lost", self.job.id, refused["seq"], exc, extra=extra)
+            if not note:  # a refused note is dropped: nothing smaller to say
+                text = REFUSED_LINE_NOTE.format(status=exc.status_code)
+                await self._deliver([{**refused, "stream": "system", "line": text}], note=True)
 
     async def close(self) -> None:
         self._closed = True

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import socket
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from orchestrator_worker import local_secrets
+from orchestrator_worker import image_policy, local_secrets
+from orchestrator_worker.job_limits import MIN_CPUS, MIN_MEMORY_MB, MIN_PIDS
 
 
 class WorkerSettings(BaseSettings):
@@ -26,11 +26,15 @@ class WorkerSettings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), validation_alias="CRONIUM_DATA_DIR")
     # Must be unique per worker: on start a worker removes containers that
     # carry its id, since they can only be left over from its last life.
-    worker_id: str = Field(default_factory=socket.gethostname, validation_alias="CRONIUM_WORKER_ID")
+    # Unset: `{host name}-{n}`, a per-host slot taken at start (identity.py).
+    worker_id: str = Field(default="", validation_alias="CRONIUM_WORKER_ID")
     concurrency: int = Field(default=8, ge=1, le=1000, validation_alias="CRONIUM_WORKER_CONCURRENCY")
     docker_host: str | None = Field(default=None, validation_alias="DOCKER_HOST")
     default_image: str = Field(default="cronium-runtime:latest", validation_alias="CRONIUM_RUNTIME_IMAGE")
-    # Per-job host directories (script, runtime socket) mounted into containers.
+    # Images besides the runtime image an event may name (image_policy.py).
+    allowed_images_listed: str = Field(default="", validation_alias="CRONIUM_ALLOWED_IMAGES")
+    # Per-job host directories (script, runtime socket) mounted into
+    # containers, and the worker id slots of this host (identity.py).
     run_dir: str = Field(default="/run/cronium-worker", validation_alias="CRONIUM_WORKER_RUN_DIR")
 
     claim_wait_s: float = Field(default=20.0, validation_alias="CRONIUM_WORKER_CLAIM_WAIT")
@@ -49,6 +53,12 @@ class WorkerSettings(BaseSettings):
     # Unsent log bytes a job may buffer while the app is unreachable; past
     # this the container's output waits (backpressure) instead of memory growing.
     log_buffer_max_bytes: int = Field(default=4 * 1024 * 1024, validation_alias="CRONIUM_WORKER_LOG_BUFFER")
+
+    # The most a job's container gets, whatever its spec asks (job_limits.py
+    # also holds the minima). The same variables set the app's maxima.
+    job_max_cpus: float = Field(default=2.0, ge=MIN_CPUS, allow_inf_nan=False, validation_alias="CRONIUM_JOB_MAX_CPUS")
+    job_max_memory_mb: int = Field(default=2048, ge=MIN_MEMORY_MB, validation_alias="CRONIUM_JOB_MAX_MEMORY_MB")
+    job_max_pids: int = Field(default=1024, ge=MIN_PIDS, validation_alias="CRONIUM_JOB_MAX_PIDS")
 
     runtime_body_max_bytes: int = Field(default=6 * 1024 * 1024, validation_alias="CRONIUM_RUNTIME_BODY_MAX_BYTES")
     tmpfs_size_mb: int = Field(default=64, validation_alias="CRONIUM_JOB_TMPFS_MB")
@@ -102,6 +112,10 @@ class WorkerSettings(BaseSettings):
                 "app's data directory, CRONIUM_DATA_DIR)"
             )
         return self
+
+    @property
+    def allowed_images(self) -> frozenset[str]:
+        return image_policy.allowed_images(self.allowed_images_listed, self.default_image)
 
     @property
     def app_label(self) -> str:

@@ -41,6 +41,8 @@ def executor_kind(job: ClaimedJob) -> str:
 
 class Worker:
     def __init__(self, settings: WorkerSettings, client: OrchestratorClient | None = None, runner: DockerRunner | None = None):
+        if not settings.worker_id:
+            raise ValueError("a Worker needs its id: take one with identity.take() first (see __main__.py)")
         self.settings = settings
         self.client = client or OrchestratorClient(settings)
         self.proxy = RuntimeProxy(settings)
@@ -55,6 +57,8 @@ class Worker:
         self.tasks: set[asyncio.Task] = set()
         self.stopping = asyncio.Event()
         self._slot_freed = asyncio.Event()
+        # Other workers' containers whose jobs were not held at the last reap.
+        self._unheld: set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -231,7 +235,12 @@ class Worker:
 
     async def _reap(self, *, startup: bool) -> None:
         """Remove job containers nobody runs any more: ours from a previous
-        life, and those of jobs another (dead) worker no longer holds."""
+        life, and those of jobs another (dead) worker no longer holds.
+
+        Another worker's container is removed only when its job was not
+        held at the previous round either: a live worker removes its own
+        container just after it reports the job's end, and is not raced
+        for it."""
         try:
             refs = await self.runner.list_job_containers()
         except Exception as exc:
@@ -239,12 +248,12 @@ class Worker:
             return
         mine_now = {(job.id, job.attempt) for job, _ in self.active.values()}
         candidates = [ref for ref in refs if (ref.job_id, ref.attempt) not in mine_now]
-        if not candidates:
-            return
         others = [ref for ref in candidates if ref.worker_id != self.settings.worker_id]
         held = await self.client.held([(ref.job_id, ref.attempt) for ref in others]) if others else set()
+        unheld_now = {ref.id for ref in others if ref.job_id not in held}
+        unheld_before, self._unheld = self._unheld, unheld_now
         for ref in candidates:
-            orphan = ref.worker_id == self.settings.worker_id or ref.job_id not in held
+            orphan = ref.worker_id == self.settings.worker_id or (ref.id in unheld_now and ref.id in unheld_before)
             if orphan:
                 logger.warning("removing leftover container %s (job %s attempt %d, worker %s)", ref.id[:12], ref.job_id, ref.attempt, ref.worker_id)
                 await self.runner.remove_container(ref)

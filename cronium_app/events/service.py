@@ -19,6 +19,7 @@ from cronium_app.schedules import state as schedule_state
 from cronium_app.servers import service as servers_service
 from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat, utcnow
+from orchestrator_worker import image_policy
 
 
 def _check_limits(event: Event, settings: Settings) -> None:
@@ -41,6 +42,10 @@ def _check_limits(event: Event, settings: Settings) -> None:
         problems["retries"] = f"at most {settings.job_max_retries}"
     if event.network == "egress" and not settings.allow_egress:
         problems["network"] = "egress is turned off on this server"
+    if event.image:
+        allowed = image_policy.allowed_images(settings.allowed_images, settings.runtime_image)
+        if (refusal := image_policy.refusal(event.image, allowed)) is not None:
+            problems["image"] = refusal
     if event.type == EventType.http.value:
         if event.server_ids or event.server_tags:
             problems["serverIds"] = "HTTP events are sent by the worker; they cannot target servers"

@@ -22,9 +22,11 @@ import docker
 from docker.errors import DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig
 
+from orchestrator_worker import image_policy
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.egress import EgressGuard, wants_egress
 from orchestrator_worker.job_env import job_env
+from orchestrator_worker.job_limits import JobLimits, job_limits
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.languages import LANGUAGES
 from orchestrator_worker.logs import LogSink
@@ -108,17 +110,20 @@ class DockerRunner:
         kind = job.kind
         if kind not in LANGUAGES:
             return Outcome("failed", error=f"unsupported job type {kind!r}")
-        if wants_egress(job, self.settings) and (refusal := await self.egress.refusal()) is not None:
+        image = job.execution.get("image") or self.settings.default_image
+        if (refusal := await self._refusal(job, image)) is not None:
             await sink.system(refusal)
             return Outcome("failed", error=refusal)
+        limits = job_limits(job.execution.get("resources"), self.settings)
+        for adjustment in limits.adjustments:
+            await sink.system(adjustment)
         job_dir = self._prepare_job_dir(job, kind)
         resources = self._to_clean[(job.id, job.attempt)] = _JobResources(job_dir)
         if self.proxy is not None and job.execution_token:
             resources.socket_server = await self.proxy.serve(job.id, job_dir)
-        image = job.execution.get("image") or self.settings.default_image
         began = time.monotonic()
         try:
-            container_id = await self._call(self._create, job, kind, image, job_dir)
+            container_id = await self._call(self._create, job, kind, image, limits, job_dir)
         except ImageNotFound:
             await sink.system(f"image {image!r} does not exist on this worker's Docker engine")
             return Outcome("failed", error=f"image not found: {image!r} does not exist on the worker's Docker engine")
@@ -127,7 +132,7 @@ class DockerRunner:
             return Outcome("failed", error=f"Docker Engine error: could not create the container: {exc}")
         resources.container_id = container_id
         create_ms = int((time.monotonic() - began) * 1000)
-        outcome = await self._run_container(job, container_id, sink, control)
+        outcome = await self._run_container(job, container_id, sink, control, limits)
         outcome.metrics["create_ms"] = create_ms
         return outcome
 
@@ -141,6 +146,14 @@ class DockerRunner:
         if resources.container_id is not None:
             await self._remove(resources.container_id)
         shutil.rmtree(resources.job_dir, ignore_errors=True)
+
+    async def _refusal(self, job: ClaimedJob, image: str) -> str | None:
+        """Why the job may not run here: an image not on the allow-list, or
+        network access this worker cannot give safely."""
+        refusal = image_policy.refusal(image, self.settings.allowed_images)
+        if refusal is None and wants_egress(job, self.settings):
+            refusal = await self.egress.refusal()
+        return refusal
 
     def _prepare_job_dir(self, job: ClaimedJob, kind: str) -> Path:
         filename = LANGUAGES[kind].script_file
@@ -159,11 +172,9 @@ class DockerRunner:
             script.chmod(0o644)
         return job_dir
 
-    def _create(self, job: ClaimedJob, kind: str, image: str, job_dir: Path) -> str:
+    def _create(self, job: ClaimedJob, kind: str, image: str, limits: JobLimits, job_dir: Path) -> str:
         # The script file sits in the read-only per-job mount.
         command = LANGUAGES[kind].command(MOUNT_POINT)
-        resources = job.execution.get("resources") or {}
-        memory_mb = int(resources.get("memoryMb") or 256)
         tmpfs = f"rw,nosuid,nodev,size={self.settings.tmpfs_size_mb}m"
         egress = wants_egress(job, self.settings)
         container = self.client.containers.create(
@@ -184,10 +195,10 @@ class DockerRunner:
             read_only=True,
             tmpfs={"/tmp": f"{tmpfs},mode=1777", "/work": f"{tmpfs},uid={JOB_UID},gid={JOB_UID},mode=0700"},
             volumes={str(job_dir): {"bind": MOUNT_POINT, "mode": "ro"}},
-            pids_limit=int(resources.get("pids") or 128),
-            mem_limit=f"{memory_mb}m",
-            memswap_limit=f"{memory_mb}m",
-            nano_cpus=int(float(resources.get("cpus") or 1) * 1e9),
+            pids_limit=limits.pids,
+            mem_limit=f"{limits.memory_mb}m",
+            memswap_limit=f"{limits.memory_mb}m",
+            nano_cpus=limits.nano_cpus,
             network_mode=self.egress.network_mode(egress),
             sysctls=self.egress.sysctls(egress),
             init=True,
@@ -201,7 +212,9 @@ class DockerRunner:
     def _environment(self, job: ClaimedJob) -> dict[str, str]:
         return job_env(job, HELPERS, f"{MOUNT_POINT}/{SOCKET_NAME}")
 
-    async def _run_container(self, job: ClaimedJob, container_id: str, sink: LogSink, control: JobControl) -> Outcome:
+    async def _run_container(
+        self, job: ClaimedJob, container_id: str, sink: LogSink, control: JobControl, limits: JobLimits
+    ) -> Outcome:
         api = self.client.api
         # Attach before start, without replaying the container's log: the
         # engine answers the attach and then, in the same step, connects the
@@ -241,7 +254,7 @@ class DockerRunner:
         # Only a SIGKILL (137) can be the OOM killer; spare every other job
         # the extra round trip to the engine.
         oom = exit_code == 137 and bool((await self._call(api.inspect_container, container_id))["State"].get("OOMKilled"))
-        return self._outcome(job, control, exit_code, oom, metrics)
+        return self._outcome(job, control, exit_code, oom, limits.memory_mb, metrics)
 
     def _pump(self, stream, sink: LogSink) -> None:
         """Reader thread: container output → the job's log, as it comes."""
@@ -256,8 +269,9 @@ class DockerRunner:
         finally:
             sink.end_of_stream_from_thread()
 
-    def _outcome(self, job: ClaimedJob, control: JobControl, exit_code: int | None, oom: bool, metrics: dict) -> Outcome:
-        memory_mb = (job.execution.get("resources") or {}).get("memoryMb") or 256
+    def _outcome(
+        self, job: ClaimedJob, control: JobControl, exit_code: int | None, oom: bool, memory_mb: int, metrics: dict
+    ) -> Outcome:
         reason = control.reason
         if reason == StopReason.CANCELLED:
             return Outcome("cancelled", exit_code, "cancelled by user", metrics=metrics)
@@ -296,8 +310,10 @@ class DockerRunner:
                 pass
 
     async def _remove(self, container_id: str) -> None:
+        """Remove a job container with its anonymous volumes (an image's
+        VOLUMEs get one each; without v=True every run would leave them)."""
         try:
-            await self._call(self.client.api.remove_container, container_id, force=True)
+            await self._call(self.client.api.remove_container, container_id, force=True, v=True)
         except NotFound:
             pass
         except (DockerException, OSError) as exc:

@@ -9,8 +9,10 @@ would do its own resolution and defeat the guard.
 The log gets the request line, the response status line and headers
 (credential-like values redacted), then the body on stdout. The request's
 header values and body are never logged: they may carry secrets. The body is
-streamed and kept only up to `http_body_max_bytes` (compressed bodies are
-inflated with the same bound), so a huge response never sits in memory.
+streamed and kept only up to `http_body_max_bytes`; compressed bodies (gzip
+and deflate, stacked or not) are inflated here with the same bound, never by
+httpx, and other codings are refused, so a huge or "zip bomb" response never
+sits in memory.
 """
 
 from __future__ import annotations
@@ -154,37 +156,101 @@ async def _send(client: httpx.AsyncClient, dest: Destination, request: _Request)
     raise error
 
 
-async def _body_chunks(response: httpx.Response, limit: int) -> AsyncIterator[bytes]:
-    """The decoded body, each chunk at most `limit` bytes, inflating lazily."""
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    if encoding in ("", "identity"):
-        async for chunk in response.aiter_raw():
-            for start in range(0, len(chunk), limit):
-                yield chunk[start : start + limit]
-        return
-    if encoding not in ("gzip", "x-gzip", "deflate"):
-        # Asked for by the user's own Accept-Encoding: leave it to httpx.
-        async for chunk in response.aiter_bytes():
-            for start in range(0, len(chunk), limit):
-                yield chunk[start : start + limit]
-        return
-    # gzip: auto-detect gzip/zlib header; deflate: zlib, or raw as some servers send.
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32 if encoding != "deflate" else zlib.MAX_WBITS)
-    first = True
-    async for chunk in response.aiter_raw():
-        data = chunk
-        while data and not inflater.eof:
+# Content codings the worker inflates itself, with a bound (zlib's wbits:
+# gzip also takes a zlib header; deflate is zlib, or raw as some servers send).
+_INFLATE_WBITS = {"gzip": zlib.MAX_WBITS | 32, "x-gzip": zlib.MAX_WBITS | 32, "deflate": zlib.MAX_WBITS}
+# More layers than this is no server's honest answer.
+MAX_ENCODING_LAYERS = 4
+
+
+def _content_codings(response: httpx.Response) -> list[str]:
+    """The body's codings in the order they were applied (every
+    Content-Encoding header, comma-separated lists included; identity
+    dropped). Anything the worker cannot inflate with a bound is refused:
+    httpx would decode br, zstd or a stack of codings without one."""
+    codings = [
+        coding
+        for value in response.headers.get_list("content-encoding", split_commas=True)
+        if (coding := value.strip().lower()) not in ("", "identity")
+    ]
+    unknown = sorted({coding for coding in codings if coding not in _INFLATE_WBITS})
+    if unknown:
+        raise _Failed(
+            f"invalid response: Content-Encoding {', '.join(unknown)} is not supported (the worker decodes gzip and deflate)"
+        )
+    if len(codings) > MAX_ENCODING_LAYERS:
+        raise _Failed(f"invalid response: {len(codings)} content encodings; at most {MAX_ENCODING_LAYERS} are decoded")
+    return codings
+
+
+class _InflateBudget:
+    """Bytes all layers of a stacked encoding may produce together. The
+    reader stops at the body cap, but an inner layer can inflate a lot that
+    an outer one turns into next to nothing (empty deflate blocks): without
+    a shared budget that is unbounded work."""
+
+    def __init__(self, total: int, codings: list[str]):
+        self.remaining = total
+        self.total = total
+        self.codings = codings
+
+    def allowance(self, limit: int) -> int:
+        """How much the next decompress call may produce (never 0: zlib reads 0 as no limit)."""
+        if self.remaining <= 0:
+            raise _Failed(
+                f"invalid response: decoding the {', '.join(self.codings)} body took more than {self.total} bytes"
+            )
+        return min(limit, self.remaining)
+
+    def spend(self, produced: int) -> None:
+        self.remaining -= produced
+
+
+async def _split(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        for start in range(0, len(chunk), limit):
+            yield chunk[start : start + limit]
+
+
+async def _inflate(source: AsyncIterator[bytes], coding: str, limit: int, budget: _InflateBudget) -> AsyncIterator[bytes]:
+    """One coding undone, lazily: each chunk at most `limit` bytes, produced
+    only when the next layer asks; stops at the end of the compressed stream."""
+    inflater = zlib.decompressobj(_INFLATE_WBITS[coding])
+    untried_raw_deflate = coding == "deflate"
+    data = b""
+    source_done = False
+    async with aclosing(source):
+        while not inflater.eof:
+            if not data and not source_done:
+                data = await anext(source, b"")
+                source_done = not data
             try:
-                out = inflater.decompress(data, limit)
+                out = inflater.decompress(data, budget.allowance(limit))
             except zlib.error as exc:
-                if first and encoding == "deflate":
-                    inflater, first = zlib.decompressobj(-zlib.MAX_WBITS), False
+                if untried_raw_deflate:
+                    inflater, untried_raw_deflate = zlib.decompressobj(-zlib.MAX_WBITS), False
                     continue
-                raise _Failed(f"invalid response: the {encoding} body cannot be decoded ({exc})") from None
-            first = False
+                raise _Failed(f"invalid response: the {coding} body cannot be decoded ({exc})") from None
+            untried_raw_deflate = False
+            budget.spend(len(out))
             data = inflater.unconsumed_tail
             if out:
                 yield out
+            elif source_done and not data:
+                return  # a truncated stream: keep what was decoded
+
+
+def _body_chunks(response: httpx.Response, limit: int) -> AsyncIterator[bytes]:
+    """The decoded body, each chunk at most `limit` bytes, inflating lazily:
+    the outermost coding (the last applied) is undone first, each layer
+    bounded, and all of them within one budget."""
+    codings = _content_codings(response)
+    chunks = _split(response.aiter_raw(), limit)
+    # Each layer may read a chunk ahead of what the next one needs.
+    budget = _InflateBudget(2 * limit * len(codings), codings)
+    for coding in reversed(codings):
+        chunks = _inflate(chunks, coding, limit, budget)
+    return chunks
 
 
 def _charset(response: httpx.Response) -> str:

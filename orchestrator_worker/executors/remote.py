@@ -27,12 +27,14 @@ from pathlib import Path
 
 import asyncssh
 
+from orchestrator_worker import image_policy
 from orchestrator_worker.client import OrchestratorClient
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.egress import wants_egress
 from orchestrator_worker.egress.network import remote_docker_network
 from orchestrator_worker.egress.policy import EgressPolicy
 from orchestrator_worker.job_env import job_env
+from orchestrator_worker.job_limits import job_limits
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.languages import LANGUAGES
 from orchestrator_worker.logs import LineSplitter, LogSink
@@ -93,6 +95,8 @@ class RemoteRunner:
         if not servers:
             await sink.system("no servers match this event's targets (were they deleted?)")
             return Outcome("failed", error="no servers to run on: none of the event's servers exist any more")
+        if _in_docker(job) and (refusal := await self._check_docker_run(job, sink)) is not None:
+            return refusal
         names = ", ".join(s["name"] for s in servers)
         await sink.system(f"running on {len(servers)} server{'s' if len(servers) != 1 else ''} at once: {names}")
         job_dir = Path(self.settings.run_dir) / f"{job.id}-a{job.attempt}-ssh"
@@ -119,6 +123,18 @@ class RemoteRunner:
         outcome = _combine(results, control, job.timeout_s)
         outcome.metrics["duration_ms"] = int((time.monotonic() - began) * 1000)
         return outcome
+
+    async def _check_docker_run(self, job: ClaimedJob, sink: LogSink) -> Outcome | None:
+        """A run in the servers' Docker obeys the worker's image allow-list
+        and resource bounds as a local one does: the refusal, or None (and
+        a log line for each limit brought within bounds)."""
+        image = job.execution.get("image")
+        if image and (refusal := image_policy.refusal(image, self.settings.allowed_images)) is not None:
+            await sink.system(refusal)
+            return Outcome("failed", error=refusal)
+        for adjustment in job_limits(job.execution.get("resources"), self.settings).adjustments:
+            await sink.system(adjustment)
+        return None
 
     async def _run_on(
         self, job: ClaimedJob, kind: str, server: ServerLogin, sink: LogSink, control: JobControl,
@@ -172,7 +188,7 @@ class RemoteRunner:
         # the names unguessable; mkdir fails rather than reuse anything.
         run_dir = f"/tmp/cronium-run.{secrets.token_hex(8)}"
         socket_path = f"{run_dir}.sock"
-        docker = bool((job.execution.get("target") or {}).get("docker"))
+        docker = _in_docker(job)
         if docker:
             try:  # before any remote step: the event's values are what can fail
                 bundle.docker_env_list(job_env(job, "", None))
@@ -227,7 +243,7 @@ class RemoteRunner:
         # one process less per run.) When the script ends, the shell
         # ends everything it left behind, then removes its files.
         name = _container_name(job, run_dir)
-        remove_container = f"docker rm -f {name}; " if docker else ""
+        remove_container = f"docker rm -f -v {name}; " if docker else ""
         begin = (
             f"umask 077 && mkdir -m 700 {d} && tar -x -C {d} "
             f"|| {{ echo 'cronium: could not unpack the upload into {run_dir}' >&2; exit 125; }}; "
@@ -240,8 +256,7 @@ class RemoteRunner:
         )
         if not docker:
             return f"{begin}( . {d}/{bundle.ENV_FILE} && exec {run_script} ){end}"
-        resources = job.execution.get("resources") or {}
-        memory = int(resources.get("memoryMb") or 256)
+        limits = job_limits(job.execution.get("resources"), self.settings)
         image = job.execution.get("image") or REMOTE_IMAGE_DEFAULT
         # An egress job joins the job network (see the README's "Job network"
         # on what does and does not protect it on a server).
@@ -251,8 +266,8 @@ class RemoteRunner:
         return (
             f"{begin}{prepare_network}docker run --rm --init -i --name {name} "
             f"--user \"$(id -u):$(id -g)\" {network} --read-only --cap-drop ALL "
-            f"--security-opt no-new-privileges --pids-limit {int(resources.get('pids') or 128)} "
-            f"--memory {memory}m --memory-swap {memory}m --cpus {float(resources.get('cpus') or 1):g} "
+            f"--security-opt no-new-privileges --pids-limit {limits.pids} "
+            f"--memory {limits.memory_mb}m --memory-swap {limits.memory_mb}m --cpus {limits.cpus:g} "
             f"--tmpfs /tmp:rw,nosuid,nodev,size=64m --tmpfs /work:rw,nosuid,nodev,size=64m,mode=1777 -w /work "
             f"-v {d}:{d}:ro $([ -S {sock} ] && echo '-v {sock}:{sock}') "
             f"--env-file {d}/{bundle.DOCKER_ENV_FILE} {shlex.quote(image)} {run_script}{end}"
@@ -304,10 +319,15 @@ class RemoteRunner:
         exited.cancel()
 
     async def _remove_run_dir(self, conn, run_dir: str, job: ClaimedJob, server: ServerLogin, docker: bool) -> None:
-        extra = f"docker rm -f {_container_name(job, run_dir)} >/dev/null 2>&1; " if docker else ""
+        extra = f"docker rm -f -v {_container_name(job, run_dir)} >/dev/null 2>&1; " if docker else ""
         files = f"{shlex.quote(run_dir)} {shlex.quote(run_dir + '.sock')}"
         if not await _quietly(conn.run(f"{extra}rm -rf {files}", check=False)):
             logger.warning("could not remove %s on server %s", run_dir, server["name"], extra={"job_id": job.id})
+
+
+def _in_docker(job: ClaimedJob) -> bool:
+    """The event runs in a container on each server's own Docker (remoteDocker)."""
+    return bool((job.execution.get("target") or {}).get("docker"))
 
 
 def _container_name(job: ClaimedJob, run_dir: str) -> str:

@@ -459,6 +459,22 @@ def test_resources_above_maxima_are_422_naming_the_field(user, field, value):
     assert field in error["message"]
 
 
+def test_an_image_not_on_the_allow_list_is_422_naming_the_field(user):
+    before = event_total(user)
+    response = user.http.post("/api/v1/events", json={"name": "other", "type": "bash", "script": "true", "image": "debian:12"})
+    assert response.status_code == 422, response.text
+    error = error_of(response)
+    assert field_names(error) == {"image"}
+    assert "'debian:12' is not allowed" in error["message"]
+    assert event_total(user) == before
+
+
+def test_the_runtime_image_may_be_named_with_or_without_its_tag(user):
+    for image in ("cronium-runtime", "cronium-runtime:latest"):
+        response = user.http.post("/api/v1/events", json={"name": "runtime", "type": "bash", "script": "true", "image": image})
+        assert response.status_code == 201, response.text
+
+
 def test_resources_above_maxima_create_nothing(user):
     before = event_total(user)
     user.http.post("/api/v1/events", json={"name": "greedy", "type": "bash", "script": "true", "cpus": 64})

@@ -172,7 +172,7 @@ def test_claim_returns_the_job_with_attempt_and_log_seq_start(user, worker):
 def test_claim_returns_the_execution_spec(user, worker):
     event = user.create_event(
         name="spec", type="python", script="print('x')", timeoutSeconds=42, cpus=0.5, memoryMb=128,
-        pidsLimit=64, network="egress", image="python:3.12-slim",
+        pidsLimit=64, network="egress", image="cronium-runtime",
     )
     job_id = user.execute(event["id"])
     spec = worker.claim_one(job_id)["execution"]
@@ -181,7 +181,7 @@ def test_claim_returns_the_execution_spec(user, worker):
     assert spec["timeoutSeconds"] == 42
     assert spec["resources"] == {"cpus": 0.5, "memoryMb": 128, "pids": 64}
     assert spec["network"] == "egress"
-    assert spec["image"] == "python:3.12-slim"
+    assert spec["image"] == "cronium-runtime"  # as the event names it (CRONIUM_ALLOWED_IMAGES allows no other)
     assert spec["event"] == {"id": event["id"], "name": "spec"}
     finish(worker, job_id, 1)
 

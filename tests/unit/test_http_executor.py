@@ -18,6 +18,8 @@ import ssl
 import subprocess
 import threading
 import time
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +130,31 @@ class Recorder:
 # -- the local server --------------------------------------------------------
 
 
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=9)
+
+
+def _empty_deflate_blocks(count: int) -> bytes:
+    """A zlib stream of `count` empty stored blocks: it inflates to nothing."""
+    return b"\x78\x9c" + b"\x00\x00\x00\xff\xff" * count + b"\x03\x00" + b"\x00\x00\x00\x01"
+
+
+BOMB_BYTES = 50 * 1024 * 1024
+# path -> (body, the Content-Encoding headers it is sent with)
+ENCODED: dict[str, tuple[bytes, list[str]]] = {
+    "/gzip-gzip": (_gzip(_gzip(b"two layers\n")), ["gzip, gzip"]),
+    "/deflate-then-gzip": (_gzip(zlib.compress(b"deflate, then gzip\n")), ["deflate", "gzip"]),
+    "/gzip-gzip-bomb": (_gzip(_gzip(b"A" * BOMB_BYTES)), ["gzip, gzip"]),
+    "/gzip-twice-in-two-headers-bomb": (_gzip(_gzip(b"A" * BOMB_BYTES)), ["gzip", "gzip"]),
+    "/empty-blocks-bomb": (_gzip(_empty_deflate_blocks(2_000_000)), ["deflate", "gzip"]),
+    "/br": (b"\x0b\x02\x80hello\x03", ["br"]),
+    "/gzip-br": (_gzip(b"\x0b\x02\x80hello\x03"), ["br, gzip"]),
+    "/unknown": (b"whatever", ["x-mystery"]),
+    "/five-layers": (_gzip(_gzip(_gzip(_gzip(_gzip(b"deep\n"))))), ["gzip, gzip, gzip, gzip, gzip"]),
+    "/identity-gzip": (_gzip(b"plain after all\n"), ["identity", "gzip"]),
+}
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "LocalServer"
@@ -139,6 +166,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         for name, value in {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}.items():
             self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_encoded(self, body: bytes, codings: list[str]) -> None:
+        """Each coding in a Content-Encoding header of its own (a header
+        value may also list several)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        for coding in codings:
+            self.send_header("Content-Encoding", coding)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -176,6 +214,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, gzip.compress(b"hello gzip\n"), {"Content-Encoding": "gzip"})
         elif path == "/gzip-bomb":
             self._send(200, gzip.compress(b"A" * (20 * 1024 * 1024), compresslevel=1), {"Content-Encoding": "gzip"})
+        elif path in ENCODED:
+            body, codings = ENCODED[path]
+            self._send_encoded(body, codings)
         elif path == "/slow":
             self.server.release.wait(10)
             self._send(200, b"late")
@@ -394,6 +435,63 @@ def test_a_gzip_bomb_is_inflated_only_up_to_the_cap(server: LocalServer):
     assert outcome.output["body"] == "A" * cap
     assert outcome.metrics["response_bytes"] <= cap + 1  # inflated no further than the cap
     assert f"[body truncated at {cap} bytes]" in sink.stream("system")
+
+
+# -- stacked and unknown content encodings ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [("/gzip-gzip", "two layers"), ("/deflate-then-gzip", "deflate, then gzip"), ("/identity-gzip", "plain after all")],
+)
+def test_stacked_encodings_are_decoded_layer_by_layer(server: LocalServer, path: str, text: str):
+    outcome, sink, _ = run(make_job(f"{server.url}{path}"), PRIVATE)
+    assert outcome.status == "completed", outcome
+    assert outcome.output["body"] == text + "\n"
+    assert sink.stream("stdout") == [text]
+
+
+@pytest.mark.parametrize("path", ["/gzip-gzip-bomb", "/gzip-twice-in-two-headers-bomb"])
+def test_a_double_gzip_bomb_is_inflated_only_up_to_the_cap(server: LocalServer, path: str):
+    cap = 10_000
+    tracemalloc.start()
+    try:
+        outcome, sink, _ = run(make_job(f"{server.url}{path}"), make_settings(allow_private=True, body_max=cap))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert outcome.status == "completed", outcome
+    assert outcome.output["body"] == "A" * cap
+    assert outcome.metrics["response_bytes"] <= cap + 1
+    assert f"[body truncated at {cap} bytes]" in sink.stream("system")
+    assert peak < BOMB_BYTES // 10, f"{peak} bytes allocated at the peak"
+
+
+def test_a_stack_that_inflates_to_nothing_stops_at_the_shared_budget(server: LocalServer):
+    cap = 10_000
+    outcome, sink, elapsed = run(make_job(f"{server.url}/empty-blocks-bomb"), make_settings(allow_private=True, body_max=cap))
+
+    assert outcome.status == "failed"
+    assert outcome.error == f"invalid response: decoding the deflate, gzip body took more than {4 * (cap + 1)} bytes"
+    assert outcome.error in sink.stream("system")
+    assert elapsed < 5
+
+
+@pytest.mark.parametrize(("path", "named"), [("/br", "br"), ("/gzip-br", "br"), ("/unknown", "x-mystery")])
+def test_an_encoding_the_worker_cannot_bound_is_refused(server: LocalServer, path: str, named: str):
+    outcome, sink, _ = run(make_job(f"{server.url}{path}"), PRIVATE)
+
+    assert outcome.status == "failed"
+    assert outcome.error == (
+        f"invalid response: Content-Encoding {named} is not supported (the worker decodes gzip and deflate)"
+    )
+    assert sink.stream("stdout") == []
+
+
+def test_more_than_four_layers_are_refused(server: LocalServer):
+    outcome, _sink, _ = run(make_job(f"{server.url}/five-layers"), PRIVATE)
+    assert (outcome.status, outcome.error) == ("failed", "invalid response: 5 content encodings; at most 4 are decoded")
 
 
 def test_timeout_ends_the_job_timed_out(server: LocalServer):

@@ -1,18 +1,24 @@
-"""Small helpers shared by the worker's hostile, logs and limits tests: queue
-a job from an ad-hoc event, look at its containers, and check that the
-worker survived a job (still alive, container gone, runs the next job)."""
+"""Small helpers shared by the worker's tests: an app of a module's own,
+queue a job from an ad-hoc event (or write an event's row past the API's
+checks), look at its containers, and check that the worker survived a job
+(still alive, container gone, runs the next job)."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import secrets
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import docker
+import sqlalchemy as sa
 
+from tests.support.app_server import AppServer
 from tests.support.clients import UserClient, job_lines, wait_for_job
+from tests.support.databases import migrated_database
 from tests.support.worker_process import WorkerProcess
 
 LABEL_JOB = "cronium.job"
@@ -25,6 +31,14 @@ def docker_client() -> docker.DockerClient:
     if _docker is None:
         _docker = docker.from_env()
     return _docker
+
+
+@contextlib.contextmanager
+def app_with(database_prefix: str, env: dict[str, str | None]) -> Iterator[AppServer]:
+    """An app of a module's own: its own database, and these settings."""
+    with migrated_database(database_prefix) as url:
+        with AppServer(database_url=url, env_overrides=env) as server:
+            yield server
 
 
 def network_gateway(name: str) -> str:
@@ -66,6 +80,19 @@ def submit(user: UserClient, script: str, *, kind: str = "bash", name: str = "wo
     """Create an event with these fields and queue one run of it."""
     event = user.create_event(name=name, type=kind, script=script, **fields)
     return user.execute(event["id"])
+
+
+def write_event_row(database_url: str, event_id: int, **columns: Any) -> None:
+    """Set columns of an event's row directly, past the API's checks (as a
+    row written by hand or by an older release): the worker must not trust
+    the job spec a run of it gets."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            assignments = ", ".join(f"{column} = :{column}" for column in columns)
+            conn.execute(sa.text(f"UPDATE events SET {assignments} WHERE id = :id"), {**columns, "id": event_id})
+    finally:
+        engine.dispose()
 
 
 def texts(lines: list[dict[str, Any]], stream: str | None = None) -> list[str]:

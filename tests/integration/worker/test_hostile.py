@@ -19,6 +19,7 @@ import pytest
 
 from tests.integration.worker.jobkit import (
     Survival,
+    app_with,
     brief,
     job_containers,
     network_gateway,
@@ -26,6 +27,7 @@ from tests.integration.worker.jobkit import (
     texts,
     wait_for_container,
 )
+from tests.support.app_server import AppServer
 from tests.support.clients import job_lines, wait_for_job
 from tests.support.worker_process import WorkerProcess
 
@@ -94,9 +96,21 @@ while :; do sleep 0.2; done
 """
 
 
+# Allowed (app and worker), so that the worker gets as far as the engine.
+MISSING_IMAGE = "no-such-image:latest"
+ALLOW_MISSING_IMAGE = {"CRONIUM_ALLOWED_IMAGES": MISSING_IMAGE}
+
+
+@pytest.fixture(scope="module")
+def worker_app() -> Iterator[AppServer]:
+    with app_with("cronium_hostile_test", ALLOW_MISSING_IMAGE) as server:
+        yield server
+
+
 @pytest.fixture(scope="module")
 def running_worker(worker_app) -> Iterator[WorkerProcess]:
     overrides = {
+        **ALLOW_MISSING_IMAGE,
         "CRONIUM_WORKER_STOP_GRACE": str(STOP_GRACE_S),
         "CRONIUM_JOB_LOG_MAX_BYTES": str(LOG_CAP),
         "CRONIUM_JOB_TMPFS_MB": str(TMPFS_MB),
@@ -148,7 +162,7 @@ def jobs(running_worker, worker_user, host_listener) -> dict[str, str]:
         "read_only": submit(u, READ_ONLY, name="writes outside tmpfs"),
         "garbage": submit(u, "head -c 100000 /dev/urandom", name="binary garbage"),
         "garbage_seeded": submit(u, GARBAGE_SEEDED, kind="python", name="binary garbage (seeded)"),
-        "no_image": submit(u, "echo never", name="missing image", image="no-such-image:latest"),
+        "no_image": submit(u, "echo never", name="missing image", image=MISSING_IMAGE),
     }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.worker.jobkit import network_gateway
+from tests.integration.worker.jobkit import network_gateway, write_event_row
 from tests.support.clients import UserClient, job_lines, wait_for_job
 from tests.support.sshd import SshdHosts
 from tests.support.worker_process import SESSION_ENV, WorkerProcess
@@ -354,6 +354,17 @@ def test_remote_docker_egress_joins_the_job_network_not_the_default_bridge(ssh_w
     assert job["status"] == "completed", texts
     assert f"[egress-host] gateway {network_gateway(SESSION_ENV['CRONIUM_EGRESS_NETWORK'])}" in texts
     assert "[egress-host] ipv6 ''" in texts
+
+
+def test_remote_docker_refuses_an_image_not_allowed_before_connecting(ssh_worker, worker_app, worker_user, sshd):
+    server = add_server(worker_user, sshd, 0, name="image-host")
+    event = worker_user.create_event(type="bash", script="echo never", serverIds=[server["id"]], remoteDocker=True)
+    write_event_row(worker_app.database_url, event["id"], image="debian:12")  # the API refuses it
+    job = wait_for_job(worker_user, worker_user.execute(event["id"]))
+
+    assert job["status"] == "failed"
+    assert job["error"].startswith("image 'debian:12' is not allowed here"), job["error"]
+    assert [line["line"] for line in lines_of(worker_user, job["id"])] == [job["error"]]
 
 
 def test_a_remote_script_dies_with_its_worker(ssh_worker, worker_app, worker_user, sshd):
