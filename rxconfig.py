@@ -14,6 +14,12 @@ config = rx.Config(
     # This machine only, unless CRONIUM_HOST says otherwise (Reflex's own
     # default is every interface).
     backend_host=settings.host,
+    # Browsers may call the API with credentials, and open the websocket,
+    # from the public origin only (Reflex's default is any origin). This
+    # feeds Starlette's CORS middleware on every HTTP route and the
+    # socket.io server's origin check on /_event.
+    cors_allowed_origins=[settings.origin],
+    trusted_proxy_hops=settings.trusted_proxy_hops,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     # Sitemaps are for public sites; every Cronium page is behind a login.

@@ -42,3 +42,27 @@ class Unauthorized(CroniumError):
 class Forbidden(CroniumError):
     status_code = 403
     code = "forbidden"
+
+
+class TooManyRequests(CroniumError):
+    """Too many tries in a while: the caller may try again after
+    `retry_after` seconds (the Retry-After header)."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int, **details):
+        super().__init__(message, retryAfter=retry_after, **details)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class Busy(TooManyRequests):
+    """The server is at its limit for this kind of work right now (not the
+    caller's fault): try again after `retry_after` seconds."""
+
+    status_code = 503
+    code = "busy"

@@ -7,6 +7,7 @@ Everything that an operator may want to change lives here; code takes a
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -50,6 +51,31 @@ class Settings(BaseSettings):
     allow_registration: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_REGISTRATION")
     admin_email: str | None = Field(default=None, validation_alias="CRONIUM_ADMIN_EMAIL")
     admin_password: str | None = Field(default=None, validation_alias="CRONIUM_ADMIN_PASSWORD")
+    # API tokens that /api/v1/auth/login and /register hand out expire after
+    # this long (seconds, or ISO 8601 such as P30D; 0: never). Tokens made
+    # through /api/v1/tokens keep the expiry they were given.
+    login_token_ttl: timedelta = Field(default=timedelta(days=30), validation_alias="CRONIUM_LOGIN_TOKEN_TTL")
+    # Behind this many reverse proxies the client's address is the one they
+    # add to X-Forwarded-For (0: the address the request came from).
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=10, validation_alias="CRONIUM_TRUSTED_PROXY_HOPS")
+
+    # -- throttles (cronium_app/auth/throttle.py): at most LIMIT in WINDOW
+    # seconds; past that a caller waits the window, twice as long the next
+    # time, and so on up to the maximum wait.
+    sign_in_account_limit: int = Field(default=10, ge=1, validation_alias="CRONIUM_SIGN_IN_ACCOUNT_LIMIT")
+    sign_in_ip_limit: int = Field(default=50, ge=1, validation_alias="CRONIUM_SIGN_IN_IP_LIMIT")
+    sign_in_window_s: float = Field(default=60.0, gt=0, validation_alias="CRONIUM_SIGN_IN_WINDOW")
+    register_ip_limit: int = Field(default=10, ge=1, validation_alias="CRONIUM_REGISTER_IP_LIMIT")
+    register_window_s: float = Field(default=3600.0, gt=0, validation_alias="CRONIUM_REGISTER_WINDOW")
+    token_create_limit: int = Field(default=30, ge=1, validation_alias="CRONIUM_TOKEN_CREATE_LIMIT")
+    token_create_window_s: float = Field(default=3600.0, gt=0, validation_alias="CRONIUM_TOKEN_CREATE_WINDOW")
+    throttle_max_wait_s: float = Field(default=3600.0, gt=0, validation_alias="CRONIUM_THROTTLE_MAX_WAIT")
+    # Addresses, accounts and users each throttle remembers at most.
+    throttle_max_keys: int = Field(default=10_000, ge=100, validation_alias="CRONIUM_THROTTLE_MAX_KEYS")
+    # Argon2 hashes and checks running at once (each takes 64 MiB), and how
+    # long a sign-in waits for its turn before it is told to come back.
+    hash_concurrency: int = Field(default=2, ge=1, le=64, validation_alias="CRONIUM_HASH_CONCURRENCY")
+    hash_wait_s: float = Field(default=10.0, gt=0, validation_alias="CRONIUM_HASH_WAIT")
 
     # -- job defaults and the maxima a user may ask for ---------------------
     job_default_timeout_s: int = Field(default=300, validation_alias="CRONIUM_JOB_DEFAULT_TIMEOUT")
@@ -117,6 +143,12 @@ class Settings(BaseSettings):
     def origin(self) -> str:
         """The public origin, without a trailing slash."""
         return (self.public_url or f"http://localhost:{self.port}").rstrip("/")
+
+    @property
+    def served_over_https(self) -> bool:
+        """People reach the app over https (a TLS proxy in front): cookies
+        are then sent over https only, whatever the request to the app was."""
+        return self.origin.lower().startswith("https://")
 
     @model_validator(mode="after")
     def _check_limits(self) -> "Settings":

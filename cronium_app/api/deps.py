@@ -7,7 +7,7 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 
 from cronium_app.auth.tokens import authenticate_token, touch_token
 from cronium_app.db import read_session, write_session
@@ -36,17 +36,31 @@ class CurrentUser:
     id: int
     email: str
     role: str
+    # The API token this request came with.
+    token_id: int
 
 
 def current_user(authorization: str | None = Header(default=None)) -> CurrentUser:
     token = bearer_token(authorization)
     with read_session() as session:
-        user, stale_token_id = authenticate_token(session, token)
-        current = CurrentUser(id=user.id, email=user.email, role=user.role)
-    if stale_token_id is not None:
+        user, api_token, stale = authenticate_token(session, token)
+        current = CurrentUser(id=user.id, email=user.email, role=user.role, token_id=api_token.id)
+    if stale:
         with write_session() as session:
-            touch_token(session, stale_token_id)
+            touch_token(session, current.token_id)
     return current
+
+
+def client_address(request: Request, settings: Settings = Depends(settings_dep)) -> str:
+    """Where the request comes from: the peer's address, or behind
+    CRONIUM_TRUSTED_PROXY_HOPS reverse proxies the address the farthest of
+    them saw (X-Forwarded-For entries before that are the client's to make up)."""
+    peer = request.client.host if request.client else "unknown"
+    hops = settings.trusted_proxy_hops
+    if not hops:
+        return peer
+    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    return forwarded[-hops] if len(forwarded) >= hops else peer
 
 
 def worker_id(

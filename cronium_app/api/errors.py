@@ -41,6 +41,7 @@ _ERROR_MEANINGS = {
     413: "Too large (the body, a script, an input or an output)",
     422: "A field is missing or invalid (`error.fields` lists them)",
     429: "Too many requests: wait for Retry-After seconds",
+    503: "The server is busy: try again after Retry-After seconds",
 }
 
 
@@ -65,7 +66,9 @@ def _describe(err: dict) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CroniumError)
     async def _cronium_error(_request: Request, exc: CroniumError):
-        return error_response(exc.status_code, exc.code, exc.message, **exc.details)
+        response = error_response(exc.status_code, exc.code, exc.message, **exc.details)
+        response.headers.update(getattr(exc, "headers", {}))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError):

@@ -3,26 +3,35 @@
 The page's JavaScript never holds the session token: the login form posts the
 credentials here, this sets the cookie, and the page then loads anew, so the
 websocket the Reflex state reads the cookie from (its handshake headers)
-carries it. Signing out clears the cookie the same way.
+carries it. Signing out clears the cookie the same way, and changing the
+password replaces it (the old one, like every other session of the account,
+has ended).
+
+Signing in and registering go through the same throttles as the API's
+(cronium_app/auth/throttle.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
 
+from cronium_app import routes
+from cronium_app.api.deps import client_address
 from cronium_app.auth import sessions
 from cronium_app.auth.users import MAX_PASSWORD
 from cronium_app.errors import Forbidden, Unauthorized
-from cronium_app.settings import get_settings
+from cronium_app.settings import Settings, get_settings
 
 router = APIRouter(prefix="/api/session", tags=["session"])
 
 MAX_EMAIL = 320
+# The pages whose forms post here (see `early_submit`).
+FORM_PAGES = (routes.LOGIN, routes.REGISTER, routes.SETTINGS)
 
 
 class Credentials(BaseModel):
@@ -34,12 +43,30 @@ class Credentials(BaseModel):
     password: str
 
 
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    current_password: str = Field(alias="currentPassword")
+    new_password: str = Field(alias="newPassword")
+    revoke_api_tokens: bool = Field(default=False, alias="revokeApiTokens")
+
+
 def _refuse_cross_site(request: Request) -> None:
-    """A page on another site must not sign a visitor in or out (login CSRF):
-    browsers say where a request comes from in Sec-Fetch-Site. Clients that
-    send none (scripts, old browsers) are not pages on another site."""
+    """A page on another site must not sign a visitor in or out, nor change
+    a password (login CSRF and the like): browsers say where a request comes
+    from in Sec-Fetch-Site, and in Origin. Clients that send neither
+    (scripts, old browsers) are not pages on another site."""
     if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
         raise Forbidden("sign-in requests must come from this site's own pages")
+    origin = request.headers.get("origin")
+    if origin is not None and origin.rstrip("/").lower() != get_settings().origin.lower():
+        raise Forbidden("sign-in requests must come from this site's own pages")
+
+
+def _cookie_secure(request: Request, settings: Settings) -> bool:
+    """Over https only when people reach the app over https (CRONIUM_PUBLIC_URL),
+    even when a TLS proxy talks to it over plain http."""
+    return settings.served_over_https or request.url.scheme == "https"
 
 
 def _set_session_cookie(response: Response, request: Request, token: str) -> None:
@@ -50,7 +77,7 @@ def _set_session_cookie(response: Response, request: Request, token: str) -> Non
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=_cookie_secure(request, get_settings()),
     )
 
 
@@ -63,23 +90,48 @@ def _signed_in(request: Request, token: str, user: dict[str, Any], status_code: 
 
 
 @router.post("")
-async def sign_in(body: Credentials, request: Request) -> JSONResponse:
+async def sign_in(body: Credentials, request: Request, address: str = Depends(client_address)) -> JSONResponse:
     """Check email and password; on success set the session cookie."""
     _refuse_cross_site(request)
     if len(body.email) > MAX_EMAIL or len(body.password) > MAX_PASSWORD:
         # No account has such an email or password: refused without hashing
         # a huge input.
         raise Unauthorized("wrong email or password")
-    token, user = await run_in_threadpool(sessions.sign_in, body.email, body.password, get_settings())
+    token, user = await run_in_threadpool(
+        sessions.sign_in, body.email, body.password, get_settings(), address=address
+    )
     return _signed_in(request, token, user, 200)
 
 
 @router.post("/register")
-async def register(body: Credentials, request: Request) -> JSONResponse:
+async def register(body: Credentials, request: Request, address: str = Depends(client_address)) -> JSONResponse:
     """Create an account (the first one administers the server) and sign it in."""
     _refuse_cross_site(request)
-    token, user = await run_in_threadpool(sessions.sign_up, body.email, body.password, get_settings())
+    token, user = await run_in_threadpool(
+        sessions.sign_up, body.email, body.password, get_settings(), address=address
+    )
     return _signed_in(request, token, user, 201)
+
+
+@router.post("/password")
+async def change_password(
+    body: PasswordChange, request: Request, address: str = Depends(client_address)
+) -> JSONResponse:
+    """Change the signed-in user's password: every session of the account
+    ends (with revokeApiTokens, every API token too), and this browser gets
+    a new session cookie."""
+    _refuse_cross_site(request)
+    token = sessions.token_from_cookie_header(request.headers.get("cookie", ""))
+    new_token, user = await run_in_threadpool(
+        sessions.change_password_here,
+        token,
+        body.current_password,
+        body.new_password,
+        get_settings(),
+        address=address,
+        revoke_api_tokens=body.revoke_api_tokens,
+    )
+    return _signed_in(request, new_token, user, 200)
 
 
 @router.delete("", status_code=204)
@@ -92,7 +144,18 @@ async def sign_out(request: Request) -> Response:
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=_cookie_secure(request, get_settings()),
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.post("/early-submit", status_code=303)
+async def early_submit(back: str = routes.LOGIN) -> RedirectResponse:
+    """Where the password forms point when the browser submits them itself:
+    a click before the page's scripts have started. The form is posted (so
+    the password is never in a URL), read by nobody, and the browser is sent
+    back to the form's page to try again."""
+    target = back if back in FORM_PAGES else routes.LOGIN
+    return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+

@@ -1,11 +1,13 @@
 """Browser sessions for the web UI: a signed token in an HttpOnly cookie.
 
 The token is a JWT (HS256, the server's SECRET_KEY) naming the user, with an
-expiry and a fingerprint of the user's password hash: changing the password
-changes the fingerprint, so every session signed before the change stops
-working. This module is the UI's auth service: the states and the sign-in
-API (cronium_app/api/session.py) call it, and it is the only UI code that
-reads the users table.
+expiry and the account's session version (`users.session_version`). Signing
+out everywhere and changing the password bump the version, so every session
+signed before stops working: the sign-in API checks it on each request that
+carries the cookie, and the UI checks it on every websocket event
+(cronium_app/session_check.py). This module is the UI's auth service: the
+states and the sign-in API (cronium_app/api/session.py) call it, and it is
+the only UI code that reads the users table.
 
 The cookie is set and cleared by that API only, so the page's JavaScript
 never sees the token; the states read it from the websocket's handshake
@@ -14,17 +16,22 @@ headers (`token_from_cookie_header`).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from cronium_app.auth.users import login, register_user, user_to_dict
+from cronium_app.auth.users import (
+    add_account,
+    change_password,
+    login,
+    prepare_registration,
+    sign_out_everywhere,
+    user_to_dict,
+)
 from cronium_app.db import read_session, write_session
+from cronium_app.errors import Unauthorized
 from cronium_app.models import User
 from cronium_app.settings import Settings
 from cronium_app.timeutil import utcnow
@@ -45,19 +52,12 @@ def token_from_cookie_header(cookie_header: str) -> str:
     return ""
 
 
-def password_fingerprint(password_hash: str, settings: Settings) -> str:
-    """A keyed digest of the password hash: it changes when the password does,
-    and reveals nothing about the hash to whoever reads the token."""
-    mac = hmac.new(settings.secret_key.encode(), b"session-fp:" + password_hash.encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
-
-
 def issue_session_token(user: User, settings: Settings, now: datetime | None = None) -> str:
     now = now or utcnow()
     claims = {
         "sub": str(user.id),
         "typ": _TOKEN_TYPE,
-        "fp": password_fingerprint(user.password_hash, settings),
+        "sv": user.session_version,
         "iat": int(now.timestamp()),
         "exp": int((now + SESSION_TTL).timestamp()),
     }
@@ -67,45 +67,68 @@ def issue_session_token(user: User, settings: Settings, now: datetime | None = N
 def _claims(token: str, settings: Settings) -> dict[str, Any] | None:
     try:
         claims = jwt.decode(
-            token, settings.secret_key, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "fp"]}
+            token, settings.secret_key, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "sv"]}
         )
     except jwt.PyJWTError:
         return None
-    if claims.get("typ") != _TOKEN_TYPE or not str(claims["sub"]).isdigit():
+    if claims.get("typ") != _TOKEN_TYPE or not str(claims["sub"]).isdigit() or type(claims["sv"]) is not int:
         return None
     return claims
 
 
-def user_for_session(token: str, settings: Settings) -> dict[str, Any] | None:
-    """The signed-in user as a plain dict, or None for a missing, forged,
-    expired or password-changed session."""
+def _session_user(session: Session, token: str, settings: Settings) -> User | None:
     if not token or len(token) > 2048:
         return None
     claims = _claims(token, settings)
     if claims is None:
         return None
+    user = session.get(User, int(claims["sub"]))
+    if user is None or user.session_version != claims["sv"]:
+        return None
+    return user
+
+
+def user_for_session(token: str, settings: Settings) -> dict[str, Any] | None:
+    """The signed-in user as a plain dict, or None for a missing, forged,
+    expired or ended (signed out everywhere, password changed) session."""
     with read_session() as session:
-        user = session.get(User, int(claims["sub"]))
-        if user is None:
-            return None
-        if not hmac.compare_digest(claims["fp"], password_fingerprint(user.password_hash, settings)):
-            return None
-        return user_to_dict(user)
+        user = _session_user(session, token, settings)
+        return user_to_dict(user) if user is not None else None
 
 
-def sign_in(email: str, password: str, settings: Settings) -> tuple[str, dict[str, Any]]:
-    """(session token, user) or Unauthorized."""
-    with read_session() as session:
-        user = login(session, email, password)
-        return issue_session_token(user, settings), user_to_dict(user)
+def sign_in(email: str, password: str, settings: Settings, *, address: str) -> tuple[str, dict[str, Any]]:
+    """(session token, user) or Unauthorized (429 when throttled)."""
+    user = login(settings, email, password, address=address)
+    return issue_session_token(user, settings), user_to_dict(user)
 
 
-def sign_up(email: str, password: str, settings: Settings) -> tuple[str, dict[str, Any]]:
+def sign_up(email: str, password: str, settings: Settings, *, address: str) -> tuple[str, dict[str, Any]]:
     """Create an account (the first one becomes admin) and sign it in."""
+    registration = prepare_registration(settings, email, password, address=address)
     with write_session() as session:
-        user = register_user(session, settings, email, password)
+        user = add_account(session, registration)
         session.flush()
         return issue_session_token(user, settings), user_to_dict(user)
+
+
+def change_password_here(
+    token: str, current: str, new: str, settings: Settings, *, address: str, revoke_api_tokens: bool
+) -> tuple[str, dict[str, Any]]:
+    """Change the password of the session's user: every session of the
+    account ends, and this one goes on with the returned token."""
+    signed_in = user_for_session(token, settings)
+    if signed_in is None:
+        raise Unauthorized("sign in again: this session has ended")
+    user = change_password(
+        settings, signed_in["id"], current, new, address=address, revoke_api_tokens=revoke_api_tokens
+    )
+    return issue_session_token(user, settings), user_to_dict(user)
+
+
+def end_all_sessions(user_id: int, *, revoke_api_tokens: bool) -> None:
+    """Sign the account out everywhere (this browser too)."""
+    with write_session() as session:
+        sign_out_everywhere(session, user_id, revoke_api_tokens=revoke_api_tokens)
 
 
 def registration_open(settings: Settings) -> bool:

@@ -11,8 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from cronium_app.auth.throttle import account_throttles
 from cronium_app.errors import NotFound, Unauthorized
 from cronium_app.models import ApiToken, User
+from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat, utcnow
 
 TOKEN_PREFIX = "crn_"
@@ -45,9 +47,9 @@ def create_token(
     return token, raw
 
 
-def authenticate_token(session: Session, raw: str) -> tuple[User, int | None]:
-    """The user a bearer token belongs to, or Unauthorized. Also returns the
-    token's id when its last-use stamp is due for a refresh (see touch_token)."""
+def authenticate_token(session: Session, raw: str) -> tuple[User, ApiToken, bool]:
+    """The user a bearer token belongs to and the token, or Unauthorized.
+    Also says whether its last-use stamp is due for a refresh (see touch_token)."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         raise Unauthorized("invalid API token")
     wanted = digest(raw)
@@ -62,7 +64,7 @@ def authenticate_token(session: Session, raw: str) -> tuple[User, int | None]:
     if user is None:
         raise Unauthorized("invalid API token")
     stale = token.last_used_at is None or now - as_utc(token.last_used_at) > LAST_USED_RESOLUTION
-    return user, token.id if stale else None
+    return user, token, stale
 
 
 def touch_token(session: Session, token_id: int) -> None:
@@ -72,6 +74,22 @@ def touch_token(session: Session, token_id: int) -> None:
 def list_tokens(session: Session, user_id: int) -> list[dict[str, Any]]:
     rows = session.exec(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)).all()
     return [token_to_dict(t) for t in rows]
+
+
+def create_user_token(
+    session: Session, settings: Settings, user_id: int, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A token the user asked for by name (the API's /tokens, the Settings
+    page): throttled per user."""
+    account_throttles(settings).token_create_by_user.take(str(user_id))
+    return create_token(session, user_id, name, expires_at)
+
+
+def revoke_all_tokens(session: Session, user_id: int, *, keep_token_id: int | None = None) -> None:
+    statement = sa.delete(ApiToken).where(ApiToken.user_id == user_id)
+    if keep_token_id is not None:
+        statement = statement.where(ApiToken.id != keep_token_id)
+    session.execute(statement)
 
 
 def revoke_token(session: Session, user_id: int, token_id: int) -> None:

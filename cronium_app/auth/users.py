@@ -1,8 +1,18 @@
-"""Accounts: register, log in, and the admin from the environment."""
+"""Accounts: register, log in, change the password, sign out everywhere,
+and the admin from the environment.
+
+Signing in, registering and changing the password go through the throttles
+(auth/throttle.py) and the password hash gate (auth/passwords.py) whoever
+calls them: the API and the web UI alike.
+
+`users.session_version` is in every web UI session (auth/sessions.py):
+bumping it ends all of the account's sessions at once.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cronium_app.auth.passwords import hash_password, verify_password
+from cronium_app.auth.throttle import PasswordRefused, account_throttles, sign_in_attempt
+from cronium_app.auth.tokens import revoke_all_tokens
+from cronium_app.db import read_session, write_session
 from cronium_app.errors import Conflict, Forbidden, Invalid, Unauthorized
 from cronium_app.models import Role, User
 from cronium_app.settings import Settings
@@ -24,28 +37,67 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+class WrongCredentials(Unauthorized, PasswordRefused):
+    def __init__(self) -> None:
+        super().__init__("wrong email or password")
+
+
+class WrongCurrentPassword(Forbidden, PasswordRefused):
+    def __init__(self) -> None:
+        super().__init__("the current password is wrong", field="currentPassword")
+
+
 def validate_credentials(email: str, password: str) -> str:
     email = normalize_email(email)
     if not EMAIL_RE.match(email) or len(email) > 320:
         raise Invalid("email must be a valid address such as name@example.com", field="email")
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(f"password must have at least {MIN_PASSWORD} characters", field="password")
-    if len(password) > MAX_PASSWORD:
-        raise Invalid(f"password must have at most {MAX_PASSWORD} characters", field="password")
+    validate_password(password)
     return email
 
 
+def validate_password(password: str, field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"password must have at least {MIN_PASSWORD} characters", field=field)
+    if len(password) > MAX_PASSWORD:
+        raise Invalid(f"password must have at most {MAX_PASSWORD} characters", field=field)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A checked email and the new password's hash, ready to be written."""
+
+    email: str
+    password_hash: str
+
+
 def register_user(session: Session, settings: Settings, email: str, password: str, *, role: str | None = None) -> User:
+    """Create an account in the caller's transaction (the admin from the
+    environment, tests). Sign-ups from people use `prepare_registration`."""
     if not settings.allow_registration and role is None:
         raise Forbidden("registration is turned off on this server")
     email = validate_credentials(email, password)
-    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+    return add_account(session, Registration(email, hash_password(password)), role=role)
+
+
+def prepare_registration(settings: Settings, email: str, password: str, *, address: str) -> Registration:
+    """A sign-up from `address` (the API's or the web UI's), throttled per
+    address, up to the password hash. No transaction is open meanwhile: a
+    hash takes a while, and SQLite has one writer at a time."""
+    account_throttles(settings).register_by_address.take(address)
+    if not settings.allow_registration:
+        raise Forbidden("registration is turned off on this server")
+    email = validate_credentials(email, password)
+    return Registration(email, hash_password(password))
+
+
+def add_account(session: Session, registration: Registration, *, role: str | None = None) -> User:
+    if session.exec(select(User.id).where(User.email == registration.email)).first() is not None:
         raise Conflict("an account with this email already exists", field="email")
     if role is None:
         # The first account administers the server.
         has_users = session.exec(select(sa.func.count()).select_from(User)).one() > 0
         role = Role.user.value if has_users else Role.admin.value
-    user = User(email=email, password_hash=hash_password(password), role=role)
+    user = User(email=registration.email, password_hash=registration.password_hash, role=role)
     try:
         with session.begin_nested():
             session.add(user)
@@ -54,11 +106,63 @@ def register_user(session: Session, settings: Settings, email: str, password: st
     return user
 
 
-def login(session: Session, email: str, password: str) -> User:
-    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
-    if not verify_password(user.password_hash if user else None, password) or user is None:
-        raise Unauthorized("wrong email or password")
+def login(settings: Settings, email: str, password: str, *, address: str) -> User:
+    """The account these credentials open, or WrongCredentials (401); 429
+    after too many failures for the account or from `address`. Reads in a
+    transaction of its own (the hash must not hold a writer's lock)."""
+    email = normalize_email(email)
+    with sign_in_attempt(settings, address, email):
+        with read_session() as session:
+            user = session.exec(select(User).where(User.email == email)).first()
+        if not verify_password(user.password_hash if user else None, password) or user is None:
+            raise WrongCredentials()
     return user
+
+
+def change_password(
+    settings: Settings,
+    user_id: int,
+    current: str,
+    new: str,
+    *,
+    address: str,
+    revoke_api_tokens: bool = False,
+    keep_token_id: int | None = None,
+) -> User:
+    """Set a new password once the current one is given (a wrong one counts
+    as a failed sign-in). Every web UI session of the account ends; with
+    `revoke_api_tokens`, every API token but `keep_token_id` goes too."""
+    validate_password(new, field="newPassword")
+    with read_session() as session:
+        user = session.get(User, user_id)
+    if user is None:
+        raise Unauthorized("the account no longer exists")
+    with sign_in_attempt(settings, address, user.email):
+        if not verify_password(user.password_hash, current):
+            raise WrongCurrentPassword()
+    new_hash = hash_password(new)
+    with write_session() as session:
+        changed = session.execute(
+            sa.update(User)
+            .where(User.id == user_id, User.password_hash == user.password_hash)
+            .values(password_hash=new_hash)
+        )
+        if changed.rowcount != 1:
+            raise Conflict("the password was changed meanwhile: give the new current password")
+        sign_out_everywhere(session, user_id, revoke_api_tokens=revoke_api_tokens, keep_token_id=keep_token_id)
+        return session.get(User, user_id)
+
+
+def sign_out_everywhere(
+    session: Session, user_id: int, *, revoke_api_tokens: bool = False, keep_token_id: int | None = None
+) -> None:
+    """End every web UI session of the account (the next request or event of
+    each is refused); with `revoke_api_tokens`, every API token but
+    `keep_token_id` too."""
+    session.execute(sa.update(User).where(User.id == user_id).values(session_version=User.session_version + 1))
+    if revoke_api_tokens:
+        revoke_all_tokens(session, user_id, keep_token_id=keep_token_id)
+    session.flush()
 
 
 def ensure_admin(session: Session, settings: Settings) -> User | None:

@@ -22,6 +22,10 @@ class User(SQLModel, table=True):
     password_hash: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
     role: str = Field(default=Role.user.value, sa_column=sa.Column(sa.String(16), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    # In every web UI session of the account; bumping it ends them all.
+    session_version: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default=sa.text("0"))
+    )
 
 
 class ApiToken(SQLModel, table=True):

@@ -8,7 +8,7 @@ from cronium_app import routes
 from cronium_app.components.forms import field_error
 from cronium_app.components.layout import brand
 from cronium_app.state.auth import AuthFormState
-from cronium_app.state.base import AppState
+from cronium_app.state.base import AppState, password_form_action
 
 
 def _card(title: str, subtitle, form: rx.Component, footer: rx.Component) -> rx.Component:
@@ -94,6 +94,10 @@ def login_page() -> rx.Component:
             width="100%",
         ),
         on_submit=AuthFormState.login,
+        # A click before the page's scripts run submits the form natively:
+        # posted to a harmless address, so the password never lands in a URL.
+        method="post",
+        action=password_form_action(routes.LOGIN),
         id="login-form",
         width="100%",
     )
@@ -131,6 +135,8 @@ def register_page() -> rx.Component:
                 width="100%",
             ),
             on_submit=AuthFormState.register,
+            method="post",
+            action=password_form_action(routes.REGISTER),
             id="register-form",
             width="100%",
         ),

@@ -1,15 +1,17 @@
-"""/settings: the signed-in account, and its API tokens."""
+"""/settings: the signed-in account, its password, its sessions, and its API tokens."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app import routes
 from cronium_app.components.dialogs import confirm_dialog
 from cronium_app.components.feedback import error_callout, loading_block
 from cronium_app.components.forms import labelled, section
 from cronium_app.components.layout import app_shell, page_header
 from cronium_app.components.styles import MONO, WIDE_CELL
-from cronium_app.state.settings import EXPIRY_CHOICES
+from cronium_app.state.base import password_form_action
+from cronium_app.state.settings import EXPIRY_CHOICES, PASSWORD_FORM
 from cronium_app.state.settings import SettingsState as S
 
 
@@ -32,6 +34,132 @@ def account_section() -> rx.Component:
             # a longer one breaks only where it must.
             orientation="horizontal",
         ),
+    )
+
+
+def _password_input(name: str, label: str, autocomplete: str) -> rx.Component:
+    element_id = name.replace("_", "-")
+    return labelled(
+        label,
+        rx.input(
+            name=name,
+            type="password",
+            id=element_id,
+            auto_complete=autocomplete,
+            max_length=1024,
+            width="100%",
+        ),
+        errors=S.password_errors,
+        key=name,
+    )
+
+
+def password_changed_box() -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("circle-check", size=16)),
+        rx.callout.text("Password changed. Every other browser and device signed in to this account is signed out."),
+        color_scheme="green",
+        width="100%",
+        id="password-changed",
+        role="status",
+    )
+
+
+def password_section() -> rx.Component:
+    form = rx.form(
+        rx.vstack(
+            rx.cond(
+                S.password_error != "",
+                rx.callout.root(
+                    rx.callout.icon(rx.icon("circle-alert", size=16)),
+                    rx.callout.text(S.password_error),
+                    color_scheme="red",
+                    size="1",
+                    width="100%",
+                    id="password-error",
+                    role="alert",
+                ),
+            ),
+            _password_input("current_password", "Current password", "current-password"),
+            rx.flex(
+                _password_input("new_password", "New password", "new-password"),
+                _password_input("confirm_password", "Repeat the new password", "new-password"),
+                spacing="3",
+                width="100%",
+                direction=rx.breakpoints(initial="column", sm="row"),
+            ),
+            rx.button(
+                "Change password",
+                type="submit",
+                loading=S.changing_password,
+                id="change-password",
+            ),
+            spacing="3",
+            width="100%",
+            align="start",
+        ),
+        on_submit=S.change_password,
+        # A click before the page's scripts run submits the form natively:
+        # posted to a harmless address, so no password lands in a URL.
+        method="post",
+        action=password_form_action(routes.SETTINGS),
+        id=PASSWORD_FORM,
+        width="100%",
+    )
+    return section(
+        "Password",
+        rx.cond(S.password_changed, password_changed_box()),
+        form,
+        description="At least 8 characters. Changing it signs you out on every other browser and device; "
+        "API tokens keep working.",
+        id="password-section",
+    )
+
+
+def sessions_section() -> rx.Component:
+    return section(
+        "Sessions",
+        rx.button(
+            rx.icon("log-out", size=16),
+            "Sign out everywhere",
+            variant="soft",
+            color_scheme="red",
+            on_click=S.set_sign_out_all_open(True),
+            id="sign-out-everywhere",
+        ),
+        description="Lost a laptop, or signed in on a shared computer? End every session of this account at once, "
+        "this one too.",
+        id="sessions-section",
+    )
+
+
+def sign_out_all_dialog() -> rx.Component:
+    return confirm_dialog(
+        is_open=S.sign_out_all_open,
+        on_open_change=S.set_sign_out_all_open,
+        title="Sign out everywhere?",
+        description=rx.text(
+            "Every browser signed in to this account is signed out at its next click, this one included."
+        ),
+        options=rx.text(
+            rx.checkbox(
+                checked=S.revoke_tokens_too,
+                on_change=S.set_revoke_tokens_too,
+                id="revoke-tokens-too",
+                margin_right="8px",
+                vertical_align="middle",
+            ),
+            "Also revoke every API token: scripts and CI that use them stop working.",
+            as_="label",
+            size="2",
+            display="block",
+            margin_top="12px",
+        ),
+        confirm_label="Sign out everywhere",
+        on_confirm=S.sign_out_everywhere,
+        loading=S.signing_out_all,
+        element_id="sign-out-all-dialog",
+        buttons_id="sign-out-all",
     )
 
 
@@ -205,5 +333,15 @@ def tokens_section() -> rx.Component:
 def page() -> rx.Component:
     return app_shell(
         page_header("Settings"),
-        rx.vstack(account_section(), tokens_section(), revoke_dialog(), spacing="4", width="100%", max_width="960px"),
+        rx.vstack(
+            account_section(),
+            password_section(),
+            sessions_section(),
+            tokens_section(),
+            revoke_dialog(),
+            sign_out_all_dialog(),
+            spacing="4",
+            width="100%",
+            max_width="960px",
+        ),
     )

@@ -30,15 +30,21 @@ def next_page(asked: str | None) -> str:
     return routes.safe_next(asked)
 
 
-def submit_script(form_id: str, api_path: str, target_page: str) -> str:
-    """Post the form's email and password to the sign-in API. On success the
-    browser loads `target_page` (only ever on this site); otherwise the script's
-    value is {"status", "error"} for the callback (status 0: no answer)."""
+SIGN_IN_FIELDS = {"email": "email", "password": "password"}
+
+
+def submit_script(form_id: str, api_path: str, target_page: str, fields: dict[str, str] = SIGN_IN_FIELDS) -> str:
+    """Post the form's fields to the session API as JSON ({json key: form
+    field name}). On success the browser loads `target_page` (only ever on
+    this site) and the script never settles, so its callback is not called
+    from a page that is going away; otherwise the script's value is
+    {"status", "error"} for the callback (status 0: no answer)."""
     form, api, target = json.dumps(form_id), json.dumps(api_path), json.dumps(target_page)
+    body = ", ".join(f"{json.dumps(key)}: String(data.get({json.dumps(name)}) || \"\")" for key, name in fields.items())
     return f"""(async () => {{
   const form = document.getElementById({form});
   const data = form ? new FormData(form) : new FormData();
-  const body = {{email: String(data.get("email") || ""), password: String(data.get("password") || "")}};
+  const body = {{{body}}};
   let response;
   try {{
     response = await fetch({api}, {{
@@ -53,12 +59,23 @@ def submit_script(form_id: str, api_path: str, target_page: str) -> str:
   if (response.ok) {{
     const next = new URL({target}, window.location.origin);
     window.location.replace(next.origin === window.location.origin ? next.href : "/");
-    return {{status: response.status, error: null}};
+    return new Promise(() => {{}});
   }}
   let error = null;
   try {{ error = (await response.json()).error || null; }} catch (e) {{}}
   return {{status: response.status, error: error}};
 }})()"""
+
+
+def refusal_message(result: Any, server_message: str) -> tuple[int, dict[str, Any] | None, str]:
+    """(status, error, message in words) of a `submit_script` result that is
+    not a success: the API's own message, or `server_message` when the
+    server failed or did not answer (a busy server says so itself)."""
+    status = result.get("status") if isinstance(result, dict) else 0
+    error = result.get("error") if isinstance(result, dict) else None
+    if not isinstance(status, int) or not isinstance(error, dict) or status == 0 or (status >= 500 and status != 503):
+        return (status if isinstance(status, int) else 0), None, server_message
+    return status, error, sentence(str(error.get("message") or "the server refused the request"))
 
 
 class AuthFormState(AppState):
@@ -90,16 +107,15 @@ class AuthFormState(AppState):
     def _failed(self, result: Any, *, server_message: str, wrong_message: str | None = None) -> None:
         """Show why the API refused (the callback of `submit_script`)."""
         self.submitting = False
-        status = result.get("status") if isinstance(result, dict) else 0
-        error = result.get("error") if isinstance(result, dict) else None
-        if not isinstance(status, int) or status == 0 or status >= 500 or not isinstance(error, dict):
-            self.error = server_message
+        status, error, message = refusal_message(result, server_message)
+        if error is None:
+            self.error = message
         elif status == 401 and wrong_message:
             self.error = wrong_message
-        elif isinstance(error.get("field"), str) and error["field"] in ("email", "password"):
-            self.field_errors = {error["field"]: sentence(str(error.get("message") or "invalid"))}
+        elif error.get("field") in ("email", "password"):
+            self.field_errors = {error["field"]: message}
         else:
-            self.error = sentence(str(error.get("message") or "the server refused the request"))
+            self.error = message
 
     def _post(self, form_id: str, api_path: str, callback):
         return rx.call_script(submit_script(form_id, api_path, self._next_page()), callback=callback)

@@ -4,7 +4,8 @@ time zone, and the guard that sends strangers to /login.
 The session cookie is HttpOnly: the page cannot read it, and only the sign-in
 API (cronium_app/api/session.py) sets or clears it. The state reads it from
 the headers of the websocket's handshake, which stay the same for as long as
-the socket lives: that is why signing in and out end with a full page load."""
+the socket lives: that is why signing in and out (and changing the password)
+end with a full page load."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ from cronium_app.settings import get_settings
 
 _YEAR_S = 365 * 24 * 3600
 SESSION_API = "/api/session"
+
+
+def password_form_action(page: str) -> str:
+    """The `action` of a form with a password field on `page`, used only
+    when the browser submits the form itself (a click before the page's
+    scripts run; Reflex's forms otherwise submit by script). The form posts
+    there, never in the URL, and is sent back to `page`."""
+    return f"{SESSION_API}/early-submit?back={page}"
 
 
 def sign_out_script() -> str:
@@ -100,6 +109,22 @@ class AppState(rx.State):
             self.user_email = ""
             self.user_role = ""
 
+    async def _session_ended(self) -> bool:
+        """Someone signed in on this tab, and that session no longer works:
+        signed out everywhere, password changed, expired. Checked before
+        every event (cronium_app/session_check.py)."""
+        if not self._user_id:
+            return False
+        user = await asyncio.to_thread(sessions.user_for_session, self._session_token(), get_settings())
+        return user is None or user["id"] != self._user_id
+
+    def _drop_everything(self) -> None:
+        """Drop every loaded page's data, so that the next user of this tab
+        never sees the previous one's rows, not even for a moment."""
+        tz = self.browser_tz
+        self.reset()
+        self.browser_tz = tz
+
     @rx.event
     async def require_user(self):
         """on_load guard for pages that load nothing of their own."""
@@ -107,13 +132,10 @@ class AppState(rx.State):
 
     @rx.event
     def logout(self):
-        tz = self.browser_tz
-        # Drops every loaded page's data, so the next user of this tab never
-        # sees the previous one's rows, not even for a moment. The page then
-        # asks the API to clear the HttpOnly cookie and loads /login anew: a
-        # new websocket, whose handshake no longer carries the session.
-        self.reset()
-        self.browser_tz = tz
+        # The page then asks the API to clear the HttpOnly cookie and loads
+        # /login anew: a new websocket, whose handshake no longer carries
+        # the session.
+        self._drop_everything()
         return rx.call_script(sign_out_script())
 
     # -- small UI bits ------------------------------------------------------------

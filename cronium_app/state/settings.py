@@ -1,8 +1,15 @@
-"""/settings: the signed-in account and its API tokens.
+"""/settings: the signed-in account, its password, its sessions and its API
+tokens.
 
 A new token's secret is in the page only until the user dismisses it (or
 leaves): the server keeps nothing but its digest, so it cannot be shown
 again.
+
+The password form posts to the session API from the page itself (as the
+sign-in form does): the API replaces this browser's session cookie, which
+only a plain HTTP reply can do, and the page then loads anew so that its
+websocket carries the new cookie. Signing out everywhere ends this
+browser's session too, so it ends on /login.
 """
 
 from __future__ import annotations
@@ -14,11 +21,16 @@ from typing import Any, TypedDict
 
 import reflex as rx
 
-from cronium_app.auth import tokens
+from cronium_app import routes
+from cronium_app.auth import sessions, tokens
+from cronium_app.auth.users import MIN_PASSWORD
 from cronium_app.db import read_session, write_session
 from cronium_app.display.formatting import fmt_datetime, fmt_short, parse_iso
-from cronium_app.errors import NotFound
-from cronium_app.state.base import AppState
+from cronium_app.display.messages import sentence
+from cronium_app.errors import NotFound, TooManyRequests
+from cronium_app.settings import get_settings
+from cronium_app.state.auth import refusal_message, submit_script
+from cronium_app.state.base import SESSION_API, AppState, sign_out_script
 from cronium_app.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
@@ -26,6 +38,13 @@ logger = logging.getLogger(__name__)
 # (value, label) of the expiry choices; the value is a number of days.
 EXPIRY_CHOICES = (("never", "Never"), ("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year"))
 _EXPIRY_VALUES = {value for value, _ in EXPIRY_CHOICES}
+
+PASSWORD_FORM = "password-form"
+# The page the password form loads on success: it says that it worked.
+PASSWORD_CHANGED_PAGE = f"{routes.SETTINGS}?password=changed"
+# {the API's field: the form's field}
+PASSWORD_FIELDS = {"currentPassword": "current_password", "newPassword": "new_password"}
+PASSWORD_CHANGE_FAILED = "The password could not be changed on the server. Try again in a moment."
 
 
 class TokenRow(TypedDict):
@@ -61,7 +80,7 @@ def _list(user_id: int) -> list[dict[str, Any]]:
 def _create(user_id: int, name: str, days: int | None) -> str:
     expires = utcnow() + timedelta(days=days) if days else None
     with write_session() as session:
-        _token, raw = tokens.create_token(session, user_id, name, expires)
+        _token, raw = tokens.create_user_token(session, get_settings(), user_id, name, expires)
     return raw
 
 
@@ -87,6 +106,15 @@ class SettingsState(AppState):
     revoke_name: str = ""
     revoking: bool = False
 
+    password_errors: dict[str, str] = {}
+    password_error: str = ""
+    changing_password: bool = False
+    password_changed: bool = False
+
+    sign_out_all_open: bool = False
+    revoke_tokens_too: bool = False
+    signing_out_all: bool = False
+
     async def _fetch(self) -> None:
         try:
             items = await asyncio.to_thread(_list, self._user_id)
@@ -106,6 +134,9 @@ class SettingsState(AppState):
         self.new_token = ""
         self.new_token_name = ""
         self.revoke_id = 0
+        self._clear_password_form()
+        self.password_changed = self.router.url.query_parameters.get("password") == "changed"
+        self.sign_out_all_open = False
         await self._fetch()
         return None
 
@@ -132,6 +163,10 @@ class SettingsState(AppState):
         try:
             days = None if self.expiry == "never" else int(self.expiry)
             raw = await asyncio.to_thread(_create, self._user_id, name, days)
+        except TooManyRequests as exc:
+            self.creating = False
+            yield rx.toast.error(sentence(exc.message), id="token-result")
+            return
         except Exception:
             logger.exception("token create failed")
             self.creating = False
@@ -185,3 +220,74 @@ class SettingsState(AppState):
         self.revoke_id = 0
         await self._fetch()
         yield rx.toast.success(f"Revoked {name}. Requests using it are refused from now on.", id="token-result")
+
+    # -- password ---------------------------------------------------------------
+
+    def _clear_password_form(self) -> None:
+        self.password_errors = {}
+        self.password_error = ""
+        self.changing_password = False
+
+    @rx.event
+    def change_password(self, form: dict):
+        """Check the form here, then let the page post it (see the module's docstring)."""
+        if self.changing_password:
+            return None
+        self._clear_password_form()
+        self.password_changed = False
+        values = {name: str(form.get(name) or "") for name in ("current_password", "new_password", "confirm_password")}
+        problems = {name: "Required." for name, value in values.items() if not value}
+        if not problems and len(values["new_password"]) < MIN_PASSWORD:
+            problems["new_password"] = f"At least {MIN_PASSWORD} characters."
+        if not problems and values["new_password"] != values["confirm_password"]:
+            problems["confirm_password"] = "The two new passwords differ."
+        if problems:
+            self.password_errors = problems
+            return None
+        self.changing_password = True
+        script = submit_script(PASSWORD_FORM, f"{SESSION_API}/password", PASSWORD_CHANGED_PAGE, PASSWORD_FIELDS)
+        return rx.call_script(script, callback=SettingsState.password_refused)
+
+    @rx.event
+    def password_refused(self, result: dict):
+        """Called only when the change failed (on success the page loads anew)."""
+        self.changing_password = False
+        _status, error, message = refusal_message(result, PASSWORD_CHANGE_FAILED)
+        field = PASSWORD_FIELDS.get(error.get("field")) if error else None
+        if field:
+            self.password_errors = {field: message}
+        else:
+            self.password_error = message
+
+    @rx.event
+    def dismiss_password_changed(self):
+        self.password_changed = False
+
+    # -- sign out everywhere --------------------------------------------------------
+
+    @rx.event
+    def set_sign_out_all_open(self, value: bool):
+        if not self.signing_out_all:
+            self.sign_out_all_open = bool(value)
+            self.revoke_tokens_too = False
+
+    @rx.event
+    def set_revoke_tokens_too(self, value: bool):
+        self.revoke_tokens_too = bool(value)
+
+    @rx.event
+    async def sign_out_everywhere(self):
+        if self.signing_out_all:
+            return
+        self.signing_out_all = True
+        yield
+        try:
+            await asyncio.to_thread(sessions.end_all_sessions, self._user_id, revoke_api_tokens=self.revoke_tokens_too)
+        except Exception:
+            logger.exception("sign out everywhere failed")
+            self.signing_out_all = False
+            yield rx.toast.error("Signing out everywhere failed. Try again.", id="sign-out-all-result")
+            return
+        # This browser's session has ended too: clear its cookie and go to /login.
+        self._drop_everything()
+        yield rx.call_script(sign_out_script())

@@ -169,3 +169,21 @@ def test_downgrading_0006_keeps_the_runs_of_existing_workflows():
         migrate(url)
         downgrade(url, "0005")
         assert [_scalar(url, f"SELECT count(*) FROM {t}") for t in ("workflow_runs", "jobs")] == [1, 1]
+
+
+def test_upgrading_to_0008_gives_existing_users_session_version_0():
+    with empty_database() as url:
+        migrate(url, "0007")
+        _populate_at_0005(url)
+        migrate(url)
+        assert _scalar(url, "SELECT session_version FROM users WHERE id = 1") == 0
+        assert _diff(url) == []
+
+
+def test_downgrading_0008_keeps_the_users():
+    with empty_database() as url:
+        migrate(url)
+        _populate_at_0005(url)
+        downgrade(url, "0007")
+        assert _scalar(url, "SELECT email FROM users WHERE id = 1") == "m@example.com"
+        assert "session_version" not in _columns(url, "users")

@@ -17,6 +17,7 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ORCHESTRATOR_TOKEN = "test-orchestrator-token-0123456789abcdef"
 SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
+PER_ADDRESS_LIMITS_FOR_TESTS = {"CRONIUM_REGISTER_IP_LIMIT": "1000000", "CRONIUM_SIGN_IN_IP_LIMIT": "1000000"}
 
 
 def with_overrides(env: dict[str, str], overrides: dict[str, str | None]) -> dict[str, str]:
@@ -58,6 +59,10 @@ class AppServer:
                 "CRONIUM_PORT": str(self.port),
                 "REFLEX_USE_NPM": "1",
                 "PYTHONUNBUFFERED": "1",
+                # Every test signs up and in from 127.0.0.1: the per-address
+                # throttles would count the whole suite as one visitor (the
+                # throttle tests run apps with the defaults).
+                **PER_ADDRESS_LIMITS_FOR_TESTS,
             }
         )
         return with_overrides(env, self.env_overrides)

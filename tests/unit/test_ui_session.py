@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from cronium_app.api import session as session_api
 from cronium_app.api.errors import install_error_handlers
 from cronium_app.auth.sessions import SESSION_COOKIE, token_from_cookie_header
+from cronium_app.settings import Settings
 from cronium_app.state.auth import next_page, submit_script
 
 
@@ -32,17 +33,61 @@ def test_token_from_cookie_header(header, token):
     assert token_from_cookie_header(header) == token
 
 
-def _delete(base_url: str, **headers: str) -> httpx.Response:
-    """DELETE /api/session on the router alone (no database needed)."""
+def _call(base_url: str, method: str, path: str, **headers: str) -> httpx.Response:
+    """A request to the session router alone (no database needed)."""
     api = FastAPI()
     install_error_handlers(api)
     api.include_router(session_api.router)
 
     async def call() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url=base_url) as client:
-            return await client.delete("/api/session", headers=headers)
+            return await client.request(method, path, headers=headers)
 
     return asyncio.run(call())
+
+
+def _delete(base_url: str, **headers: str) -> httpx.Response:
+    return _call(base_url, "DELETE", "/api/session", **headers)
+
+
+@pytest.fixture
+def public_url(monkeypatch):
+    """Run the router with CRONIUM_PUBLIC_URL set to the given value."""
+
+    def use(url: str) -> None:
+        settings = Settings(DATABASE_URL="sqlite://", SECRET_KEY="k" * 32, ORCHESTRATOR_TOKEN="t" * 32,
+                            CRONIUM_PUBLIC_URL=url)
+        monkeypatch.setattr(session_api, "get_settings", lambda: settings)
+
+    return use
+
+
+def test_cookie_is_secure_over_http_when_the_public_url_is_https(public_url):
+    public_url("https://cronium.example")
+    response = _delete("http://127.0.0.1:8000")
+    assert "secure" in response.headers["set-cookie"].lower()
+
+
+def test_a_request_from_another_origin_is_refused(public_url):
+    public_url("https://cronium.example")
+    response = _delete("http://127.0.0.1:8000", Origin="https://evil.example")
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
+
+
+def test_a_request_from_the_public_origin_is_accepted(public_url):
+    public_url("https://cronium.example/")
+    assert _delete("http://127.0.0.1:8000", Origin="https://cronium.example").status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("back", "target"), [("/login", "/login"), ("/register", "/register"), ("/settings", "/settings"),
+                         ("//evil.example", "/login"), ("/jobs", "/login")],
+)
+def test_an_early_native_submit_is_sent_back_to_its_page(back, target):
+    response = _call("http://localhost", "POST", f"/api/session/early-submit?back={back}")
+    assert response.status_code == 303
+    assert response.headers["location"] == target
 
 
 def test_sign_out_over_https_clears_a_secure_cookie():

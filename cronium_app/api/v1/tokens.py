@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cronium_app.api.errors import BODY_ERRORS, errors
-from cronium_app.api.v1.common import TokenId, UserDep
+from cronium_app.api.v1.common import SettingsDep, TokenId, UserDep
 from cronium_app.auth import tokens
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
@@ -29,13 +29,15 @@ def list_tokens(user: UserDep) -> dict[str, Any]:
         return {"items": tokens.list_tokens(session, user.id)}
 
 
-@router.post("", status_code=201, responses=errors(*BODY_ERRORS))
-def create_token(body: TokenBody, user: UserDep) -> dict[str, Any]:
-    """The token itself is in this reply only; store it now."""
+@router.post("", status_code=201, responses=errors(429, *BODY_ERRORS))
+def create_token(body: TokenBody, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
+    """The token itself is in this reply only; store it now. It expires at
+    `expiresAt` (never when that is left out). An account may create 30
+    tokens an hour (CRONIUM_TOKEN_CREATE_LIMIT); past that, 429."""
     if body.expires_at is not None and as_utc(body.expires_at) <= utcnow():
         raise Invalid("expiresAt must be in the future", field="expiresAt")
     with write_session() as session:
-        token, raw = tokens.create_token(session, user.id, body.name.strip(), body.expires_at)
+        token, raw = tokens.create_user_token(session, settings, user.id, body.name.strip(), body.expires_at)
         return {"token": raw, **tokens.token_to_dict(token)}
 
 
