@@ -23,7 +23,7 @@ from cronium_app.events.schemas import EventCreate, EventUpdate
 from cronium_app.jobs import create as create_jobs
 from cronium_app.models import EventStatus, EventType
 
-router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=errors(401, 422))
+router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=errors(401, 404, 422))
 
 
 @router.get("", responses=errors(422))

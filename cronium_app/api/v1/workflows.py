@@ -22,7 +22,7 @@ from cronium_app.jobs import run_state, workflow_runs
 from cronium_app.workflows import service
 from cronium_app.workflows.schemas import WorkflowIn
 
-router = APIRouter(prefix="/api/v1", tags=["workflows"], responses=errors(401, 422))
+router = APIRouter(prefix="/api/v1", tags=["workflows"], responses=errors(401, 404, 422))
 
 
 @router.get("/workflows", responses=errors(422))
