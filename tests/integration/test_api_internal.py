@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -21,20 +20,14 @@ import pytest
 
 from cronium_app.jobs.status import HELD
 from tests.support.app_server import ORCHESTRATOR_TOKEN, AppServer
-from tests.integration.shared_users import cancel_open_jobs, make_user, user  # noqa: F401 (fixtures)
+from tests.integration.shared_users import make_user, no_open_jobs_left, user  # noqa: F401 (fixtures)
+from tests.integration.worker_calls import log_line, queue_job, claim, start, finish
 from tests.support.clients import UserClient, WorkerClient, register_user
 from tests.support.databases import migrated_database
 
 LOG_BATCH_MAX_LINES = 5000  # CRONIUM_LOG_BATCH_MAX_LINES default
 LOG_LINE_MAX_CHARS = 16 * 1024  # CRONIUM_LOG_LINE_MAX_CHARS default
 JOB_IO_MAX_BYTES = 5 * 1024 * 1024  # CRONIUM_JOB_IO_MAX_BYTES default
-
-
-@pytest.fixture(autouse=True)
-def _no_open_jobs_left(request):
-    yield
-    if "user" in request.fixturenames:
-        cancel_open_jobs(request.getfixturevalue("user"))
 
 
 @pytest.fixture
@@ -44,33 +37,16 @@ def other_worker(app_server) -> Iterator[WorkerClient]:
     client.http.close()
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
 
 
-def log_line(seq: int, line: str | None = None, stream: str = "stdout") -> dict[str, Any]:
-    return {"seq": seq, "stream": stream, "line": line if line is not None else f"line {seq}", "timestamp": now_iso()}
 
 
-def queue_job(user: UserClient, **event_fields: Any) -> str:
-    return user.execute(user.create_event(**event_fields)["id"])
 
 
-def claim(worker: WorkerClient, user: UserClient, **event_fields: Any) -> tuple[str, int]:
-    job_id = queue_job(user, **event_fields)
-    return job_id, worker.claim_one(job_id)["attempt"]
 
 
-def start(worker: WorkerClient, user: UserClient, **event_fields: Any) -> tuple[str, int]:
-    job_id, attempt = claim(worker, user, **event_fields)
-    response = worker.running(job_id, attempt)
-    assert response.status_code == 200, response.text
-    return job_id, attempt
 
 
-def finish(worker: WorkerClient, job_id: str, attempt: int, status: str = "completed", **fields: Any) -> None:
-    response = worker.complete(job_id, attempt, status, **fields)
-    assert response.status_code == 200, response.text
 
 
 def public_lines(user: UserClient, job_id: str) -> list[dict[str, Any]]:

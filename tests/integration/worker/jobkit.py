@@ -26,6 +26,14 @@ LABEL_JOB = "cronium.job"
 _docker: docker.DockerClient | None = None
 
 
+def remove_containers_of_workers(client: docker.APIClient, prefix: str) -> None:
+    """Whatever a failed test left behind: the containers of workers whose
+    id starts with `prefix` (killed workers leave theirs)."""
+    for info in client.containers(all=True, filters={"label": "cronium.worker"}):
+        if (info.get("Labels") or {}).get("cronium.worker", "").startswith(prefix):
+            client.remove_container(info["Id"], force=True, v=True)
+
+
 def docker_client() -> docker.DockerClient:
     global _docker
     if _docker is None:

@@ -22,6 +22,7 @@ import docker
 import pytest
 
 from cronium_app.jobs.status import TERMINAL
+from tests.integration.worker.jobkit import remove_containers_of_workers
 from tests.support.app_server import REPO_ROOT, AppServer
 from tests.support.clients import UserClient, job_lines, register_user
 from tests.support.databases import base_url, is_postgres, migrated_database
@@ -44,9 +45,7 @@ def worker_app() -> Iterator[AppServer]:
 def docker_api() -> Iterator[docker.APIClient]:
     client = docker.APIClient(base_url="unix:///var/run/docker.sock", timeout=120)
     yield client
-    for info in client.containers(all=True, filters={"label": "cronium.worker"}):
-        if (info.get("Labels") or {}).get("cronium.worker", "").startswith(WORKER_PREFIX):
-            client.remove_container(info["Id"], force=True)
+    remove_containers_of_workers(client, WORKER_PREFIX)
     client.close()
 
 
