@@ -369,6 +369,7 @@ class SdkRunner:
         self.count = 0
 
     def run_once(self) -> dict[str, float]:
+        from orchestrator_worker.job_limits import job_limits
         from orchestrator_worker.jobs import ClaimedJob
 
         self.count += 1
@@ -376,8 +377,9 @@ class SdkRunner:
                          execution={"type": "bash", "script": "true"}, input=None, log_seq_start=1)
         api = self.runner.client.api
         job_dir = self.runner._prepare_job_dir(job, "bash")
+        limits = job_limits(job.execution.get("resources"), self.runner.settings)
         t0 = time.perf_counter()
-        container_id = self.runner._create(job, "bash", IMAGE, job_dir)
+        container_id = self.runner._create(job, "bash", IMAGE, limits, job_dir)
         try:
             t1 = time.perf_counter()
             stream = api.attach(container_id, stdout=True, stderr=True, stream=True, logs=True, demux=True)
