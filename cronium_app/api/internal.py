@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cronium_app import shutdown
 from cronium_app.api.deps import settings_dep, worker_id
@@ -16,6 +16,7 @@ from cronium_app.api.disconnect import hang_up_watch
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
 from cronium_app.jobs import long_poll, queue
+from cronium_app.nul_text import has_nul, replace_nul
 from cronium_app.settings import Settings
 
 router = APIRouter(prefix="/api/internal", tags=["internal"])
@@ -26,6 +27,16 @@ SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class _Report(_Body):
+    """What a worker says happened in a run: a NUL in it is replaced, never
+    refused, so that the report is not lost (see nul_text)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_nul(cls, data: Any) -> Any:
+        return replace_nul(data) if has_nul(data) else data
 
 
 class StatusBody(_Body):
@@ -40,7 +51,7 @@ class LogLineBody(_Body):
     timestamp: datetime
 
 
-class LogBatchBody(_Body):
+class LogBatchBody(_Report):
     attempt: int = Field(ge=1)
     logs: list[LogLineBody]
 
@@ -56,7 +67,7 @@ class ServerResultBody(_Body):
     error: str | None = Field(default=None, max_length=2000)
 
 
-class CompleteBody(_Body):
+class CompleteBody(_Report):
     attempt: int = Field(ge=1)
     status: Literal["completed", "failed", "timed_out", "cancelled", "partial"]
     exit_code: int | None = Field(default=None, alias="exitCode")
