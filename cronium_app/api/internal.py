@@ -34,15 +34,38 @@ class StatusBody(_Body):
 
 
 class LogLineBody(_Body):
+    """One line (the previous release's form of a batch: a list of these)."""
+
     seq: int = Field(ge=1)
     stream: Literal["stdout", "stderr", "system"]
     line: str
     timestamp: datetime
 
 
+class LogRunBody(_Body):
+    """Consecutive lines of one stream read at one moment: seq, seq+1, ..."""
+
+    seq: int = Field(ge=1)
+    stream: Literal["stdout", "stderr", "system"]
+    timestamp: datetime
+    lines: list[str]
+
+
 class LogBatchBody(_Body):
     attempt: int = Field(ge=1)
-    logs: list[LogLineBody]
+    logs: list[LogLineBody] = Field(default_factory=list)
+    runs: list[LogRunBody] = Field(default_factory=list)
+
+    def lines(self) -> list[queue.LogLine]:
+        return [queue.LogLine(item.seq, item.stream, item.line, item.timestamp) for item in self.logs] + _run_lines(self.runs)
+
+
+def _run_lines(runs: list[LogRunBody]) -> list[queue.LogLine]:
+    return [
+        queue.LogLine(run.seq + offset, run.stream, text, run.timestamp)
+        for run in runs
+        for offset, text in enumerate(run.lines)
+    ]
 
 
 class ServerResultBody(_Body):
@@ -64,6 +87,11 @@ class CompleteBody(_Body):
     error: str | None = None
     metrics: dict[str, Any] | None = None
     servers: list[ServerResultBody] | None = Field(default=None, max_length=100)
+    # The job's last log lines, stored with its end (one request for a short job).
+    runs: list[LogRunBody] = Field(default_factory=list)
+    # How long the worker has had the job: when it never said `running`
+    # (a short job), the job started this long before its end.
+    run_ms: int | None = Field(default=None, alias="runMs", ge=0, le=10**12)
 
 
 class HeartbeatJob(_Body):
@@ -110,9 +138,8 @@ def job_status(job_id: str, body: StatusBody, worker: WorkerId, settings: Settin
 
 @router.post("/jobs/{job_id}/logs")
 def job_logs(job_id: str, body: LogBatchBody, worker: WorkerId, settings: SettingsDep):
-    lines = [queue.LogLine(item.seq, item.stream, item.line, item.timestamp) for item in body.logs]
     with write_session() as session:
-        return queue.append_logs(session, settings, job_id, queue.WorkerRef(worker, body.attempt), lines)
+        return queue.append_logs(session, settings, job_id, queue.WorkerRef(worker, body.attempt), body.lines())
 
 
 @router.post("/jobs/{job_id}/complete")
@@ -122,6 +149,7 @@ def job_complete(job_id: str, body: CompleteBody, worker: WorkerId, settings: Se
         return queue.complete(
             session, settings, job_id, queue.WorkerRef(worker, body.attempt), status=body.status,
             exit_code=body.exit_code, output=body.output, error=body.error, metrics=body.metrics, servers=servers,
+            lines=_run_lines(body.runs), run_ms=body.run_ms,
         )
 
 

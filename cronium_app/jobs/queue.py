@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
 from cronium_app import sealing
@@ -251,11 +251,6 @@ def validate_log_batch(settings: Settings, lines: list[LogLine]) -> None:
             )
 
 
-def _insert_ignoring_duplicates(session: Session):
-    dialect_insert = sqlite.insert if is_sqlite(session.get_bind()) else postgresql.insert
-    return dialect_insert(ExecutionLog).on_conflict_do_nothing(index_elements=["job_id", "seq"])
-
-
 def append_logs(
     session: Session, settings: Settings, job_id: str, ref: WorkerRef, lines: list[LogLine]
 ) -> dict[str, Any]:
@@ -271,26 +266,53 @@ def append_logs(
     ).first()
     if held is None:
         raise _refusal(session, job_id, ref, "append logs")
-    inserted = 0
-    if lines:
-        mask = masker_for_job(session, settings, job_id)
-        rows = [
-            {
-                "job_id": job_id,
-                "seq": item.seq,
-                "stream": item.stream,
-                "line": mask.text(item.line),
-                "timestamp": as_utc(item.timestamp),
-            }
-            for item in lines
-        ]
-        # Count what RETURNING gives back: psycopg reports no rowcount
-        # for a multi-row insert.
-        inserted = len(session.execute(_insert_ignoring_duplicates(session).returning(ExecutionLog.seq), rows).all())
+    inserted = _store_lines(session, settings, job_id, lines)
     max_seq = session.execute(
         sa.select(sa.func.max(ExecutionLog.seq)).where(ExecutionLog.job_id == job_id)
     ).scalar()
-    return {"jobId": job_id, "stored": max(inserted, 0), "maxSeq": max_seq or 0}
+    return {"jobId": job_id, "stored": inserted, "maxSeq": max_seq or 0}
+
+
+def _store_lines(session: Session, settings: Settings, job_id: str, lines: list[LogLine]) -> int:
+    """Insert a job's lines (masked), ignoring those already stored; how
+    many were new. One statement per batch, whatever its size: a busy job's
+    log is cheap to store."""
+    if not lines:
+        return 0
+    mask = masker_for_job(session, settings, job_id)
+    texts = [mask.text(item.line) for item in lines]
+    if is_sqlite(session.get_bind()):
+        # sqlite3's executemany runs the one prepared statement per row in C.
+        rows = [
+            {"job_id": job_id, "seq": item.seq, "stream": item.stream, "line": text, "timestamp": as_utc(item.timestamp)}
+            for item, text in zip(lines, texts)
+        ]
+        # On the Core connection: an ORM executemany's result has no row count.
+        result = session.connection().execute(
+            sqlite.insert(ExecutionLog).on_conflict_do_nothing(index_elements=["job_id", "seq"]), rows
+        )
+    else:
+        # One INSERT ... SELECT FROM unnest(arrays): one round trip, and a
+        # row count (psycopg's executemany reports none).
+        result = session.connection().execute(
+            _POSTGRES_INSERT_LINES,
+            {
+                "job_id": job_id,
+                "seqs": [item.seq for item in lines],
+                "streams": [item.stream for item in lines],
+                "lines": texts,
+                "stamps": [as_utc(item.timestamp) for item in lines],
+            },
+        )
+    return max(result.rowcount, 0)
+
+
+_POSTGRES_INSERT_LINES = sa.text(
+    f"INSERT INTO {ExecutionLog.__tablename__} (job_id, seq, stream, line, timestamp) "
+    "SELECT :job_id, * FROM unnest(CAST(:seqs AS bigint[]), CAST(:streams AS varchar[]), "
+    "CAST(:lines AS text[]), CAST(:stamps AS timestamptz[])) "
+    "ON CONFLICT (job_id, seq) DO NOTHING"
+)
 
 
 def complete(
@@ -305,9 +327,15 @@ def complete(
     error: str | None,
     metrics: dict[str, Any] | None,
     servers: list[dict[str, Any]] | None = None,
+    lines: list[LogLine] = (),
+    run_ms: int | None = None,
 ) -> dict[str, Any]:
+    """The job's end, with its last log lines (`lines`) in the same
+    transaction. A job that never reported `running` started `run_ms`
+    before now (not before it was claimed)."""
     if status not in WORKER_FINAL:
         raise Invalid(f"status must be one of {', '.join(WORKER_FINAL)}; got {status!r}")
+    validate_log_batch(settings, lines)
     check_io_size(output, settings, "output")
     if error is not None and len(error) > 10_000:
         error = error[:10_000] + "… (truncated)"
@@ -315,7 +343,7 @@ def complete(
     error, output = mask.text(error), mask.value(output)
     now = utcnow()
     current = session.execute(sa.select(Job.started_at, Job.acknowledged_at).where(Job.id == job_id)).first()
-    started = current.started_at or current.acknowledged_at if current else None
+    started = current.started_at or _started_by_run_time(current.acknowledged_at, now, run_ms) if current else None
     result = {
         "exitCode": exit_code,
         "durationMs": int((now - as_utc(started)).total_seconds() * 1000) if started else None,
@@ -333,6 +361,7 @@ def complete(
             output=output if output is not None else Job.output,
             error=error,
             result=result,
+            started_at=sa.func.coalesce(Job.started_at, started),
             completed_at=now,
             lease_expires_at=None,
             updated_at=now,
@@ -341,9 +370,16 @@ def complete(
     ).first()
     if row is None:
         raise _refusal(session, job_id, ref, "complete")
+    _store_lines(session, settings, job_id, list(lines))
     _after_end(session, settings, [job_id] if status in FAILED_LIKE else [], [job_id], now)
     logger.info("job completed", extra={"job_id": job_id, "status": status, "attempt": ref.attempt})
     return {"jobId": job_id, "status": status}
+
+
+def _started_by_run_time(acknowledged_at: datetime | None, now: datetime, run_ms: int | None) -> datetime | None:
+    if acknowledged_at is None or run_ms is None:
+        return acknowledged_at
+    return max(as_utc(acknowledged_at), now - timedelta(milliseconds=run_ms))
 
 
 def _after_end(session: Session, settings: Settings, failed: list[str], ended: list[str], now: datetime) -> None:

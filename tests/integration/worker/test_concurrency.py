@@ -94,13 +94,15 @@ def wait_all_terminal(user: UserClient, total: int, timeout: float) -> None:
 
 @contextlib.contextmanager
 def container_starts() -> Iterator[Counter]:
-    """Count, per job id, the containers the Docker Engine starts inside the
-    block (a live `docker events` subscription: the engine's replay buffer
-    for --since is too small for hundreds of containers)."""
+    """Count, per job id, the containers the Docker Engine gives a job inside
+    the block: a cold container's start (labelled with the job), a warm
+    one's rename to the job's container name (a live `docker events`
+    subscription: the engine's replay buffer for --since is too small for
+    hundreds of containers)."""
     starts: Counter = Counter()
     watcher = subprocess.Popen(
-        ["docker", "events", "--filter", "type=container", "--filter", "event=start", "--filter", "label=cronium.job",
-         "--format", '{{index .Actor.Attributes "cronium.job"}}'],
+        ["docker", "events", "--filter", "type=container", "--filter", "event=start", "--filter", "event=rename",
+         "--format", '{{.Action}} {{index .Actor.Attributes "cronium.job"}} {{.Actor.Attributes.name}}'],
         stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -110,7 +112,17 @@ def container_starts() -> Iterator[Counter]:
     finally:
         watcher.terminate()
         out, _ = watcher.communicate(timeout=10)
-        starts.update(out.split())
+        starts.update(job for line in out.splitlines() if (job := job_given_a_container(line)))
+
+
+def job_given_a_container(event: str) -> str | None:
+    """The job of a `start` (cold) or `rename` (warm) event line, if any."""
+    action, _, rest = event.partition(" ")
+    job, _, name = rest.partition(" ")
+    if action == "start":
+        return job or None  # a warm container's start has no job yet
+    named = re.fullmatch(r"cronium-(.+)-a[0-9]+", name)
+    return named.group(1) if action == "rename" and named else None
 
 
 def test_two_workers_run_300_jobs_each_exactly_once(worker_app, workers, docker_api):
