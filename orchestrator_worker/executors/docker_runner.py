@@ -68,6 +68,7 @@ class _JobResources:
     container_id: str | None = None
     socket_server: asyncio.AbstractServer | None = None
     pool_token: str | None = None  # a warm container's
+    renamed: asyncio.Future | None = None  # a warm container's rename after its job
 
 
 class DockerUnavailable(Exception):
@@ -246,10 +247,10 @@ class DockerRunner:
             raise
         await self._call(launcher.hand_over, pipe, text)
         started = time.monotonic()
-        # So that `docker ps` says which job it runs; off the job's path.
-        renamed = asyncio.ensure_future(self._rename(warm.id, container_name(job.id, job.attempt)))
+        # So that `docker ps` says which job it runs; off the job's path
+        # (cleanup waits for it before the removal).
+        resources.renamed = asyncio.ensure_future(self._rename(warm.id, container_name(job.id, job.attempt)))
         outcome = await self._supervise(job, warm.id, warm.stream, sink, control, limits, started)
-        await renamed
         outcome.metrics.update(create_ms=0, start_ms=int((started - began) * 1000), container_id=warm.id, warm=True)
         return outcome
 
@@ -260,6 +261,8 @@ class DockerRunner:
             return
         if resources.socket_server is not None:
             resources.socket_server.close()
+        if resources.renamed is not None:
+            await resources.renamed
         if resources.container_id is not None:
             await self._remove(resources.container_id)
         shutil.rmtree(resources.job_dir, ignore_errors=True)
@@ -524,6 +527,7 @@ class DockerRunner:
         """Remove the idle warm containers, then let go of the engine."""
         if self.warm is not None:
             await self.warm.aclose()
+            logger.info("warm containers: %s", ", ".join(f"{k} {v}" for k, v in self.warm.counts().items()))
         self.close()
 
     def close(self) -> None:

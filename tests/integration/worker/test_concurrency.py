@@ -208,6 +208,13 @@ def save_result(result: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(saved, indent=2) + "\n")
 
 
+def job_containers_running(docker_api, worker_id: str) -> list[dict[str, Any]]:
+    """The worker's running containers that have a job (not the warm ones
+    still waiting for one)."""
+    running = docker_api.containers(filters={"label": f"cronium.worker={worker_id}", "status": "running"})
+    return [info for info in running if not info["Names"][0].startswith("/cronium-pool-")]
+
+
 @pytest.mark.slow
 def test_150_sleeping_jobs_all_run_at_once_with_concurrency_150(worker_app, workers, docker_api):
     total, sleep_s = 150, 60
@@ -228,7 +235,7 @@ def test_150_sleeping_jobs_all_run_at_once_with_concurrency_150(worker_app, work
     peak_containers = peak_api = 0
     memory_peak = worker_memory(pid)
     while full_at is None and time.monotonic() - began < 240:
-        containers = len(docker_api.containers(filters={"label": f"cronium.worker={worker.worker_id}", "status": "running"}))
+        containers = len(job_containers_running(docker_api, worker.worker_id))
         running = count(user, "running")
         peak_containers, peak_api = max(peak_containers, containers), max(peak_api, running)
         memory = worker_memory(pid)
@@ -245,7 +252,7 @@ def test_150_sleeping_jobs_all_run_at_once_with_concurrency_150(worker_app, work
     assert stats["running"] == total and stats["pending"] == 0, stats
     started_at = [
         docker_api.inspect_container(info["Id"])["State"]["StartedAt"]
-        for info in docker_api.containers(filters={"label": f"cronium.worker={worker.worker_id}"})
+        for info in job_containers_running(docker_api, worker.worker_id)
     ]
 
     # Then all of them finish, with both lines.
