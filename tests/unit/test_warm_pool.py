@@ -47,12 +47,18 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+async def filled(engine: FakeEngine, **overrides) -> WarmPool:
+    """A started pool that keeps DEFAULT warm, once it has filled."""
+    pool = pool_with(engine, **overrides)
+    pool.start(DEFAULT)
+    await settle()
+    return pool
+
+
 def test_the_kept_profile_is_filled_up_to_its_size():
     async def scenario():
         engine = FakeEngine()
-        pool = pool_with(engine)
-        pool.start(DEFAULT)
-        await settle()
+        pool = await filled(engine)
         counts = pool.counts()
         await pool.aclose()
         return counts
@@ -63,9 +69,7 @@ def test_the_kept_profile_is_filled_up_to_its_size():
 def test_a_taken_container_is_never_handed_out_again_and_is_replaced():
     async def scenario():
         engine = FakeEngine()
-        pool = pool_with(engine)
-        pool.start(DEFAULT)
-        await settle()
+        pool = await filled(engine)
         taken = [pool.take(DEFAULT) for _ in range(2)]
         await settle()
         again = [pool.take(DEFAULT) for _ in range(2)]
@@ -80,9 +84,7 @@ def test_a_taken_container_is_never_handed_out_again_and_is_replaced():
 def test_an_empty_pool_says_so_and_a_new_profile_gets_filled_within_the_total():
     async def scenario():
         engine = FakeEngine()
-        pool = pool_with(engine)
-        pool.start(DEFAULT)
-        await settle()
+        pool = await filled(engine)
         missed = pool.take(OTHER)
         await settle()
         ready = {key: len(queue) for key, queue in pool._ready.items()}
@@ -97,9 +99,7 @@ def test_an_empty_pool_says_so_and_a_new_profile_gets_filled_within_the_total():
 def test_a_container_past_its_ttl_is_discarded_not_handed_out():
     async def scenario():
         engine = FakeEngine()
-        pool = pool_with(engine, ttl_s=60.0)
-        pool.start(DEFAULT)
-        await settle()
+        pool = await filled(engine, ttl_s=60.0)
         for container in pool._ready[DEFAULT]:
             container.born = time.monotonic() - 61
         stale_ids = {c.id for c in pool._ready[DEFAULT]}
@@ -135,9 +135,7 @@ def test_a_profile_that_cannot_be_made_backs_off_and_owns_nothing():
 def test_closing_discards_every_ready_container_and_owns_none():
     async def scenario():
         engine = FakeEngine()
-        pool = pool_with(engine)
-        pool.start(DEFAULT)
-        await settle()
+        pool = await filled(engine)
         ready = {c.id for c in pool._ready[DEFAULT]}
         await pool.aclose()
         return ready, set(engine.discarded), pool._owned
