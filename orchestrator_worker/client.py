@@ -83,9 +83,10 @@ class OrchestratorClient:
         )
         return body["jobs"]
 
-    async def running(self, job_id: str, attempt: int) -> dict[str, Any]:
+    async def running(self, job_id: str, attempt: int, run_ms: int) -> dict[str, Any]:
+        """The job runs, and has since this worker got it `run_ms` ago."""
         return await self.request(
-            "POST", f"/api/internal/jobs/{job_id}/status", json={"status": "running", "attempt": attempt}
+            "POST", f"/api/internal/jobs/{job_id}/status", json={"status": "running", "attempt": attempt, "runMs": run_ms}
         )
 
     async def logs(self, job_id: str, attempt: int, runs: list[LogRun]) -> dict[str, Any]:

@@ -51,9 +51,12 @@ class LineSplitter:
     def feed(self, data: bytes) -> list[str]:
         text = self._partial + self._decoder.decode(data)
         *complete, self._partial = text.split("\n")
-        lines: list[str] = []
-        for line in complete:
-            lines.extend(self._cut(line.removesuffix("\r")))
+        if "\r" in text:
+            complete = [line.removesuffix("\r") for line in complete]
+        if "\x00" not in text and max(map(len, complete), default=0) <= self.max_chars:
+            lines = complete  # the common case: nothing to clean or cut
+        else:
+            lines = [piece for line in complete for piece in self._cut(line)]
         # A line with no end in sight is sent in pieces rather than held.
         while len(self._partial) > self.max_chars:
             lines.append(_clean(self._partial[: self.max_chars]) + CONTINUED)
@@ -159,11 +162,17 @@ class LogSink:
     async def lines(self, stream: str, lines: list[str]) -> None:
         await self._append(stream, lines, capped=True)
 
-    def feed_from_thread(self, stream: str, data: bytes) -> None:
-        """Called by a reader thread; blocks it while the buffer is full."""
-        lines = self._splitters[stream].feed(data)
-        if lines:
-            asyncio.run_coroutine_threadsafe(self.lines(stream, lines), self._loop).result()
+    def feed_from_thread(self, segments: list[tuple[str, bytes]]) -> None:
+        """Called by a reader thread with output in order, as (stream, bytes)
+        pieces; blocks it while the buffer is full. One hop to the event
+        loop for all of them: a busy job's output comes in many small pieces."""
+        found = [(stream, lines) for stream, data in segments if (lines := self._splitters[stream].feed(data))]
+        if found:
+            asyncio.run_coroutine_threadsafe(self._streams(found), self._loop).result()
+
+    async def _streams(self, found: list[tuple[str, list[str]]]) -> None:
+        for stream, lines in found:
+            await self.lines(stream, lines)
 
     def end_of_stream_from_thread(self) -> None:
         for stream, splitter in self._splitters.items():
@@ -174,7 +183,7 @@ class LogSink:
     async def _append(self, stream: str, lines: list[str], *, capped: bool) -> None:
         stamp = _now_iso()  # lines read together share their moment (and their run on the wire)
         for text in lines:
-            size = len(text.encode("utf-8", "replace")) + 1
+            size = (len(text) if text.isascii() else len(text.encode("utf-8", "replace"))) + 1
             if capped:
                 if self.truncated:
                     return

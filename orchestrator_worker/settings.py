@@ -74,7 +74,6 @@ class WorkerSettings(BaseSettings):
 
     runtime_body_max_bytes: int = Field(default=6 * 1024 * 1024, validation_alias="CRONIUM_RUNTIME_BODY_MAX_BYTES")
     tmpfs_size_mb: int = Field(default=64, validation_alias="CRONIUM_JOB_TMPFS_MB")
-    container_log_max_size: str = Field(default="10m", validation_alias="CRONIUM_CONTAINER_LOG_MAX_SIZE")
     allow_egress: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_EGRESS")
     # Egress jobs run on a Docker network of Cronium's own behind firewall
     # rules (orchestrator_worker/egress): the network's name (its bridge is

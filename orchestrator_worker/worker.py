@@ -162,7 +162,7 @@ class Worker:
         sink = LogSink(job, self.client, self.settings, on_cap=lambda: control.request_stop(StopReason.LOG_CAP))
         executor = self.executor_for(job)
         try:
-            marked = asyncio.create_task(self._mark_running(job, control))
+            marked = asyncio.create_task(self._mark_running(job, control, began))
             try:
                 outcome = await self._execute(executor, job, sink, control)
             except Exception as exc:  # a worker bug must still end the job
@@ -177,13 +177,14 @@ class Worker:
             self.active.pop(job.id, None)
             self._slot_freed.set()
 
-    async def _mark_running(self, job: ClaimedJob, control: JobControl) -> None:
+    async def _mark_running(self, job: ClaimedJob, control: JobControl, began: float) -> None:
         """Say `running`, unless the job ends first: a short job's end says
-        it all in one request (its `runMs` dates its start). A cancel or a
-        lost lease reaches a job that waits here through the heartbeat."""
+        it all in one request. Either way `runMs` dates the job's start to
+        when this worker got it. A cancel or a lost lease reaches a job that
+        waits here through the heartbeat."""
         await asyncio.sleep(RUNNING_REPORT_DELAY_S)
         try:
-            reply = await self.client.running(job.id, job.attempt)
+            reply = await self.client.running(job.id, job.attempt, int((time.monotonic() - began) * 1000))
             if reply.get("cancel"):
                 control.request_stop(StopReason.CANCELLED)
         except Refused as exc:

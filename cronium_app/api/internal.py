@@ -16,6 +16,7 @@ from cronium_app.api.disconnect import hang_up_watch
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
 from cronium_app.jobs import long_poll, queue
+from cronium_app.jobs.log_store import LogRun
 from cronium_app.settings import Settings
 
 router = APIRouter(prefix="/api/internal", tags=["internal"])
@@ -31,6 +32,8 @@ class _Body(BaseModel):
 class StatusBody(_Body):
     status: Literal["running"]
     attempt: int = Field(ge=1)
+    # How long the worker has had the job (it says `running` a moment late).
+    run_ms: int | None = Field(default=None, alias="runMs", ge=0, le=10**12)
 
 
 class LogLineBody(_Body):
@@ -56,16 +59,13 @@ class LogBatchBody(_Body):
     logs: list[LogLineBody] = Field(default_factory=list)
     runs: list[LogRunBody] = Field(default_factory=list)
 
-    def lines(self) -> list[queue.LogLine]:
-        return [queue.LogLine(item.seq, item.stream, item.line, item.timestamp) for item in self.logs] + _run_lines(self.runs)
+    def all_runs(self) -> list[LogRun]:
+        """Both forms as runs (a line of the previous release's form is a run of one)."""
+        return [LogRun(item.seq, item.stream, item.timestamp, [item.line]) for item in self.logs] + _runs(self.runs)
 
 
-def _run_lines(runs: list[LogRunBody]) -> list[queue.LogLine]:
-    return [
-        queue.LogLine(run.seq + offset, run.stream, text, run.timestamp)
-        for run in runs
-        for offset, text in enumerate(run.lines)
-    ]
+def _runs(runs: list[LogRunBody]) -> list[LogRun]:
+    return [LogRun(run.seq, run.stream, run.timestamp, run.lines) for run in runs]
 
 
 class ServerResultBody(_Body):
@@ -133,13 +133,13 @@ async def claim_jobs(
 @router.post("/jobs/{job_id}/status")
 def job_status(job_id: str, body: StatusBody, worker: WorkerId, settings: SettingsDep):
     with write_session() as session:
-        return queue.mark_running(session, settings, job_id, queue.WorkerRef(worker, body.attempt))
+        return queue.mark_running(session, settings, job_id, queue.WorkerRef(worker, body.attempt), body.run_ms)
 
 
 @router.post("/jobs/{job_id}/logs")
 def job_logs(job_id: str, body: LogBatchBody, worker: WorkerId, settings: SettingsDep):
     with write_session() as session:
-        return queue.append_logs(session, settings, job_id, queue.WorkerRef(worker, body.attempt), body.lines())
+        return queue.append_logs(session, settings, job_id, queue.WorkerRef(worker, body.attempt), body.all_runs())
 
 
 @router.post("/jobs/{job_id}/complete")
@@ -149,7 +149,7 @@ def job_complete(job_id: str, body: CompleteBody, worker: WorkerId, settings: Se
         return queue.complete(
             session, settings, job_id, queue.WorkerRef(worker, body.attempt), status=body.status,
             exit_code=body.exit_code, output=body.output, error=body.error, metrics=body.metrics, servers=servers,
-            lines=_run_lines(body.runs), run_ms=body.run_ms,
+            runs=_runs(body.runs), run_ms=body.run_ms,
         )
 
 

@@ -33,6 +33,7 @@ from orchestrator_worker import image_policy
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.egress import EgressGuard, wants_egress
 from orchestrator_worker.executors import launcher
+from orchestrator_worker.executors.output_stream import ContainerOutput
 from orchestrator_worker.executors.warm_pool import PoolKey, WarmContainer, WarmPool
 from orchestrator_worker.job_env import job_env
 from orchestrator_worker.job_limits import JobLimits, job_limits
@@ -340,7 +341,9 @@ class DockerRunner:
             network_mode=self.egress.network_mode(egress),
             sysctls=self.egress.sysctls(egress),
             init=True,
-            log_config=LogConfig(type="json-file", config={"max-size": self.settings.container_log_max_size, "max-file": "1"}),
+            # The output reaches the worker through the attach stream; a log
+            # file of its own would cost the engine a write per line.
+            log_config=LogConfig(type="none"),
             stdin_open=False,
             tty=False,
             detach=True,
@@ -376,7 +379,7 @@ class DockerRunner:
     async def _discard_warm(self, warm: WarmContainer) -> None:
         """Remove a warm container that will run no job."""
         if warm.stream is not None:
-            warm.stream.close()
+            warm.stream.close()  # never raises: the removal below must happen
         await self._remove(warm.id)
         shutil.rmtree(warm.job_dir, ignore_errors=True)
         if self.warm is not None:
@@ -413,9 +416,10 @@ class DockerRunner:
         # streams, long before a container we have not started yet can print.
         # A replay (logs=True) overlaps the live stream under load and stores
         # some early lines twice.
-        return await self._call(
-            self.client.api.attach, container_id, stdout=True, stderr=True, stream=True, logs=False, demux=True
+        sock = await self._call(
+            self.client.api.attach_socket, container_id, params={"stdout": 1, "stderr": 1, "stream": 1, "logs": 0}
         )
+        return ContainerOutput(sock)
 
     async def _supervise(
         self, job: ClaimedJob, container_id: str, stream, sink: LogSink, control: JobControl, limits: JobLimits,
@@ -449,17 +453,15 @@ class DockerRunner:
         oom = exit_code == 137 and bool((await self._call(api.inspect_container, container_id))["State"].get("OOMKilled"))
         return self._outcome(job, control, exit_code, oom, limits.memory_mb, metrics)
 
-    def _pump(self, stream, sink: LogSink) -> None:
+    def _pump(self, stream: ContainerOutput, sink: LogSink) -> None:
         """Reader thread: container output → the job's log, as it comes."""
         try:
-            for stdout, stderr in stream:
-                if stdout:
-                    sink.feed_from_thread("stdout", stdout)
-                if stderr:
-                    sink.feed_from_thread("stderr", stderr)
+            for segments in stream.segments():
+                sink.feed_from_thread(segments)
         except Exception as exc:  # the stream broke: say so in the log
             logger.warning("output stream of job %s broke: %s", sink.job.id, exc, extra={"job_id": sink.job.id})
         finally:
+            stream.close()
             sink.end_of_stream_from_thread()
 
     def _outcome(

@@ -341,6 +341,25 @@ def test_status_running_of_unknown_job_is_404(worker):
     assert_error(worker.running("job_doesnotexist", 1), 404)
 
 
+def test_running_with_a_run_time_longer_than_the_claim_dates_the_start_to_the_claim(user, worker):
+    job_id, attempt = claim(worker, user)
+    response = worker.http.post(f"/api/internal/jobs/{job_id}/status", json={"status": "running", "attempt": attempt, "runMs": 3_600_000})
+    assert response.status_code == 200, response.text
+    job = user.job(job_id)
+    assert job["startedAt"] == job["acknowledgedAt"]
+    finish(worker, job_id, attempt)
+
+
+def test_running_with_no_run_time_starts_the_job_when_it_is_said(user, worker):
+    job_id, attempt = claim(worker, user)
+    time.sleep(0.3)
+    response = worker.http.post(f"/api/internal/jobs/{job_id}/status", json={"status": "running", "attempt": attempt, "runMs": 0})
+    assert response.status_code == 200, response.text
+    job = user.job(job_id)
+    assert (parse_ts(job["startedAt"]) - parse_ts(job["acknowledgedAt"])).total_seconds() >= 0.3
+    finish(worker, job_id, attempt)
+
+
 @pytest.mark.parametrize(
     "body", [{"status": "completed", "attempt": 1}, {"status": "running"}, {"status": "running", "attempt": 0}]
 )
