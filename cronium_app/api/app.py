@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from cronium_app.api import internal, runtime, session
 from cronium_app.api.errors import install_error_handlers
@@ -44,12 +45,19 @@ TAGS = [
 ]
 
 
+def operation_id(route: APIRoute) -> str:
+    """The route's function name (`create_event`), what a generated client
+    calls it; the runtime API's names are prefixed, being the same words."""
+    return f"runtime_{route.name}" if route.path.startswith("/api/runtime") else route.name
+
+
 def build_api(settings: Settings) -> FastAPI:
     api = FastAPI(
         title="Cronium API",
         version="1",
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,

@@ -71,7 +71,7 @@ def register(body: Credentials, settings: SettingsDep, address: AddressDep) -> d
         return _with_token(session, settings, user, body.token_name)
 
 
-@router.post("/login", response_model=replies.SignedIn, responses=errors(401, *THROTTLED, *BODY_ERRORS))
+@router.post("/login", name="login", response_model=replies.SignedIn, responses=errors(401, *THROTTLED, *BODY_ERRORS))
 def login_route(body: Credentials, settings: SettingsDep, address: AddressDep) -> dict[str, Any]:
     """Exchange email and password for a new API token (it expires after
     CRONIUM_LOGIN_TOKEN_TTL, 30 days by default). After 10 wrong passwords
@@ -81,7 +81,7 @@ def login_route(body: Credentials, settings: SettingsDep, address: AddressDep) -
         return _with_token(session, settings, user, body.token_name)
 
 
-@router.post("/password", response_model=replies.UserReply, responses=errors(401, 403, 409, *THROTTLED, *BODY_ERRORS))
+@router.post("/password", name="change_password", response_model=replies.UserReply, responses=errors(401, 403, 409, *THROTTLED, *BODY_ERRORS))
 def change_password_route(
     body: PasswordChange, user: UserDep, settings: SettingsDep, address: AddressDep
 ) -> dict[str, Any]:
