@@ -75,4 +75,4 @@ bench: venv image browser sshd
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf .web test-output bench/results.json cronium_cli.egg-info
+	rm -rf .web test-output bench/results.json cronium_cli.egg-info build
