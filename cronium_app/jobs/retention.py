@@ -135,11 +135,11 @@ def _delete_all(engine: Engine, report: PassReport, batch: int, pick) -> None:
 
 
 def _not_newest_of_its_event():
-    newer = aliased(Job)
-    return sa.or_(
-        Job.event_id.is_(None),
-        sa.exists().where(newer.event_id == Job.event_id, newer.id > Job.id),
-    )
+    """Not the newest job of its event. Ids grow with time, so the newest is
+    the greatest id; a plain (not correlated) subquery, which the databases
+    work out once per statement."""
+    newest = sa.select(sa.func.max(Job.id)).where(Job.event_id.is_not(None)).group_by(Job.event_id)
+    return Job.id.not_in(newest)
 
 
 def _expired(session: Session, events_of_group, orphans: bool, cutoff: datetime, batch: int) -> list[str]:
@@ -168,15 +168,15 @@ def _beyond_last_runs(session: Session, event_id: int, keep: int, batch: int) ->
 
 
 def _expired_runs(session: Session, cutoff: datetime, batch: int) -> list[str]:
-    newer = aliased(WorkflowRun)
     unfinished_job = aliased(Job)
     return list(session.scalars(
         sa.select(WorkflowRun.id)
         .where(
             WorkflowRun.status != RunStatus.running,
             sa.func.coalesce(WorkflowRun.completed_at, WorkflowRun.created_at) < cutoff,
-            sa.or_(WorkflowRun.workflow_id.is_(None),
-                   sa.exists().where(newer.workflow_id == WorkflowRun.workflow_id, newer.id > WorkflowRun.id)),
+            WorkflowRun.id.not_in(  # not the newest run of its workflow (see _not_newest_of_its_event)
+                sa.select(sa.func.max(WorkflowRun.id)).where(WorkflowRun.workflow_id.is_not(None))
+                .group_by(WorkflowRun.workflow_id)),
             ~sa.exists().where(unfinished_job.workflow_run_id == WorkflowRun.id, unfinished_job.status.not_in(TERMINAL)),
         )
         .order_by(WorkflowRun.id).limit(batch)
