@@ -5,8 +5,9 @@ Every write is one conditional UPDATE naming the job, the worker and the
 attempt, so an illegal or stale transition changes nothing; when nothing
 changed we look at the row only to say *why* (404 or 409). What follows a
 job's end happens here too, in the same transaction: its retry
-(`retry.retry_failed`) and its workflow run's next steps
-(`workflow_runs.advance_after_job`). A job put back in the queue wakes the
+(`retry.retry_failed`), its workflow run's next steps
+(`workflow_runs.advance_after_job`) and its event's conditional actions
+(`actions.after_end`). A job put back in the queue wakes the
 workers when the transaction commits.
 
 Every function takes the caller's Session; the caller owns the transaction.
@@ -27,7 +28,7 @@ from cronium_app import sealing
 from cronium_app.auth import execution_tokens
 from cronium_app.db import is_sqlite
 from cronium_app.errors import Conflict, Invalid, NotFound, TooLarge
-from cronium_app.jobs import workflow_runs
+from cronium_app.jobs import actions, workflow_runs
 from cronium_app.jobs.masking import masker_for_job
 from cronium_app.jobs.retry import retry_failed
 from cronium_app.jobs.status import FAILED_LIKE, HELD, PENDING, TERMINAL, WORKER_FINAL, JobStatus
@@ -37,6 +38,7 @@ from cronium_app.payloads import check_io_size
 from cronium_app.servers import service as servers_service
 from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat, utcnow
+from cronium_app.tools import service as tools_service
 from orchestrator_worker.protocol import ClaimedJobBody, claimed_job_body
 
 logger = logging.getLogger(__name__)
@@ -204,6 +206,7 @@ def _claimed(session: Session, settings: Settings, row: dict[str, Any], last_seq
             timeout_s=float(execution.get("timeoutSeconds") or settings.job_max_timeout_s),
         ),
         servers=servers_service.resolve_targets(session, settings, row["user_id"], target) if target else None,
+        tool=tools_service.login_for_claim(session, settings, row["user_id"], execution.get("tool")),
     )
 
 
@@ -348,12 +351,14 @@ def complete(
 
 def _after_end(session: Session, settings: Settings, failed: list[str], ended: list[str], now: datetime) -> None:
     """What follows jobs' end, in the transaction that records it: the
-    failed ones' retries, and the next steps of the workflow runs they
-    belong to."""
+    failed ones' retries, the next steps of the workflow runs they belong
+    to, and their events' conditional actions (none of which changes the
+    ended jobs' status)."""
     if failed:
         retry_failed(session, settings, failed, now)
     for job_id in ended:
         workflow_runs.advance_after_job(session, job_id)
+    actions.after_end(session, settings, ended, now)
 
 
 def heartbeat(
