@@ -135,8 +135,8 @@ def wait_for_lines(user: UserClient, job_id: str, count: int, timeout: float = 6
 
 
 def job_containers(api: docker.APIClient, job_id: str) -> dict[str, dict[str, Any]]:
-    """The job's containers (running or not), by name."""
-    found = api.containers(all=True, filters={"label": f"cronium.job={job_id}"})
+    """The job's containers (running or not, cold or warm), by name."""
+    found = api.containers(all=True, filters={"name": f"^/cronium-{job_id}-a[0-9]+$"})
     return {info["Names"][0].lstrip("/"): info for info in found}
 
 
