@@ -10,6 +10,7 @@ Revises: 0008
 from typing import Sequence, Union
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 from cronium_app.models.types import JSONDocument
@@ -35,11 +36,11 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("config", JSONDocument(), nullable=False),
         sa.Column("credentials", sa.Text(), nullable=False),
-        sa.Column("last_tested_at", sa.DateTime(), nullable=True),
+        sa.Column("last_tested_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("last_test_ok", sa.Boolean(), nullable=True),
         sa.Column("last_test_message", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.UniqueConstraint("user_id", "name", name="uq_tools_user_name"),
     )
     op.create_table(
@@ -57,9 +58,9 @@ def upgrade() -> None:
         sa.Column("alert_window_seconds", sa.Integer(), nullable=False, server_default="3600"),
         sa.Column("failing", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("alerted", sa.Boolean(), nullable=False, server_default=sa.false()),
-        sa.Column("last_alert_at", sa.DateTime(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("last_alert_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     )
     op.create_index("idx_event_actions_event", "event_actions", ["event_id"])
     op.create_table(
@@ -74,7 +75,7 @@ def upgrade() -> None:
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("result_job_id", sa.String(40), sa.ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True),
         sa.Column("depth", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     )
     op.create_index("idx_job_actions_job", "job_actions", ["job_id"])
     op.create_index("idx_job_actions_result", "job_actions", ["result_job_id"])
@@ -87,9 +88,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("secret_hash", sa.String(64), nullable=False),
         sa.Column("signing_secret", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("rotated_at", sa.DateTime(), nullable=True),
-        sa.Column("last_used_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("rotated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("last_used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     )
     op.create_index("idx_webhook_triggers_user", "webhook_triggers", ["user_id"])
 
