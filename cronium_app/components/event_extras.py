@@ -1,5 +1,5 @@
-"""The event editor's "Conditional actions" and "Webhook triggers" cards
-(state: cronium_app/state/event_extras.py)."""
+"""The event editor's "Conditional actions" and "Webhook triggers" cards,
+the latter on the workflow editor too (state: cronium_app/state/event_extras.py)."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def _shown_url() -> rx.Component:
     )
 
 
-def webhook_card() -> rx.Component:
+def webhook_card(what: str = "event") -> rx.Component:
     def row(item) -> rx.Component:
         return rx.flex(
             rx.vstack(
@@ -182,8 +182,8 @@ def webhook_card() -> rx.Component:
             spacing="2", width="100%", wrap="wrap", align="center",
         ),
         field_error(X.errors, "signingSecret"),
-        description="A secret URL that starts this event: POST JSON, a form or text, and it becomes the job's "
-                    "input. With a signing secret, calls must carry X-Hub-Signature-256 (GitHub) or "
-                    "X-Cronium-Signature.",
+        description=f"A secret URL that starts this {what}: POST JSON, a form or text, and it becomes the "
+                    f"{'run' if what == 'workflow' else 'job'}'s input. With a signing secret, calls must carry "
+                    "X-Hub-Signature-256 (GitHub) or X-Cronium-Signature.",
         id="triggers-card",
     )

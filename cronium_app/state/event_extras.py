@@ -1,6 +1,7 @@
 """The cards under a saved event's editor that are not part of its form:
 its conditional actions (what happens when a job ends) and its webhook
-triggers (secret URLs that start it from outside).
+triggers (secret URLs that start it from outside); a workflow's editor has
+the webhook triggers card too.
 
 A trigger's URL holds its secret: it is shown once, right after the
 trigger is made or its secret rotated, and is dropped from this state when
@@ -29,6 +30,7 @@ from cronium_app.tools import service as tools
 from cronium_app.tools.actions import ActionCreate
 from cronium_app.triggers import service as triggers
 from cronium_app.triggers.service import TriggerCreate
+from cronium_app.workflows import service as workflows
 from orchestrator_worker.tools.kinds import KIND_TABLE
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,14 @@ def _trigger_item(item: dict[str, Any], tz: str) -> TriggerItem:
 # -- database work, in threads ---------------------------------------------------
 
 
+def _read_workflow(user_id: int, workflow_id: int) -> dict[str, Any]:
+    settings = get_settings()
+    with read_session() as session:
+        workflows.get_workflow(session, user_id, workflow_id)  # NotFound for another's
+        found = triggers.list_triggers(session, settings, user_id, event_id=None, workflow_id=workflow_id)
+        return {"actions": [], "triggers": found, "tools": [], "events": []}
+
+
 def _read(user_id: int, event_id: int) -> dict[str, Any]:
     settings = get_settings()
     with read_session() as session:
@@ -127,7 +137,10 @@ def _delete_trigger(user_id: int, trigger_id: str) -> None:
 
 
 class EventExtrasState(AppState):
+    """For an event's page, or (triggers only) a workflow's."""
+
     event_id: int = 0
+    workflow_id: int = 0
     actions: list[ActionItem] = []
     triggers: list[TriggerItem] = []
     tool_options: list[Option] = []
@@ -165,19 +178,24 @@ class EventExtrasState(AppState):
     @rx.event
     async def load(self):
         self.shown_url, self.t_signing, self.action_open, self.errors = "", "", False, {}
-        raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        self.event_id = int(raw) if raw.isdigit() and len(raw) <= 12 else 0
+        parts = self.router.url.path.rstrip("/").rsplit("/", 2)
+        row_id = int(parts[-1]) if parts[-1].isdigit() and len(parts[-1]) <= 12 else 0
+        on_workflow = len(parts) > 1 and parts[-2] == "workflows"
+        self.event_id, self.workflow_id = (0, row_id) if on_workflow else (row_id, 0)
         if (go := await self._require_user()) is not None:
             return go
-        if self.event_id:
+        if row_id:
             await self._refresh()
         return None
 
     async def _refresh(self) -> None:
         try:
-            found = await asyncio.to_thread(_read, self._user_id, self.event_id)
+            if self.workflow_id:
+                found = await asyncio.to_thread(_read_workflow, self._user_id, self.workflow_id)
+            else:
+                found = await asyncio.to_thread(_read, self._user_id, self.event_id)
         except NotFound:
-            self.event_id = 0
+            self.event_id = self.workflow_id = 0
             return
         tz = self.tz
         self.actions = [_action_item(item) for item in found["actions"]]
@@ -290,7 +308,7 @@ class EventExtrasState(AppState):
         self.shown_url = ""
 
     async def _trigger_call(self, work, *args: Any, done: str):
-        if self.busy or not self.event_id:
+        if self.busy or not (self.event_id or self.workflow_id):
             return
         self.busy = True
         yield
@@ -310,8 +328,9 @@ class EventExtrasState(AppState):
     @rx.event
     async def add_trigger(self):
         try:
+            target = {"workflowId": self.workflow_id} if self.workflow_id else {"eventId": self.event_id}
             data = TriggerCreate.model_validate(
-                {"eventId": self.event_id, "name": self.t_name.strip() or None, "signingSecret": self.t_signing or None}
+                {**target, "name": self.t_name.strip() or None, "signingSecret": self.t_signing or None}
             )
         except ValidationError as exc:
             self.errors = validation_field_errors(exc, fields=("name", "signingSecret"))

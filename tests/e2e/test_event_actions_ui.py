@@ -111,3 +111,21 @@ def test_a_tool_event_with_a_live_preview(new_context, make_api_user, app_url, e
     job = wait_for_job(user, user.execute(event_id, input={"name": "Grace"}))
     assert job["status"] == "completed", job
     assert e2e_receiver.wait_for(path)[0].json() == {"text": "Hello Grace"}
+
+
+def test_a_webhook_trigger_on_the_workflow_page_starts_a_run(new_context, make_api_user, app_url):
+    user = make_api_user()
+    step = user.create_event(name="deploy step", script="cronium_input")
+    created = user.http.post("/api/v1/workflows", json={"name": "deploy", "steps": [{"name": "a", "eventId": step["id"]}]})
+    assert created.status_code == 201, created.text
+    page = new_context().new_page()
+    ui_flows.login(page, app_url, user.user["email"])
+    page.goto(f"{app_url}/workflows/{created.json()['id']}")
+    expect(page.locator("#triggers-card")).to_contain_text("starts this workflow")
+    page.locator("#new-trigger").click()
+    url = page.locator("#trigger-url")
+    expect(url).to_contain_text("/api/hooks/hook_")
+    done = subprocess.run(["curl", "-sS", "-X", "POST", "-d", "env=prod", url.inner_text()],
+                          capture_output=True, text=True, timeout=30, check=True)
+    run = user.http.get(f"/api/v1/workflow-runs/{json.loads(done.stdout)['runId']}")
+    assert run.status_code == 200 and run.json()["input"] == {"env": "prod"}
