@@ -40,6 +40,10 @@ DOWNLOAD_BATCH = 10_000
 TAIL_CHUNK = 200
 MAX_SHOWN = 2000
 KEEP_LINES = 10_000
+# After the job's end, how often and how many times the page looks again
+# while the jobs its conditional actions queued are still going.
+ACTION_POLL_S = 1.0
+ACTION_WAIT_ROUNDS = 120
 
 _SCROLL_LOG_TO_END = (
     "setTimeout(() => { const e = document.getElementById('log-lines'); if (e) e.scrollTop = e.scrollHeight; }, 50)"
@@ -193,17 +197,25 @@ class JobDetailState(FollowedRowMixin, AppState):
     async def follow(self, generation: int):
         polls = 0
 
+        waits_for_actions = 0
+
         def poll_args() -> tuple:
-            return (self._user_id, self._job_id, self._last_seq, self.job["status"], polls % JOB_POLL_EVERY == 0)
+            with_job = waits_for_actions > 0 or polls % JOB_POLL_EVERY == 0
+            return (self._user_id, self._job_id, self._last_seq, self.job["status"], with_job)
 
         def show(result) -> float | None:
-            nonlocal polls
+            nonlocal polls, waits_for_actions
             logs, job = result
             self._add_lines(logs["lines"])
             if job is not None:
                 self._set_job(job)
             if logs["complete"]:
-                return None
+                # The job is over; the jobs its actions queued may not be yet:
+                # their outcome is shown when it comes (for a while).
+                if not self._actions_pending() or waits_for_actions >= ACTION_WAIT_ROUNDS:
+                    return None
+                waits_for_actions += 1
+                return ACTION_POLL_S
             polls += 1
             return LOG_POLL_S if len(logs["lines"]) < LOG_BATCH else 0.0
 
@@ -211,6 +223,9 @@ class JobDetailState(FollowedRowMixin, AppState):
             generation, lambda: routes.job_url(self._job_id), poll_args, _poll, show,
             what="log", log_key="job_id",
         )
+
+    def _actions_pending(self) -> bool:
+        return any(a["result_job_id"] and a["result_status"] not in TERMINAL for a in self.actions)
 
     @rx.event
     def set_log_filter(self, value: str):
