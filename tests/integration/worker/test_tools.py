@@ -220,3 +220,30 @@ def test_a_tool_event_as_a_workflow_step_renders_the_parent_output(tools_worker,
     got = receiver.wait_for(SLACK_PATH, before + 1, timeout=90)
     assert {"text": "parent said 7"} in [request.json() for request in got]
     assert owner.http.get(f"/api/v1/workflow-runs/{run['runId']}").json()["status"] in ("running", "completed")
+
+
+def test_a_tool_event_on_a_schedule_sends_each_run(tools_worker, owner, receiver, slack):
+    event = owner.create_event(name="tick", type="tool", script="", scheduleType="cron", cronExpression="* * * * * *",
+                               toolAction={"toolId": slack["id"], "fields": {"text": "tick {{ job.id }}"}})
+    before = len(receiver.to(SLACK_PATH))
+    try:
+        got = receiver.wait_for(SLACK_PATH, before + 2, timeout=90)
+    finally:
+        assert owner.http.patch(f"/api/v1/events/{event['id']}", json={"status": "paused"}).status_code == 200
+    ticks = {request.json()["text"] for request in got[before:] if request.json()["text"].startswith("tick job_")}
+    assert len(ticks) >= 2  # one message per run, each naming its own job
+
+
+def test_a_failed_delivery_is_retried(tools_worker, owner, receiver):
+    path = "/hook/flaky"
+    receiver.statuses[path] = 503
+    hook = make_tool(owner, name="flaky", kind="webhook", url=receiver.url + path)
+    created = owner.create_event(name="flaky call", type="tool", script="", retries=1,
+                                 toolAction={"toolId": hook["id"], "fields": {"body": "{}"}})
+    first = wait_for_job(owner, owner.execute(created["id"]))
+    assert first["status"] == "failed" and "503" in first["error"]
+    receiver.statuses[path] = 200
+    jobs = owner.http.get("/api/v1/jobs", params={"eventId": created["id"]}).json()["items"]
+    retry = next(job for job in jobs if job["id"] != first["id"])
+    assert wait_for_job(owner, retry["id"], timeout=120)["status"] == "completed"
+    assert len(receiver.to(path)) == 2
