@@ -426,20 +426,25 @@ def limits_section() -> rx.Component:
         _grid(
             number("timeout", "Timeout (seconds)", "timeoutSeconds", min=1),
             number("retries", "Retries", "retries", min=0),
-            number("cpus", "CPUs", "cpus", min=0.1, step=0.1),
-            number("memory", "Memory (MB)", "memoryMb", min=16),
-            number("pids", "Processes", "pidsLimit", min=8),
-            labelled(
-                "Network",
-                _select("network", [("none", "None (isolated)"), ("egress", "Internet access (egress)")]),
-                errors=S.errors,
-                key="network",
-                hint=S.limits["network"],
-                grid_column=rx.breakpoints(initial="span 2", sm="auto"),
+            # A tool event runs in the worker, without a container.
+            rx.cond(~S.is_tool, number("cpus", "CPUs", "cpus", min=0.1, step=0.1)),
+            rx.cond(~S.is_tool, number("memory", "Memory (MB)", "memoryMb", min=16)),
+            rx.cond(~S.is_tool, number("pids", "Processes", "pidsLimit", min=8)),
+            rx.cond(
+                ~S.is_tool,
+                labelled(
+                    "Network",
+                    _select("network", [("none", "None (isolated)"), ("egress", "Internet access (egress)")]),
+                    errors=S.errors,
+                    key="network",
+                    hint=S.limits["network"],
+                    grid_column=rx.breakpoints(initial="span 2", sm="auto"),
+                ),
             ),
             phone="2",
         ),
-        description="Each run gets a fresh container with these limits.",
+        description=rx.cond(~S.is_tool, "Each run gets a fresh container with these limits.",
+                            "How long one delivery may take, and how many times a failed one is tried again."),
     )
 
 
