@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from cronium_app.models.events import Event, EventStatus, EventType, Network
 from cronium_app.models.jobs import Job
 from cronium_app.models.logs import ExecutionLog
+from cronium_app.models.retention import RetentionPass
 from cronium_app.models.schedule import ScheduleColumns, ScheduleType
 from cronium_app.models.servers import Server
 from cronium_app.models.tools import EventAction, JobAction, Tool, WebhookTrigger
@@ -16,6 +17,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiToken", "Event", "EventAction", "EventStatus", "EventType", "ExecutionLog", "Job", "JobAction", "Network",
-    "Role", "ScheduleColumns", "ScheduleType", "Server", "Tool", "User", "WebhookTrigger", "Variable", "Workflow", "WorkflowEdge", "WorkflowRun",
+    "RetentionPass", "Role", "ScheduleColumns", "ScheduleType", "Server", "Tool", "User", "WebhookTrigger", "Variable",
+    "Workflow", "WorkflowEdge", "WorkflowRun",
     "WorkflowStep", "metadata",
 ]

@@ -411,25 +411,26 @@ def targets_section() -> rx.Component:
     )
 
 
-def limits_section() -> rx.Component:
-    def number(field: str, label: str, error_key: str, **props) -> rx.Component:
-        return labelled(
-            label,
-            _text(field, type="number", **props),
-            errors=S.errors,
-            key=error_key,
-            hint=S.limits[field],
-        )
+def _number(field: str, label: str, error_key: str, **props) -> rx.Component:
+    return labelled(
+        label,
+        _text(field, type="number", **props),
+        errors=S.errors,
+        key=error_key,
+        hint=S.limits[field],
+    )
 
+
+def limits_section() -> rx.Component:
     return section(
         "Limits",
         _grid(
-            number("timeout", "Timeout (seconds)", "timeoutSeconds", min=1),
-            number("retries", "Retries", "retries", min=0),
+            _number("timeout", "Timeout (seconds)", "timeoutSeconds", min=1),
+            _number("retries", "Retries", "retries", min=0),
             # A tool event runs in the worker, without a container.
-            rx.cond(~S.is_tool, number("cpus", "CPUs", "cpus", min=0.1, step=0.1)),
-            rx.cond(~S.is_tool, number("memory", "Memory (MB)", "memoryMb", min=16)),
-            rx.cond(~S.is_tool, number("pids", "Processes", "pidsLimit", min=8)),
+            rx.cond(~S.is_tool, _number("cpus", "CPUs", "cpus", min=0.1, step=0.1)),
+            rx.cond(~S.is_tool, _number("memory", "Memory (MB)", "memoryMb", min=16)),
+            rx.cond(~S.is_tool, _number("pids", "Processes", "pidsLimit", min=8)),
             rx.cond(
                 ~S.is_tool,
                 labelled(
@@ -445,6 +446,23 @@ def limits_section() -> rx.Component:
         ),
         description=rx.cond(~S.is_tool, "Each run gets a fresh container with these limits.",
                             "How long one delivery may take, and how many times a failed one is tried again."),
+    )
+
+
+def queue_section() -> rx.Component:
+    return section(
+        "Queue and history",
+        _grid(
+            _number("max_concurrent", "Runs at once", "maxConcurrent", min=0),
+            _number("priority", "Priority", "priority"),
+            _number("retention_days", "Keep runs for (days)", "retentionDays", min=1, placeholder="Default"),
+            _number("retention_runs", "Keep the last (runs)", "retentionRuns", min=1, placeholder="No limit"),
+            phone="2",
+        ),
+        description=(
+            "Runs over the limit wait in the queue and start when a run ends. Finished runs older than the days "
+            "kept, or beyond the last runs kept, are deleted with their logs; the newest run always stays."
+        ),
     )
 
 
@@ -465,6 +483,7 @@ def sections() -> list[rx.Component]:
         basics(),
         rx.match(S.kind, ("http", http_section()), ("tool", tool_section()), script_section()),
         limits_section(),
+        queue_section(),
         rx.cond(S.runs_script, env_section()),
         rx.cond(S.runs_script, targets_section()),
         schedule_section(S, "Manual events run only when you press Execute."),
