@@ -41,7 +41,7 @@ from cronium_app.state.events import EVENT_STATUSES, EVENT_TYPES
 from cronium_app.state.schedule_form import SCHEDULE_KEYS, ScheduleFormMixin
 from cronium_app.tools import checks
 from cronium_app.tools import service as tools
-from cronium_app.tools.schemas import PreviewIn
+from cronium_app.tools.schemas import TemplatePreviewIn
 from orchestrator_worker.tools.kinds import FIELD_LABELS, KIND_TABLE, TEMPLATE_MAX_CHARS
 
 logger = logging.getLogger(__name__)
@@ -389,7 +389,7 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
         if not fields:
             self.preview, self.preview_error = {}, ""
             return
-        data = PreviewIn(fields=fields, input=self._sample_input(), eventId=self.current_id or None)
+        data = TemplatePreviewIn(fields=fields, input=self._sample_input(), eventId=self.current_id or None)
         try:
             result = await checks.preview(get_settings(), self._user_id, data)
         except CroniumError as exc:

@@ -18,7 +18,7 @@ from cronium_app.models import Event, Variable
 from cronium_app.settings import Settings
 from cronium_app.timeutil import isoformat, utcnow
 from cronium_app.tools import service
-from cronium_app.tools.schemas import PreviewIn, ToolTestIn
+from cronium_app.tools.schemas import TemplatePreviewIn, ToolTestIn
 from orchestrator_worker.executors.ssrf import AllowList
 from orchestrator_worker.tools.deliver import deliver
 from orchestrator_worker.tools.kinds import EMAIL, WEBHOOK
@@ -68,7 +68,7 @@ async def test_tool(settings: Settings, user_id: int, tool_id: int, data: ToolTe
     return {"ok": result.ok, "message": message, "lines": lines, "tool": tool}
 
 
-def _preview_context(settings: Settings, user_id: int, data: PreviewIn) -> dict[str, Any]:
+def _preview_context(settings: Settings, user_id: int, data: TemplatePreviewIn) -> dict[str, Any]:
     """What a run would see, with every secret variable shown as ***."""
     names = referenced_variables(dict(data.fields))
     with read_session() as session:
@@ -87,7 +87,7 @@ def _preview_context(settings: Settings, user_id: int, data: PreviewIn) -> dict[
     }
 
 
-async def preview(settings: Settings, user_id: int, data: PreviewIn) -> dict[str, Any]:
+async def preview(settings: Settings, user_id: int, data: TemplatePreviewIn) -> dict[str, Any]:
     """The fields rendered, or the first problem (which field, why)."""
     try:
         context = await run_in_threadpool(_preview_context, settings, user_id, data)

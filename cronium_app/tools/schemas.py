@@ -100,7 +100,7 @@ class ToolTestIn(BaseModel):
     to: Annotated[str, StringConstraints(strip_whitespace=True, max_length=320)] | None = None
 
 
-class PreviewIn(BaseModel):
+class TemplatePreviewIn(BaseModel):
     """Templates to render over a sample input, as a tool job would."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -160,7 +160,7 @@ class ToolTestOut(Out):
     tool: ToolOut
 
 
-class PreviewOut(Out):
+class TemplatePreviewOut(Out):
     fields: dict[str, str] = {}
     error: str | None = None
     field: str | None = None

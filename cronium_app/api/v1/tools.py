@@ -13,8 +13,8 @@ from cronium_app.bounds import id_path, offset_query
 from cronium_app.db import read_session, write_session
 from cronium_app.tools import checks, service
 from cronium_app.tools.schemas import (
-    PreviewIn,
-    PreviewOut,
+    TemplatePreviewIn,
+    TemplatePreviewOut,
     ToolCreate,
     ToolOut,
     ToolPage,
@@ -45,8 +45,8 @@ def create_tool(body: ToolCreate, user: UserDep, settings: SettingsDep):
         return service.tool_to_dict(service.create_tool(session, settings, user.id, body))
 
 
-@router.post("/preview", response_model=PreviewOut, responses=errors(503, *BODY_ERRORS))
-async def preview(body: PreviewIn, user: UserDep, settings: SettingsDep):
+@router.post("/preview", response_model=TemplatePreviewOut, responses=errors(503, *BODY_ERRORS))
+async def preview(body: TemplatePreviewIn, user: UserDep, settings: SettingsDep):
     """Render templates over a sample `input` as a tool job would (secret
     variables show as ***); a template's problem comes back as `error`."""
     return await checks.preview(settings, user.id, body)
