@@ -17,6 +17,7 @@ WORKFLOW_NEW = "/workflows/new"
 WORKFLOW_DETAIL = "/workflows/[workflow_id]"
 WORKFLOW_RUN = "/workflow-runs/[run_id]"
 SERVERS = "/servers"
+TOOLS = "/tools"
 VARIABLES = "/variables"
 SETTINGS = "/settings"
 
@@ -61,6 +62,7 @@ NAV: list[tuple[str, str, str]] = [
     ("Jobs", "list-checks", JOBS),
     ("Workflows", "workflow", WORKFLOWS),
     ("Servers", "server", SERVERS),
+    ("Tools", "send", TOOLS),
     ("Variables", "braces", VARIABLES),
     ("Settings", "settings", SETTINGS),
 ]

@@ -2,7 +2,8 @@
 
 Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`) with a key per
 purpose, taken from SECRET_KEY by HKDF, so the database alone never reveals
-a server's credentials, a secret environment variable or a secret variable.
+a server's or a tool's credentials, a secret environment variable, a secret
+variable or a webhook trigger's signing secret.
 Changing SECRET_KEY makes what was sealed unreadable: `Unreadable` says so
 instead of failing obscurely.
 """
@@ -25,6 +26,8 @@ from cronium_app.errors import CroniumError
 SERVER_CREDENTIALS = b"cronium server credentials v1"
 SECRET_ENV = b"cronium secret environment v1"
 SECRET_VARIABLE = b"cronium secret variable v1"
+TOOL_CREDENTIALS = b"cronium tool credentials v1"
+TRIGGER_SIGNING = b"cronium webhook trigger signing secret v1"
 
 
 class Unreadable(CroniumError):

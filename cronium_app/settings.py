@@ -109,6 +109,31 @@ class Settings(BaseSettings):
     # Jobs of one user held by workers at once (0: no limit); the others wait in the queue.
     max_running_jobs_per_user: int = Field(default=0, ge=0, validation_alias="CRONIUM_MAX_RUNNING_JOBS_PER_USER")
 
+    max_tools_per_user: int = Field(default=100, ge=1, validation_alias="CRONIUM_MAX_TOOLS_PER_USER")
+    max_triggers_per_user: int = Field(default=200, ge=1, validation_alias="CRONIUM_MAX_TRIGGERS_PER_USER")
+
+    # -- tools, conditional actions, webhook triggers ---------------------------
+    # The URL a chat tool's incoming webhook must start with, per service
+    # (comma-separated; "*." in a host matches any subdomain). Tests point
+    # them at receivers of their own.
+    slack_webhook_bases: str = Field(default="https://hooks.slack.com/", validation_alias="CRONIUM_SLACK_WEBHOOK_BASES")
+    discord_webhook_bases: str = Field(
+        default="https://discord.com/api/webhooks/,https://discordapp.com/api/webhooks/",
+        validation_alias="CRONIUM_DISCORD_WEBHOOK_BASES",
+    )
+    teams_webhook_bases: str = Field(
+        default="https://*.webhook.office.com/,https://*.logic.azure.com/,https://*.api.powerplatform.com/",
+        validation_alias="CRONIUM_TEAMS_WEBHOOK_BASES",
+    )
+    # Private hosts and ranges tools may reach (the workers read it too).
+    tool_allow: str = Field(default="", validation_alias="CRONIUM_TOOL_ALLOW")
+    # A new failure alert's window: at most one alert per this many seconds.
+    alert_window_s: int = Field(default=3600, ge=0, le=30 * 86400, validation_alias="CRONIUM_ALERT_WINDOW")
+    # Webhook triggers: the largest body, and calls per trigger per window.
+    hook_body_max_bytes: int = Field(default=1024 * 1024, ge=1, validation_alias="CRONIUM_HOOK_BODY_MAX_BYTES")
+    hook_rate_limit: int = Field(default=60, ge=1, validation_alias="CRONIUM_HOOK_RATE_LIMIT")
+    hook_rate_window_s: float = Field(default=60.0, gt=0, validation_alias="CRONIUM_HOOK_RATE_WINDOW")
+
     runtime_requests_per_s: float = Field(default=50.0, validation_alias="CRONIUM_RUNTIME_RATE")
     runtime_burst: int = Field(default=100, validation_alias="CRONIUM_RUNTIME_BURST")
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator_worker.protocol import ClaimedJobBody, ExecutionSpec, JobResultBody, ResultStatus, ServerLogin, ServerResultBody
+from orchestrator_worker.protocol import (
+    ClaimedJobBody,
+    ExecutionSpec,
+    JobResultBody,
+    ResultStatus,
+    ServerLogin,
+    ServerResultBody,
+    ToolLogin,
+)
 
 DEFAULT_TIMEOUT_S = 300.0
 
@@ -23,6 +31,8 @@ class ClaimedJob:
     execution_token: str | None = None
     # Remote servers to run on, with credentials (only for jobs with a target).
     servers: tuple[ServerLogin, ...] = ()
+    # The tool and its credentials (only for tool jobs).
+    tool: ToolLogin | None = None
 
     @classmethod
     def from_api(cls, body: ClaimedJobBody) -> "ClaimedJob":
@@ -36,11 +46,12 @@ class ClaimedJob:
             log_seq_start=body.get("logSeqStart", 1),
             execution_token=body.get("executionToken"),
             servers=tuple(body.get("servers") or ()),
+            tool=body.get("tool"),
         )
 
     @property
     def kind(self) -> str:
-        """What to run: the spec's type (bash, python, node, http)."""
+        """What to run: the spec's type (bash, python, node, http, tool)."""
         return self.execution.get("type") or self.type
 
     @property

@@ -45,8 +45,18 @@ class Target(TypedDict):
     docker: bool
 
 
+class ToolAction(TypedDict):
+    """What a `tool` job sends: through which of the owner's tools, the
+    templates of the action's fields, and the variables they read."""
+
+    toolId: int
+    action: str  # send_message | call_webhook | send_email
+    fields: dict[str, str]  # field -> Jinja2 template
+    variables: list[str]
+
+
 class ExecutionSpec(TypedDict):
-    type: str  # bash | python | node | http
+    type: str  # bash | python | node | http | tool
     script: str | None  # None for http
     http: HttpRequest | None  # None for scripts
     timeoutSeconds: float
@@ -56,6 +66,7 @@ class ExecutionSpec(TypedDict):
     image: str | None  # None: the worker's default image
     event: EventRef
     target: NotRequired[Target]  # only for jobs that run on remote servers
+    tool: NotRequired[ToolAction]  # only for tool jobs
 
 
 # -- the claim: a job handed to a worker --------------------------------------
@@ -79,6 +90,19 @@ class ServerLogin(TypedDict):
     error: NotRequired[str]
 
 
+class ToolLogin(TypedDict):
+    """A tool job's tool as the worker that claimed the job gets it: its
+    settings and its credentials (opened for this worker only, never
+    stored), or `error` when they cannot be read (the job fails with it)."""
+
+    id: int
+    name: str
+    kind: str  # slack | discord | teams | webhook | email
+    config: dict[str, Any]  # what is not secret: an email server, a webhook's method
+    secrets: dict[str, Any]  # url, headers, signingSecret, password
+    error: NotRequired[str]
+
+
 class ClaimedJobBody(TypedDict):
     id: str
     attempt: int
@@ -99,6 +123,8 @@ class ClaimedJobBody(TypedDict):
     executionToken: NotRequired[str]
     # Only for jobs with a target.
     servers: NotRequired[list[ServerLogin]]
+    # Only for tool jobs.
+    tool: NotRequired[ToolLogin]
 
 
 def claimed_job_body(
@@ -118,6 +144,7 @@ def claimed_job_body(
     log_seq_start: int,
     execution_token: str | None = None,
     servers: list[ServerLogin] | None = None,
+    tool: ToolLogin | None = None,
 ) -> ClaimedJobBody:
     """One job of a claim reply (`GET /api/internal/jobs/queue`: `{"jobs": [...]}`)."""
     body = ClaimedJobBody(
@@ -139,6 +166,8 @@ def claimed_job_body(
         body["executionToken"] = execution_token
     if servers is not None:
         body["servers"] = servers
+    if tool is not None:
+        body["tool"] = tool
     return body
 
 

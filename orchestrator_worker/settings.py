@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from orchestrator_worker import image_policy, local_secrets
+from orchestrator_worker.executors.ssrf import AllowList
 from orchestrator_worker.job_limits import MIN_CPUS, MIN_MEMORY_MB, MIN_PIDS
 
 
@@ -91,6 +92,10 @@ class WorkerSettings(BaseSettings):
     # HTTP events may not reach loopback/private/link-local addresses unless this is set.
     http_allow_private: bool = Field(default=False, validation_alias="CRONIUM_HTTP_ALLOW_PRIVATE")
     http_body_max_bytes: int = Field(default=64 * 1024, validation_alias="CRONIUM_HTTP_BODY_MAX_BYTES")
+    # Private hosts and ranges tools may reach after all (an internal mail
+    # relay, an intranet hook): comma-separated names, addresses, CIDRs,
+    # each with an optional :port. The app reads the same variable.
+    tool_allow_listed: str = Field(default="", validation_alias="CRONIUM_TOOL_ALLOW")
 
     # Remote servers (SSH).
     ssh_connect_timeout_s: float = Field(default=10.0, gt=0, validation_alias="CRONIUM_SSH_CONNECT_TIMEOUT")
@@ -123,6 +128,16 @@ class WorkerSettings(BaseSettings):
                 "app's data directory, CRONIUM_DATA_DIR)"
             )
         return self
+
+    @field_validator("tool_allow_listed")
+    @classmethod
+    def _tool_allow_parses(cls, value: str) -> str:
+        AllowList.parse(value)
+        return value
+
+    @property
+    def tool_allow(self) -> AllowList:
+        return AllowList.parse(self.tool_allow_listed)
 
     @property
     def allowed_images(self) -> frozenset[str]:

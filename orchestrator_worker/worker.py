@@ -19,6 +19,7 @@ from orchestrator_worker.executors.base import Executor
 from orchestrator_worker.executors.docker_runner import ContainerRef, DockerRunner, DockerUnavailable
 from orchestrator_worker.executors.http import HttpExecutor
 from orchestrator_worker.executors.remote import RemoteRunner
+from orchestrator_worker.executors.tool import ToolExecutor
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.logs import BATCH_REFUSALS, LogSink
 from orchestrator_worker.runtime_proxy import RuntimeProxy
@@ -33,10 +34,11 @@ RUNNING_REPORT_DELAY_S = 0.25
 
 
 def executor_kind(job: ClaimedJob) -> str:
-    """Which executor runs the job: an HTTP request, a script on the user's
-    servers (the event has a target), or a script in a local container."""
-    if job.type == "http":
-        return "http"
+    """Which executor runs the job: an HTTP request, a tool's message, a
+    script on the user's servers (the event has a target), or a script in a
+    local container."""
+    if job.type in ("http", "tool"):
+        return job.type
     if job.execution.get("target"):
         return "remote"
     return "container"
@@ -53,6 +55,7 @@ class Worker:
         self.runner = runner or DockerRunner(settings, self.proxy)
         self.executors: dict[str, Executor] = {
             "http": HttpExecutor(settings),
+            "tool": ToolExecutor(settings),
             "remote": RemoteRunner(settings, self.client, self.proxy),
             "container": self.runner,
         }

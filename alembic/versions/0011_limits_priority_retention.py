@@ -7,7 +7,7 @@
 - retention_passes: what each pass of the history cleaner did.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 """
 from typing import Sequence, Union
 
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0011"
-down_revision: Union[str, None] = "0008"
+down_revision: Union[str, None] = "0010"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -33,12 +33,13 @@ class ErrorEnvelope(BaseModel):
 
 
 _ERROR_MEANINGS = {
-    400: "The body is not valid JSON",
+    400: "The body is not valid JSON (or, for a webhook, not UTF-8 text)",
     401: "No valid API token (Authorization: Bearer <token>)",
     403: "Not allowed",
     404: "Not found (or not yours; also a path the API does not route, such as an id with a line break)",
     409: "Conflicts with the current state (the message says which)",
     413: "Too large (the body, a script, an input or an output)",
+    415: "The body's Content-Type is not one this route reads",
     422: "A field is missing or invalid (`error.fields` lists them)",
     429: "Too many requests: wait for Retry-After seconds",
     503: "The server is busy: try again after Retry-After seconds",

@@ -53,3 +53,11 @@ def invalid_props(errors, key: str) -> dict:
         "box_shadow": rx.cond(bad, "inset 0 0 0 1px var(--red-9)", ""),
         "custom_attrs": {"aria-invalid": rx.cond(bad, "true", "false")},
     }
+
+
+def marked_input(errors, key: str, *, attrs: dict | None = None, **props) -> rx.Component:
+    """A full-width input marked invalid while `key` has a message (`attrs`:
+    more HTML attributes, such as autoComplete)."""
+    marks = invalid_props(errors, key)
+    marks["custom_attrs"] = {**marks["custom_attrs"], **(attrs or {})}
+    return rx.input(width="100%", **props, **marks)

@@ -8,9 +8,9 @@ import reflex as rx
 from cronium_app.components.styles import MONO
 
 
-def check_summary(row, testing) -> rx.Component:
-    """The last connection test: "Testing…" while one runs, else ok / failed /
-    never, its message and when."""
+def check_summary(row, testing, prefix: str = "server") -> rx.Component:
+    """The last connection test (of a server, or a tool's test message):
+    "Testing…" while one runs, else ok / failed / never, its message and when."""
     return rx.cond(
         testing.contains(row["id"]),
         rx.hstack(
@@ -18,7 +18,7 @@ def check_summary(row, testing) -> rx.Component:
             rx.text("Testing…", size="2", color_scheme="gray"),
             align="center",
             spacing="2",
-            custom_attrs={"data-testid": "server-check", "data-check": "testing"},
+            custom_attrs={"data-testid": f"{prefix}-check", "data-check": "testing"},
         ),
         rx.vstack(
             rx.hstack(
@@ -41,12 +41,12 @@ def check_summary(row, testing) -> rx.Component:
                 row["check_message"] != "",
                 rx.text(
                     row["check_message"], size="1", color_scheme=rx.cond(row["check"] == "failed", "red", "gray"),
-                    overflow_wrap="anywhere", custom_attrs={"data-testid": "server-check-message"},
+                    overflow_wrap="anywhere", custom_attrs={"data-testid": f"{prefix}-check-message"},
                 ),
             ),
             spacing="1",
             align="start",
-            custom_attrs={"data-testid": "server-check", "data-check": row["check"]},
+            custom_attrs={"data-testid": f"{prefix}-check", "data-check": row["check"]},
         ),
     )
 

@@ -19,7 +19,7 @@ JOB_STATUS_LABELS = {"timed_out": "timed out"}
 JOB_STATUSES = list(JOB_STATUS_COLORS)
 
 EVENT_STATUS_COLORS = {"draft": "gray", "active": "green", "paused": "amber", "archived": "gray"}
-EVENT_TYPE_LABELS = {"bash": "Bash", "python": "Python", "node": "Node.js", "http": "HTTP"}
+EVENT_TYPE_LABELS = {"bash": "Bash", "python": "Python", "node": "Node.js", "http": "HTTP", "tool": "Tool"}
 
 
 def _color(status, colors: dict[str, str]):

@@ -213,6 +213,40 @@ def server_runs(job: dict[str, Any]) -> list[ServerRunRow]:
     ]
 
 
+class ActionRow(TypedDict):
+    """One conditional action a job's end fired, and how it went."""
+
+    id: int
+    what: str
+    outcome: str  # queued | suppressed | refused
+    message: str
+    result_job_id: str
+    result_status: str
+    result_name: str
+    result_error: str
+
+
+ACTION_PURPOSES = {
+    "alert": "Failure alert", "recovered": "Recovered message", "message": "Message", "run_event": "Run event",
+}
+
+
+def action_rows(items: list[dict[str, Any]]) -> list[ActionRow]:
+    return [
+        {
+            "id": item["id"],
+            "what": ACTION_PURPOSES.get(item.get("purpose") or "", item.get("purpose") or ""),
+            "outcome": item.get("outcome") or "",
+            "message": item.get("message") or "",
+            "result_job_id": item.get("resultJobId") or "",
+            "result_status": item.get("resultStatus") or "",
+            "result_name": item.get("resultName") or "",
+            "result_error": item.get("resultError") or "",
+        }
+        for item in items
+    ]
+
+
 def log_line(row: dict[str, Any], tz: str) -> LogLine:
     moment = local(row.get("timestamp"), tz)
     return {

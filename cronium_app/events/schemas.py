@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from cronium_app.bounds import INT32_MAX, RowId
 from cronium_app.models import EventStatus, EventType, Network, ScheduleType
 from cronium_app.schedules.schemas import RunLimit, ScheduleDate
+from cronium_app.tools.schemas import ToolActionIn
 
 MIN_CPUS = 0.01
 PRIORITY_RANGE = 1000
@@ -54,6 +55,8 @@ class EventFields(BaseModel):
     # Size is checked against settings by the service (413), not here.
     script: str | None = None
     http_request: HttpRequestSpec | None = Field(default=None, alias="httpRequest")
+    # Tool events: the tool and the templates of its action's fields.
+    tool_action: ToolActionIn | None = Field(default=None, alias="toolAction")
     status: EventStatus | None = None
     timeout_seconds: int | None = Field(default=None, ge=1, le=INT32_MAX, alias="timeoutSeconds")
     retries: int | None = Field(default=None, ge=0, le=INT32_MAX)

@@ -19,6 +19,7 @@ from cronium_app.schedules import state as schedule_state
 from cronium_app.servers import service as servers_service
 from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat, utcnow
+from cronium_app.tools import service as tools_service
 from orchestrator_worker import image_policy
 
 
@@ -51,6 +52,11 @@ def _check_limits(event: Event, settings: Settings) -> None:
             problems["serverIds"] = "HTTP events are sent by the worker; they cannot target servers"
         if not event.http_request:
             problems["httpRequest"] = "an HTTP event needs httpRequest with at least a url"
+    elif event.type == EventType.tool.value:
+        if event.server_ids or event.server_tags:
+            problems["serverIds"] = "tool events are sent by the worker; they cannot target servers"
+        if not event.tool_action:
+            problems["toolAction"] = "a tool event needs toolAction: the tool and its message"
     elif not event.script.strip():
         problems["script"] = f"a {event.type} event needs a script"
     if problems:
@@ -59,7 +65,7 @@ def _check_limits(event: Event, settings: Settings) -> None:
 
 
 def _apply(event: Event, fields: EventFields) -> None:
-    data = fields.model_dump(exclude_unset=True, by_alias=False, exclude={"secret_env_vars"})
+    data = fields.model_dump(exclude_unset=True, by_alias=False, exclude={"secret_env_vars", "tool_action"})
     for key, value in data.items():
         if key == "http_request" and fields.http_request is not None:
             value = fields.http_request.model_dump()
@@ -116,6 +122,13 @@ def _current_secret_env(event: Event, settings: Settings, changes: dict[str, str
         return {}
 
 
+def _apply_tool_action(session: Session, event: Event, user_id: int, action) -> None:
+    """A tool event's action, checked against the owner's tools (its stored
+    form names the variables its templates read)."""
+    if action is not None:
+        event.tool_action = tools_service.check_action(session, user_id, action)
+
+
 def secret_env_values(event: Event, settings: Settings) -> dict[str, str]:
     if not event.secret_env:
         return {}
@@ -136,6 +149,7 @@ def create_event(session: Session, settings: Settings, user_id: int, data: Event
     )
     _apply(event, data)
     _apply_secret_env(event, settings, data.secret_env_vars)
+    _apply_tool_action(session, event, user_id, data.tool_action)
     _check_limits(event, settings)
     servers_service.check_targets(session, user_id, event.server_ids)
     schedule_state.on_saved(event, None, utcnow())
@@ -156,6 +170,7 @@ def update_event(session: Session, settings: Settings, user_id: int, event_id: i
     schedule_before = schedule_state.snapshot(event)
     _apply(event, data)
     _apply_secret_env(event, settings, data.secret_env_vars)
+    _apply_tool_action(session, event, user_id, data.tool_action)
     _check_limits(event, settings)
     if data.server_ids is not None:
         servers_service.check_targets(session, user_id, event.server_ids)
@@ -202,7 +217,7 @@ def execution_spec(event: Event) -> dict[str, Any]:
     (with their credentials) only for the worker that claims the job."""
     spec = {
         "type": event.type,
-        "script": event.script if event.type != EventType.http.value else None,
+        "script": event.script if event.type not in (EventType.http.value, EventType.tool.value) else None,
         "http": event.http_request if event.type == EventType.http.value else None,
         "timeoutSeconds": event.timeout_seconds,
         "resources": {"cpus": event.cpus, "memoryMb": event.memory_mb, "pids": event.pids_limit},
@@ -215,6 +230,8 @@ def execution_spec(event: Event) -> dict[str, Any]:
         # Sealed as on the event: a job row never holds a secret in the
         # clear. The claim opens it for the worker (jobs.queue).
         spec["secretEnv"] = {"names": list(event.secret_env_names), "sealed": event.secret_env}
+    if event.type == EventType.tool.value and event.tool_action:
+        spec["tool"] = dict(event.tool_action)
     if event.server_ids or event.server_tags:
         spec["target"] = {
             "serverIds": list(event.server_ids or []),
@@ -232,6 +249,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         "type": event.type,
         "script": event.script,
         "httpRequest": event.http_request,
+        "toolAction": event.tool_action,
         "status": event.status,
         "timeoutSeconds": event.timeout_seconds,
         "retries": event.retries,

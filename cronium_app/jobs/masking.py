@@ -2,8 +2,9 @@
 value (of MIN_SECRET_CHARS or more) is replaced by `***` before a line, a
 job's error or its output is written.
 
-Which secrets: the job's secret environment variables and every secret
-variable of its owner (a script may read any of them). Which forms: the
+Which secrets: the job's secret environment variables, every secret
+variable of its owner (a script may read any of them) and, for a tool job,
+every credential of its tool. Which forms: the
 value itself, URL-encoded (quote and quote_plus), and in base64 (standard
 and URL-safe, with or without padding, and the part of it that stays the
 same wherever the value sits in a longer base64 text). A secret split across
@@ -26,8 +27,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from cronium_app import sealing
-from cronium_app.models import Job, Variable
+from cronium_app.models import Job, Tool, Variable
 from cronium_app.settings import Settings
+from cronium_app.tools import service as tools_service
 
 MASK = "***"
 MIN_SECRET_CHARS = 4
@@ -94,14 +96,16 @@ class Masker:
 
 class _Remembered:
     """What this process has opened already: each job's secret environment
-    (it never changes), each user's secret variables (until one changes)."""
+    (it never changes), each user's secret variables and each tool's
+    credentials (until they change)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._jobs: OrderedDict[str, tuple[int, frozenset[str]]] = OrderedDict()
+        self._jobs: OrderedDict[str, tuple[int, frozenset[str], int | None]] = OrderedDict()
         self._variables: dict[int, tuple[tuple, frozenset[str]]] = {}
+        self._tools: OrderedDict[int, tuple[Any, frozenset[str]]] = OrderedDict()
 
-    def job(self, session: Session, settings: Settings, job_id: str) -> tuple[int, frozenset[str]] | None:
+    def job(self, session: Session, settings: Settings, job_id: str) -> tuple[int, frozenset[str], int | None] | None:
         with self._lock:
             if job_id in self._jobs:
                 self._jobs.move_to_end(job_id)
@@ -114,11 +118,28 @@ class _Remembered:
         if secret:
             opened = sealing.unseal(settings.secret_key, sealing.SECRET_ENV, secret["sealed"], what="secret environment")
             values = frozenset(opened.values())
+        tool_id = ((row.execution or {}).get("tool") or {}).get("toolId")
+        found = (row.user_id, values, tool_id if isinstance(tool_id, int) else None)
         with self._lock:
-            self._jobs[job_id] = (row.user_id, values)
+            self._jobs[job_id] = found
             while len(self._jobs) > _JOBS_REMEMBERED:
                 self._jobs.popitem(last=False)
-        return row.user_id, values
+        return found
+
+    def tool(self, session: Session, settings: Settings, user_id: int, tool_id: int) -> frozenset[str]:
+        tool = session.get(Tool, tool_id)
+        if tool is None or tool.user_id != user_id:
+            return frozenset()
+        with self._lock:
+            known = self._tools.get(tool_id)
+        if known is not None and known[0] == tool.updated_at:
+            return known[1]
+        values = frozenset(tools_service.secret_texts(settings, tool))
+        with self._lock:
+            self._tools[tool_id] = (tool.updated_at, values)
+            while len(self._tools) > _JOBS_REMEMBERED:
+                self._tools.popitem(last=False)
+        return values
 
     def variables(self, session: Session, settings: Settings, user_id: int) -> frozenset[str]:
         rows = session.execute(
@@ -170,5 +191,8 @@ def masker_for_job(session: Session, settings: Settings, job_id: str) -> Masker:
     found = _remembered.job(session, settings, job_id)
     if found is None:
         return _masker(frozenset())
-    user_id, env_values = found
-    return _masker(env_values | _remembered.variables(session, settings, user_id))
+    user_id, env_values, tool_id = found
+    secrets = env_values | _remembered.variables(session, settings, user_id)
+    if tool_id is not None:
+        secrets |= _remembered.tool(session, settings, user_id, tool_id)
+    return _masker(secrets)

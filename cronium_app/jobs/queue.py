@@ -5,8 +5,9 @@ Every write is one conditional UPDATE naming the job, the worker and the
 attempt, so an illegal or stale transition changes nothing; when nothing
 changed we look at the row only to say *why* (404 or 409). What follows a
 job's end happens here too, in the same transaction: its retry
-(`retry.retry_failed`) and its workflow run's next steps
-(`workflow_runs.advance_after_job`). A job put back in the queue wakes the
+(`retry.retry_failed`), its workflow run's next steps
+(`workflow_runs.advance_after_job`) and its event's conditional actions
+(`actions.after_end`). A job put back in the queue wakes the
 workers when the transaction commits.
 
 Every function takes the caller's Session; the caller owns the transaction.
@@ -25,7 +26,7 @@ from sqlmodel import Session
 from cronium_app import sealing
 from cronium_app.auth import execution_tokens
 from cronium_app.errors import Conflict, Invalid, NotFound
-from cronium_app.jobs import admission, log_store, workflow_runs
+from cronium_app.jobs import actions, admission, log_store, workflow_runs
 from cronium_app.jobs.log_store import LogRun
 from cronium_app.jobs.masking import masker_for_job
 from cronium_app.jobs.retry import retry_failed
@@ -36,6 +37,7 @@ from cronium_app.payloads import check_io_size
 from cronium_app.servers import service as servers_service
 from cronium_app.settings import Settings
 from cronium_app.timeutil import as_utc, isoformat, utcnow
+from cronium_app.tools import service as tools_service
 from orchestrator_worker.protocol import ClaimedJobBody, claimed_job_body
 
 logger = logging.getLogger(__name__)
@@ -192,6 +194,7 @@ def _claimed(session: Session, settings: Settings, row: dict[str, Any], last_seq
             timeout_s=float(execution.get("timeoutSeconds") or settings.job_max_timeout_s),
         ),
         servers=servers_service.resolve_targets(session, settings, row["user_id"], target) if target else None,
+        tool=tools_service.login_for_claim(session, settings, row["user_id"], execution.get("tool")),
     )
 
 
@@ -315,13 +318,15 @@ def _started_by_run_time(acknowledged_at: datetime | None, now: datetime, run_ms
 
 def _after_end(session: Session, settings: Settings, failed: list[str], ended: list[str], now: datetime) -> None:
     """What follows jobs' end, in the transaction that records it: the
-    failed ones' retries, and the next steps of the workflow runs they
-    belong to; and a wake-up for waiting claimers when an ended job frees a
-    slot that a job over a concurrency limit may be waiting for."""
+    failed ones' retries, the next steps of the workflow runs they belong
+    to, their events' conditional actions (none of which changes the ended
+    jobs' status); and a wake-up for waiting claimers when an ended job
+    frees a slot that a job over a concurrency limit may be waiting for."""
     if failed:
         retry_failed(session, settings, failed, now)
     for job_id in ended:
         workflow_runs.advance_after_job(session, job_id)
+    actions.after_end(session, settings, ended, now)
     if ended and admission.frees_a_limited_slot(session, settings.max_running_jobs_per_user, ended):
         wake_workers_after_commit(session)
 

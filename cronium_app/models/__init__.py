@@ -8,6 +8,7 @@ from cronium_app.models.logs import ExecutionLog
 from cronium_app.models.retention import RetentionPass
 from cronium_app.models.schedule import ScheduleColumns, ScheduleType
 from cronium_app.models.servers import Server
+from cronium_app.models.tools import EventAction, JobAction, Tool, WebhookTrigger
 from cronium_app.models.users import ApiToken, Role, User
 from cronium_app.models.variables import Variable
 from cronium_app.models.workflows import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep
@@ -15,7 +16,8 @@ from cronium_app.models.workflows import Workflow, WorkflowEdge, WorkflowRun, Wo
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiToken", "Event", "EventStatus", "EventType", "ExecutionLog", "Job", "Network", "RetentionPass",
-    "Role", "ScheduleColumns", "ScheduleType", "Server", "User", "Variable", "Workflow", "WorkflowEdge", "WorkflowRun",
+    "ApiToken", "Event", "EventAction", "EventStatus", "EventType", "ExecutionLog", "Job", "JobAction", "Network",
+    "RetentionPass", "Role", "ScheduleColumns", "ScheduleType", "Server", "Tool", "User", "WebhookTrigger", "Variable",
+    "Workflow", "WorkflowEdge", "WorkflowRun",
     "WorkflowStep", "metadata",
 ]

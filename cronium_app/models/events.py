@@ -17,6 +17,7 @@ class EventType(str, Enum):
     python = "python"
     node = "node"
     http = "http"
+    tool = "tool"
 
 
 class EventStatus(str, Enum):
@@ -45,6 +46,8 @@ class Event(ScheduleColumns, table=True):
     script: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     # {method, url, headers, body} for HTTP events.
     http_request: dict[str, Any] | None = json_field()
+    # {toolId, action, fields, variables} for tool events (cronium_app/tools).
+    tool_action: dict[str, Any] | None = json_field()
     status: str = Field(default=EventStatus.active.value, sa_column=sa.Column(sa.String(16), nullable=False))
     timeout_seconds: int = Field(nullable=False)
     retries: int = Field(default=0, nullable=False)

@@ -21,6 +21,7 @@ from cronium_app.pages import (
     job_detail,
     jobs,
     servers,
+    tools,
     variables,
     workflow_editor,
     workflow_run,
@@ -30,11 +31,13 @@ from cronium_app.pages import settings as settings_page
 from cronium_app.state.auth import AuthFormState
 from cronium_app.state.dashboard import DashboardState
 from cronium_app.state.event_editor import EventEditorState
+from cronium_app.state.event_extras import EventExtrasState
 from cronium_app.state.events import EventListState
 from cronium_app.state.job_detail import JobDetailState
 from cronium_app.state.jobs import JobListState
 from cronium_app.state.servers import ServersState
 from cronium_app.state.settings import SettingsState
+from cronium_app.state.tools import ToolsState
 from cronium_app.state.variables import VariablesState
 from cronium_app.state.workflow_editor import WorkflowEditorState
 from cronium_app.state.workflow_run import WorkflowRunState
@@ -55,14 +58,17 @@ PAGES = (
     Page(routes.DASHBOARD, home.page, "Dashboard", DashboardState.load),
     Page(routes.EVENTS, events.page, "Events", EventListState.load),
     Page(routes.EVENT_NEW, event_editor.new_page, "New event", EventEditorState.load_new),
-    Page(routes.EVENT_DETAIL, event_editor.edit_page, "Event", EventEditorState.load_existing),
+    Page(routes.EVENT_DETAIL, event_editor.edit_page, "Event",
+         [EventEditorState.load_existing, EventExtrasState.load]),
     Page(routes.JOBS, jobs.page, "Jobs", JobListState.load),
     Page(routes.JOB_DETAIL, job_detail.page, "Job", JobDetailState.load),
     Page(routes.WORKFLOWS, workflows.page, "Workflows", WorkflowListState.load),
     Page(routes.WORKFLOW_NEW, workflow_editor.new_page, "New workflow", WorkflowEditorState.load_new),
-    Page(routes.WORKFLOW_DETAIL, workflow_editor.edit_page, "Workflow", WorkflowEditorState.load_existing),
+    Page(routes.WORKFLOW_DETAIL, workflow_editor.edit_page, "Workflow",
+         [WorkflowEditorState.load_existing, EventExtrasState.load]),
     Page(routes.WORKFLOW_RUN, workflow_run.page, "Workflow run", WorkflowRunState.load),
     Page(routes.SERVERS, servers.page, "Servers", ServersState.load),
+    Page(routes.TOOLS, tools.page, "Tools", ToolsState.load),
     Page(routes.VARIABLES, variables.page, "Variables", VariablesState.load),
     Page(routes.SETTINGS, settings_page.page, "Settings", SettingsState.load),
 )

@@ -7,6 +7,7 @@ import reflex as rx
 from cronium_app import routes
 from cronium_app.components.code_editor import code_editor
 from cronium_app.components.editor import EditorTexts, editor_page
+from cronium_app.components.event_extras import conditional_actions_card, webhook_card
 from cronium_app.components.execute import execute_button
 from cronium_app.components.forms import field_error, invalid_props, labelled, section
 from cronium_app.components.jobs_list import compact_job_row
@@ -18,6 +19,7 @@ from cronium_app.events.schemas import HTTP_METHODS
 from cronium_app.state.event_editor import ERROR_KEYS
 from cronium_app.state.event_editor import EventEditorState as S
 from cronium_app.state.events import EVENT_STATUSES
+from orchestrator_worker.tools.kinds import FIELD_LABELS
 
 FORM_WIDTH = "960px"
 SECRET_SET = "•••••• (secret: set)"
@@ -261,6 +263,76 @@ def http_section() -> rx.Component:
     )
 
 
+def _tool_field(name) -> rx.Component:
+    return rx.vstack(
+        rx.text(rx.match(name, *[(k, v) for k, v in FIELD_LABELS.items()], name), as_="label", size="2",
+                weight="medium"),
+        rx.text_area(
+            value=S.tool_fields[name].to(str), on_change=lambda value: S.set_tool_field(name, value),
+            rows=rx.cond((name == "to") | (name == "subject"), "1", "5"), font_family=MONO, font_size="12px",
+            spellcheck=False, width="100%", id="tool-field-" + name, debounce_timeout=400,
+        ),
+        field_error(S.errors, "toolAction.fields." + name),
+        spacing="1", width="100%",
+    )
+
+
+def _preview_box() -> rx.Component:
+    return rx.vstack(
+        rx.flex(
+            rx.text("Preview", size="2", weight="medium"),
+            rx.button(rx.icon("refresh-cw", size=12), "Render", size="1", variant="soft",
+                      on_click=S.refresh_tool_preview, id="tool-preview-refresh"),
+            justify="between", align="center", width="100%",
+        ),
+        labelled("Sample input (JSON)", rx.input(value=S.preview_input, on_change=S.set_preview_input,
+                                                  debounce_timeout=400, font_family=MONO, id="tool-preview-input",
+                                                  width="100%")),
+        rx.cond(S.preview_error != "", rx.text(S.preview_error, color_scheme="red", size="1", id="tool-preview-error")),
+        rx.foreach(
+            S.tool_field_names,
+            lambda name: rx.box(
+                rx.text(rx.match(name, *[(k, v) for k, v in FIELD_LABELS.items()], name), size="1",
+                        color_scheme="gray"),
+                rx.text(S.preview[name].to(str), white_space="pre-wrap", font_family=MONO, font_size="12px",
+                        overflow_wrap="anywhere", custom_attrs={"data-testid": "tool-preview-field"}),
+                width="100%",
+            ),
+        ),
+        spacing="2", width="100%", padding="12px", border_radius="8px", background=rx.color("gray", 2),
+        border=f"1px solid {rx.color('gray', 5)}", id="tool-preview",
+    )
+
+
+def tool_section() -> rx.Component:
+    return section(
+        "Tool action",
+        labelled(
+            "Tool",
+            rx.select.root(
+                rx.select.trigger(placeholder="Choose a tool", id="field-tool", width="100%"),
+                rx.select.content(
+                    rx.foreach(S.tool_options, lambda o: rx.select.item(o["label"], value=o["id"])),
+                ),
+                value=rx.cond(S.tool_id == "0", "", S.tool_id), on_change=S.set_tool,
+            ),
+            errors=S.errors, key="toolAction",
+            hint=rx.cond(S.tool_options.length() == 0, "No tools yet: add one on the Tools page first.", ""),
+        ),
+        rx.cond(
+            S.tool_field_names.length() > 0,
+            rx.grid(
+                rx.vstack(rx.foreach(S.tool_field_names, _tool_field), spacing="3", width="100%"),
+                _preview_box(),
+                columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
+            ),
+        ),
+        description="Each field is a template over input (the job's input; in a workflow, the parent's output), "
+                    "event, job and variables: Hello {{ input.name }}. Secret variables stay masked in logs.",
+        id="tool-section",
+    )
+
+
 def env_section() -> rx.Component:
     return section(
         "Environment variables",
@@ -355,20 +427,25 @@ def limits_section() -> rx.Component:
         _grid(
             _number("timeout", "Timeout (seconds)", "timeoutSeconds", min=1),
             _number("retries", "Retries", "retries", min=0),
-            _number("cpus", "CPUs", "cpus", min=0.1, step=0.1),
-            _number("memory", "Memory (MB)", "memoryMb", min=16),
-            _number("pids", "Processes", "pidsLimit", min=8),
-            labelled(
-                "Network",
-                _select("network", [("none", "None (isolated)"), ("egress", "Internet access (egress)")]),
-                errors=S.errors,
-                key="network",
-                hint=S.limits["network"],
-                grid_column=rx.breakpoints(initial="span 2", sm="auto"),
+            # A tool event runs in the worker, without a container.
+            rx.cond(~S.is_tool, _number("cpus", "CPUs", "cpus", min=0.1, step=0.1)),
+            rx.cond(~S.is_tool, _number("memory", "Memory (MB)", "memoryMb", min=16)),
+            rx.cond(~S.is_tool, _number("pids", "Processes", "pidsLimit", min=8)),
+            rx.cond(
+                ~S.is_tool,
+                labelled(
+                    "Network",
+                    _select("network", [("none", "None (isolated)"), ("egress", "Internet access (egress)")]),
+                    errors=S.errors,
+                    key="network",
+                    hint=S.limits["network"],
+                    grid_column=rx.breakpoints(initial="span 2", sm="auto"),
+                ),
             ),
             phone="2",
         ),
-        description="Each run gets a fresh container with these limits.",
+        description=rx.cond(~S.is_tool, "Each run gets a fresh container with these limits.",
+                            "How long one delivery may take, and how many times a failed one is tried again."),
     )
 
 
@@ -404,12 +481,14 @@ def recent_runs() -> rx.Component:
 def sections() -> list[rx.Component]:
     return [
         basics(),
-        rx.cond(S.is_http, http_section(), script_section()),
+        rx.match(S.kind, ("http", http_section()), ("tool", tool_section()), script_section()),
         limits_section(),
         queue_section(),
-        rx.cond(~S.is_http, env_section()),
-        rx.cond(~S.is_http, targets_section()),
+        rx.cond(S.runs_script, env_section()),
+        rx.cond(S.runs_script, targets_section()),
         schedule_section(S, "Manual events run only when you press Execute."),
+        rx.cond(~S.is_new, conditional_actions_card()),
+        rx.cond(~S.is_new, webhook_card()),
         rx.cond(~S.is_new, recent_runs()),
     ]
 

@@ -197,6 +197,60 @@ def servers_card() -> rx.Component:
     )
 
 
+def actions_card() -> rx.Component:
+    """The conditional actions this job's end fired: each one's outcome and
+    the job it queued (a message through a tool, or another event)."""
+
+    def row(action) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(rx.text(action["what"], weight="medium", white_space="nowrap")),
+            rx.table.cell(
+                rx.cond(
+                    action["result_job_id"] != "",
+                    rx.hstack(
+                        rx.link(action["result_name"], href="/jobs/" + action["result_job_id"],
+                                custom_attrs={"data-testid": "action-job-link"}),
+                        job_status_badge(action["result_status"], size="1"),
+                        spacing="2", align="center", wrap="wrap",
+                    ),
+                    rx.badge(action["outcome"], color_scheme=rx.cond(action["outcome"] == "refused", "red", "gray"),
+                             variant="soft", size="1"),
+                ),
+            ),
+            rx.table.cell(rx.text(rx.cond(action["result_error"] != "", action["result_error"], action["message"]),
+                                  size="1", color_scheme="gray", word_break="break-word")),
+            custom_attrs={"data-testid": "job-action", "data-outcome": action["outcome"],
+                          "data-result-status": action["result_status"]},
+        )
+
+    return rx.card(
+        rx.vstack(
+            rx.heading("Conditional actions", size="3"),
+            rx.box(
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(t) for t in ("Action", "Result", "Details")])),
+                    rx.table.body(rx.foreach(S.actions, row)),
+                    size="1", width="100%",
+                ),
+                overflow_x="auto", width="100%",
+            ),
+            rx.text("Actions never change this job's own status.", size="1", color_scheme="gray"),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+        id="job-actions-card",
+    )
+
+
+def origin_note() -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("corner-down-right")),
+        rx.callout.text("Queued by a conditional action of job ",
+                        rx.link(S.origin_job_id, href="/jobs/" + S.origin_job_id, id="job-origin-link"), "."),
+        color_scheme="gray", variant="surface", size="1", width="100%", id="job-origin",
+    )
+
+
 def log_card() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -271,7 +325,9 @@ def page() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
+            rx.cond(S.origin_job_id != "", origin_note()),
             rx.cond(S.server_runs.length() > 0, servers_card()),
+            rx.cond(S.actions.length() > 0, actions_card()),
             log_card(),
         ],
     )

@@ -7,7 +7,7 @@ import reflex as rx
 
 from cronium_app.components.dialogs import confirm_dialog
 from cronium_app.components.feedback import empty_state
-from cronium_app.components.forms import field_error, invalid_props, labelled
+from cronium_app.components.forms import field_error, invalid_props, labelled, marked_input
 from cronium_app.components.list_page import list_page, paged_table, search_box
 from cronium_app.components.servers import check_summary, fingerprint_text, keep_or
 from cronium_app.components.styles import MONO, WIDE_CELL
@@ -160,9 +160,7 @@ def _row(row) -> rx.Component:
 
 
 def _input(value, on_change, element_id: str, key: str, *, attrs: dict | None = None, **props) -> rx.Component:
-    marks = invalid_props(S.errors, key)
-    marks["custom_attrs"] = {**marks["custom_attrs"], **(attrs or {})}
-    return rx.input(value=value, on_change=on_change, id=element_id, width="100%", **props, **marks)
+    return marked_input(S.errors, key, attrs=attrs, value=value, on_change=on_change, id=element_id, **props)
 
 
 def _secret_field(label: str, value, on_change, key: str, kept: str, fresh: str, hint=None) -> rx.Component:

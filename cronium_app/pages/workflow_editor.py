@@ -6,6 +6,7 @@ import reflex as rx
 
 from cronium_app import routes
 from cronium_app.components.editor import EditorTexts, editor_page
+from cronium_app.components.event_extras import webhook_card
 from cronium_app.components.forms import field_error, invalid_props, labelled, section
 from cronium_app.components.schedule_fields import schedule_section
 from cronium_app.components.status import job_status_badge
@@ -320,6 +321,7 @@ def sections() -> list[rx.Component]:
             width="100%",
         ),
         schedule_section(S, "Manual workflows run only when you press Run."),
+        rx.cond(~S.is_new, webhook_card("workflow")),
         rx.cond(~S.is_new, runs_section()),
         run_dialog(),
     ]

@@ -7,6 +7,7 @@ service (limits) come back as {field: message} shown next to each field.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, ClassVar, TypedDict
 
@@ -26,8 +27,9 @@ from cronium_app.display.env_form import (
     rows_after_save,
 )
 from cronium_app.display.formatting import local
-from cronium_app.display.messages import validation_field_errors
+from cronium_app.display.messages import sentence, validation_field_errors
 from cronium_app.display.rows import JobRow, KeyValue, job_row
+from cronium_app.errors import CroniumError
 from cronium_app.events import service as events
 from cronium_app.events.schemas import HTTP_METHODS, PRIORITY_RANGE, EventCreate, EventUpdate
 from cronium_app.jobs import service as jobs
@@ -37,6 +39,10 @@ from cronium_app.state.base import AppState
 from cronium_app.state.editor import EditorCalls, EditorMixin
 from cronium_app.state.events import EVENT_STATUSES, EVENT_TYPES
 from cronium_app.state.schedule_form import SCHEDULE_KEYS, ScheduleFormMixin
+from cronium_app.tools import checks
+from cronium_app.tools import service as tools
+from cronium_app.tools.schemas import TemplatePreviewIn
+from orchestrator_worker.tools.kinds import FIELD_LABELS, KIND_TABLE, TEMPLATE_MAX_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +54,12 @@ TEMPLATES = {
     "node": 'console.log("Hello from Cronium");\n',
     "bash": 'echo "Hello from Cronium"\n',
     "http": "",
+    "tool": "",
 }
+# A tool event's sample input for the preview, until the user types another.
+SAMPLE_INPUT = '{"name": "world"}'
+NO_TOOL = "0"
+
 
 # Form field -> the key its errors use (the API's field names).
 ERROR_KEYS = {
@@ -109,16 +120,29 @@ def _server_options(session, user_id: int) -> list[ServerOption]:
     ]
 
 
-def _load_new(user_id: int) -> list[ServerOption]:
+class ToolOption(TypedDict):
+    id: str
+    label: str
+    kind: str
+
+
+def _tool_options(session, user_id: int) -> list[ToolOption]:
+    """The user's tools a tool event can send through (the first 200)."""
+    page = tools.list_tools(session, user_id, q=None, limit=200, offset=0)
+    return [{"id": str(t["id"]), "label": f"{t['name']} ({KIND_TABLE[t['kind']].label})", "kind": t["kind"]}
+            for t in page.items]
+
+
+def _load_new(user_id: int) -> tuple[list[ServerOption], list[ToolOption]]:
     with read_session() as session:
-        return _server_options(session, user_id)
+        return _server_options(session, user_id), _tool_options(session, user_id)
 
 
-def _load(user_id: int, event_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[ServerOption]]:
+def _load(user_id: int, event_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[ServerOption], list[ToolOption]]:
     with read_session() as session:
         event = events.event_to_dict(events.get_event(session, user_id, event_id))
         runs = jobs.list_jobs_ordered(session, user_id, jobs.JobFilter(event_id=event_id), limit=RECENT_RUNS).items
-        return event, runs, _server_options(session, user_id)
+        return event, runs, _server_options(session, user_id), _tool_options(session, user_id)
 
 
 def _save(user_id: int, event_id: int, payload: dict[str, Any]) -> dict[str, Any]:
@@ -183,12 +207,35 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
     editor_key: int = 0
     _script: str = ""
 
+    # A tool event: the tool, its fields' templates, and their preview over
+    # a sample input.
+    tool_options: list[ToolOption] = []
+    tool_id: str = NO_TOOL
+    tool_fields: dict[str, str] = {}
+    preview_input: str = SAMPLE_INPUT
+    preview: dict[str, str] = {}
+    preview_error: str = ""
+
     # Server limits, for the hints under the fields.
     limits: dict[str, str] = {}
 
     @rx.var
     def is_http(self) -> bool:
         return self.kind == "http"
+
+    @rx.var
+    def is_tool(self) -> bool:
+        return self.kind == "tool"
+
+    @rx.var
+    def runs_script(self) -> bool:
+        return self.kind not in ("http", "tool")
+
+    @rx.var
+    def tool_field_names(self) -> list[str]:
+        """The fields the chosen tool's action renders, in form order."""
+        kind = next((o["kind"] for o in self.tool_options if o["id"] == self.tool_id), "")
+        return list(KIND_TABLE[kind].fields) if kind in KIND_TABLE else []
 
     # -- loading -----------------------------------------------------------------
 
@@ -252,16 +299,20 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
         self.http_url = http.get("url") or ""
         self.header_rows = [{"key": k, "value": v} for k, v in (http.get("headers") or {}).items()]
         self.http_body = http.get("body") or ""
+        action = event.get("toolAction") or {}
+        self.tool_id = str(action.get("toolId") or NO_TOOL)
+        self.tool_fields = dict(action.get("fields") or {})
         self._load_script(event.get("script") or "")
         self._saved(event)
         self.errors = {}
 
-    def _show_new(self, found: list[ServerOption]) -> None:
+    def _show_new(self, found) -> None:
         self._refresh_preview()
-        self.server_options = found
+        self.server_options, self.tool_options = found
 
     def _show_row(self, found) -> None:
-        event, runs, options = found
+        event, runs, options, tool_options = found
+        self.tool_options = tool_options
         self._fill(event)
         self.recent_runs = [job_row(job, self.tz) for job in runs]
         self.server_options = options
@@ -295,6 +346,59 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
             self._switch_type(value)
         setattr(self, field, value)
         self._touch(ERROR_KEYS[field])
+
+    # -- a tool event ---------------------------------------------------------------
+
+    @rx.event
+    async def set_tool(self, value: str):
+        if value != NO_TOOL and not any(o["id"] == value for o in self.tool_options):
+            return
+        self.tool_id = value
+        self._touch("toolAction", "toolAction.toolId")
+        await self._render_preview()
+
+    @rx.event
+    async def set_tool_field(self, name: str, value: str):
+        if name not in FIELD_LABELS:
+            return
+        self.tool_fields = {**self.tool_fields, name: (value or "")[:TEMPLATE_MAX_CHARS]}
+        self._touch("toolAction", f"toolAction.fields.{name}")
+        await self._render_preview()
+
+    @rx.event
+    async def set_preview_input(self, value: str):
+        self.preview_input = (value or "")[:10_000]
+        await self._render_preview()
+
+    def _sample_input(self) -> Any:
+        text = self.preview_input.strip()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text  # not JSON: the input is this text
+
+    @rx.event
+    async def refresh_tool_preview(self):
+        await self._render_preview()
+
+    async def _render_preview(self) -> None:
+        """The chosen tool's fields rendered as a job would, over the sample input."""
+        fields = {name: self.tool_fields.get(name, "") for name in self.tool_field_names}
+        if not fields:
+            self.preview, self.preview_error = {}, ""
+            return
+        data = TemplatePreviewIn(fields=fields, input=self._sample_input(), eventId=self.current_id or None)
+        try:
+            result = await checks.preview(get_settings(), self._user_id, data)
+        except CroniumError as exc:
+            self.preview_error = sentence(exc.message)
+            return
+        self.preview = dict(result.get("fields") or {})
+        problem = result.get("error")
+        where = FIELD_LABELS.get(result.get("field") or "", "")
+        self.preview_error = sentence(f"{where}: {problem}" if where else problem) if problem else ""
 
     @rx.event
     def toggle_server(self, server_id: str, chosen: bool):
@@ -421,6 +525,13 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
             }
             if not payload["httpRequest"]["url"]:
                 problems["httpRequest.url"] = "Enter the URL to call."
+        elif self.kind == "tool":
+            if self.tool_id == NO_TOOL:
+                problems["toolAction"] = "Choose the tool to send through."
+            else:
+                fields = {name: self.tool_fields.get(name, "") for name in self.tool_field_names}
+                payload["toolAction"] = {"toolId": int(self.tool_id), "fields": fields}
+            payload["serverIds"], payload["serverTags"] = [], []
         else:
             payload["script"] = self._script
         return payload, problems

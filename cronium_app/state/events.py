@@ -16,7 +16,7 @@ from cronium_app.state.paged_list import SearchableListMixin
 
 PAGE_SIZE = 20
 ALL = "all"
-EVENT_TYPES = ("bash", "python", "node", "http")
+EVENT_TYPES = ("bash", "python", "node", "http", "tool")
 EVENT_STATUSES = ("draft", "active", "paused", "archived")
 
 

@@ -23,12 +23,15 @@ import reflex as rx
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import CroniumError
 from cronium_app.jobs import service as jobs
+from cronium_app.jobs.actions import actions_of_job
 from cronium_app.jobs.status import TERMINAL
 from cronium_app import routes
 from cronium_app.state.base import AppState
 from cronium_app.state.execute import queue_run
 from cronium_app.state.polling import JOB_POLL_EVERY, LOG_POLL_S, FollowedRowMixin
-from cronium_app.display.rows import JobView, LogLine, ServerRunRow, job_view, log_line, server_runs
+from cronium_app.display.rows import (
+    ActionRow, JobView, LogLine, ServerRunRow, action_rows, job_view, log_line, server_runs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,10 @@ DOWNLOAD_BATCH = 10_000
 TAIL_CHUNK = 200
 MAX_SHOWN = 2000
 KEEP_LINES = 10_000
+# After the job's end, how often and how many times the page looks again
+# while the jobs its conditional actions queued are still going.
+ACTION_POLL_S = 1.0
+ACTION_WAIT_ROUNDS = 120
 
 _SCROLL_LOG_TO_END = (
     "setTimeout(() => { const e = document.getElementById('log-lines'); if (e) e.scrollTop = e.scrollHeight; }, 50)"
@@ -51,13 +58,19 @@ def _poll(user_id: int, job_id: str, after_seq: int, known_status: str, with_job
         logs = jobs.get_logs(session, user_id, job_id, after_seq=after_seq, limit=LOG_BATCH)
         job = None
         if with_job or logs["status"] != known_status or logs["complete"]:
-            job = jobs.get_job_dict(session, user_id, job_id)
+            job = _with_actions(session, user_id, job_id)
         return logs, job
+
+
+def _with_actions(session, user_id: int, job_id: str) -> dict[str, Any]:
+    """The job, with the conditional actions its end fired (and the job
+    whose end fired it, when an action created it)."""
+    return {**jobs.get_job_dict(session, user_id, job_id), "actions": actions_of_job(session, user_id, job_id)}
 
 
 def _job(user_id: int, job_id: str) -> dict[str, Any]:
     with read_session() as session:
-        return jobs.get_job_dict(session, user_id, job_id)
+        return _with_actions(session, user_id, job_id)
 
 
 def _cancel(user_id: int, job_id: str) -> dict[str, Any]:
@@ -85,6 +98,10 @@ class JobDetailState(FollowedRowMixin, AppState):
     job: JobView = _EMPTY_VIEW
     # Per-server results of a job that ran on remote servers.
     server_runs: list[ServerRunRow] = []
+    # What the job's end fired, and the job whose end queued this one (if any).
+    actions: list[ActionRow] = []
+    origin_job_id: str = ""
+    origin_purpose: str = ""
     source_event_id: int = 0
     terminal: bool = False
     cancelling: bool = False
@@ -115,6 +132,11 @@ class JobDetailState(FollowedRowMixin, AppState):
     def _set_job(self, job: dict[str, Any]) -> None:
         self._put("job", job_view(job, self.tz))
         self._put("server_runs", server_runs(job))
+        found = job.get("actions") or {}
+        self._put("actions", action_rows(found.get("items") or []))
+        origin = found.get("origin") or {}
+        self._put("origin_job_id", origin.get("jobId") or "")
+        self._put("origin_purpose", origin.get("purpose") or "")
         self._put("source_event_id", job.get("eventId") or 0)
         self._put("terminal", job["status"] in TERMINAL)
 
@@ -175,17 +197,25 @@ class JobDetailState(FollowedRowMixin, AppState):
     async def follow(self, generation: int):
         polls = 0
 
+        waits_for_actions = 0
+
         def poll_args() -> tuple:
-            return (self._user_id, self._job_id, self._last_seq, self.job["status"], polls % JOB_POLL_EVERY == 0)
+            with_job = waits_for_actions > 0 or polls % JOB_POLL_EVERY == 0
+            return (self._user_id, self._job_id, self._last_seq, self.job["status"], with_job)
 
         def show(result) -> float | None:
-            nonlocal polls
+            nonlocal polls, waits_for_actions
             logs, job = result
             self._add_lines(logs["lines"])
             if job is not None:
                 self._set_job(job)
             if logs["complete"]:
-                return None
+                # The job is over; the jobs its actions queued may not be yet:
+                # their outcome is shown when it comes (for a while).
+                if not self._actions_pending() or waits_for_actions >= ACTION_WAIT_ROUNDS:
+                    return None
+                waits_for_actions += 1
+                return ACTION_POLL_S
             polls += 1
             return LOG_POLL_S if len(logs["lines"]) < LOG_BATCH else 0.0
 
@@ -193,6 +223,9 @@ class JobDetailState(FollowedRowMixin, AppState):
             generation, lambda: routes.job_url(self._job_id), poll_args, _poll, show,
             what="log", log_key="job_id",
         )
+
+    def _actions_pending(self) -> bool:
+        return any(a["result_job_id"] and a["result_status"] not in TERMINAL for a in self.actions)
 
     @rx.event
     def set_log_filter(self, value: str):

@@ -57,3 +57,50 @@ class SavingMixin(rx.State, mixin=True):
         finally:
             self.saving = False
         return None
+
+
+
+class DialogFormMixin(SavingMixin, mixin=True):
+    """A list page's create/edit dialog whose form may hold typed secrets
+    (servers, tools): they are dropped whenever the dialog closes."""
+
+    editor_open: bool = False
+    editing_id: int = 0  # 0 while creating
+
+    def _drop_secrets(self) -> None:
+        """Forget what was typed into the form's secret fields."""
+
+    @rx.event
+    def set_editor_open(self, value: bool):
+        if self.saving:
+            return
+        self.editor_open = bool(value)
+        if not self.editor_open:
+            self._drop_secrets()
+
+    async def _save_dialog(self, body: dict[str, Any], errors: dict[str, str], schemas: tuple[type, type],
+                           create: Callable[..., Any], update: Callable[..., Any], toast_id: str):
+        """Check `body` against the create or update schema (`errors` are
+        the form's own, and win), store it in a thread, close the dialog,
+        say so and reload the list (`_fetch` of the list mixin)."""
+        data = None
+        try:
+            data = (schemas[1] if self.editing_id else schemas[0]).model_validate(body)
+        except ValidationError as exc:
+            errors = {**self._validation_errors(exc), **errors}
+        if errors:
+            self.errors = errors
+            return
+        self.saving = True
+        yield
+        if self.editing_id:
+            item = await self._store(update, self._user_id, self.editing_id, data)
+        else:
+            item = await self._store(create, self._user_id, data)
+        if item is None:
+            return
+        self.editor_open = False
+        self._drop_secrets()
+        yield rx.toast.success(f"Saved {item['name']}.", id=toast_id)
+        async for step in self._fetch():
+            yield step

@@ -29,7 +29,7 @@ from cronium_app.servers.schemas import ServerCreate, ServerUpdate
 from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
 from cronium_app.state.paged_list import SearchableListMixin
-from cronium_app.state.saving import SavingMixin
+from cronium_app.state.saving import DialogFormMixin
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ CONFIRMED_ACTIONS = {
 }
 
 
-class ServersState(SavingMixin, SearchableListMixin, AppState):
+class ServersState(DialogFormMixin, SearchableListMixin, AppState):
     rows: list[ServerRow] = []
     tag_filter: str = ALL_TAGS
     all_tags: list[str] = []
@@ -143,8 +143,6 @@ class ServersState(SavingMixin, SearchableListMixin, AppState):
     testing: list[int] = []
 
     # The create / edit dialog.
-    editor_open: bool = False
-    editing_id: int = 0  # 0 while creating
     stored_auth_type: str = ""  # the edited server's auth type: its credentials are kept when left empty
     original: dict[str, str] = {}
     name: str = ""
@@ -249,14 +247,6 @@ class ServersState(SavingMixin, SearchableListMixin, AppState):
         self._drop_secrets()
         self.errors = {}
         self.editor_open = True
-
-    @rx.event
-    def set_editor_open(self, value: bool):
-        if self.saving:
-            return
-        self.editor_open = bool(value)
-        if not self.editor_open:
-            self._drop_secrets()
 
     def _edited(self, *fields: str) -> None:
         """Typing in a field clears its message (and the form's)."""
@@ -363,26 +353,8 @@ class ServersState(SavingMixin, SearchableListMixin, AppState):
         if self.saving:
             return
         body, errors = self._body()
-        data: ServerCreate | ServerUpdate | None = None
-        try:
-            data = (ServerUpdate if self.editing_id else ServerCreate).model_validate(body)
-        except ValidationError as exc:
-            errors = {**self._validation_errors(exc), **errors}
-        if errors:
-            self.errors = errors
-            return
-        self.saving = True
-        yield
-        if self.editing_id:
-            item = await self._store(_update, self._user_id, self.editing_id, data)
-        else:
-            item = await self._store(_create, self._user_id, data)
-        if item is None:
-            return
-        self.editor_open = False
-        self._drop_secrets()
-        yield rx.toast.success(f"Saved {item['name']}.", id="server-result")
-        async for update in self._fetch():
+        schemas = (ServerCreate, ServerUpdate)
+        async for update in self._save_dialog(body, errors, schemas, _create, _update, "server-result"):
             yield update
 
     def _validation_errors(self, exc: ValidationError) -> dict[str, str]:

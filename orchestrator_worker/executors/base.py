@@ -12,9 +12,12 @@ delay the result.
 
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+import time
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
-from orchestrator_worker.control import JobControl
+from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.logs import LogSink
 
@@ -27,3 +30,32 @@ class Executor(Protocol):
     async def aclose(self) -> None:
         """Release what the executor keeps across jobs (pools, connections)."""
         ...
+
+
+async def run_within_timeout(
+    job: ClaimedJob, sink: LogSink, control: JobControl, work: Coroutine[Any, Any, Outcome], started: float
+) -> Outcome:
+    """`work` to its outcome, or cut short by a stop (cancel, shutdown) or
+    the job's timeout: for executors that run in the worker itself (HTTP
+    requests, tools), with nothing outside the worker to stop."""
+    task = asyncio.create_task(work, name=f"{job.kind}-{job.id}")
+    stop_wait = asyncio.create_task(control.stop_requested.wait())
+    try:
+        done, _ = await asyncio.wait({task, stop_wait}, timeout=job.timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            return task.result()
+    finally:
+        stop_wait.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    metrics = {"duration_ms": round((time.monotonic() - started) * 1000)}
+    if control.stop_requested.is_set():
+        await sink.system("cancelled by user")
+        # A shutdown releases the job for another attempt rather than
+        # reporting it; the error says why the work was cut short.
+        error = f"stopped: {StopReason.SHUTDOWN}" if control.reason == StopReason.SHUTDOWN else "cancelled by user"
+        return Outcome(status="cancelled", error=error, metrics=metrics)
+    error = f"timed out after {job.timeout_s:g} s"
+    await sink.system(error)
+    return Outcome(status="timed_out", error=error, metrics=metrics)

@@ -17,7 +17,6 @@ sits in memory.
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 import functools
 import json
@@ -33,7 +32,8 @@ from urllib.parse import unquote
 
 import httpx
 
-from orchestrator_worker.control import JobControl, StopReason
+from orchestrator_worker.control import JobControl
+from orchestrator_worker.executors.base import run_within_timeout
 from orchestrator_worker.executors.ssrf import Destination, DestinationRefused, check_destination
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.logs import LogSink
@@ -97,7 +97,7 @@ def _check_headers(headers: dict[str, Any]) -> None:
 
 
 @dataclass
-class _Request:
+class OutgoingRequest:
     method: str
     url: str
     headers: dict[str, str]
@@ -109,7 +109,7 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
 
 
-def _next_request(request: _Request, status: int, location: str) -> _Request:
+def _next_request(request: OutgoingRequest, status: int, location: str) -> OutgoingRequest:
     """The request a redirect asks for (the rules browsers and httpx follow)."""
     current = httpx.URL(request.url)
     target = current.join(location).copy_with(fragment=None)
@@ -120,11 +120,11 @@ def _next_request(request: _Request, status: int, location: str) -> _Request:
     if _origin(target) != _origin(current):
         # Credentials given for one site are not handed to another.
         headers = {k: v for k, v in headers.items() if k.lower() != "host" and not looks_secret(k)}
-    return _Request(method, str(target), headers, body, request.redirects + [request.url])
+    return OutgoingRequest(method, str(target), headers, body, request.redirects + [request.url])
 
 
 def _pinned_request(
-    client: httpx.AsyncClient, dest: Destination, address: str, request: _Request
+    client: httpx.AsyncClient, dest: Destination, address: str, request: OutgoingRequest
 ) -> httpx.Request:
     """A request that connects to `address` but otherwise is the user's."""
     url = dest.url.copy_with(host=address)
@@ -144,7 +144,7 @@ def _pinned_request(
     return client.build_request(request.method, url, headers=headers, content=content, extensions=extensions)
 
 
-async def _send(client: httpx.AsyncClient, dest: Destination, request: _Request) -> httpx.Response:
+async def send_vetted(client: httpx.AsyncClient, dest: Destination, request: OutgoingRequest) -> httpx.Response:
     """Send to the first vetted address that accepts a connection."""
     error: httpx.ConnectError | None = None
     for address in dest.addresses:
@@ -300,7 +300,7 @@ def _response_headers(response: httpx.Response) -> dict[str, str]:
 
 
 @functools.cache
-def _ssl_context() -> ssl.SSLContext:
+def ssl_context() -> ssl.SSLContext:
     # Loading the CA bundle takes tens of ms: once per process, not per request.
     # Honours SSL_CERT_FILE / SSL_CERT_DIR for a private CA.
     return httpx.create_ssl_context(trust_env=True)
@@ -310,11 +310,11 @@ def _describe(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _client(transport_factory: TransportFactory | None, timeout: float) -> httpx.AsyncClient:
+def new_client(transport_factory: TransportFactory | None, timeout: float) -> httpx.AsyncClient:
     if transport_factory is not None:
         transport = transport_factory()
     else:
-        transport = httpx.AsyncHTTPTransport(verify=_ssl_context(), retries=0)
+        transport = httpx.AsyncHTTPTransport(verify=ssl_context(), retries=0)
     # trust_env=False: no proxies (they would resolve names themselves) and no .netrc.
     return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False)
 
@@ -331,7 +331,7 @@ async def _exchange(
 
     spec = job.execution.get("http") or {}
     body = spec.get("body")
-    request = _Request(
+    request = OutgoingRequest(
         method=str(spec.get("method") or "GET").upper(),
         url=str(spec.get("url") or ""),
         headers=dict(spec.get("headers") or {}),
@@ -349,9 +349,9 @@ async def _exchange(
                 raise _Failed(f"refused: {exc}") from None
             # A fresh client per hop: a pooled connection (and its TLS session)
             # is never reused for another name that resolved to the same IP.
-            async with _client(transport_factory, job.timeout_s) as client:
+            async with new_client(transport_factory, job.timeout_s) as client:
                 try:
-                    response = await _send(client, dest, request)
+                    response = await send_vetted(client, dest, request)
                 except httpx.TimeoutException:
                     raise
                 except httpx.LocalProtocolError:
@@ -418,29 +418,8 @@ class HttpExecutor:
     async def run(self, job: ClaimedJob, sink: LogSink, control: JobControl) -> Outcome:
         """The request to its outcome, or cut short by a stop or the job's timeout."""
         started = time.monotonic()
-        work = asyncio.create_task(
-            _exchange(job, sink, self.settings, self.transport_factory, started), name=f"http-{job.id}"
-        )
-        stop_wait = asyncio.create_task(control.stop_requested.wait())
-        try:
-            done, _ = await asyncio.wait({work, stop_wait}, timeout=job.timeout_s, return_when=asyncio.FIRST_COMPLETED)
-            if work in done:
-                return work.result()
-        finally:
-            stop_wait.cancel()
-            if not work.done():
-                work.cancel()
-                await asyncio.gather(work, return_exceptions=True)
-        metrics = {"duration_ms": round((time.monotonic() - started) * 1000)}
-        if control.stop_requested.is_set():
-            await sink.system("cancelled by user")
-            # A shutdown releases the job for another attempt rather than
-            # reporting it; the error says why the request was cut short.
-            error = f"stopped: {StopReason.SHUTDOWN}" if control.reason == StopReason.SHUTDOWN else "cancelled by user"
-            return Outcome(status="cancelled", error=error, metrics=metrics)
-        error = f"timed out after {job.timeout_s:g} s"
-        await sink.system(error)
-        return Outcome(status="timed_out", error=error, metrics=metrics)
+        work = _exchange(job, sink, self.settings, self.transport_factory, started)
+        return await run_within_timeout(job, sink, control, work, started)
 
     async def cleanup(self, job: ClaimedJob) -> None:
         """Nothing outlives the request: each hop's client is closed with it."""

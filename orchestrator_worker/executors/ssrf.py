@@ -15,6 +15,11 @@ IP; the Host header and the TLS server name/certificate check keep the
 original name). There is one lookup per request, and what was checked is
 what is connected to. Redirects are checked again, hop by hop.
 
+Tools (Slack, Discord, Teams, webhooks, email) go through the same guard.
+An operator's allow-list (`AllowList`, CRONIUM_TOOL_ALLOW) opens named
+hosts and address ranges that are private on purpose: an internal mail
+relay, an intranet hook. HTTP events do not use it.
+
 Literal addresses in any form the resolver accepts (127.1, 2130706433,
 0x7f.1, 017700000001, [::ffff:127.0.0.1]) are judged by the address the
 resolver turns them into, which is also the address connected to.
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 
@@ -39,6 +45,63 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _PRIVATE = tuple(
     ipaddress.ip_network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
 )
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """Private destinations an operator opens: host names (matched before
+    any lookup, whatever they resolve to) and address ranges, each
+    optionally for one port only ("relay.internal:25", "10.1.0.0/16",
+    "127.0.0.1:8025", "[::1]:2525")."""
+
+    names: frozenset[tuple[str, int | None]] = frozenset()
+    networks: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, int | None], ...] = ()
+
+    @classmethod
+    def parse(cls, entries: "str | tuple[str, ...] | list[str]") -> "AllowList":
+        """Comma-separated entries; ValueError names one that is not a host, address or range."""
+        items = entries.split(",") if isinstance(entries, str) else list(entries)
+        names: set[tuple[str, int | None]] = set()
+        networks = []
+        for raw in (item.strip() for item in items):
+            if not raw:
+                continue
+            host, port = _split_port(raw)
+            try:
+                networks.append((ipaddress.ip_network(host, strict=False), port))
+                continue
+            except ValueError:
+                pass
+            if not _HOST_NAME_RE.match(host):
+                raise ValueError(f"{raw!r} is not a host name, an IP address or a CIDR range")
+            names.add((host.lower().rstrip("."), port))
+        return cls(frozenset(names), tuple(networks))
+
+    def allows_name(self, host: str, port: int) -> bool:
+        host = host.lower().rstrip(".")
+        return (host, None) in self.names or (host, port) in self.names
+
+    def allows_address(self, ip: "IPAddress", port: int) -> bool:
+        return any(ip in net and allowed in (None, port) for net, allowed in self.networks)
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.networks)
+
+
+_HOST_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$")
+
+
+def _split_port(entry: str) -> tuple[str, int | None]:
+    """"host:port", "[v6]:port", or an entry without a port."""
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port = rest.removeprefix(":")
+        return host, int(port) if port.isdigit() else None
+    if entry.count(":") == 1:
+        host, _, port = entry.partition(":")
+        if port.isdigit() and 0 < int(port) < 65536:
+            return host, int(port)
+    return entry, None
 
 
 class DestinationRefused(Exception):
@@ -114,12 +177,13 @@ def _parse_ip(address: str) -> IPAddress | None:
         return None
 
 
-async def check_destination(url: str, allow_private: bool) -> Destination:
+async def check_destination(url: str, allow_private: bool, allow: AllowList | None = None) -> Destination:
     """Vet `url`; raise DestinationRefused, or return where to connect.
 
     The scheme must be http or https and the host must resolve. Unless
-    `allow_private`, every address it resolves to must be public: one bad
-    address refuses the whole name (no "pick the good one" games)."""
+    `allow_private`, every address it resolves to must be public (or, for
+    tools, opened by the operator's `allow` list): one bad address refuses
+    the whole name (no "pick the good one" games)."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
@@ -134,7 +198,20 @@ async def check_destination(url: str, allow_private: bool) -> Destination:
     if not host:
         raise DestinationRefused("the URL has no host")
     port = parsed.port or DEFAULT_PORTS[scheme]
+    addresses = await vet_host(host, port, allow_private, allow)
+    return Destination(
+        url=parsed,
+        scheme=scheme,
+        host=host,
+        port=port,
+        addresses=addresses,
+        host_is_ip=_parse_ip(host) is not None,
+    )
 
+
+async def vet_host(host: str, port: int, allow_private: bool, allow: AllowList | None = None) -> tuple[str, ...]:
+    """The addresses `host` resolves to, each one vetted (see
+    check_destination); what to connect to, nothing else."""
     try:
         addresses = await _resolve(host, port)
     except (socket.gaierror, UnicodeError, OSError) as exc:
@@ -142,27 +219,20 @@ async def check_destination(url: str, allow_private: bool) -> Destination:
         raise DestinationRefused(f"cannot resolve host {host!r}: {reason}") from None
     if not addresses:
         raise DestinationRefused(f"cannot resolve host {host!r}: no IPv4 or IPv6 address")
-
+    named = allow is not None and allow.allows_name(host, port)
     vetted: list[str] = []
     for address in addresses:
         ip = _parse_ip(address)
         if ip is None:
             raise DestinationRefused(f"host {host!r} resolved to an unrecognised address {address!r}")
-        if not allow_private:
+        if not (allow_private or named or (allow is not None and allow.allows_address(ip, port))):
             problem = address_problem(ip)
             if problem is not None:
                 shown = host if host == str(ip) else f"{host!r} ({ip})"
+                lift = "CRONIUM_TOOL_ALLOW" if allow is not None else "CRONIUM_HTTP_ALLOW_PRIVATE"
                 raise DestinationRefused(
                     f"{shown} is {problem}; requests to loopback, private, link-local and other "
-                    "non-public addresses are not allowed (the admin can allow them with "
-                    "CRONIUM_HTTP_ALLOW_PRIVATE)"
+                    f"non-public addresses are not allowed (the admin can allow them with {lift})"
                 )
         vetted.append(str(ip))
-    return Destination(
-        url=parsed,
-        scheme=scheme,
-        host=host,
-        port=port,
-        addresses=tuple(dict.fromkeys(vetted)),
-        host_is_ip=_parse_ip(host) is not None,
-    )
+    return tuple(dict.fromkeys(vetted))

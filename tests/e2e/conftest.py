@@ -29,6 +29,7 @@ from tests.e2e.helpers import SCREENSHOT_DIR
 from tests.support.browser import DESKTOP, chromium_missing_reason, running_chromium
 from tests.support.clients import UserClient, register_user
 from tests.support.databases import migrated_database
+from tests.support.receivers import HttpReceiver
 from tests.support.ui_flows import PASSWORD
 from tests.support.ui_server import UIServer
 from tests.support.worker_process import WorkerProcess
@@ -49,14 +50,22 @@ def e2e_db_url(chromium_available) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def ui_server(e2e_db_url: str) -> Iterator[UIServer]:
-    with UIServer(database_url=e2e_db_url) as server:
+def e2e_receiver() -> Iterator[HttpReceiver]:
+    """A local stand-in for Slack's incoming webhooks (and any webhook)."""
+    with HttpReceiver() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ui_server(e2e_db_url: str, e2e_receiver: HttpReceiver) -> Iterator[UIServer]:
+    env = {"CRONIUM_SLACK_WEBHOOK_BASES": f"{e2e_receiver.url}/slack/", "CRONIUM_TOOL_ALLOW": "127.0.0.1"}
+    with UIServer(database_url=e2e_db_url, env_overrides=env) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def e2e_worker(ui_server: UIServer) -> Iterator[WorkerProcess]:
-    with WorkerProcess(app_url=ui_server.url, concurrency=6) as worker:
+    with WorkerProcess(app_url=ui_server.url, concurrency=6, env_overrides={"CRONIUM_TOOL_ALLOW": "127.0.0.1"}) as worker:
         yield worker
 
 

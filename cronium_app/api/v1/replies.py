@@ -112,6 +112,16 @@ class HttpRequest(Reply):
     body: str | None
 
 
+class ToolAction(Reply):
+    """A tool event's action: the tool, the templates of its fields and the
+    variables they read."""
+
+    tool_id: int
+    action: str
+    fields: dict[str, str]
+    variables: list[str] = []
+
+
 class Schedule(Reply):
     """The schedule fields of an event or a workflow."""
 
@@ -132,7 +142,7 @@ class Schedule(Reply):
 
 EVENT_EXAMPLE = {
     "id": 7, "name": "nightly report", "description": "Mail the numbers", "type": "python",
-    "script": "import cronium\nprint('hello', cronium.input())", "httpRequest": None, "status": "active",
+    "script": "import cronium\nprint('hello', cronium.input())", "httpRequest": None, "toolAction": None, "status": "active",
     "timeoutSeconds": 300, "retries": 1, "cpus": 1.0, "memoryMb": 256, "pidsLimit": 128, "maxConcurrent": 1,
     "priority": 0, "retentionDays": None, "retentionRuns": 100, "network": "none", "envVars": {"REGION": "eu"}, "secretEnvVarNames": ["SMTP_PASSWORD"], "image": None, "tags": ["reports"],
     "serverIds": [], "serverTags": [], "remoteDocker": False, "scheduleType": "cron",
@@ -156,6 +166,7 @@ class Event(Schedule):
     type: EventType
     script: str
     http_request: HttpRequest | None
+    tool_action: ToolAction | None = Field(description="A tool event's tool and templates; null for other types")
     status: EventStatus
     timeout_seconds: int
     retries: int
