@@ -1,5 +1,5 @@
 """The app's lifespan tasks: create the admin from the environment at start,
-sweep expired leases, reconcile workflow runs and clean old history, each
+sweep expired leases, reconcile workflow runs, clean old history and check late runs, each
 in its own loop.
 Each round of a loop is its own transaction."""
 
@@ -13,8 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from cronium_app import shutdown
 from cronium_app.auth.users import ensure_admin
 from cronium_app.db import get_engine, read_session, write_session
-from cronium_app.jobs import queue, retention, run_state, workflow_runs
+from cronium_app.jobs import late_runs, queue, retention, run_state, workflow_runs
 from cronium_app.settings import Settings
+from cronium_app.timeutil import utcnow
 
 WORKFLOW_RECONCILE_S = 2.0
 RETENTION_FIRST_PASS_S = 60.0
@@ -68,6 +69,22 @@ async def clean_history_forever(settings: Settings) -> None:
         except Exception:  # the next pass may succeed
             logger.exception("retention pass failed")
         await asyncio.sleep(settings.retention_interval_s)
+
+
+def _check_late_runs(settings: Settings) -> None:
+    with write_session() as session:
+        late_runs.check(session, settings, utcnow())
+
+
+async def check_late_runs_forever(settings: Settings) -> None:
+    """Late and long-running run alerts (jobs/late_runs.py), every
+    CRONIUM_LATE_CHECK_INTERVAL seconds, until the app stops."""
+    while not shutdown.stopping():
+        await asyncio.sleep(settings.late_check_interval_s)
+        try:
+            await run_in_threadpool(_check_late_runs, settings)
+        except Exception:  # the next round may succeed
+            logger.exception("late-run check failed")
 
 
 def _reconcile_workflows() -> None:

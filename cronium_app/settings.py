@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     tool_allow: str = Field(default="", validation_alias="CRONIUM_TOOL_ALLOW")
     # A new failure alert's window: at most one alert per this many seconds.
     alert_window_s: int = Field(default=3600, ge=0, le=30 * 86400, validation_alias="CRONIUM_ALERT_WINDOW")
+    # How often the late and long-running run alerts are checked (jobs/late_runs.py).
+    late_check_interval_s: float = Field(default=30.0, gt=0, validation_alias="CRONIUM_LATE_CHECK_INTERVAL")
     # Webhook triggers: the largest body, and calls per trigger per window.
     hook_body_max_bytes: int = Field(default=1024 * 1024, ge=1, validation_alias="CRONIUM_HOOK_BODY_MAX_BYTES")
     hook_rate_limit: int = Field(default=60, ge=1, validation_alias="CRONIUM_HOOK_RATE_LIMIT")

@@ -40,6 +40,14 @@ def _action_form() -> rx.Component:
                                [rx.select.item("is true", value="true"), rx.select.item("is false", value="false")],
                                "conditionValue"), width="140px"),
             ),
+            rx.cond(
+                (X.a_trigger == "late") | (X.a_trigger == "long_running"),
+                rx.box(labelled("After (minutes)",
+                                rx.input(value=X.a_threshold, on_change=lambda v: X.set_action_field("a_threshold", v),
+                                         id="action-threshold", input_mode="numeric", width="100%",
+                                         **invalid_props(X.errors, "thresholdSeconds")),
+                                errors=X.errors, key="thresholdSeconds"), width="140px"),
+            ),
             rx.box(_choice("Do", "a_kind", X.a_kind,
                            [rx.select.item("Send a message", value="message"),
                             rx.select.item("Run another event", value="run_event")], "kind"),
@@ -71,7 +79,7 @@ def _action_form() -> rx.Component:
                          "{{ input.job.logTail | join('\\n') }}, {{ input.job.url }}…",
                 ),
                 rx.cond(
-                    X.a_trigger == "failure",
+                    (X.a_trigger == "failure") | (X.a_trigger == "long_running"),
                     labelled("Alert at most once every (minutes)",
                              rx.input(value=X.a_window, on_change=lambda v: X.set_action_field("a_window", v),
                                       id="action-window", input_mode="numeric", width="120px",

@@ -56,6 +56,30 @@ def action_key(job_id: str, action_id: int) -> str:
     return f"action:{job_id}:{action_id}"
 
 
+def queue_message(session: Session, settings: Settings, action: EventAction, event: Event, what: str,
+                  summary: dict[str, Any], idempotency_key: str) -> str:
+    """A `tool` job sending the action's message about `event` (its input
+    is `summary`, what the templates see); one per idempotency key."""
+    tool = session.get(Tool, action.tool_id) if action.tool_id else None
+    if tool is None or tool.user_id != action.user_id:
+        raise CroniumError("the action's tool no longer exists")
+    spec_action = tools_service.check_action(
+        session, action.user_id, ToolActionIn(toolId=tool.id, fields=action.templates or {}),
+        defaults=default_fields(KIND_TABLE[tool.kind].action), where="action",
+    )
+    execution = {
+        "type": "tool", "script": None, "http": None, "timeoutSeconds": MESSAGE_TIMEOUT_S,
+        "resources": {"cpus": settings.job_default_cpus, "memoryMb": settings.job_default_memory_mb,
+                      "pids": settings.job_default_pids},
+        "network": "none", "env": {}, "image": None,
+        "event": {"id": event.id, "name": f"{event.name}: {what} via {tool.name}"[:200]},
+        "tool": spec_action,
+    }
+    created, _ = insert_job(session, user_id=action.user_id, event=None, input=summary,
+                            idempotency_key=idempotency_key, execution=execution)
+    return created.id
+
+
 def after_end(session: Session, settings: Settings, job_ids: list[str], now: datetime) -> None:
     for job_id in job_ids:
         try:
@@ -152,27 +176,9 @@ class _Firing:
         self._record(action, purpose, "queued", "", result_job_id=job_id)
 
     def _message(self, action: EventAction, purpose: str) -> str:
-        tool = self.session.get(Tool, action.tool_id) if action.tool_id else None
-        if tool is None or tool.user_id != self.job.user_id:
-            raise CroniumError("the action's tool no longer exists")
-        spec_action = tools_service.check_action(
-            self.session, self.job.user_id, ToolActionIn(toolId=tool.id, fields=action.templates or {}),
-            defaults=default_fields(KIND_TABLE[tool.kind].action), where="action",
-        )
         what = {"alert": "failure alert", "recovered": "recovered message"}.get(purpose, "message")
-        execution = {
-            "type": "tool", "script": None, "http": None, "timeoutSeconds": MESSAGE_TIMEOUT_S,
-            "resources": {"cpus": self.settings.job_default_cpus, "memoryMb": self.settings.job_default_memory_mb,
-                          "pids": self.settings.job_default_pids},
-            "network": "none", "env": {}, "image": None,
-            "event": {"id": self.event.id, "name": f"{self.event.name}: {what} via {tool.name}"[:200]},
-            "tool": spec_action,
-        }
-        created, _ = insert_job(
-            self.session, user_id=self.job.user_id, event=None, input=self.summary(action, purpose == "recovered"),
-            idempotency_key=action_key(self.job.id, action.id), execution=execution,
-        )
-        return created.id
+        return queue_message(self.session, self.settings, action, self.event, what,
+                             self.summary(action, purpose == "recovered"), action_key(self.job.id, action.id))
 
     def _run_event(self, action: EventAction) -> str:
         target = self.session.get(Event, action.target_event_id) if action.target_event_id else None

@@ -68,6 +68,8 @@ class EventAction(SQLModel, table=True):
     enabled: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
     # At most one failure alert per this many seconds (0: every failure).
     alert_window_seconds: int = Field(default=3600, sa_column=sa.Column(sa.Integer, nullable=False, server_default="3600"))
+    # Triggers "late" / "long_running" (jobs/late_runs.py): after how many seconds.
+    threshold_seconds: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
     failing: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     alerted: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     last_alert_at: datetime | None = None

@@ -36,9 +36,11 @@ from orchestrator_worker.tools.kinds import KIND_TABLE
 logger = logging.getLogger(__name__)
 
 TRIGGER_LABELS = {"success": "On success", "failure": "On failure (failed, timed out)", "always": "Always",
-                  "condition": "On condition"}
+                  "condition": "On condition", "late": "When no run succeeded for a while",
+                  "long_running": "When a run takes too long"}
+TIMED = ("late", "long_running")
 ACTION_FIELDS = ("trigger", "conditionValue", "kind", "toolId", "fields", "fields.to", "fields.text",
-                 "targetEventId", "alertWindowSeconds")
+                 "targetEventId", "alertWindowSeconds", "thresholdSeconds")
 NONE = "0"  # a select's "nothing chosen" (select items cannot be empty)
 
 
@@ -67,6 +69,11 @@ def _action_item(item: dict[str, Any]) -> ActionItem:
     when = TRIGGER_LABELS.get(item["trigger"], item["trigger"])
     if item["trigger"] == "condition":
         when = f"When the condition is {'true' if item['conditionValue'] else 'false'}"
+    minutes = (item.get("thresholdSeconds") or 0) / 60
+    if item["trigger"] == "late":
+        when = f"When no run succeeded in {minutes:g} min"
+    elif item["trigger"] == "long_running":
+        when = f"When a run is still going after {minutes:g} min"
     if item["kind"] == "run_event":
         what, detail = f"Run {item.get('targetEventName') or 'an event'}", "with this job's output as its input"
     else:
@@ -158,6 +165,7 @@ class EventExtrasState(AppState):
     a_text: str = ""
     a_target: str = NONE
     a_window: str = "60"
+    a_threshold: str = "60"
 
     # The new trigger's form, and the URL shown once.
     t_name: str = ""
@@ -216,16 +224,25 @@ class EventExtrasState(AppState):
 
     @rx.event
     def set_action_field(self, key: str, value: str):
-        if key in ("a_trigger", "a_condition", "a_kind", "a_tool", "a_to", "a_text", "a_target", "a_window"):
+        if key in ("a_trigger", "a_condition", "a_kind", "a_tool", "a_to", "a_text", "a_target", "a_window",
+                   "a_threshold"):
             setattr(self, key, (value or "")[:16_000])
             self._edited({"a_tool": "toolId", "a_target": "targetEventId", "a_to": "fields.to", "a_text": "fields.text",
-                          "a_window": "alertWindowSeconds"}.get(key, key))
+                          "a_window": "alertWindowSeconds", "a_threshold": "thresholdSeconds"}.get(key, key))
 
     def _action_body(self) -> tuple[dict[str, Any], dict[str, str]]:
         body: dict[str, Any] = {"trigger": self.a_trigger, "kind": self.a_kind}
         errors: dict[str, str] = {}
         if self.a_trigger == "condition":
             body["conditionValue"] = self.a_condition == "true"
+        if self.a_trigger in TIMED:
+            threshold = self.a_threshold.strip()
+            if not threshold.isdigit() or int(threshold) < 1:
+                errors["thresholdSeconds"] = "Enter whole minutes, at least 1."
+            else:
+                body["thresholdSeconds"] = int(threshold) * 60
+            if self.a_kind != "message":
+                errors["kind"] = "This trigger sends a message."
         if self.a_kind == "message":
             if self.a_tool == NONE:
                 errors["toolId"] = "Choose the tool the message goes through."
@@ -240,7 +257,7 @@ class EventExtrasState(AppState):
                 fields["to"] = self.a_to.strip()
             if fields:
                 body["fields"] = fields
-            if self.a_trigger == "failure":
+            if self.a_trigger in ("failure", "long_running"):
                 window = self.a_window.strip() or "0"
                 if not window.isdigit():
                     errors["alertWindowSeconds"] = "Enter whole minutes."

@@ -22,7 +22,13 @@ from orchestrator_worker.tools.kinds import CALL_WEBHOOK, KIND_TABLE, SEND_EMAIL
 
 MAX_ACTIONS_PER_EVENT = 20
 MAX_ALERT_WINDOW_S = 30 * 86400
-TRIGGERS = ("success", "failure", "always", "condition")
+TRIGGERS = ("success", "failure", "always", "condition", "late", "long_running")
+# Triggers checked on a clock (jobs/late_runs.py), not when a job ends: "late"
+# when no run succeeded in `thresholdSeconds` (a dead man's switch),
+# "long_running" when a run is still going after `thresholdSeconds`. A
+# message only, sent once per late streak and once per long run.
+TIMED_TRIGGERS = ("late", "long_running")
+MAX_THRESHOLD_S = 365 * 86400
 KINDS = ("message", "run_event")
 
 # The default message: what ended, how, the last lines of its log and a link.
@@ -68,6 +74,10 @@ class ActionFields(BaseModel):
     alert_window_seconds: Annotated[int, Field(ge=0, le=MAX_ALERT_WINDOW_S)] | None = Field(
         default=None, alias="alertWindowSeconds"
     )
+    # For "late" and "long_running": how long, in seconds.
+    threshold_seconds: Annotated[int, Field(ge=1, le=MAX_THRESHOLD_S)] | None = Field(
+        default=None, alias="thresholdSeconds"
+    )
 
 
 class ActionCreate(ActionFields):
@@ -92,6 +102,7 @@ class ActionOut(Out):
     target_event_name: str | None
     enabled: bool
     alert_window_seconds: int
+    threshold_seconds: int | None
     failing: bool
     last_alert_at: str | None
     created_at: str | None
@@ -117,12 +128,20 @@ def get_action(session: Session, user_id: int, event_id: int, action_id: int) ->
 
 
 def _apply(session: Session, action: EventAction, data: ActionFields) -> None:
-    for name in ("trigger", "kind", "condition_value", "enabled", "alert_window_seconds", "tool_id", "target_event_id"):
+    for name in ("trigger", "kind", "condition_value", "enabled", "alert_window_seconds", "tool_id", "target_event_id",
+                 "threshold_seconds"):
         value = getattr(data, name)
         if value is not None:
             setattr(action, name, value)
     if data.fields is not None:
         action.templates = dict(data.fields)
+    if action.trigger in TIMED_TRIGGERS:
+        if action.kind != "message":
+            raise Invalid(f"a {action.trigger.replace('_', ' ')} action sends a message", field="kind")
+        if action.threshold_seconds is None:
+            raise Invalid("say after how many seconds", field="thresholdSeconds")
+    else:
+        action.threshold_seconds = None
     if action.kind == "message":
         if action.tool_id is None:
             raise Invalid("a message action needs the tool to send it through", field="toolId")
@@ -191,6 +210,7 @@ def action_to_dict(session: Session, action: EventAction) -> dict[str, Any]:
         "fields": dict(action.templates or {}),
         "targetEventId": action.target_event_id, "targetEventName": target.name if target else None,
         "enabled": action.enabled, "alertWindowSeconds": action.alert_window_seconds,
+        "thresholdSeconds": action.threshold_seconds,
         "failing": action.failing, "lastAlertAt": isoformat(action.last_alert_at),
         "createdAt": isoformat(action.created_at), "updatedAt": isoformat(action.updated_at),
     }

@@ -134,3 +134,25 @@ def test_a_webhook_trigger_on_the_workflow_page_starts_a_run(new_context, make_a
                           capture_output=True, text=True, timeout=30, check=True)
     run = user.http.get(f"/api/v1/workflow-runs/{json.loads(done.stdout)['runId']}")
     assert run.status_code == 200 and run.json()["input"] == {"env": "prod"}
+
+
+def test_a_late_run_alert_from_the_event_page(new_context, make_api_user, app_url, e2e_receiver, screenshot_dir):
+    user = make_api_user()
+    tool = user.http.post("/api/v1/tools", json={"name": "pager", "kind": "slack", "url": e2e_receiver.url + SLACK_PATH})
+    assert tool.status_code == 201, tool.text
+    event = user.create_event(name="hourly sync", script="echo synced", scheduleType="cron", cronExpression="0 * * * *")
+    page = new_context().new_page()
+    ui_flows.login(page, app_url, user.user["email"])
+    page.goto(f"{app_url}/events/{event['id']}")
+    page.locator("#new-action").click()
+    _choose(page, "action-a_trigger", "When no run succeeded for a while")
+    _choose(page, "action-a_tool", "pager (Slack)")
+    page.locator("#action-threshold").fill("0")
+    page.locator("#action-add").click()
+    expect(page.locator("#action-form #error-thresholdSeconds")).to_have_text("Enter whole minutes, at least 1.")
+    page.locator("#action-threshold").fill("90")
+    page.screenshot(path=str(screenshot_dir / "event-late-alert.png"), full_page=True)
+    page.locator("#action-add").click()
+    expect(page.locator("#actions-card [data-testid=event-action]")).to_contain_text("When no run succeeded in 90 min")
+    [saved] = user.http.get(f"/api/v1/events/{event['id']}/actions").json()["items"]
+    assert (saved["trigger"], saved["thresholdSeconds"], saved["kind"]) == ("late", 5400, "message")
