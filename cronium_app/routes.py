@@ -19,6 +19,7 @@ WORKFLOW_RUN = "/workflow-runs/[run_id]"
 SERVERS = "/servers"
 VARIABLES = "/variables"
 SETTINGS = "/settings"
+WORKERS = "/workers"
 
 # Pages anyone may open; every other page needs a signed-in user.
 PUBLIC = (LOGIN, REGISTER)
@@ -63,4 +64,8 @@ NAV: list[tuple[str, str, str]] = [
     ("Servers", "server", SERVERS),
     ("Variables", "braces", VARIABLES),
     ("Settings", "settings", SETTINGS),
+]
+# Shown in the sidebar to administrators only, after NAV.
+ADMIN_NAV: list[tuple[str, str, str]] = [
+    ("Workers", "server-cog", WORKERS),
 ]

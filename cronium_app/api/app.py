@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from cronium_app.api import internal, runtime, session
+from cronium_app.api import health, internal, runtime, session
 from cronium_app.api.errors import install_error_handlers
 from cronium_app.api.limits import BodySizeLimit
-from cronium_app.api.v1 import auth, events, jobs, schedules, servers, tokens, variables, workflows
+from cronium_app.api.v1 import auth, events, jobs, schedules, servers, tokens, variables, workers, workflows
 from cronium_app.settings import Settings
 
 
@@ -21,10 +21,11 @@ def build_api(settings: Settings) -> FastAPI:
     )
     install_error_handlers(api)
     for router in (auth.router, events.router, jobs.router, variables.router, tokens.router, workflows.router,
-                   schedules.router, servers.router):
+                   schedules.router, servers.router, workers.router):
         api.include_router(router)
     api.include_router(internal.router, include_in_schema=False)
     api.include_router(runtime.router)
     api.include_router(session.router, include_in_schema=False)
+    api.include_router(health.router, include_in_schema=False)
     api.add_middleware(BodySizeLimit, max_bytes=settings.request_body_max_bytes)
     return api

@@ -24,6 +24,7 @@ from cronium_app.pages import (
     variables,
     workflow_editor,
     workflow_run,
+    workers,
     workflows,
 )
 from cronium_app.pages import settings as settings_page
@@ -36,6 +37,7 @@ from cronium_app.state.jobs import JobListState
 from cronium_app.state.servers import ServersState
 from cronium_app.state.settings import SettingsState
 from cronium_app.state.variables import VariablesState
+from cronium_app.state.workers import WorkersState
 from cronium_app.state.workflow_editor import WorkflowEditorState
 from cronium_app.state.workflow_run import WorkflowRunState
 from cronium_app.state.workflows import WorkflowListState
@@ -65,6 +67,7 @@ PAGES = (
     Page(routes.SERVERS, servers.page, "Servers", ServersState.load),
     Page(routes.VARIABLES, variables.page, "Variables", VariablesState.load),
     Page(routes.SETTINGS, settings_page.page, "Settings", SettingsState.load),
+    Page(routes.WORKERS, workers.page, "Workers", WorkersState.load),
 )
 
 
