@@ -38,14 +38,13 @@ import random
 import secrets
 import statistics
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 from bench import SQLITE, SuiteFailed, fresh_database
 from bench.suite import Suite, load_average
 from tests.support import ui_flows
-from tests.support.browser import DESKTOP, chromium_missing_reason, launch
+from tests.support.browser import DESKTOP, chromium_missing_reason, running_chromium
 from tests.support.clients import UserClient, register_user
 from tests.support.ui_server import UIServer
 from tests.support.worker_process import WorkerProcess
@@ -120,7 +119,7 @@ def run(suite: Suite) -> None:
     with fresh_database(SQLITE, prefix="cronium_bench_ui") as url, \
             _running(UIServer(database_url=url)) as app, \
             _running(WorkerProcess(app.url, worker_id=f"bench-ui-{secrets.token_hex(3)}", concurrency=4)), \
-            _browser() as browser:
+            running_chromium() as browser:
         bench = UiBench(suite, app, url, browser)
         suite.phase("live log", bench.live_log_latency)
         suite.phase("jobs list", bench.jobs_lists)
@@ -135,21 +134,6 @@ def _running(process):
         yield process
     finally:
         process.stop()
-
-
-@contextlib.contextmanager
-def _browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    try:
-        browser = launch(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
-    finally:
-        playwright.stop()
 
 
 class UiBench:

@@ -1,49 +1,40 @@
-"""Figures of the container-worker issue: what the worker adds on top of
-Docker itself. Everything runs against the real app (a subprocess on a fresh,
-migrated SQLite database) and the real worker (`python -m orchestrator_worker`,
-a subprocess), on the local Docker Engine, over real HTTP. Each figure is
-measured next to its baseline in the same run, interleaved where the
-measurement is serial, so that the load other work puts on the machine hits
-both sides alike.
+"""Figures of the container worker: what it adds on top of Docker itself,
+with its pool of warm containers (WARM, the default) and without (COLD,
+CRONIUM_POOL_SIZE=0). Everything runs against the real app (a subprocess on
+a fresh, migrated database) and the real worker (`python -m
+orchestrator_worker`, a subprocess), on the local Docker Engine, over real
+HTTP. Each figure is measured next to its baseline in the same run,
+interleaved where the measurement is serial, so that the load other work
+puts on the machine hits both sides alike. bench/README.md describes every
+figure.
 
-Phases (sizes full / --quick), in this order:
+Phases (sizes full / --quick), in this order, on SQLite:
 
-1. Latency (worker concurrency 8). N = 30 / 10 rounds after 3 warm-ups; each
-   round runs, in a rotating order: a trivial job end to end (`POST
-   /api/v1/events/{id}/execute` of a bash event `true`, then `GET
-   /api/v1/jobs/{id}` every 5 ms until it is terminal); a raw `docker run
-   --rm --network none cronium-runtime:latest true`; and the Docker calls
-   the worker makes for a job (its own container config, then attach,
-   start, wait, inspect), made by the bench through the docker SDK with no
-   app or queue in between. The job timestamps and the job's metrics
-   (create_ms, start_ms, duration_ms) split the end-to-end time into phases.
-2. Throughput (concurrency 8): 200 / 60 trivial jobs queued at once, jobs/s
-   from the first execute to the last completedAt; baseline: as many raw
-   `docker run --rm --network none IMAGE true`, 8 at a time from a thread
-   pool, in two halves (before and after the jobs) so both sides see the
-   same machine.
-3. Cancel (concurrency 8): 10 / 4 times a `sleep 300` job; once it is
-   running and its container is up, `POST /api/v1/jobs/{id}/cancel`; time
-   until the job says `cancelled` AND `docker ps -a --filter
-   label=cronium.job=<id>` is empty. Baseline, interleaved: `docker stop -t
-   1` + `docker rm` of a raw `sleep 300` container (what the worker does on
-   cancel, minus the way there).
-4. Log ingest (concurrency 8): one python job printing 200,000 lines; lines
-   per second from startedAt to completedAt; every line must be stored, in
-   order, seq contiguous. Baseline: the same program under a raw `docker run`
-   whose output the bench reads itself.
-5. Concurrency (a worker with concurrency 120): 120 jobs that each sleep
-   45 s, queued at once; `GET /api/v1/jobs/stats` (`running`, which counts
-   claimed jobs, acknowledged or running) and the job containers actually
-   running (docker) polled every 0.5 s: peaks and the time to reach them;
-   the worker's peak RSS.
-6. Completion rate (a worker with concurrency 16): 500 / 100 trivial jobs
-   queued at once; completed / created, lost = created jobs that never
-   reached a final status.
+1. Latency (worker concurrency 8), warm then cold. 30 / 10 rounds after 3
+   warm-ups; each runs, in a rotating order, a trivial job end to end (a
+   bash event `true`: execute, then poll the job every 5 ms until it is
+   terminal) and a raw `docker run --rm --network none IMAGE true`; cold
+   rounds also make the worker's Docker calls through the SDK. The job's
+   timestamps and metrics split its time into phases.
+2. Pool (warm): a waiting warm container's memory and CPU; how fast two
+   taken containers are replaced.
+3. Throughput (concurrency 8), warm then cold: 200 / 60 trivial jobs queued
+   at once, against as many raw `docker run`s 8 at a time (half before,
+   half after the jobs).
+4. Cancel (warm): 10 / 4 `sleep 300` jobs cancelled once running; time
+   until `cancelled` AND the container gone, against `docker stop -t 1` +
+   `docker rm` of a raw container.
+5. Log ingest (warm): one python job printing 200,000 lines; lines per
+   second stored, every line once and in order; against the same program
+   under a raw `docker run`. Measured again on PostgreSQL.
+6. Concurrency (a warm worker with concurrency 120): 120 jobs sleeping 45 s
+   queued at once: peaks of claimed jobs and of running containers.
+7. Completion (a warm worker with concurrency 16): 500 / 100 trivial jobs;
+   none lost.
 
 The goals from the issue are printed (met / MISSED) but do not fail the
-suite; wrong results do (a job that does not complete, a missing log line, a
-container left behind by a cancel, a lost job).
+suite; wrong results do (a job that does not complete, a missing or doubled
+log line, a container left behind by a cancel, a lost job).
 """
 
 from __future__ import annotations
@@ -67,6 +58,7 @@ import docker
 
 from bench import (
     SQLITE,
+    databases,
     HttpxHttp,
     Options,
     RawHttp,
@@ -95,32 +87,45 @@ CONCURRENCY_JOBS = 120
 # (starting 120 at once takes 20-30 s on 2 cores).
 CONCURRENCY_SLEEP_S = 45
 BENCH_LABEL = "cronium.bench"
+# The worker's modes: its default pool of warm containers, or none.
+WARM, COLD = "warm", "cold"
 
 # figure -> the figure it is shown against (same run).
 BASELINES = {
     "e2e_trivial_job_p50_ms": "raw_docker_run_p50_ms",
     "e2e_trivial_job_p95_ms": "raw_docker_run_p95_ms",
-    "sdk_docker_run_p50_ms": "raw_docker_run_p50_ms",
-    "sdk_docker_run_p95_ms": "raw_docker_run_p95_ms",
+    "e2e_trivial_job_cold_p50_ms": "raw_docker_run_cold_p50_ms",
+    "e2e_trivial_job_cold_p95_ms": "raw_docker_run_cold_p95_ms",
+    "sdk_docker_run_p50_ms": "raw_docker_run_cold_p50_ms",
+    "sdk_docker_run_p95_ms": "raw_docker_run_cold_p95_ms",
     "e2e_server_p50_ms": "raw_docker_run_p50_ms",
-    "container_startup_p50_ms": "raw_docker_run_p50_ms",
+    "e2e_cold_server_p50_ms": "raw_docker_run_cold_p50_ms",
+    "container_cold_startup_p50_ms": "raw_docker_run_cold_p50_ms",
     "throughput_jobs_per_s": "raw_docker_throughput_runs_per_s",
+    "throughput_cold_jobs_per_s": "raw_docker_throughput_cold_runs_per_s",
     "cancel_latency_p50_ms": "raw_docker_stop_remove_p50_ms",
     "cancel_latency_p95_ms": "raw_docker_stop_remove_p95_ms",
-    "log_ingest_lines_per_s": "raw_docker_log_lines_per_s",
+    "log_ingest_sqlite_lines_per_s": "raw_docker_log_lines_sqlite_per_s",
+    "log_ingest_postgres_lines_per_s": "raw_docker_log_lines_postgres_per_s",
 }
 
 # figure, "<=" / ">=" / "<" , goal: printed at the end (not a failure).
 GOALS = [
-    ("e2e_overhead_p50_ms", "<=", 50),
-    ("throughput_vs_raw_ratio", ">=", 0.9),
+    ("e2e_vs_raw_ratio", "<=", 0.5),
+    ("throughput_vs_raw_ratio", ">=", 1.5),
+    ("throughput_cold_vs_raw_ratio", ">=", 0.95),
+    ("log_ingest_sqlite_lines_per_s", ">=", 50_000),
+    ("log_ingest_postgres_lines_per_s", ">=", 50_000),
+    ("log_ingest_sqlite_missing_count", "<=", 0),
+    ("log_ingest_sqlite_doubled_count", "<=", 0),
+    ("log_ingest_postgres_missing_count", "<=", 0),
+    ("log_ingest_postgres_doubled_count", "<=", 0),
     ("cancel_latency_p50_ms", "<", 1000),
-    ("container_startup_p50_ms", "<", 2000),
+    ("container_cold_startup_p50_ms", "<", 2000),
     ("peak_concurrent_jobs_count", ">=", 100),
     ("peak_running_containers_count", ">=", 100),
     ("completion_rate_pct", ">=", 100),
     ("lost_jobs_count", "<=", 0),
-    ("log_ingest_missing_count", "<=", 0),
 ]
 
 
@@ -133,8 +138,13 @@ def ts(value: str | None) -> float | None:
 
 
 def run(suite: Suite) -> None:
-    with docker_engine(suite) as engine, fresh_app(SQLITE, "cronium_bench_worker") as app:
-        WorkerBench(suite, app, engine).measure()
+    with docker_engine(suite) as engine:
+        with fresh_app(SQLITE, "cronium_bench_worker") as app:
+            WorkerBench(suite, app, engine).measure()
+        for db in databases(note=suite.say):
+            if db.label != SQLITE.label:
+                with fresh_app(db, "cronium_bench_worker") as app:
+                    WorkerBench(suite, app, engine).measure_log_ingest(db.label)
     suite.print_goals(GOALS)
 
 
@@ -185,14 +195,15 @@ def docker_engine(suite: Suite) -> Iterator[DockerEngine]:
 
 
 @contextlib.contextmanager
-def running_worker(app: AppServer, worker_id: str, concurrency: int) -> Iterator[WorkerProcess]:
-    """The real worker; stopped on the way out (SIGTERM, SIGKILL if stuck)."""
+def running_worker(app: AppServer, worker_id: str, concurrency: int, mode: str = WARM) -> Iterator[WorkerProcess]:
+    """The real worker, with its default pool (WARM) or none (COLD); stopped
+    on the way out (SIGTERM, SIGKILL if stuck)."""
     worker = WorkerProcess(
         app.url,
         worker_id=worker_id,
         concurrency=concurrency,
-        # Only shortens teardown when a phase is cut short; no effect on figures.
-        env_overrides={"CRONIUM_WORKER_SHUTDOWN_GRACE": "5"},
+        # The grace only shortens teardown when a phase is cut short; no effect on figures.
+        env_overrides={"CRONIUM_WORKER_SHUTDOWN_GRACE": "5", "CRONIUM_POOL_SIZE": None if mode == WARM else "0"},
     )
     try:
         worker.start()
@@ -313,6 +324,59 @@ def user_connection(options: Options, app: AppServer, user: User) -> RawHttp | H
     return open_callers(options, app.url, 1, {"Authorization": f"Bearer {user.token}"})[0]
 
 
+# -- warm containers -------------------------------------------------------------------
+
+
+async def wait_for_warm(dock: docker.DockerClient, worker_id: str, count: int, *, exclude: frozenset[str] | set[str] = frozenset(),
+                        timeout: float = 120) -> list[dict[str, Any]]:
+    """The worker's running warm containers (none taken by a job yet, none
+    in `exclude`) once there are `count` of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [
+            info
+            for info in await asyncio.to_thread(
+                dock.api.containers, filters={"label": ["cronium.pool", f"cronium.worker={worker_id}"], "status": "running"})
+            if info["Names"][0].startswith("/cronium-pool-") and info["Id"] not in exclude
+        ]
+        if len(found) >= count:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(found)} warm containers of worker {worker_id} after {timeout} s, not {count}")
+        await asyncio.sleep(0.01)
+
+
+def _cgroup_file(container_id: str, controller_v1: str, name: str) -> Path | None:
+    for path in (Path("/sys/fs/cgroup") / controller_v1 / "docker" / container_id / name,
+                 Path("/sys/fs/cgroup/docker") / container_id / name,
+                 Path(f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope") / name):
+        if path.exists():
+            return path
+    return None
+
+
+def container_memory_bytes(container_id: str) -> int | None:
+    """The container's resident memory (its processes' anonymous pages, from
+    the cgroup's memory.stat: total_rss on cgroup v1, anon on v2)."""
+    path = _cgroup_file(container_id, "memory", "memory.stat")
+    if path is None:
+        return None
+    stats = dict(line.split() for line in path.read_text().splitlines())
+    value = stats.get("total_rss", stats.get("anon"))
+    return int(value) if value is not None else None
+
+
+def container_cpu_ns(container_id: str) -> int | None:
+    path = _cgroup_file(container_id, "cpuacct", "cpuacct.usage")
+    if path is not None:
+        return int(path.read_text())
+    path = _cgroup_file(container_id, "", "cpu.stat")
+    if path is None:
+        return None
+    stats = dict(line.split() for line in path.read_text().splitlines())
+    return int(stats["usage_usec"]) * 1000
+
+
 # -- docker baselines ------------------------------------------------------------------
 
 
@@ -363,21 +427,24 @@ class SdkRunner:
         self.dock = dock
         self.worker_id = worker_id
         self.run_dir = Path(tempfile.mkdtemp(prefix="cronium-bench-sdk-"))
-        settings = WorkerSettings(CRONIUM_WORKER_ID=worker_id, CRONIUM_WORKER_RUN_DIR=str(self.run_dir),
-                                  ORCHESTRATOR_TOKEN="bench-docker-sdk-only")  # talks to Docker, never to an app
+        self.settings = WorkerSettings(CRONIUM_WORKER_ID=worker_id, CRONIUM_WORKER_RUN_DIR=str(self.run_dir), CRONIUM_POOL_SIZE=0,
+                                       ORCHESTRATOR_TOKEN="bench-docker-sdk-only")  # talks to Docker, never to an app
+        settings = self.settings
         self.runner = DockerRunner(settings)
         self.count = 0
 
     def run_once(self) -> dict[str, float]:
+        from orchestrator_worker.job_limits import job_limits
         from orchestrator_worker.jobs import ClaimedJob
 
         self.count += 1
         job = ClaimedJob(id=f"{self.worker_id}-{self.count}", attempt=1, type="bash", user_id=0,
                          execution={"type": "bash", "script": "true"}, input=None, log_seq_start=1)
         api = self.runner.client.api
-        job_dir = self.runner._prepare_job_dir(job, "bash")
+        job_dir = self.runner._job_dir(f"{job.id}-a1")
+        self.runner._write_script(job_dir, "bash", "true")
         t0 = time.perf_counter()
-        container_id = self.runner._create(job, "bash", IMAGE, job_dir)
+        container_id = self.runner._create(job, "bash", IMAGE, job_limits(None, self.settings), job_dir)
         try:
             t1 = time.perf_counter()
             stream = api.attach(container_id, stdout=True, stderr=True, stream=True, logs=True, demux=True)
@@ -418,8 +485,8 @@ class WorkerBench:
         self.dock = engine.client
         self.tag = engine.tag
 
-    def worker(self, concurrency: int):
-        return running_worker(self.app, self.engine.new_worker_id(f"c{concurrency}"), concurrency)
+    def worker(self, concurrency: int, mode: str):
+        return running_worker(self.app, self.engine.new_worker_id(f"{mode}{concurrency}"), concurrency, mode)
 
     def user(self, **events: dict[str, Any]) -> User:
         return new_user(self.app, **events)
@@ -429,29 +496,42 @@ class WorkerBench:
 
     def measure(self) -> None:
         phase = self.suite.phase
-        with self.worker(8) as worker:
-            phase("latency", lambda: asyncio.run(self.latency(worker)))
-            phase("throughput", lambda: asyncio.run(self.throughput(worker)))
+        with self.worker(8, WARM) as worker:
+            phase("latency (warm)", lambda: asyncio.run(self.latency(worker, WARM)))
+            phase("pool", lambda: asyncio.run(self.pool_figures(worker)))
+            phase("throughput (warm)", lambda: asyncio.run(self.throughput(worker, WARM)))
             phase("cancel", lambda: asyncio.run(self.cancel()))
-            phase("log ingest", lambda: asyncio.run(self.log_ingest(worker)))
-        with self.worker(CONCURRENCY_JOBS) as worker:
+            phase("log ingest", lambda: asyncio.run(self.log_ingest(worker, SQLITE.label)))
+        with self.worker(8, COLD) as worker:
+            phase("latency (cold)", lambda: asyncio.run(self.latency(worker, COLD)))
+            phase("throughput (cold)", lambda: asyncio.run(self.throughput(worker, COLD)))
+        with self.worker(CONCURRENCY_JOBS, WARM) as worker:
             phase("concurrency", lambda: asyncio.run(self.concurrency(worker)))
-        with self.worker(16):
+        with self.worker(16, WARM):
             phase("completion", lambda: asyncio.run(self.completion()))
+
+    def measure_log_ingest(self, db_label: str) -> None:
+        with self.worker(8, WARM) as worker:
+            self.suite.phase(f"log ingest ({db_label})", lambda: asyncio.run(self.log_ingest(worker, db_label)))
 
     # (a) -----------------------------------------------------------------------------
 
-    async def latency(self, worker: WorkerProcess) -> None:
+    async def latency(self, worker: WorkerProcess, mode: str) -> None:
+        """Phase 1 for one worker mode: WARM (the pool on) or COLD (off).
+        Figures of the cold rounds carry `_cold` in their names."""
         n, warm = self.options.pick(30, 10), 3
+        sfx = "" if mode == WARM else "_cold"
         user = await asyncio.to_thread(self.user, trivial={"type": "bash", "script": "true"})
         api = self.api(user)
-        sdk = SdkRunner(self.dock, self.engine.new_worker_id("sdk"))
+        sdk = SdkRunner(self.dock, self.engine.new_worker_id("sdk")) if mode == COLD else None
         raw = ["run", "--rm", "--network", "none", "--label", f"{BENCH_LABEL}={self.tag}", IMAGE, "true"]
         e2e: list[dict[str, Any]] = []
         raws: list[float] = []
         sdks: list[dict[str, float]] = []
 
         async def job_round() -> dict[str, Any]:
+            if mode == WARM:
+                await wait_for_warm(self.dock, worker.worker_id, 1)
             before = (app_cpu_seconds(self.app), _cpu_seconds(worker))
             row = await self._one_job(api, user.events["trivial"])
             after = (app_cpu_seconds(self.app), _cpu_seconds(worker))
@@ -461,66 +541,73 @@ class WorkerBench:
 
         try:
             for i in range(warm + n):
-                steps = [("e2e", job_round), ("raw", lambda: timed_cli(*raw)), ("sdk", lambda: asyncio.to_thread(sdk.run_once))]
-                shift = i % 3  # rotate the order: none always runs first
+                steps = [("e2e", job_round), ("raw", lambda: timed_cli(*raw))]
+                if sdk is not None:
+                    steps.append(("sdk", lambda: asyncio.to_thread(sdk.run_once)))
+                shift = i % len(steps)  # rotate the order: none always runs first
                 got: dict[str, Any] = {}
                 for name, step in steps[shift:] + steps[:shift]:
                     got[name] = await step()
                 if i >= warm:
                     e2e.append(got["e2e"])
                     raws.append(got["raw"])
-                    sdks.append(got["sdk"])
+                    if sdk is not None:
+                        sdks.append(got["sdk"])
         finally:
             await api.http.aclose()
-            sdk.close()
+            if sdk is not None:
+                sdk.close()
 
         bad = [row for row in e2e if row["status"] != "completed"]
         f = self.figures
         ms = lambda values, pct: percentile(values, pct) * 1000.0  # noqa: E731
         total = [row["e2e"] for row in e2e]
-        f["e2e_trivial_job_p50_ms"] = ms(total, 50)
-        f["e2e_trivial_job_p95_ms"] = ms(total, 95)
-        f["raw_docker_run_p50_ms"] = ms(raws, 50)
-        f["raw_docker_run_p95_ms"] = ms(raws, 95)
-        f["e2e_overhead_p50_ms"] = f["e2e_trivial_job_p50_ms"] - f["raw_docker_run_p50_ms"]
-        f["e2e_paired_overhead_p50_ms"] = ms([row["e2e"] - r for row, r in zip(e2e, raws)], 50)
-        # The worker's Docker calls, made by the bench itself (no app, no queue).
-        sdk_run = [row["run"] for row in sdks]
-        f["sdk_docker_run_p50_ms"] = ms(sdk_run, 50)
-        f["sdk_docker_run_p95_ms"] = ms(sdk_run, 95)
-        for step in SdkRunner.STEPS:
-            f[f"sdk_docker_{step}_p50_ms"] = ms([row[step] for row in sdks], 50)
-        f["e2e_overhead_vs_sdk_p50_ms"] = f["e2e_trivial_job_p50_ms"] - f["sdk_docker_run_p50_ms"]
-        f["e2e_paired_overhead_vs_sdk_p50_ms"] = ms([row["e2e"] - s for row, s in zip(e2e, sdk_run)], 50)
-        f["e2e_server_p50_ms"] = ms([row["created_to_completed"] for row in e2e], 50)
+        f[f"e2e_trivial_job{sfx}_p50_ms"] = ms(total, 50)
+        f[f"e2e_trivial_job{sfx}_p95_ms"] = ms(total, 95)
+        f[f"raw_docker_run{sfx}_p50_ms"] = ms(raws, 50)
+        f[f"raw_docker_run{sfx}_p95_ms"] = ms(raws, 95)
+        f[f"e2e{sfx}_vs_raw_ratio"] = f[f"e2e_trivial_job{sfx}_p50_ms"] / f[f"raw_docker_run{sfx}_p50_ms"]
+        f[f"e2e{sfx}_overhead_p50_ms"] = f[f"e2e_trivial_job{sfx}_p50_ms"] - f[f"raw_docker_run{sfx}_p50_ms"]
+        f[f"e2e{sfx}_paired_overhead_p50_ms"] = ms([row["e2e"] - r for row, r in zip(e2e, raws)], 50)
+        if sdks:
+            # The worker's Docker calls, made by the bench itself (no app, no queue).
+            sdk_run = [row["run"] for row in sdks]
+            f["sdk_docker_run_p50_ms"] = ms(sdk_run, 50)
+            f["sdk_docker_run_p95_ms"] = ms(sdk_run, 95)
+            for step in SdkRunner.STEPS:
+                f[f"sdk_docker_{step}_p50_ms"] = ms([row[step] for row in sdks], 50)
+            f["e2e_cold_overhead_vs_sdk_p50_ms"] = f["e2e_trivial_job_cold_p50_ms"] - f["sdk_docker_run_p50_ms"]
+        f[f"e2e{sfx}_server_p50_ms"] = ms([row["created_to_completed"] for row in e2e], 50)
         # Where the end-to-end time goes (medians of each phase, per job).
         for key in ("execute_call", "created_to_acknowledged", "acknowledged_to_started", "acknowledged_to_completed",
                     "completed_to_seen"):
-            f[f"e2e_{key}_p50_ms"] = ms([row[key] for row in e2e], 50)
+            f[f"e2e{sfx}_{key}_p50_ms"] = ms([row[key] for row in e2e], 50)
         metric_rows = [row for row in e2e if {"create_ms", "start_ms", "duration_ms"} <= row["metrics"].keys()]
         if metric_rows:
             m = lambda key: [row["metrics"][key] for row in metric_rows]  # noqa: E731
-            f["e2e_container_create_p50_ms"] = p50(m("create_ms"))
-            f["e2e_container_start_p50_ms"] = p50(m("start_ms"))
-            f["e2e_container_run_p50_ms"] = p50(m("duration_ms"))
-            f["container_startup_p50_ms"] = p50([a + b for a, b in zip(m("create_ms"), m("start_ms"))])
+            f[f"e2e{sfx}_container_create_p50_ms"] = p50(m("create_ms"))
+            f[f"e2e{sfx}_container_start_p50_ms"] = p50(m("start_ms"))
+            f[f"e2e{sfx}_container_run_p50_ms"] = p50(m("duration_ms"))
+            f[f"container{sfx}_startup_p50_ms"] = p50([a + b for a, b in zip(m("create_ms"), m("start_ms"))])
             # acknowledged (claimed) -> completed minus the three steps the
             # worker times: the rest of its critical path (claim reply, job
-            # directory, the attach call, the `complete` call and its DB write).
-            f["e2e_worker_untimed_p50_ms"] = p50([
+            # directory, the `complete` call and its DB write).
+            f[f"e2e{sfx}_worker_untimed_p50_ms"] = p50([
                 row["acknowledged_to_completed"] * 1000.0
                 - row["metrics"]["create_ms"] - row["metrics"]["start_ms"] - row["metrics"]["duration_ms"]
                 for row in metric_rows])
+            f[f"e2e{sfx}_warm_jobs_count"] = sum(1 for row in metric_rows if row["metrics"].get("warm"))
         else:
             self.suite.problems.append("latency: the jobs' results carry no create_ms/start_ms/duration_ms metrics")
         cpu_rows = [row for row in e2e if "app_cpu" in row]
         if cpu_rows:
-            f["e2e_app_cpu_per_job_ms"] = 1000.0 * sum(r["app_cpu"] for r in cpu_rows) / len(cpu_rows)
-            f["e2e_worker_cpu_per_job_ms"] = 1000.0 * sum(r["worker_cpu"] for r in cpu_rows) / len(cpu_rows)
-        f["e2e_polls_per_job_count"] = sum(row["polls"] for row in e2e) / len(e2e)
-        f["e2e_rounds_count"] = len(e2e)
-        self.suite.say(f"e2e p50 {f['e2e_trivial_job_p50_ms']:.0f} ms, raw docker run p50 {f['raw_docker_run_p50_ms']:.0f} ms, "
-                       f"the worker's docker calls from the bench p50 {f['sdk_docker_run_p50_ms']:.0f} ms")
+            f[f"e2e{sfx}_app_cpu_per_job_ms"] = 1000.0 * sum(r["app_cpu"] for r in cpu_rows) / len(cpu_rows)
+            f[f"e2e{sfx}_worker_cpu_per_job_ms"] = 1000.0 * sum(r["worker_cpu"] for r in cpu_rows) / len(cpu_rows)
+        f[f"e2e{sfx}_polls_per_job_count"] = sum(row["polls"] for row in e2e) / len(e2e)
+        f[f"e2e{sfx}_rounds_count"] = len(e2e)
+        self.suite.say(f"{mode}: e2e p50 {f[f'e2e_trivial_job{sfx}_p50_ms']:.0f} ms, raw docker run p50 "
+                       f"{f[f'raw_docker_run{sfx}_p50_ms']:.0f} ms (ratio {f[f'e2e{sfx}_vs_raw_ratio']:.2f}); "
+                       f"load average {load_average()}")
         if bad:
             raise AssertionError(f"{len(bad)} trivial jobs did not complete: {bad[0]['job']}")
 
@@ -559,11 +646,15 @@ class WorkerBench:
 
     # (b) -----------------------------------------------------------------------------
 
-    async def throughput(self, worker: WorkerProcess) -> None:
+    async def throughput(self, worker: WorkerProcess, mode: str) -> None:
+        """Phase 2 for one worker mode (figures of the cold run carry `_cold`)."""
         n = self.options.pick(200, 60)
+        sfx = "" if mode == WARM else "_cold"
         user = await asyncio.to_thread(self.user, trivial={"type": "bash", "script": "true"})
         half = n // 2
         raw_first = await asyncio.to_thread(raw_runs_parallel, half, 8, self.tag)
+        if mode == WARM:
+            await wait_for_warm(self.dock, worker.worker_id, 2)
         cpu_before = (app_cpu_seconds(self.app), _cpu_seconds(worker))
         first, created = await queue_burst(self.options, self.app, user.token, user.events["trivial"], n)
         api = self.api(user)
@@ -577,17 +668,47 @@ class WorkerBench:
         done = [job for job in jobs if job["status"] == "completed"]
         last = max((ts(job["completedAt"]) for job in jobs if job["completedAt"]), default=first)
         f = self.figures
-        f["throughput_jobs_per_s"] = len(done) / (last - first) if last > first else 0.0
-        f["raw_docker_throughput_runs_per_s"] = n / (raw_first + raw_second)
-        f["throughput_vs_raw_ratio"] = self.suite.ratio("throughput_jobs_per_s")
-        f["throughput_jobs_count"] = len(done)
+        f[f"throughput{sfx}_jobs_per_s"] = len(done) / (last - first) if last > first else 0.0
+        f[f"raw_docker_throughput{sfx}_runs_per_s"] = n / (raw_first + raw_second)
+        f[f"throughput{sfx}_vs_raw_ratio"] = f[f"throughput{sfx}_jobs_per_s"] / f[f"raw_docker_throughput{sfx}_runs_per_s"]
+        f[f"throughput{sfx}_jobs_count"] = len(done)
+        f[f"throughput{sfx}_warm_jobs_count"] = sum(1 for job in done if ((job.get("result") or {}).get("metrics") or {}).get("warm"))
         if None not in cpu_before and None not in cpu_after and done:
             # On a CPU-bound machine this is what the jobs take from Docker.
-            f["throughput_app_cpu_per_job_ms"] = 1000.0 * (cpu_after[0] - cpu_before[0]) / len(done)
-            f["throughput_worker_cpu_per_job_ms"] = 1000.0 * (cpu_after[1] - cpu_before[1]) / len(done)
-        self.suite.say(f"throughput {f['throughput_jobs_per_s']:.2f} jobs/s vs raw {f['raw_docker_throughput_runs_per_s']:.2f} runs/s")
+            f[f"throughput{sfx}_app_cpu_per_job_ms"] = 1000.0 * (cpu_after[0] - cpu_before[0]) / len(done)
+            f[f"throughput{sfx}_worker_cpu_per_job_ms"] = 1000.0 * (cpu_after[1] - cpu_before[1]) / len(done)
+        self.suite.say(f"{mode}: throughput {f[f'throughput{sfx}_jobs_per_s']:.2f} jobs/s "
+                       f"({f[f'throughput{sfx}_warm_jobs_count']:.0f} warm) vs raw "
+                       f"{f[f'raw_docker_throughput{sfx}_runs_per_s']:.2f} runs/s; load average {load_average()}")
         if not idle or len(done) != n or len(created) != n:
             raise AssertionError(f"{n} queued, {len(created)} created, {len(done)} completed")
+
+    async def pool_figures(self, worker: WorkerProcess) -> None:
+        """What a warm container costs while it waits, and how fast the
+        pool makes them (the worker's pool drained by a burst, then refilled)."""
+        idle = await wait_for_warm(self.dock, worker.worker_id, 2)
+        memory = [value for info in idle if (value := container_memory_bytes(info["Id"])) is not None]
+        cpu_before = [container_cpu_ns(info["Id"]) for info in idle]
+        await asyncio.sleep(2)
+        cpu_after = [container_cpu_ns(info["Id"]) for info in idle]
+        f = self.figures
+        if memory:
+            f["pool_idle_container_memory_kb"] = p50(memory) / 1024
+        if None not in cpu_before + cpu_after:
+            f["pool_idle_container_cpu_ms_per_s"] = sum(a - b for a, b in zip(cpu_after, cpu_before)) / len(idle) / 2 / 1e6
+        # Refill: take both warm containers at once, time until two are ready again.
+        user = await asyncio.to_thread(self.user, trivial={"type": "bash", "script": "true"})
+        refills = []
+        for _ in range(self.options.pick(5, 2)):
+            ready = {info["Id"] for info in await wait_for_warm(self.dock, worker.worker_id, 2)}
+            began = time.perf_counter()
+            await queue_burst(self.options, self.app, user.token, user.events["trivial"], 2)
+            await wait_for_warm(self.dock, worker.worker_id, 2, exclude=ready)
+            refills.append(time.perf_counter() - began)
+        f["pool_refill_two_p50_ms"] = p50(refills) * 1000
+        f["pool_refill_per_s"] = 2 / p50(refills)
+        self.suite.say(f"warm container idle: {f.get('pool_idle_container_memory_kb', 0):.0f} kB; "
+                       f"pool refilled 2 in {f['pool_refill_two_p50_ms']:.0f} ms (p50)")
 
     # (d) -----------------------------------------------------------------------------
 
@@ -636,7 +757,8 @@ class WorkerBench:
         self.suite.say(f"cancel p50 {f['cancel_latency_p50_ms']:.0f} ms (raw stop+rm {f['raw_docker_stop_remove_p50_ms']:.0f} ms)")
 
     def _job_containers(self, job_id: str) -> list[dict[str, Any]]:
-        return self.dock.api.containers(all=True, filters={"label": f"cronium.job={job_id}"})
+        """Cold or warm: a job's container has the job's name (a warm one once it is taken)."""
+        return self.dock.api.containers(all=True, filters={"name": f"^/cronium-{job_id}-a[0-9]+$"})
 
     async def _wait_running(self, api: Api, job_id: str, timeout: float = 60) -> None:
         """Until the job says running and its container is up."""
@@ -670,7 +792,8 @@ class WorkerBench:
 
     # (c) -----------------------------------------------------------------------------
 
-    async def log_ingest(self, worker: WorkerProcess) -> None:
+    async def log_ingest(self, worker: WorkerProcess, db: str) -> None:
+        """Phase 4 on this app's database (`db`: its label, in the figure names)."""
         program = f"for i in range({LOG_LINES}): print(i)"
         raw_lines, raw_s = await self._raw_log_run(program)
         user = await asyncio.to_thread(self.user, printer={"type": "python", "script": program})
@@ -682,7 +805,9 @@ class WorkerBench:
             while (job := await api.job(job_id))["status"] not in TERMINAL:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"log job {job_id} still {job['status']} after 600 s")
-                await asyncio.sleep(0.05)
+                # The figure is timed by the job's own timestamps: poll gently
+                # (each look costs the app CPU the ingest could use).
+                await asyncio.sleep(0.25)
             cpu_after = (app_cpu_seconds(self.app), _cpu_seconds(worker))
             lines = await api.all_lines(job_id)
         finally:
@@ -695,27 +820,31 @@ class WorkerBench:
         seqs = [item["seq"] for item in lines]
         gaps = sum(1 for a, b in zip(seqs, seqs[1:]) if b != a + 1) + (0 if not seqs or seqs[0] == 1 else 1)
         misplaced = sum(1 for got, want in zip(stdout, expected) if got != want) + abs(len(stdout) - len(expected))
+        doubled = len(stdout) - len(seen)
         f = self.figures
-        f["log_ingest_lines_per_s"] = len(stdout) / seconds if seconds > 0 else 0.0
-        f["log_ingest_s"] = seconds
-        f["raw_docker_log_lines_per_s"] = raw_lines / raw_s
-        f["log_ingest_missing_count"] = missing
-        f["log_ingest_misplaced_count"] = misplaced
-        f["log_ingest_seq_gaps_count"] = gaps
+        f[f"log_ingest_{db}_lines_per_s"] = len(stdout) / seconds if seconds > 0 else 0.0
+        f[f"log_ingest_{db}_s"] = seconds
+        f[f"raw_docker_log_lines_{db}_per_s"] = raw_lines / raw_s
+        f[f"log_ingest_{db}_missing_count"] = missing
+        f[f"log_ingest_{db}_doubled_count"] = doubled
+        f[f"log_ingest_{db}_misplaced_count"] = misplaced
+        f[f"log_ingest_{db}_seq_gaps_count"] = gaps
         # Which side sets the pace: line timestamps are taken by the worker as
         # it reads the container's output; completedAt once all are stored.
         stamped = [ts(item["timestamp"]) for item in lines if item["stream"] == "stdout"]
         if stamped:
-            f["log_ingest_read_s"] = stamped[-1] - stamped[0]
-            f["log_ingest_delivery_tail_s"] = ts(job["completedAt"]) - stamped[-1]
+            f[f"log_ingest_{db}_read_s"] = stamped[-1] - stamped[0]
+            f[f"log_ingest_{db}_delivery_tail_s"] = ts(job["completedAt"]) - stamped[-1]
         if None not in cpu_before and None not in cpu_after:
-            f["log_ingest_app_cpu_s"] = cpu_after[0] - cpu_before[0]
-            f["log_ingest_worker_cpu_s"] = cpu_after[1] - cpu_before[1]
-        self.suite.say(f"log ingest: read {f.get('log_ingest_read_s', 0):.1f} s, delivery tail {f.get('log_ingest_delivery_tail_s', 0):.1f} s, "
-                       f"CPU app {f.get('log_ingest_app_cpu_s', 0):.1f} s, worker {f.get('log_ingest_worker_cpu_s', 0):.1f} s")
-        self.suite.say(f"log ingest {f['log_ingest_lines_per_s']:.0f} lines/s ({seconds:.1f} s; raw docker "
-                       f"{f['raw_docker_log_lines_per_s']:.0f} lines/s); missing {missing}, misplaced {misplaced}, seq gaps {gaps}")
-        if job["status"] != "completed" or missing or misplaced or gaps:
+            f[f"log_ingest_{db}_app_cpu_s"] = cpu_after[0] - cpu_before[0]
+            f[f"log_ingest_{db}_worker_cpu_s"] = cpu_after[1] - cpu_before[1]
+        self.suite.say(f"log ingest ({db}): read {f.get(f'log_ingest_{db}_read_s', 0):.1f} s, delivery tail "
+                       f"{f.get(f'log_ingest_{db}_delivery_tail_s', 0):.1f} s, CPU app {f.get(f'log_ingest_{db}_app_cpu_s', 0):.1f} s, "
+                       f"worker {f.get(f'log_ingest_{db}_worker_cpu_s', 0):.1f} s")
+        self.suite.say(f"log ingest ({db}) {f[f'log_ingest_{db}_lines_per_s']:.0f} lines/s ({seconds:.1f} s; raw docker "
+                       f"{f[f'raw_docker_log_lines_{db}_per_s']:.0f} lines/s); missing {missing}, doubled {doubled}, "
+                       f"misplaced {misplaced}, seq gaps {gaps}; load average {load_average()}")
+        if job["status"] != "completed" or missing or doubled or misplaced or gaps:
             raise AssertionError(f"log job {job['status']} ({job.get('error')}): {missing} lines missing, "
                                  f"{misplaced} out of place, {gaps} seq gaps")
 
@@ -746,8 +875,11 @@ class WorkerBench:
 
         async def sample(stats: dict[str, Any]) -> None:
             now = time.time() - first
-            running = await asyncio.to_thread(
-                self.dock.api.containers, filters={"label": f"cronium.worker={worker.worker_id}", "status": "running"})
+            running = [  # not counting the warm containers waiting for a job
+                info for info in await asyncio.to_thread(
+                    self.dock.api.containers, filters={"label": f"cronium.worker={worker.worker_id}", "status": "running"})
+                if not info["Names"][0].startswith("/cronium-pool-")
+            ]
             if len(running) >= 100 and "containers_100" not in reached:
                 reached["containers_100"] = now
             for key, value in (("stats", stats["running"]), ("containers", len(running)), ("rss", _rss_bytes(worker))):

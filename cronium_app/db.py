@@ -15,8 +15,11 @@ from collections.abc import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import StatementError
 from sqlmodel import Session, create_engine
 
+from cronium_app.errors import CroniumError
+from cronium_app.nul_text import refuse_nul
 from cronium_app.settings import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -39,6 +42,13 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _refuse_nul_parameters(engine: Engine) -> None:
+    # See nul_text: a 422 for every statement, on both databases alike.
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(_conn, _cursor, _statement, parameters, _context, _executemany):
+        refuse_nul(parameters)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -48,8 +58,10 @@ def make_engine(url: str) -> Engine:
             max_overflow=20,
         )
         _install_sqlite_hooks(engine)
-        return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    _refuse_nul_parameters(engine)
+    return engine
 
 
 @functools.lru_cache(maxsize=4)
@@ -66,9 +78,22 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 @contextlib.contextmanager
+def _refusals_unwrapped() -> Iterator[None]:
+    """A refusal raised while SQLAlchemy binds a parameter (e.g. a JSON
+    document with a NUL) reaches callers as itself, not as a StatementError,
+    so that the API and the UI answer it like any other refusal."""
+    try:
+        yield
+    except StatementError as exc:
+        if isinstance(exc.orig, CroniumError):
+            raise exc.orig from None
+        raise
+
+
+@contextlib.contextmanager
 def read_session(engine: Engine | None = None) -> Iterator[Session]:
     engine = engine or get_engine()
-    with Session(engine, expire_on_commit=False) as session:
+    with _refusals_unwrapped(), Session(engine, expire_on_commit=False) as session:
         yield session
 
 
@@ -77,6 +102,5 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
     """A session whose transaction commits on success and rolls back on error."""
     engine = engine or get_engine()
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
-    with Session(bind, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    with _refusals_unwrapped(), Session(bind, expire_on_commit=False) as session, session.begin():
+        yield session

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from orchestrator_worker.protocol import (
-    WORKER_ID_HEADER, ClaimedJobBody, HeartbeatBody, JobResultBody, WorkerInfo, heartbeat_body,
+    WORKER_ID_HEADER, ClaimedJobBody, HeartbeatBody, JobResultBody, LogRun, WorkerInfo, heartbeat_body,
 )
 from orchestrator_worker.settings import WorkerSettings
 
@@ -88,19 +88,29 @@ class OrchestratorClient:
         )
         return body["jobs"]
 
-    async def running(self, job_id: str, attempt: int) -> dict[str, Any]:
+    async def running(self, job_id: str, attempt: int, run_ms: int) -> dict[str, Any]:
+        """The job runs, and has since this worker got it `run_ms` ago."""
         return await self.request(
-            "POST", f"/api/internal/jobs/{job_id}/status", json={"status": "running", "attempt": attempt}
+            "POST", f"/api/internal/jobs/{job_id}/status", json={"status": "running", "attempt": attempt, "runMs": run_ms}
         )
 
-    async def logs(self, job_id: str, attempt: int, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    async def logs(self, job_id: str, attempt: int, runs: list[LogRun]) -> dict[str, Any]:
         return await self.request(
-            "POST", f"/api/internal/jobs/{job_id}/logs", json={"attempt": attempt, "logs": lines}
+            "POST", f"/api/internal/jobs/{job_id}/logs", json={"attempt": attempt, "runs": runs}
         )
 
-    async def complete(self, job_id: str, attempt: int, body: JobResultBody) -> dict[str, Any]:
+    async def complete(
+        self, job_id: str, attempt: int, body: JobResultBody, *, runs: list[LogRun] | None = None, run_ms: int | None = None
+    ) -> dict[str, Any]:
+        """The job's end; `runs`: its last log lines, stored with it; `run_ms`:
+        how long this worker has had it (its start, if it never said running)."""
+        extra: dict[str, Any] = {}
+        if runs:
+            extra["runs"] = runs
+        if run_ms is not None:
+            extra["runMs"] = run_ms
         return await self.request(
-            "POST", f"/api/internal/jobs/{job_id}/complete", json={"attempt": attempt, **body}
+            "POST", f"/api/internal/jobs/{job_id}/complete", json={"attempt": attempt, **body, **extra}
         )
 
     async def release(self, job_id: str, attempt: int, reason: str) -> dict[str, Any]:

@@ -23,10 +23,11 @@ import codecs
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import NamedTuple
 
 from orchestrator_worker.client import OrchestratorClient, Refused
 from orchestrator_worker.jobs import ClaimedJob
+from orchestrator_worker.protocol import LogRun
 from orchestrator_worker.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,10 @@ CONTINUED = " [line continues]"
 # The app's answers that refuse a batch (its size, a line in it), not the job.
 BATCH_REFUSALS = frozenset({413, 422})
 REFUSED_LINE_NOTE = "[a log line was lost here: the app refused it ({status})]"
+# The most lines the job's end may carry (see LogSink.close): a short job's
+# whole log, one request for everything.
+TAIL_MAX_LINES = 500
+TAIL_MAX_BYTES = 256 * 1024
 
 
 class LineSplitter:
@@ -46,9 +51,12 @@ class LineSplitter:
     def feed(self, data: bytes) -> list[str]:
         text = self._partial + self._decoder.decode(data)
         *complete, self._partial = text.split("\n")
-        lines: list[str] = []
-        for line in complete:
-            lines.extend(self._cut(line.removesuffix("\r")))
+        if "\r" in text:
+            complete = [line.removesuffix("\r") for line in complete]
+        if "\x00" not in text and max(map(len, complete), default=0) <= self.max_chars:
+            lines = complete  # the common case: nothing to clean or cut
+        else:
+            lines = [piece for line in complete for piece in self._cut(line)]
         # A line with no end in sight is sent in pieces rather than held.
         while len(self._partial) > self.max_chars:
             lines.append(_clean(self._partial[: self.max_chars]) + CONTINUED)
@@ -81,6 +89,31 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+class Line(NamedTuple):
+    seq: int
+    stream: str
+    text: str
+    timestamp: str
+
+
+def as_runs(lines: list[Line]) -> list[LogRun]:
+    """Lines (in seq order) as the wire's runs: consecutive lines of one
+    stream stamped alike share one entry."""
+    runs: list[LogRun] = []
+    for line in lines:
+        last = runs[-1] if runs else None
+        if (
+            last is not None
+            and last["stream"] == line.stream
+            and last["timestamp"] == line.timestamp
+            and last["seq"] + len(last["lines"]) == line.seq
+        ):
+            last["lines"].append(line.text)
+        else:
+            runs.append(LogRun(seq=line.seq, stream=line.stream, timestamp=line.timestamp, lines=[line.text]))
+    return runs
+
+
 class LogSink:
     """Numbers lines, enforces the job's log cap, and delivers batches in
     order. Use `feed_from_thread` from a blocking reader thread and `line`
@@ -102,7 +135,7 @@ class LogSink:
         self.bytes_logged = 0
         self.truncated = False
         self.lost = False  # the app refused our batches: the job is not ours any more
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[Line] = []
         self._pending_bytes = 0
         self._splitters = {
             "stdout": LineSplitter(settings.log_line_max_chars),
@@ -112,6 +145,8 @@ class LogSink:
         self._room = asyncio.Event()
         self._room.set()
         self._closed = False
+        self._hold_tail = False
+        self._tail: list[Line] = []
         self._closing = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self._sender = asyncio.create_task(self._send_forever(), name=f"logs-{job.id}")
@@ -127,11 +162,17 @@ class LogSink:
     async def lines(self, stream: str, lines: list[str]) -> None:
         await self._append(stream, lines, capped=True)
 
-    def feed_from_thread(self, stream: str, data: bytes) -> None:
-        """Called by a reader thread; blocks it while the buffer is full."""
-        lines = self._splitters[stream].feed(data)
-        if lines:
-            asyncio.run_coroutine_threadsafe(self.lines(stream, lines), self._loop).result()
+    def feed_from_thread(self, segments: list[tuple[str, bytes]]) -> None:
+        """Called by a reader thread with output in order, as (stream, bytes)
+        pieces; blocks it while the buffer is full. One hop to the event
+        loop for all of them: a busy job's output comes in many small pieces."""
+        found = [(stream, lines) for stream, data in segments if (lines := self._splitters[stream].feed(data))]
+        if found:
+            asyncio.run_coroutine_threadsafe(self._streams(found), self._loop).result()
+
+    async def _streams(self, found: list[tuple[str, list[str]]]) -> None:
+        for stream, lines in found:
+            await self.lines(stream, lines)
 
     def end_of_stream_from_thread(self) -> None:
         for stream, splitter in self._splitters.items():
@@ -140,8 +181,9 @@ class LogSink:
                 asyncio.run_coroutine_threadsafe(self.lines(stream, rest), self._loop).result()
 
     async def _append(self, stream: str, lines: list[str], *, capped: bool) -> None:
+        stamp = _now_iso()  # lines read together share their moment (and their run on the wire)
         for text in lines:
-            size = len(text.encode("utf-8", "replace")) + 1
+            size = (len(text) if text.isascii() else len(text.encode("utf-8", "replace"))) + 1
             if capped:
                 if self.truncated:
                     return
@@ -151,18 +193,19 @@ class LogSink:
                         "system",
                         f"log truncated: the job printed more than {self.settings.log_max_bytes} bytes; stopping it",
                         size,
+                        stamp,
                     )
                     if self.on_cap is not None:
                         self.on_cap()
                     return
                 self.bytes_logged += size
-            self._push(stream, text, size)
+            self._push(stream, text, size, stamp)
             while self._pending_bytes > self.settings.log_buffer_max_bytes and not self.lost:
                 self._room.clear()
                 await self._room.wait()
 
-    def _push(self, stream: str, text: str, size: int) -> None:
-        self._pending.append({"seq": self.next_seq, "stream": stream, "line": text, "timestamp": _now_iso()})
+    def _push(self, stream: str, text: str, size: int, stamp: str) -> None:
+        self._pending.append(Line(self.next_seq, stream, text, stamp))
         self.next_seq += 1
         self._pending_bytes += size
         self._wake.set()
@@ -181,6 +224,8 @@ class LogSink:
                 except asyncio.TimeoutError:
                     pass
             self._wake.clear()
+            if self._closed and self._hold_tail and self._is_tail(self._pending):
+                return  # the job's end carries these (see close)
             while self._pending and not self.lost:
                 batch = self._pending[: self.settings.log_batch_max_lines]
                 try:
@@ -190,7 +235,7 @@ class LogSink:
                     self.lost = True
                     break
                 del self._pending[: len(batch)]
-                self._pending_bytes = sum(len(item["line"]) + 1 for item in self._pending)
+                self._pending_bytes = sum(len(item.text) + 1 for item in self._pending)
                 self._room.set()
             if self.lost:
                 self._pending.clear()
@@ -198,11 +243,11 @@ class LogSink:
             if self._closed and not self._pending:
                 return
 
-    async def _deliver(self, batch: list[dict[str, Any]], *, note: bool = False) -> None:
+    async def _deliver(self, batch: list[Line], *, note: bool = False) -> None:
         """Send one batch; see the module's docstring for a refused one.
         Raises Refused only when the app refuses the job itself."""
         try:
-            await self.client.logs(self.job.id, self.job.attempt, batch)
+            await self.client.logs(self.job.id, self.job.attempt, as_runs(batch))
         except Refused as exc:
             if exc.status_code not in BATCH_REFUSALS:
                 raise
@@ -213,13 +258,38 @@ class LogSink:
                 return
             [refused] = batch
             extra = {"job_id": self.job.id}
-            logger.warning("job %s: the app refused log line %d (%s); it is lost", self.job.id, refused["seq"], exc, extra=extra)
+            logger.warning("job %s: the app refused log line %d (%s); it is lost", self.job.id, refused.seq, exc, extra=extra)
             if not note:  # a refused note is dropped: nothing smaller to say
                 text = REFUSED_LINE_NOTE.format(status=exc.status_code)
-                await self._deliver([{**refused, "stream": "system", "line": text}], note=True)
+                await self._deliver([refused._replace(stream="system", text=text)], note=True)
 
-    async def close(self) -> None:
+    async def close(self, *, hold_tail: bool = False) -> list[LogRun]:
+        """Flush and wait for delivery. With `hold_tail`, lines still waiting
+        when the job ended (a few: a short job's whole log) are not sent but
+        returned, for the job's end to carry in the same request; when the
+        app refuses them there, `deliver_tail` sends them the usual way."""
         self._closed = True
+        self._hold_tail = hold_tail
         self._closing.set()
         self._wake.set()
         await self._sender
+        tail, self._pending = self._pending, []
+        self._tail = tail
+        return as_runs(tail) if tail and not self.lost else []
+
+    async def deliver_tail(self) -> None:
+        """Send the held tail as ordinary batches (after the app refused it
+        as part of the job's end)."""
+        tail, self._tail = self._tail, []
+        for start in range(0, len(tail), self.settings.log_batch_max_lines):
+            if self.lost:
+                return
+            try:
+                await self._deliver(tail[start : start + self.settings.log_batch_max_lines])
+            except Refused as exc:
+                logger.warning("logs refused for job %s: %s", self.job.id, exc, extra={"job_id": self.job.id})
+                self.lost = True
+
+    @staticmethod
+    def _is_tail(lines: list[Line]) -> bool:
+        return len(lines) <= TAIL_MAX_LINES and sum(len(line.text) for line in lines) <= TAIL_MAX_BYTES

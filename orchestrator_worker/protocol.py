@@ -141,6 +141,21 @@ def claimed_job_body(
     return body
 
 
+# -- logs ---------------------------------------------------------------------
+
+
+class LogRun(TypedDict):
+    """Consecutive lines of one stream read at one moment, numbered seq,
+    seq+1, ... `POST /api/internal/jobs/{id}/logs` takes `{"attempt": n,
+    "runs": [...]}`; the app still takes the previous release's `"logs":
+    [{"seq", "stream", "line", "timestamp"}, ...]` (one object per line)."""
+
+    seq: int
+    stream: str  # stdout | stderr | system
+    timestamp: str  # ISO 8601
+    lines: list[str]
+
+
 # -- the result: how a job ended ----------------------------------------------
 
 # A job's end as a worker reports it; `partial` only for a job on several
@@ -161,7 +176,10 @@ class ServerResultBody(TypedDict):
 
 
 class JobResultBody(TypedDict):
-    """`POST /api/internal/jobs/{id}/complete`, besides the attempt."""
+    """`POST /api/internal/jobs/{id}/complete`, besides the attempt and,
+    optionally, `runs` (the job's last log lines, stored with its end) and
+    `runMs` (how long the worker had the job: when the job never said
+    `running`, it started that long before its end)."""
 
     status: ResultStatus
     exitCode: int | None

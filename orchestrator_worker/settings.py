@@ -49,6 +49,18 @@ class WorkerSettings(BaseSettings):
     # How often leftover job containers (of dead workers) are looked for; also done at start.
     reap_interval_s: float = Field(default=30.0, gt=0, validation_alias="CRONIUM_WORKER_REAP_INTERVAL")
 
+    # Warm single-use containers (executors/warm_pool.py): ready containers
+    # per resource profile (0: every job's container is made when it is
+    # claimed), in all, their longest life, and how long a profile no job
+    # asked for stays warm.
+    pool_size: int = Field(default=2, ge=0, le=64, validation_alias="CRONIUM_POOL_SIZE")
+    pool_max_total: int = Field(default=8, ge=0, le=256, validation_alias="CRONIUM_POOL_MAX_TOTAL")
+    pool_ttl_s: float = Field(default=300.0, gt=0, validation_alias="CRONIUM_POOL_TTL")
+    pool_key_idle_s: float = Field(default=600.0, gt=0, validation_alias="CRONIUM_POOL_KEY_IDLE")
+    # The OCI runtime of job containers, as registered with the engine
+    # (e.g. "crun"); empty: the engine's default (runc).
+    container_runtime: str = Field(default="", validation_alias="CRONIUM_CONTAINER_RUNTIME")
+
     log_max_bytes: int = Field(default=5 * 1024 * 1024, validation_alias="CRONIUM_JOB_LOG_MAX_BYTES")
     log_line_max_chars: int = Field(default=8192, validation_alias="CRONIUM_WORKER_LOG_LINE_MAX")
     log_flush_interval_s: float = Field(default=0.1, validation_alias="CRONIUM_WORKER_LOG_FLUSH")
@@ -65,7 +77,6 @@ class WorkerSettings(BaseSettings):
 
     runtime_body_max_bytes: int = Field(default=6 * 1024 * 1024, validation_alias="CRONIUM_RUNTIME_BODY_MAX_BYTES")
     tmpfs_size_mb: int = Field(default=64, validation_alias="CRONIUM_JOB_TMPFS_MB")
-    container_log_max_size: str = Field(default="10m", validation_alias="CRONIUM_CONTAINER_LOG_MAX_SIZE")
     allow_egress: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_EGRESS")
     # Egress jobs run on a Docker network of Cronium's own behind firewall
     # rules (orchestrator_worker/egress): the network's name (its bridge is

@@ -17,11 +17,11 @@ import time
 from orchestrator_worker.client import OrchestratorClient, Refused
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.executors.base import Executor
-from orchestrator_worker.executors.docker_runner import DockerRunner, DockerUnavailable
+from orchestrator_worker.executors.docker_runner import ContainerRef, DockerRunner, DockerUnavailable
 from orchestrator_worker.executors.http import HttpExecutor
 from orchestrator_worker.executors.remote import RemoteRunner
 from orchestrator_worker.jobs import ClaimedJob, Outcome
-from orchestrator_worker.logs import LogSink
+from orchestrator_worker.logs import BATCH_REFUSALS, LogSink
 from orchestrator_worker.protocol import WorkerInfo, WorkerState
 from orchestrator_worker.runtime_proxy import RuntimeProxy
 from orchestrator_worker.settings import WorkerSettings
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 CLAIM_BATCH_MAX = 50
 DOCKER_RETRY_S = 2.0
+# A job that ends sooner never sends `running` on its own (see _mark_running).
+RUNNING_REPORT_DELAY_S = 0.25
 
 
 def executor_kind(job: ClaimedJob) -> str:
@@ -86,6 +88,7 @@ class Worker:
                 return
             await self.runner.egress.prepare()
             await self._reap(startup=True)
+            self.runner.start_pool()
             side = [
                 asyncio.create_task(self._heartbeat_forever(), name="heartbeat"),
                 asyncio.create_task(self._reap_forever(), name="reaper"),
@@ -173,32 +176,46 @@ class Worker:
     async def _run_job(self, job: ClaimedJob, control: JobControl) -> None:
         extra = {"job_id": job.id, "attempt": job.attempt}
         logger.info("job %s attempt %d: starting (%s)", job.id, job.attempt, job.type, extra=extra)
+        began = time.monotonic()
         sink = LogSink(job, self.client, self.settings, on_cap=lambda: control.request_stop(StopReason.LOG_CAP))
         executor = self.executor_for(job)
         try:
-            marked = asyncio.create_task(self._mark_running(job, control))
+            marked = asyncio.create_task(self._mark_running(job, control, began))
             try:
                 outcome = await self._execute(executor, job, sink, control)
             except Exception as exc:  # a worker bug must still end the job
                 logger.exception("job %s: executor error", job.id, extra=extra)
                 await sink.system(f"worker error: {exc}")
                 outcome = Outcome("failed", error=f"worker error: {type(exc).__name__}: {exc}")
-            await marked
+            await self._settle_running(marked)
             # Neither a cancel nor a shutdown may lose the log or the result.
-            await asyncio.shield(self._report(job, control, sink, outcome))
+            await asyncio.shield(self._report(job, control, sink, outcome, began))
         finally:
             await asyncio.shield(executor.cleanup(job))
             self.active.pop(job.id, None)
             self._slot_freed.set()
 
-    async def _mark_running(self, job: ClaimedJob, control: JobControl) -> None:
+    async def _mark_running(self, job: ClaimedJob, control: JobControl, began: float) -> None:
+        """Say `running`, unless the job ends first: a short job's end says
+        it all in one request. Either way `runMs` dates the job's start to
+        when this worker got it. A cancel or a lost lease reaches a job that
+        waits here through the heartbeat."""
+        await asyncio.sleep(RUNNING_REPORT_DELAY_S)
         try:
-            reply = await self.client.running(job.id, job.attempt)
+            reply = await self.client.running(job.id, job.attempt, int((time.monotonic() - began) * 1000))
             if reply.get("cancel"):
                 control.request_stop(StopReason.CANCELLED)
         except Refused as exc:
             logger.warning("job %s: app refused 'running' (%s); dropping it", job.id, exc)
             control.request_stop(StopReason.LOST)
+
+    @staticmethod
+    async def _settle_running(marked: asyncio.Task) -> None:
+        """The job has ended: a `running` not sent yet is not sent at all
+        (one on its way may or may not arrive: the job's end wins either
+        way, and a lost job is told by the refusal of its end)."""
+        marked.cancel()
+        await asyncio.gather(marked, return_exceptions=True)
 
     def executor_for(self, job: ClaimedJob) -> Executor:
         return self.executors[executor_kind(job)]
@@ -208,21 +225,34 @@ class Worker:
             return Outcome("failed", error="lost")
         return await executor.run(job, sink, control)
 
-    async def _report(self, job: ClaimedJob, control: JobControl, sink: LogSink, outcome: Outcome) -> None:
-        if control.reason == StopReason.SHUTDOWN:
+    async def _report(self, job: ClaimedJob, control: JobControl, sink: LogSink, outcome: Outcome, began: float) -> None:
+        shutdown = control.reason == StopReason.SHUTDOWN
+        if shutdown:
             await sink.system("the worker is shutting down; the job is released for another attempt")
-        await sink.close()
+        tail = await sink.close(hold_tail=not shutdown)
         if control.reason == StopReason.LOST or sink.lost:
             logger.warning("job %s attempt %d belongs to another attempt now; not reporting", job.id, job.attempt)
             return
         try:
-            if control.reason == StopReason.SHUTDOWN:
+            if shutdown:
                 await self.client.release(job.id, job.attempt, "worker shutting down")
                 return
-            await self.client.complete(job.id, job.attempt, outcome.to_api())
+            await self._complete(job, sink, outcome, tail, run_ms=int((time.monotonic() - began) * 1000))
             logger.info("job %s attempt %d: %s", job.id, job.attempt, outcome.status, extra={"job_id": job.id})
         except Refused as exc:
             logger.warning("job %s: app refused the result (%s)", job.id, exc, extra={"job_id": job.id})
+
+    async def _complete(self, job: ClaimedJob, sink: LogSink, outcome: Outcome, tail: list, run_ms: int) -> None:
+        """The result with the log's tail; if the app refuses the tail (a
+        line over its own limits), the tail goes the usual way (which finds
+        and replaces the refused lines) and the result follows alone."""
+        try:
+            await self.client.complete(job.id, job.attempt, outcome.to_api(), runs=tail, run_ms=run_ms)
+        except Refused as exc:
+            if not tail or exc.status_code not in BATCH_REFUSALS:
+                raise
+            await sink.deliver_tail()
+            await self.client.complete(job.id, job.attempt, outcome.to_api(), run_ms=run_ms)
 
     # -- side tasks --------------------------------------------------------------
 
@@ -238,8 +268,9 @@ class Worker:
             info["engineVersion"] = self.engine_version
         if self.engine_host:
             info["engineHost"] = self.engine_host
-        # The warm container pool reports its state here ("pool") once the
-        # worker has one.
+        warm = self.runner.warm
+        if warm is not None:
+            info["pool"] = {"size": warm.size, **warm.counts()}
         return info
 
     async def _heartbeat_forever(self) -> None:
@@ -287,14 +318,18 @@ class Worker:
         Another worker's container is removed only when its job was not
         held at the previous round either: a live worker removes its own
         container just after it reports the job's end, and is not raced
-        for it."""
+        for it. Warm containers no job has taken: ours that our pool does
+        not know (an earlier life's), and another worker's once it is
+        twice the pool's TTL old (a live worker replaces its own sooner)."""
         try:
             refs = await self.runner.list_job_containers()
         except Exception as exc:
             logger.warning("could not list job containers: %s", exc)
             return
+        refs = [ref for ref in refs if not self.runner.owns(ref)]
+        await self._reap_idle_warm([ref for ref in refs if not ref.job_id])
         mine_now = {(job.id, job.attempt) for job, _ in self.active.values()}
-        candidates = [ref for ref in refs if (ref.job_id, ref.attempt) not in mine_now]
+        candidates = [ref for ref in refs if ref.job_id and (ref.job_id, ref.attempt) not in mine_now]
         others = [ref for ref in candidates if ref.worker_id != self.settings.worker_id]
         held = await self.client.held([(ref.job_id, ref.attempt) for ref in others]) if others else set()
         unheld_now = {ref.id for ref in others if ref.job_id not in held}
@@ -306,6 +341,13 @@ class Worker:
                 await self.runner.remove_container(ref)
                 if ref.worker_id == self.settings.worker_id and startup:
                     await self._release_quietly(ref.job_id, ref.attempt, "its worker restarted")
+
+    async def _reap_idle_warm(self, refs: list[ContainerRef]) -> None:
+        too_old = time.time() - 2 * self.settings.pool_ttl_s
+        for ref in refs:
+            if ref.worker_id == self.settings.worker_id or ref.created < too_old:
+                logger.info("removing leftover warm container %s (worker %s)", ref.id[:12], ref.worker_id)
+                await self.runner.remove_container(ref)
 
     async def _release_quietly(self, job_id: str, attempt: int, reason: str) -> None:
         try:

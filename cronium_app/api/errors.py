@@ -36,7 +36,7 @@ _ERROR_MEANINGS = {
     400: "The body is not valid JSON",
     401: "No valid API token (Authorization: Bearer <token>)",
     403: "Not allowed",
-    404: "Not found (or not yours)",
+    404: "Not found (or not yours; also a path the API does not route, such as an id with a line break)",
     409: "Conflicts with the current state (the message says which)",
     413: "Too large (the body, a script, an input or an output)",
     422: "A field is missing or invalid (`error.fields` lists them)",

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cronium_app import shutdown
 from cronium_app.api.deps import settings_dep, worker_id
@@ -16,6 +16,8 @@ from cronium_app.api.disconnect import hang_up_watch
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
 from cronium_app.jobs import long_poll, queue
+from cronium_app.jobs.log_store import LogRun
+from cronium_app.nul_text import has_nul, replace_nul
 from cronium_app.settings import Settings
 
 router = APIRouter(prefix="/api/internal", tags=["internal"])
@@ -28,21 +30,53 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class _Report(_Body):
+    """What a worker says happened in a run: a NUL in it is replaced, never
+    refused, so that the report is not lost (see nul_text)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_nul(cls, data: Any) -> Any:
+        return replace_nul(data) if has_nul(data) else data
+
+
 class StatusBody(_Body):
     status: Literal["running"]
     attempt: int = Field(ge=1)
+    # How long the worker has had the job (it says `running` a moment late).
+    run_ms: int | None = Field(default=None, alias="runMs", ge=0, le=10**12)
 
 
 class LogLineBody(_Body):
+    """One line (the previous release's form of a batch: a list of these)."""
+
     seq: int = Field(ge=1)
     stream: Literal["stdout", "stderr", "system"]
     line: str
     timestamp: datetime
 
 
-class LogBatchBody(_Body):
+class LogRunBody(_Body):
+    """Consecutive lines of one stream read at one moment: seq, seq+1, ..."""
+
+    seq: int = Field(ge=1)
+    stream: Literal["stdout", "stderr", "system"]
+    timestamp: datetime
+    lines: list[str]
+
+
+class LogBatchBody(_Report):
     attempt: int = Field(ge=1)
-    logs: list[LogLineBody]
+    logs: list[LogLineBody] = Field(default_factory=list)
+    runs: list[LogRunBody] = Field(default_factory=list)
+
+    def all_runs(self) -> list[LogRun]:
+        """Both forms as runs (a line of the previous release's form is a run of one)."""
+        return [LogRun(item.seq, item.stream, item.timestamp, [item.line]) for item in self.logs] + _runs(self.runs)
+
+
+def _runs(runs: list[LogRunBody]) -> list[LogRun]:
+    return [LogRun(run.seq, run.stream, run.timestamp, run.lines) for run in runs]
 
 
 class ServerResultBody(_Body):
@@ -56,7 +90,7 @@ class ServerResultBody(_Body):
     error: str | None = Field(default=None, max_length=2000)
 
 
-class CompleteBody(_Body):
+class CompleteBody(_Report):
     attempt: int = Field(ge=1)
     status: Literal["completed", "failed", "timed_out", "cancelled", "partial"]
     exit_code: int | None = Field(default=None, alias="exitCode")
@@ -64,6 +98,11 @@ class CompleteBody(_Body):
     error: str | None = None
     metrics: dict[str, Any] | None = None
     servers: list[ServerResultBody] | None = Field(default=None, max_length=100)
+    # The job's last log lines, stored with its end (one request for a short job).
+    runs: list[LogRunBody] = Field(default_factory=list)
+    # How long the worker has had the job: when it never said `running`
+    # (a short job), the job started this long before its end.
+    run_ms: int | None = Field(default=None, alias="runMs", ge=0, le=10**12)
 
 
 class HeartbeatJob(_Body):
@@ -123,14 +162,13 @@ async def claim_jobs(
 @router.post("/jobs/{job_id}/status")
 def job_status(job_id: str, body: StatusBody, worker: WorkerId, settings: SettingsDep):
     with write_session() as session:
-        return queue.mark_running(session, settings, job_id, queue.WorkerRef(worker, body.attempt))
+        return queue.mark_running(session, settings, job_id, queue.WorkerRef(worker, body.attempt), body.run_ms)
 
 
 @router.post("/jobs/{job_id}/logs")
 def job_logs(job_id: str, body: LogBatchBody, worker: WorkerId, settings: SettingsDep):
-    lines = [queue.LogLine(item.seq, item.stream, item.line, item.timestamp) for item in body.logs]
     with write_session() as session:
-        return queue.append_logs(session, settings, job_id, queue.WorkerRef(worker, body.attempt), lines)
+        return queue.append_logs(session, settings, job_id, queue.WorkerRef(worker, body.attempt), body.all_runs())
 
 
 @router.post("/jobs/{job_id}/complete")
@@ -140,6 +178,7 @@ def job_complete(job_id: str, body: CompleteBody, worker: WorkerId, settings: Se
         return queue.complete(
             session, settings, job_id, queue.WorkerRef(worker, body.attempt), status=body.status,
             exit_code=body.exit_code, output=body.output, error=body.error, metrics=body.metrics, servers=servers,
+            runs=_runs(body.runs), run_ms=body.run_ms,
         )
 
 

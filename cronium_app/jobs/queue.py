@@ -20,14 +20,14 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from cronium_app import sealing
 from cronium_app.auth import execution_tokens
 from cronium_app.db import is_sqlite
-from cronium_app.errors import Conflict, Invalid, NotFound, TooLarge
-from cronium_app.jobs import workers, workflow_runs
+from cronium_app.errors import Conflict, Invalid, NotFound
+from cronium_app.jobs import log_store, workers, workflow_runs
+from cronium_app.jobs.log_store import LogRun
 from cronium_app.jobs.masking import masker_for_job
 from cronium_app.jobs.retry import retry_failed
 from cronium_app.jobs.status import FAILED_LIKE, HELD, PENDING, TERMINAL, WORKER_FINAL, JobStatus
@@ -41,7 +41,6 @@ from orchestrator_worker.protocol import ClaimedJobBody, claimed_job_body
 
 logger = logging.getLogger(__name__)
 
-LOG_STREAMS = ("stdout", "stderr", "system")
 # A job going back to the queue forgets what its last attempt told the
 # runtime API, so the next workflow step never sees a stale output.
 FRESH_ATTEMPT = {"output": None, "condition": None}
@@ -211,14 +210,19 @@ def _lease_until(settings: Settings, now: datetime) -> datetime:
     return now + timedelta(seconds=settings.lease_seconds)
 
 
-def mark_running(session: Session, settings: Settings, job_id: str, ref: WorkerRef) -> dict[str, Any]:
+def mark_running(
+    session: Session, settings: Settings, job_id: str, ref: WorkerRef, run_ms: int | None = None
+) -> dict[str, Any]:
+    """The job runs; it started `run_ms` before now (the worker says so a
+    moment late, see `complete`), or now."""
     now = utcnow()
+    acknowledged_at = session.execute(sa.select(Job.acknowledged_at).where(Job.id == job_id)).scalar()
     row = session.execute(
         sa.update(Job)
         .where(*_held_by(job_id, ref))
         .values(
             status=JobStatus.running.value,
-            started_at=sa.func.coalesce(Job.started_at, now),
+            started_at=sa.func.coalesce(Job.started_at, _started_by_run_time(acknowledged_at, now, run_ms) or now),
             lease_expires_at=_lease_until(settings, now),
             updated_at=now,
         )
@@ -229,39 +233,12 @@ def mark_running(session: Session, settings: Settings, job_id: str, ref: WorkerR
     return {"jobId": job_id, "status": row.status, "cancel": row.cancel_requested_at is not None}
 
 
-@dataclass(frozen=True)
-class LogLine:
-    seq: int
-    stream: str
-    line: str
-    timestamp: datetime
-
-
-def validate_log_batch(settings: Settings, lines: list[LogLine]) -> None:
-    if len(lines) > settings.log_batch_max_lines:
-        raise TooLarge(f"a log batch holds at most {settings.log_batch_max_lines} lines; got {len(lines)}")
-    for item in lines:
-        if item.seq < 1:
-            raise Invalid(f"seq must be 1 or more; got {item.seq}")
-        if item.stream not in LOG_STREAMS:
-            raise Invalid(f"stream must be one of {', '.join(LOG_STREAMS)}; got {item.stream!r}")
-        if len(item.line) > settings.log_line_max_chars:
-            raise TooLarge(
-                f"log line {item.seq} has {len(item.line)} characters; the limit is {settings.log_line_max_chars}"
-            )
-
-
-def _insert_ignoring_duplicates(session: Session):
-    dialect_insert = sqlite.insert if is_sqlite(session.get_bind()) else postgresql.insert
-    return dialect_insert(ExecutionLog).on_conflict_do_nothing(index_elements=["job_id", "seq"])
-
-
 def append_logs(
-    session: Session, settings: Settings, job_id: str, ref: WorkerRef, lines: list[LogLine]
+    session: Session, settings: Settings, job_id: str, ref: WorkerRef, runs: list[LogRun]
 ) -> dict[str, Any]:
     """Store a batch; lines already stored (same job and seq) are ignored, so
     a worker may safely resend a batch whose reply it never got."""
-    validate_log_batch(settings, lines)
+    log_store.validate(settings, runs)
     now = utcnow()
     held = session.execute(
         sa.update(Job)
@@ -271,26 +248,11 @@ def append_logs(
     ).first()
     if held is None:
         raise _refusal(session, job_id, ref, "append logs")
-    inserted = 0
-    if lines:
-        mask = masker_for_job(session, settings, job_id)
-        rows = [
-            {
-                "job_id": job_id,
-                "seq": item.seq,
-                "stream": item.stream,
-                "line": mask.text(item.line),
-                "timestamp": as_utc(item.timestamp),
-            }
-            for item in lines
-        ]
-        # Count what RETURNING gives back: psycopg reports no rowcount
-        # for a multi-row insert.
-        inserted = len(session.execute(_insert_ignoring_duplicates(session).returning(ExecutionLog.seq), rows).all())
+    inserted = log_store.store(session, settings, job_id, runs)
     max_seq = session.execute(
         sa.select(sa.func.max(ExecutionLog.seq)).where(ExecutionLog.job_id == job_id)
     ).scalar()
-    return {"jobId": job_id, "stored": max(inserted, 0), "maxSeq": max_seq or 0}
+    return {"jobId": job_id, "stored": inserted, "maxSeq": max_seq or 0}
 
 
 def complete(
@@ -305,9 +267,15 @@ def complete(
     error: str | None,
     metrics: dict[str, Any] | None,
     servers: list[dict[str, Any]] | None = None,
+    runs: list[LogRun] = (),
+    run_ms: int | None = None,
 ) -> dict[str, Any]:
+    """The job's end, with its last log lines (`runs`) in the same
+    transaction. A job that never reported `running` started `run_ms`
+    before now (not before it was claimed)."""
     if status not in WORKER_FINAL:
         raise Invalid(f"status must be one of {', '.join(WORKER_FINAL)}; got {status!r}")
+    log_store.validate(settings, list(runs))
     check_io_size(output, settings, "output")
     if error is not None and len(error) > 10_000:
         error = error[:10_000] + "… (truncated)"
@@ -315,7 +283,7 @@ def complete(
     error, output = mask.text(error), mask.value(output)
     now = utcnow()
     current = session.execute(sa.select(Job.started_at, Job.acknowledged_at).where(Job.id == job_id)).first()
-    started = current.started_at or current.acknowledged_at if current else None
+    started = current.started_at or _started_by_run_time(current.acknowledged_at, now, run_ms) if current else None
     result = {
         "exitCode": exit_code,
         "durationMs": int((now - as_utc(started)).total_seconds() * 1000) if started else None,
@@ -333,6 +301,7 @@ def complete(
             output=output if output is not None else Job.output,
             error=error,
             result=result,
+            started_at=sa.func.coalesce(Job.started_at, started),
             completed_at=now,
             lease_expires_at=None,
             updated_at=now,
@@ -341,9 +310,18 @@ def complete(
     ).first()
     if row is None:
         raise _refusal(session, job_id, ref, "complete")
+    log_store.store(session, settings, job_id, list(runs))
     _after_end(session, settings, [job_id] if status in FAILED_LIKE else [], [job_id], now)
     logger.info("job completed", extra={"job_id": job_id, "status": status, "attempt": ref.attempt})
     return {"jobId": job_id, "status": status}
+
+
+def _started_by_run_time(acknowledged_at: datetime | None, now: datetime, run_ms: int | None) -> datetime | None:
+    """When a job the worker has had for `run_ms` started: that long before
+    now, but not before its claim (None: unknown, so its claim)."""
+    if acknowledged_at is None or run_ms is None:
+        return acknowledged_at
+    return max(as_utc(acknowledged_at), now - timedelta(milliseconds=run_ms))
 
 
 def _after_end(session: Session, settings: Settings, failed: list[str], ended: list[str], now: datetime) -> None:

@@ -10,6 +10,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
+from cronium_app.nul_text import refuse_nul
+
 
 class JSONDocument(TypeDecorator):
     """A JSON value: JSONB on PostgreSQL, JSON text on SQLite.
@@ -29,6 +31,8 @@ class JSONDocument(TypeDecorator):
         return dialect.type_descriptor(sa.Text())
 
     def process_bind_param(self, value: Any, dialect) -> Any:
+        # JSONB refuses a NUL inside a document's strings (see nul_text).
+        refuse_nul(value)
         if value is None or dialect.name == "postgresql":
             return value
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

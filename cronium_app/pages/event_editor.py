@@ -13,12 +13,14 @@ from cronium_app.components.jobs_list import compact_job_row
 from cronium_app.components.schedule_fields import schedule_section
 from cronium_app.components.status import EVENT_TYPE_LABELS
 from cronium_app.components.styles import MONO
+from cronium_app.display.env_form import ENV_KEY, SECRET_ENV_KEY
 from cronium_app.events.schemas import HTTP_METHODS
 from cronium_app.state.event_editor import ERROR_KEYS
 from cronium_app.state.event_editor import EventEditorState as S
 from cronium_app.state.events import EVENT_STATUSES
 
 FORM_WIDTH = "960px"
+SECRET_SET = "•••••• (secret: set)"
 TEXTS = EditorTexts(
     noun="event",
     new_subtitle="Scripts run in a fresh, locked-down container.",
@@ -113,46 +115,108 @@ def script_section() -> rx.Component:
     )
 
 
-def _pair_rows(which: str, rows, key_placeholder: str, error_key: str, add_label: str) -> rx.Component:
-    def row(item, index) -> rx.Component:
-        return rx.flex(
-            rx.input(
-                value=item["key"],
-                on_change=lambda value: S.set_row(which, index, "key", value),
-                placeholder=key_placeholder,
-                font_family=MONO,
-                flex="1 1 140px",
-                min_width="0",
-                custom_attrs={"data-testid": f"{which}-key"},
-            ),
+def _key_input(which: str, item, index, placeholder: str) -> rx.Component:
+    return rx.input(
+        value=item["key"],
+        on_change=lambda value: S.set_row(which, index, "key", value),
+        placeholder=placeholder,
+        font_family=MONO,
+        flex="1 1 140px",
+        min_width="0",
+        custom_attrs={"data-testid": f"{which}-key"},
+    )
+
+
+def _remove_button(which: str, index) -> rx.Component:
+    return rx.icon_button(
+        rx.icon("trash-2", size=16),
+        variant="ghost",
+        color_scheme="gray",
+        on_click=S.remove_row(which, index),
+        aria_label="Remove",
+    )
+
+
+def _header_row(item, index) -> rx.Component:
+    return rx.flex(
+        _key_input("headers", item, index, "Header-Name"),
+        rx.input(
+            value=item["value"],
+            on_change=lambda value: S.set_row("headers", index, "value", value),
+            placeholder="value",
+            flex="2 1 180px",
+            min_width="0",
+            custom_attrs={"data-testid": "headers-value"},
+        ),
+        _remove_button("headers", index),
+        spacing="2",
+        align="center",
+        width="100%",
+    )
+
+
+def _env_value_placeholder(item) -> rx.Var:
+    """A secret's value is never shown: its field says whether one is set."""
+    stored = (item["stored"] != "") & (item["stored"] == item["key"])
+    return rx.cond(
+        item["secret"],
+        rx.cond(stored, SECRET_SET, "secret value"),
+        rx.cond(item["stored"] != "", "enter the value again", "value"),
+    )
+
+
+def _env_row(item, index) -> rx.Component:
+    """NAME, value (a password field for a secret), the Secret box, remove.
+    On a phone the box and the button wrap under the fields."""
+    return rx.flex(
+        rx.flex(
+            _key_input("env", item, index, "NAME"),
             rx.input(
                 value=item["value"],
-                on_change=lambda value: S.set_row(which, index, "value", value),
-                placeholder="value",
+                on_change=lambda value: S.set_row("env", index, "value", value),
+                type=rx.cond(item["secret"], "password", "text"),
+                placeholder=_env_value_placeholder(item),
+                auto_complete="off",
                 flex="2 1 180px",
                 min_width="0",
-                custom_attrs={"data-testid": f"{which}-value"},
-            ),
-            rx.icon_button(
-                rx.icon("trash-2", size=16),
-                variant="ghost",
-                color_scheme="gray",
-                on_click=S.remove_row(which, index),
-                aria_label="Remove",
+                custom_attrs={"data-testid": "env-value"},
             ),
             spacing="2",
+            flex="1 1 300px",
+            min_width="0",
+        ),
+        rx.flex(
+            rx.checkbox(
+                "Secret",
+                checked=item["secret"],
+                on_change=lambda secret: S.set_env_secret(index, secret),
+                custom_attrs={"data-testid": "env-secret"},
+            ),
+            _remove_button("env", index),
+            spacing="3",
             align="center",
-            width="100%",
-        )
+            justify="end",
+            flex="0 0 auto",
+            margin_left="auto",
+        ),
+        column_gap="8px",
+        row_gap="4px",
+        align="center",
+        wrap="wrap",
+        width="100%",
+        custom_attrs={"data-testid": "env-row", "data-secret": item["secret"].to_string()},
+    )
 
+
+def _pair_rows(which: str, rows, row, error_keys: list[str], add_label: str, spacing="2") -> rx.Component:
     return rx.vstack(
         rx.foreach(rows, row),
-        field_error(S.errors, error_key),
+        *[field_error(S.errors, key) for key in error_keys],
         rx.button(
             rx.icon("plus", size=14), add_label,
             variant="soft", size="1", on_click=S.add_row(which), id=f"add-{which}",
         ),
-        spacing="2",
+        spacing=spacing,
         width="100%",
     )
 
@@ -178,7 +242,7 @@ def http_section() -> rx.Component:
             width="100%",
         ),
         field_error(S.errors, "httpRequest"),
-        labelled("Headers", _pair_rows("headers", S.header_rows, "Header-Name", "httpRequest.headers", "Add header")),
+        labelled("Headers", _pair_rows("headers", S.header_rows, _header_row, ["httpRequest.headers"], "Add header")),
         labelled(
             "Body",
             rx.text_area(
@@ -200,8 +264,13 @@ def http_section() -> rx.Component:
 def env_section() -> rx.Component:
     return section(
         "Environment variables",
-        _pair_rows("env", S.env_rows, "NAME", "envVars", "Add variable"),
-        description="Passed to the script. Names starting with CRONIUM_ are reserved.",
+        # On a phone a row takes two lines: more room between rows than inside one.
+        _pair_rows("env", S.env_rows, _env_row, [ENV_KEY, SECRET_ENV_KEY], "Add variable",
+                   spacing=rx.breakpoints(initial="3", sm="2")),
+        description=(
+            "Passed to the script. Names starting with CRONIUM_ are reserved. A secret's value is never shown "
+            "again and appears as *** in job logs: type a new value to replace it, leave it empty to keep it."
+        ),
     )
 
 

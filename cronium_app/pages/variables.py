@@ -19,6 +19,29 @@ VALUE_HELP = (
     'JSON: an object, an array, a number, true, false, null or a "quoted string". '
     "Text that is not JSON is saved as a plain string; text starting with {, [ or \" must be valid JSON."
 )
+SECRET_HELP = "Stored encrypted and never shown again; your scripts still read it, and job logs show *** instead."
+HIDDEN_VALUE = "•••••• (secret: set)"
+
+
+def _secret_badge() -> rx.Component:
+    # Said in words and with an icon, not by colour alone.
+    return rx.badge(
+        rx.icon("lock", size=12), "secret",
+        variant="soft", color_scheme="amber", size="1",
+        custom_attrs={"data-testid": "secret-badge"},
+    )
+
+
+def _value_cell(row) -> rx.Component:
+    """A plain variable's JSON; a secret's mask (its value never reaches the page)."""
+    return rx.cond(
+        row["secret"],
+        rx.text(
+            HIDDEN_VALUE, size="2", color_scheme="gray", font_family=MONO,
+            custom_attrs={"data-testid": "variable-value"},
+        ),
+        json_block(row["value"], max_height="140px", dense=True, custom_attrs={"data-testid": "variable-value"}),
+    )
 
 
 def _row(row) -> rx.Component:
@@ -26,7 +49,11 @@ def _row(row) -> rx.Component:
         rx.table.cell(
             rx.vstack(
                 rx.code(row["key"], variant="ghost", size="2", weight="medium", overflow_wrap="anywhere"),
-                rx.badge(row["kind"], variant="surface", color_scheme="gray", size="1"),
+                rx.cond(
+                    row["secret"],
+                    _secret_badge(),
+                    rx.badge(row["kind"], variant="surface", color_scheme="gray", size="1"),
+                ),
                 # On phones the "Updated" column is hidden: the time goes here.
                 rx.text(row["updated"], size="1", color_scheme="gray", display=rx.breakpoints(initial="block", md="none")),
                 spacing="1",
@@ -37,7 +64,7 @@ def _row(row) -> rx.Component:
             vertical_align="top",
         ),
         rx.table.cell(
-            json_block(row["value"], max_height="140px", dense=True, custom_attrs={"data-testid": "variable-value"}),
+            _value_cell(row),
             min_width="0",
             width="100%",
             max_width="0",
@@ -51,7 +78,8 @@ def _row(row) -> rx.Component:
             rx.flex(
                 rx.icon_button(
                     rx.icon("pencil", size=16), variant="soft", color_scheme="gray", size="2",
-                    on_click=S.open_edit(row["key"]), aria_label="Edit",
+                    on_click=S.open_edit(row["key"]), aria_label=rx.cond(row["secret"], "Replace value", "Edit"),
+                    title=rx.cond(row["secret"], "Replace value", "Edit"),
                     custom_attrs={"data-testid": "edit-variable"},
                 ),
                 rx.icon_button(
@@ -65,7 +93,7 @@ def _row(row) -> rx.Component:
             ),
             vertical_align="top",
         ),
-        custom_attrs={"data-testid": "variable-row", "data-key": row["key"]},
+        custom_attrs={"data-testid": "variable-row", "data-key": row["key"], "data-secret": row["secret"].to_string()},
     )
 
 
@@ -76,7 +104,9 @@ def _table() -> rx.Component:
 def editor_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(rx.cond(S.editing_key != "", "Edit variable", "New variable")),
+            rx.dialog.title(
+                rx.cond(S.editing_secret, "Replace secret value", rx.cond(S.editing_key != "", "Edit variable", "New variable"))
+            ),
             rx.dialog.description(
                 "Your scripts read and write variables with the cronium helpers; the API has them too.",
                 size="2",
@@ -103,7 +133,8 @@ def editor_dialog() -> rx.Component:
                     rx.text_area(
                         value=S.value_text,
                         on_change=S.set_value_text,
-                        placeholder='{"threshold": 5}',
+                        placeholder=rx.cond(S.editing_secret, "The new value (the current one is never shown)",
+                                            '{"threshold": 5}'),
                         rows="8",
                         font_family=MONO,
                         id="variable-value",
@@ -112,6 +143,16 @@ def editor_dialog() -> rx.Component:
                     errors=S.errors,
                     key="value",
                     hint=VALUE_HELP,
+                ),
+                labelled(
+                    "Secret",
+                    rx.checkbox(
+                        "Keep the value secret",
+                        checked=S.secret,
+                        on_change=S.set_secret,
+                        id="variable-secret",
+                    ),
+                    hint=SECRET_HELP,
                 ),
                 field_error(S.errors, "form"),
                 spacing="4",

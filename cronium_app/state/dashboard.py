@@ -15,7 +15,7 @@ from cronium_app.display.formatting import fmt_trend, local
 from cronium_app.display.rows import HourPoint, JobRow, StatCard, job_row
 from cronium_app.jobs import service as jobs
 from cronium_app.state.base import AppState
-from cronium_app.state.polling import DASHBOARD_POLL_S, sole_loop
+from cronium_app.state.polling import DASHBOARD_POLL_S, run_sole_loop
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +109,7 @@ class DashboardState(AppState):
     @rx.event(background=True)
     async def watch(self, generation: int):
         """Refresh about once a second while this tab shows the dashboard."""
-        async with sole_loop(self, generation) as mine:
-            if mine:
-                await self._refresh_rounds(generation)
+        await run_sole_loop(self, generation, lambda: self._refresh_rounds(generation))
 
     async def _refresh_rounds(self, generation: int) -> None:
         pause = 0.0

@@ -15,6 +15,16 @@ from pydantic import ValidationError
 
 from cronium_app import routes
 from cronium_app.db import read_session, write_session
+from cronium_app.display.env_form import (
+    ENV_KEY,
+    SECRET_ENV_KEY,
+    EnvRow,
+    blank_env_row,
+    env_changes,
+    env_rows,
+    named_values,
+    rows_after_save,
+)
 from cronium_app.display.formatting import local
 from cronium_app.display.messages import validation_field_errors
 from cronium_app.display.rows import JobRow, KeyValue, job_row
@@ -139,7 +149,10 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
     memory: str = ""
     pids: str = ""
     network: str = "none"
-    env_rows: list[KeyValue] = []
+    # Secret rows hold a value only while it is typed: never once saved.
+    env_rows: list[EnvRow] = []
+    # The secrets the service holds for this event (names only).
+    saved_secret_names: list[str] = []
     tags: str = ""
     http_method: str = "GET"
     http_url: str = ""
@@ -206,7 +219,7 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
         self.memory = str(event["memoryMb"])
         self.pids = str(event["pidsLimit"])
         self.network = event["network"]
-        self.env_rows = [{"key": k, "value": v} for k, v in (event.get("envVars") or {}).items()]
+        self.env_rows = env_rows(event)
         self.tags = ", ".join(event.get("tags") or [])
         self.server_ids = [str(i) for i in event.get("serverIds") or []]
         self.server_tags = ", ".join(event.get("serverTags") or [])
@@ -233,9 +246,11 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
 
     def _saved(self, row: dict[str, Any]) -> None:
         # Only the saved marks: the form (and the code editor, whose cursor a
-        # reload would move) keeps what was typed.
+        # reload would move) keeps what was typed, except the secrets' values.
         self.current_id = row["id"]
         self.saved_name = row["name"]
+        self.env_rows = rows_after_save(self.env_rows)
+        self.saved_secret_names = list(row.get("secretEnvVarNames") or [])
         self.updated = local(row.get("updatedAt"), self.tz).strftime("%Y-%m-%d %H:%M:%S")
         self.dirty = False
 
@@ -280,20 +295,21 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
         self._script = value if isinstance(value, str) else ""
         self._touch("script")
 
-    def _rows(self, which: str) -> list[KeyValue]:
+    def _rows(self, which: str) -> list[Any]:
         return list(self.env_rows if which == "env" else self.header_rows)
 
-    def _store_rows(self, which: str, rows: list[KeyValue]) -> None:
+    def _store_rows(self, which: str, rows: list[Any]) -> None:
         if which == "env":
             self.env_rows = rows
-            self._touch("envVars")
+            self._touch(ENV_KEY, SECRET_ENV_KEY)
         else:
             self.header_rows = rows
             self._touch("httpRequest.headers")
 
     @rx.event
     def add_row(self, which: str):
-        self._store_rows(which, [*self._rows(which), {"key": "", "value": ""}])
+        blank = blank_env_row() if which == "env" else KeyValue(key="", value="")
+        self._store_rows(which, [*self._rows(which), blank])
 
     @rx.event
     def remove_row(self, which: str, index: int):
@@ -308,6 +324,16 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
         if 0 <= index < len(rows) and part in ("key", "value"):
             rows[index] = {**rows[index], part: value}
             self._store_rows(which, rows)
+
+    @rx.event
+    def set_env_secret(self, index: int, secret: bool):
+        """Mark a row secret or plain. A stored secret marked plain needs
+        its value typed again; marked secret again while still empty, it
+        keeps its stored value."""
+        rows = self._rows("env")
+        if 0 <= index < len(rows):
+            rows[index] = {**rows[index], "secret": bool(secret)}
+            self._store_rows("env", rows)
 
     # -- saving ------------------------------------------------------------------
 
@@ -336,19 +362,8 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
                 problems[ERROR_KEYS[field]] = "Enter a whole number." if kind is int else "Enter a number."
                 return None
 
-        def pairs(rows: list[KeyValue], key: str, what: str) -> dict[str, str]:
-            found: dict[str, str] = {}
-            for row in rows:
-                name, value = row["key"].strip(), row["value"]
-                if not name and not value:
-                    continue
-                if not name:
-                    problems[key] = f"Every {what} needs a name."
-                elif name in found:
-                    problems[key] = f"{name} appears twice."
-                found[name] = value
-            return found
-
+        env = env_changes(self.env_rows, self.saved_secret_names)
+        problems.update(env.problems)
         payload: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
@@ -360,12 +375,14 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
             "memoryMb": number("memory", int),
             "pidsLimit": number("pids", int),
             "network": self.network,
-            "envVars": pairs(self.env_rows, "envVars", "environment variable"),
+            "envVars": env.plain,
             "tags": [tag.strip() for tag in self.tags.split(",") if tag.strip()],
             "serverIds": [int(i) for i in self.server_ids],
             "serverTags": [tag.strip() for tag in self.server_tags.split(",") if tag.strip()],
             "remoteDocker": self.remote_docker,
         }
+        if env.secret:
+            payload["secretEnvVars"] = env.secret
         payload.update(self._schedule_payload(problems))
         if not self.name.strip():
             problems["name"] = "Give the event a name."
@@ -373,7 +390,7 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
             payload["httpRequest"] = {
                 "method": self.http_method,
                 "url": self.http_url.strip(),
-                "headers": pairs(self.header_rows, "httpRequest.headers", "header"),
+                "headers": named_values(self.header_rows, "httpRequest.headers", "header", problems),
                 "body": self.http_body if self.http_body else None,
             }
             if not payload["httpRequest"]["url"]:

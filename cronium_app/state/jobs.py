@@ -24,7 +24,7 @@ from cronium_app.display.rows import JobRow, Option, job_row
 from cronium_app.events import service as events
 from cronium_app.jobs import service as jobs
 from cronium_app.state.base import AppState
-from cronium_app.state.polling import JOBS_POLL_S, sole_loop
+from cronium_app.state.polling import JOBS_POLL_S, run_sole_loop
 
 logger = logging.getLogger(__name__)
 
@@ -202,9 +202,7 @@ class JobListState(AppState):
     @rx.event(background=True)
     async def watch(self, generation: int):
         """Re-read the page on screen every JOBS_POLL_S while it is open."""
-        async with sole_loop(self, generation) as mine:
-            if mine:
-                await self._refresh_rounds(generation)
+        await run_sole_loop(self, generation, lambda: self._refresh_rounds(generation))
 
     async def _refresh_rounds(self, generation: int) -> None:
         tick = 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import reflex as rx
@@ -49,6 +49,13 @@ async def sole_loop(state: Any, generation: int) -> AsyncIterator[bool]:
             async with state:
                 if state._looping == generation:
                     state._looping = 0
+
+
+async def run_sole_loop(state: Any, generation: int, rounds: Callable[[], Awaitable[None]]) -> None:
+    """Run `rounds()` if this is the sole loop of the page's current load."""
+    async with sole_loop(state, generation) as mine:
+        if mine:
+            await rounds()
 
 
 async def refresh_while_shown(
@@ -126,33 +133,10 @@ class FollowedRowMixin(rx.State, mixin=True):
             self.error = f"This {what} could not be loaded."
         return None
 
-    async def _follow(
-        self,
-        generation: int,
-        page_url: Callable[[], str],
-        poll_args: Callable[[], tuple],
-        fetch: Callable[..., Any],
-        show: Callable[[Any], float | None],
-        *,
-        what: str,
-        log_key: str,
-        first_wait_s: float = 0.0,
-    ) -> None:
-        """The body of the page's poll loop (a background event).
-
-        Each round, under the state lock: stop when a newer load replaced this
-        loop (`_watch` moved on) or the tab left `page_url()`; else take
-        `poll_args()`. Then `fetch(*args)` in a thread, and `show(result)` under
-        the lock, which returns how long to wait before the next round, or None
-        when there is nothing more to follow. NotFound ends the loop with the
-        page's not-found view; any other failure shows a notice and retries.
-        `what` names the thing read, for the notice; the log names the poll's
-        second argument (the row id) under `log_key`.
-        """
-        async with sole_loop(self, generation) as mine:
-            if mine:
-                await self._follow_rounds(generation, page_url, poll_args, fetch, show, what=what, log_key=log_key,
-                                          first_wait_s=first_wait_s)
+    async def _follow(self, generation: int, *args: Any, **kwargs: Any) -> None:
+        """The page's poll loop (a background event), once per load: see
+        `_follow_rounds`."""
+        await run_sole_loop(self, generation, lambda: self._follow_rounds(generation, *args, **kwargs))
 
     async def _follow_rounds(
         self,
@@ -164,8 +148,19 @@ class FollowedRowMixin(rx.State, mixin=True):
         *,
         what: str,
         log_key: str,
-        first_wait_s: float,
+        first_wait_s: float = 0.0,
     ) -> None:
+        """The rounds of the page's poll loop.
+
+        Each round, under the state lock: stop when a newer load replaced this
+        loop (`_watch` moved on) or the tab left `page_url()`; else take
+        `poll_args()`. Then `fetch(*args)` in a thread, and `show(result)` under
+        the lock, which returns how long to wait before the next round, or None
+        when there is nothing more to follow. NotFound ends the loop with the
+        page's not-found view; any other failure shows a notice and retries.
+        `what` names the thing read, for the notice; the log names the poll's
+        second argument (the row id) under `log_key`.
+        """
         if first_wait_s:
             await asyncio.sleep(first_wait_s)
         while True:

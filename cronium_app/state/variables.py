@@ -3,6 +3,10 @@
 The value editor takes JSON. Text that is not JSON is kept as a plain
 string, unless it starts like JSON ({, [ or "): then it was meant as JSON,
 and the page says where it is broken instead of saving it as text.
+
+A secret variable's value is write-only: the service never returns it, its
+row has none, and the value typed for it leaves the state once saved
+(state is sent to the browser). Editing one replaces its value.
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ _JSON_STARTS = ("{", "[", '"')
 
 class VariableRow(TypedDict):
     key: str
-    value: str
-    kind: str
+    value: str  # "" for a secret
+    kind: str  # "" for a secret
+    secret: bool
     updated: str
     updated_full: str
 
@@ -53,10 +58,12 @@ def kind_of(value: Any) -> str:
 
 
 def variable_row(item: dict[str, Any], tz: str) -> VariableRow:
+    secret = bool(item.get("secret"))
     return {
         "key": item["key"],
-        "value": fmt_json(item["value"], empty="null"),
-        "kind": kind_of(item["value"]),
+        "value": "" if secret else fmt_json(item["value"], empty="null"),
+        "kind": "" if secret else kind_of(item["value"]),
+        "secret": secret,
         "updated": fmt_short(item.get("updatedAt"), tz),
         "updated_full": fmt_datetime(item.get("updatedAt"), tz),
     }
@@ -83,9 +90,9 @@ def _page(user_id: int, offset: int) -> Page:
     return Page(items=items, total=None, limit=PAGE_SIZE, offset=offset)
 
 
-def _save(user_id: int, key: str, value: Any) -> dict[str, Any]:
+def _save(user_id: int, key: str, value: Any, secret: bool) -> dict[str, Any]:
     with write_session() as session:
-        variable, _created = variables.set_variable(session, get_settings(), user_id, key, value)
+        variable, _created = variables.set_variable(session, get_settings(), user_id, key, value, secret=secret)
         return variables.variable_to_dict(variable)
 
 
@@ -98,12 +105,12 @@ def _exists(user_id: int, key: str) -> bool:
         return True
 
 
-def _create(user_id: int, key: str, value: Any) -> dict[str, Any]:
+def _create(user_id: int, key: str, value: Any, secret: bool) -> dict[str, Any]:
     """A new variable; an existing key is refused (the dialog would
     otherwise overwrite a value the user did not see)."""
     if _exists(user_id, key):
         raise Conflict(f"the key {key} already exists: edit it in the list instead", field="key")
-    return _save(user_id, key, value)
+    return _save(user_id, key, value, secret)
 
 
 def _delete(user_id: int, key: str) -> None:
@@ -117,8 +124,10 @@ class VariablesState(SavingMixin, PagedListMixin, AppState):
     # The create / edit dialog.
     editor_open: bool = False
     editing_key: str = ""  # "" while creating
+    editing_secret: bool = False  # the variable being edited is a secret: its value is replaced
     key: str = ""
     value_text: str = ""
+    secret: bool = False
 
     # The delete confirmation.
     delete_key: str = ""
@@ -140,29 +149,37 @@ class VariablesState(SavingMixin, PagedListMixin, AppState):
 
     # -- create and edit ------------------------------------------------------------
 
-    @rx.event
-    def open_create(self):
-        self.editing_key = ""
-        self.key = ""
-        self.value_text = ""
+    def _open_editor(self, key: str, value_text: str, secret: bool) -> None:
+        self.editing_key = key
+        self.editing_secret = secret and bool(key)
+        self.key = key
+        self.value_text = value_text
+        self.secret = secret
         self.errors = {}
         self.editor_open = True
 
     @rx.event
+    def open_create(self):
+        self._open_editor("", "", False)
+
+    @rx.event
     def open_edit(self, key: str):
+        """Edit a variable: a plain one shows its value, a secret one an
+        empty field for the new value."""
         row = next((r for r in self.rows if r["key"] == key), None)
-        if row is None:
-            return
-        self.editing_key = key
-        self.key = key
-        self.value_text = row["value"]
-        self.errors = {}
-        self.editor_open = True
+        if row is not None:
+            self._open_editor(key, row["value"], row["secret"])
 
     @rx.event
     def set_editor_open(self, value: bool):
         if not self.saving:
             self.editor_open = bool(value)
+            if not value:
+                self.value_text = ""  # a secret typed and not saved goes too
+
+    @rx.event
+    def set_secret(self, value: bool):
+        self.secret = bool(value)
 
     @rx.event
     def set_key(self, value: str):
@@ -194,9 +211,11 @@ class VariablesState(SavingMixin, PagedListMixin, AppState):
             return
         self.saving = True
         yield
-        if await self._store(_save if self.editing_key else _create, self._user_id, key, value) is None:
+        save = _save if self.editing_key else _create
+        if await self._store(save, self._user_id, key, value, self.secret) is None:
             return
         self.editor_open = False
+        self.value_text = ""
         yield rx.toast.success(f"Saved {key}.", id="variable-result")
         async for update in self._fetch():
             yield update

@@ -1,10 +1,16 @@
 """Runs a script job in a fresh, locked-down Docker container.
 
-One container per job, removed afterwards, labelled with the job, attempt
-and worker so that a restarted worker can find what a dead one left behind.
-The script reaches the container through a read-only bind mount (never a
-command line), output is streamed while it is produced, and the job is
-stopped at its timeout, on cancel, at its log cap, or on worker shutdown.
+One container per job, removed afterwards. A job takes a warm container
+from the pool of its resource profile when one is ready (warm_pool.py: made
+and started ahead, handed the job through a pipe, see launcher.py) and
+otherwise gets a cold one made for it. Either way the container never runs
+another job, has the same hardening, and carries the worker's and the
+app's labels; a cold one is labelled with the job and attempt, a warm one
+with its pool token and renamed after the job it runs (`cronium-{job}-a{n}`),
+so that a restarted worker can find what a dead one left behind. The script
+reaches the container through a read-only bind mount (never a command
+line), output is streamed while it is produced, and the job is stopped at
+its timeout, on cancel, at its log cap, or on worker shutdown.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +32,9 @@ from docker.types import LogConfig
 from orchestrator_worker import image_policy
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.egress import EgressGuard, wants_egress
+from orchestrator_worker.executors import launcher
+from orchestrator_worker.executors.output_stream import ContainerOutput
+from orchestrator_worker.executors.warm_pool import PoolKey, WarmContainer, WarmPool
 from orchestrator_worker.job_env import job_env
 from orchestrator_worker.job_limits import JobLimits, job_limits
 from orchestrator_worker.jobs import ClaimedJob, Outcome
@@ -44,6 +54,10 @@ LABEL_WORKER = "cronium.worker"
 # Which app the job came from: several Cronium installations may share one
 # Docker Engine, and a worker only ever cleans up after its own app's jobs.
 LABEL_APP = "cronium.app"
+# A warm container: its pool token (also its host directory's name).
+LABEL_POOL = "cronium.pool"
+# A job's container name; a warm container is renamed so once it has a job.
+_JOB_NAME = re.compile(r"^cronium-(?P<job>.+)-a(?P<attempt>[0-9]+)$")
 
 # Where the runtime image keeps the helpers (images/runtime/Dockerfile).
 HELPERS = "/opt/cronium/helpers"
@@ -54,6 +68,8 @@ class _JobResources:
     job_dir: Path
     container_id: str | None = None
     socket_server: asyncio.AbstractServer | None = None
+    pool_token: str | None = None  # a warm container's
+    renamed: asyncio.Future | None = None  # a warm container's rename after its job
 
 
 class DockerUnavailable(Exception):
@@ -63,9 +79,32 @@ class DockerUnavailable(Exception):
 @dataclass(frozen=True)
 class ContainerRef:
     id: str
-    job_id: str
+    job_id: str  # "" for a warm container no job has taken
     attempt: int
     worker_id: str
+    pool_token: str | None = None
+    created: float = 0.0  # epoch seconds
+
+    @property
+    def job_dir_name(self) -> str:
+        return pool_dir_name(self.pool_token) if self.pool_token else job_dir_name(self.job_id, self.attempt)
+
+
+def job_dir_name(job_id: str, attempt: int) -> str:
+    return f"{job_id}-a{attempt}"
+
+
+def pool_dir_name(token: str) -> str:
+    return f"pool-{token}"
+
+
+def container_name(job_id: str, attempt: int) -> str:
+    return f"cronium-{job_id}-a{attempt}"
+
+
+def warm_name(token: str) -> str:
+    """A warm container's name until a job takes it."""
+    return f"cronium-pool-{token}"
 
 
 class DockerRunner:
@@ -73,12 +112,46 @@ class DockerRunner:
         self.settings = settings
         self.proxy = proxy
         # Each running job holds a thread (reading its output) and a pooled
-        # connection (its attach stream): size both for full concurrency.
-        self.pool = ThreadPoolExecutor(max_workers=settings.concurrency * 3 + 16, thread_name_prefix="docker")
+        # connection (its attach stream), and so does each warm container
+        # (its stream): size both for full concurrency and a full pool.
+        self.threads = ThreadPoolExecutor(
+            max_workers=(settings.concurrency + settings.pool_max_total) * 3 + 16, thread_name_prefix="docker"
+        )
         self._client: docker.DockerClient | None = None
         # (job id, attempt) → what to remove when the job is over.
         self._to_clean: dict[tuple[str, int], _JobResources] = {}
         self.egress = EgressGuard(settings, lambda: self.client)
+        self.warm = self._warm_pool()
+
+    def _warm_pool(self) -> WarmPool | None:
+        if self.settings.pool_size == 0 or self.settings.pool_max_total == 0:
+            return None
+        if os.geteuid() != 0:
+            # The start pipe must belong to the job's user alone.
+            logger.warning("warm containers need a worker running as root; every job's container is made when it is claimed")
+            return None
+        return WarmPool(
+            size=self.settings.pool_size,
+            total=self.settings.pool_max_total,
+            ttl_s=self.settings.pool_ttl_s,
+            key_idle_s=self.settings.pool_key_idle_s,
+            create=self._make_warm,
+            discard=self._discard_warm,
+        )
+
+    def start_pool(self) -> None:
+        """Keep the default profile warm from now on (call after the reap of
+        leftovers at start, which removes an earlier life's warm containers)."""
+        if self.warm is not None:
+            default = job_limits(None, self.settings)
+            self.warm.start(self._pool_key(self.settings.default_image, default, egress=False))
+
+    def owns(self, ref: "ContainerRef") -> bool:
+        """A container of this worker's live pool (idle, starting or running a job)."""
+        return ref.pool_token is not None and self.warm is not None and self.warm.owns(ref.pool_token)
+
+    def _pool_key(self, image: str, limits: JobLimits, *, egress: bool) -> PoolKey:
+        return PoolKey(image, limits.nano_cpus, limits.memory_mb, limits.pids, self.egress.network_mode(egress))
 
     @property
     def client(self) -> docker.DockerClient:
@@ -86,13 +159,13 @@ class DockerRunner:
             self._client = docker.DockerClient(
                 base_url=self.settings.docker_host or "unix:///var/run/docker.sock",
                 timeout=60,
-                max_pool_size=self.settings.concurrency * 2 + 16,
+                max_pool_size=(self.settings.concurrency + self.settings.pool_max_total) * 2 + 16,
             )
         return self._client
 
     async def _call(self, fn, *args, **kwargs):
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, lambda: fn(*args, **kwargs))
+        return await loop.run_in_executor(self.threads, lambda: fn(*args, **kwargs))
 
     async def ping(self) -> str:
         """The engine's version, or DockerUnavailable with the reason."""
@@ -117,7 +190,19 @@ class DockerRunner:
         limits = job_limits(job.execution.get("resources"), self.settings)
         for adjustment in limits.adjustments:
             await sink.system(adjustment)
-        job_dir = self._prepare_job_dir(job, kind)
+        warm = self._take_warm(job, image, limits)
+        if warm is not None:
+            outcome = await self._run_warm(job, kind, warm, sink, control, limits)
+            if outcome is not None:
+                return outcome
+        return await self._run_cold(job, kind, image, sink, control, limits)
+
+    async def _run_cold(
+        self, job: ClaimedJob, kind: str, image: str, sink: LogSink, control: JobControl, limits: JobLimits
+    ) -> Outcome:
+        """The job in a container made for it now."""
+        job_dir = self._job_dir(job_dir_name(job.id, job.attempt))
+        self._write_script(job_dir, kind, job.execution.get("script") or "")
         resources = self._to_clean[(job.id, job.attempt)] = _JobResources(job_dir)
         if self.proxy is not None and job.execution_token:
             resources.socket_server = await self.proxy.serve(job.id, job_dir)
@@ -133,7 +218,41 @@ class DockerRunner:
         resources.container_id = container_id
         create_ms = int((time.monotonic() - began) * 1000)
         outcome = await self._run_container(job, container_id, sink, control, limits)
-        outcome.metrics["create_ms"] = create_ms
+        outcome.metrics.update(create_ms=create_ms, container_id=container_id, warm=False)
+        return outcome
+
+    def _take_warm(self, job: ClaimedJob, image: str, limits: JobLimits) -> WarmContainer | None:
+        if self.warm is None or not launcher.can_launch(self._environment(job)):
+            return None
+        return self.warm.take(self._pool_key(image, limits, egress=wants_egress(job, self.settings)))
+
+    async def _run_warm(
+        self, job: ClaimedJob, kind: str, warm: WarmContainer, sink: LogSink, control: JobControl, limits: JobLimits
+    ) -> Outcome | None:
+        """The job in a warm container; None if that container turned out
+        dead before it got the job (the job then runs cold)."""
+        began = time.monotonic()
+        pipe = await self._call(launcher.open_start_pipe, warm.job_dir)
+        if pipe is None:
+            logger.warning("warm container %s was not waiting for a job; removing it", warm.id[:12])
+            await self._discard_warm(warm)
+            return None
+        resources = self._to_clean[(job.id, job.attempt)] = _JobResources(warm.job_dir, warm.id, pool_token=warm.token)
+        try:
+            self._write_script(warm.job_dir, kind, job.execution.get("script") or "")
+            if self.proxy is not None and job.execution_token:
+                resources.socket_server = await self.proxy.serve(job.id, warm.job_dir)
+            text = launcher.launch_text(LANGUAGES[kind].command(MOUNT_POINT), self._environment(job))
+        except BaseException:
+            os.close(pipe)
+            raise
+        await self._call(launcher.hand_over, pipe, text)
+        started = time.monotonic()
+        # So that `docker ps` says which job it runs; off the job's path
+        # (cleanup waits for it before the removal).
+        resources.renamed = asyncio.ensure_future(self._rename(warm.id, container_name(job.id, job.attempt)))
+        outcome = await self._supervise(job, warm.id, warm.stream, sink, control, limits, started)
+        outcome.metrics.update(create_ms=0, start_ms=int((started - began) * 1000), container_id=warm.id, warm=True)
         return outcome
 
     async def cleanup(self, job: ClaimedJob) -> None:
@@ -143,9 +262,13 @@ class DockerRunner:
             return
         if resources.socket_server is not None:
             resources.socket_server.close()
+        if resources.renamed is not None:
+            await resources.renamed
         if resources.container_id is not None:
             await self._remove(resources.container_id)
         shutil.rmtree(resources.job_dir, ignore_errors=True)
+        if resources.pool_token is not None and self.warm is not None:
+            self.warm.forget(resources.pool_token)
 
     async def _refusal(self, job: ClaimedJob, image: str) -> str | None:
         """Why the job may not run here: an image not on the allow-list, or
@@ -155,41 +278,57 @@ class DockerRunner:
             refusal = await self.egress.refusal()
         return refusal
 
-    def _prepare_job_dir(self, job: ClaimedJob, kind: str) -> Path:
-        filename = LANGUAGES[kind].script_file
-        job_dir = Path(self.settings.run_dir) / f"{job.id}-a{job.attempt}"
+    def _job_dir(self, name: str) -> Path:
+        """A host directory mounted read-only into one container; entered
+        by the job's user only (other host users cannot read scripts)."""
+        job_dir = Path(self.settings.run_dir) / name
         job_dir.mkdir(parents=True, exist_ok=True)
-        script = job_dir / filename
-        script.write_text(job.execution.get("script") or "", encoding="utf-8")
-        # Readable by the job's user only (other host users cannot read scripts).
         if os.geteuid() == 0:
             os.chown(job_dir, JOB_UID, JOB_UID)
-            os.chown(script, JOB_UID, JOB_UID)
             job_dir.chmod(0o500)
-            script.chmod(0o400)
         else:
             job_dir.chmod(0o755)
-            script.chmod(0o644)
         return job_dir
 
+    def _write_script(self, job_dir: Path, kind: str, text: str) -> None:
+        script = job_dir / LANGUAGES[kind].script_file
+        script.write_text(text, encoding="utf-8")
+        if os.geteuid() == 0:
+            os.chown(script, JOB_UID, JOB_UID)
+            script.chmod(0o400)
+        else:
+            script.chmod(0o644)
+
     def _create(self, job: ClaimedJob, kind: str, image: str, limits: JobLimits, job_dir: Path) -> str:
+        """A cold container: the script's interpreter is its command and the
+        environment is in its config."""
         # The script file sits in the read-only per-job mount.
-        command = LANGUAGES[kind].command(MOUNT_POINT)
+        return self._create_hardened(
+            image,
+            limits,
+            job_dir,
+            egress=wants_egress(job, self.settings),
+            entrypoint=LANGUAGES[kind].command(MOUNT_POINT),
+            name=container_name(job.id, job.attempt),
+            environment=self._environment(job),
+            labels={LABEL_JOB: job.id, LABEL_ATTEMPT: str(job.attempt)},
+        )
+
+    def _create_hardened(
+        self, image: str, limits: JobLimits, job_dir: Path, *, egress: bool, entrypoint: list[str], name: str,
+        environment: dict[str, str] | None, labels: dict[str, str],
+    ) -> str:
+        """Every job container's hardening, cold or warm."""
         tmpfs = f"rw,nosuid,nodev,size={self.settings.tmpfs_size_mb}m"
-        egress = wants_egress(job, self.settings)
+        extra = {"runtime": self.settings.container_runtime} if self.settings.container_runtime else {}
         container = self.client.containers.create(
             image,
-            entrypoint=command,
-            name=f"cronium-{job.id}-a{job.attempt}",
+            entrypoint=entrypoint,
+            name=name,
             user=f"{JOB_UID}:{JOB_UID}",
             working_dir="/work",
-            environment=self._environment(job),
-            labels={
-                LABEL_JOB: job.id,
-                LABEL_ATTEMPT: str(job.attempt),
-                LABEL_WORKER: self.settings.worker_id,
-                LABEL_APP: self.settings.app_label,
-            },
+            environment=environment,
+            labels={**labels, LABEL_WORKER: self.settings.worker_id, LABEL_APP: self.settings.app_label},
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             read_only=True,
@@ -202,12 +341,55 @@ class DockerRunner:
             network_mode=self.egress.network_mode(egress),
             sysctls=self.egress.sysctls(egress),
             init=True,
-            log_config=LogConfig(type="json-file", config={"max-size": self.settings.container_log_max_size, "max-file": "1"}),
+            # The output reaches the worker through the attach stream; a log
+            # file of its own would cost the engine a write per line.
+            log_config=LogConfig(type="none"),
             stdin_open=False,
             tty=False,
             detach=True,
+            **extra,
         )
         return container.id
+
+    # -- warm containers -----------------------------------------------------------
+
+    async def _make_warm(self, key: PoolKey, token: str) -> WarmContainer:
+        """Create, attach and start a container that waits for its job."""
+        job_dir = self._job_dir(pool_dir_name(token))
+        try:
+            launcher.make_start_pipe(job_dir, JOB_UID)
+            limits = JobLimits(key.nano_cpus / 1e9, key.memory_mb, key.pids)
+            container_id = await self._call(
+                self._create_hardened, key.image, limits, job_dir,
+                egress=key.network != "none", entrypoint=launcher.entrypoint(MOUNT_POINT),
+                name=warm_name(token), environment=None, labels={LABEL_POOL: token},
+            )
+        except BaseException:
+            shutil.rmtree(job_dir, ignore_errors=True)
+            raise
+        warm = WarmContainer(container_id, token, key, job_dir, stream=None)
+        try:
+            warm.stream = await self._attach(container_id)
+            await self._call(self.client.api.start, container_id)
+        except BaseException:
+            await self._discard_warm(warm)
+            raise
+        return warm
+
+    async def _discard_warm(self, warm: WarmContainer) -> None:
+        """Remove a warm container that will run no job."""
+        if warm.stream is not None:
+            warm.stream.close()  # never raises: the removal below must happen
+        await self._remove(warm.id)
+        shutil.rmtree(warm.job_dir, ignore_errors=True)
+        if self.warm is not None:
+            self.warm.forget(warm.token)
+
+    async def _rename(self, container_id: str, name: str) -> None:
+        try:
+            await self._call(self.client.api.rename, container_id, name)
+        except (DockerException, OSError) as exc:  # only a name; the job goes on
+            logger.warning("could not rename container %s to %s: %s", container_id[:12], name, exc)
 
     def _environment(self, job: ClaimedJob) -> dict[str, str]:
         return job_env(job, HELPERS, f"{MOUNT_POINT}/{SOCKET_NAME}")
@@ -215,22 +397,38 @@ class DockerRunner:
     async def _run_container(
         self, job: ClaimedJob, container_id: str, sink: LogSink, control: JobControl, limits: JobLimits
     ) -> Outcome:
-        api = self.client.api
+        stream = await self._attach(container_id)
+        before_start = time.monotonic()
+        try:
+            await self._call(self.client.api.start, container_id)
+        except (DockerException, OSError) as exc:
+            stream.close()
+            await sink.system(f"could not start the container: {exc}")
+            return Outcome("failed", error=f"Docker Engine error: could not start the container: {exc}")
+        started = time.monotonic()
+        outcome = await self._supervise(job, container_id, stream, sink, control, limits, started)
+        outcome.metrics["start_ms"] = int((started - before_start) * 1000)
+        return outcome
+
+    async def _attach(self, container_id: str):
         # Attach before start, without replaying the container's log: the
         # engine answers the attach and then, in the same step, connects the
         # streams, long before a container we have not started yet can print.
         # A replay (logs=True) overlaps the live stream under load and stores
         # some early lines twice.
-        stream = await self._call(api.attach, container_id, stdout=True, stderr=True, stream=True, logs=False, demux=True)
-        before_start = time.monotonic()
-        try:
-            await self._call(api.start, container_id)
-        except (DockerException, OSError) as exc:
-            await sink.system(f"could not start the container: {exc}")
-            return Outcome("failed", error=f"Docker Engine error: could not start the container: {exc}")
-        started = time.monotonic()
-        start_ms = int((started - before_start) * 1000)
-        # The reader runs on the pool (a thread per running job, by design).
+        sock = await self._call(
+            self.client.api.attach_socket, container_id, params={"stdout": 1, "stderr": 1, "stream": 1, "logs": 0}
+        )
+        return ContainerOutput(sock)
+
+    async def _supervise(
+        self, job: ClaimedJob, container_id: str, stream, sink: LogSink, control: JobControl, limits: JobLimits,
+        started: float,
+    ) -> Outcome:
+        """From the script's start to its end: stream its output, stop it
+        at its timeout or on request, and say how it ended."""
+        api = self.client.api
+        # The reader runs on the thread pool (a thread per running job, by design).
         reader_done = asyncio.ensure_future(self._call(self._pump, stream, sink))
         sampler = MetricsSampler(container_id)
         sampler.start()
@@ -249,24 +447,21 @@ class DockerRunner:
             metrics = await sampler.stop()
         await reader_done
         metrics["duration_ms"] = int((time.monotonic() - started) * 1000)
-        metrics["start_ms"] = start_ms
         exit_code = status.get("StatusCode")
         # Only a SIGKILL (137) can be the OOM killer; spare every other job
         # the extra round trip to the engine.
         oom = exit_code == 137 and bool((await self._call(api.inspect_container, container_id))["State"].get("OOMKilled"))
         return self._outcome(job, control, exit_code, oom, limits.memory_mb, metrics)
 
-    def _pump(self, stream, sink: LogSink) -> None:
+    def _pump(self, stream: ContainerOutput, sink: LogSink) -> None:
         """Reader thread: container output → the job's log, as it comes."""
         try:
-            for stdout, stderr in stream:
-                if stdout:
-                    sink.feed_from_thread("stdout", stdout)
-                if stderr:
-                    sink.feed_from_thread("stderr", stderr)
+            for segments in stream.segments():
+                sink.feed_from_thread(segments)
         except Exception as exc:  # the stream broke: say so in the log
             logger.warning("output stream of job %s broke: %s", sink.job.id, exc, extra={"job_id": sink.job.id})
         finally:
+            stream.close()
             sink.end_of_stream_from_thread()
 
     def _outcome(
@@ -322,27 +517,44 @@ class DockerRunner:
     # -- leftovers ---------------------------------------------------------------
 
     async def list_job_containers(self) -> list[ContainerRef]:
-        containers = await self._call(self.client.api.containers, all=True, filters={"label": [LABEL_JOB, f"{LABEL_APP}={self.settings.app_label}"]})
-        refs = []
-        for info in containers:
-            labels = info.get("Labels") or {}
-            try:
-                refs.append(
-                    ContainerRef(info["Id"], labels[LABEL_JOB], int(labels.get(LABEL_ATTEMPT, "0")), labels.get(LABEL_WORKER, ""))
-                )
-            except (KeyError, ValueError):
-                continue
-        return refs
+        """This app's job containers, cold and warm (taken or not)."""
+        containers = await self._call(self.client.api.containers, all=True, filters={"label": f"{LABEL_APP}={self.settings.app_label}"})
+        return [ref for info in containers if (ref := _container_ref(info)) is not None]
 
     async def remove_container(self, ref: ContainerRef) -> None:
         await self._remove(ref.id)
-        shutil.rmtree(Path(self.settings.run_dir) / f"{ref.job_id}-a{ref.attempt}", ignore_errors=True)
+        shutil.rmtree(Path(self.settings.run_dir) / ref.job_dir_name, ignore_errors=True)
 
     async def aclose(self) -> None:
+        """Remove the idle warm containers, then let go of the engine."""
+        if self.warm is not None:
+            await self.warm.aclose()
+            logger.info("warm containers: %s", ", ".join(f"{k} {v}" for k, v in self.warm.counts().items()))
         self.close()
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.threads.shutdown(wait=False, cancel_futures=True)
+
+
+def _container_ref(info: dict) -> ContainerRef | None:
+    """A listed container as the reaper sees it: which job (and attempt)
+    it ran, from its labels (cold) or its name (a taken warm container)."""
+    labels = info.get("Labels") or {}
+    worker_id = labels.get(LABEL_WORKER, "")
+    created = float(info.get("Created") or 0)
+    try:
+        if LABEL_JOB in labels:
+            return ContainerRef(info["Id"], labels[LABEL_JOB], int(labels.get(LABEL_ATTEMPT, "0")), worker_id, created=created)
+        if LABEL_POOL in labels:
+            token = labels[LABEL_POOL]
+            name = (info.get("Names") or [""])[0].lstrip("/")
+            match = _JOB_NAME.match(name) if name != warm_name(token) else None
+            if match is not None:
+                return ContainerRef(info["Id"], match["job"], int(match["attempt"]), worker_id, token, created)
+            return ContainerRef(info["Id"], "", 0, worker_id, token, created)
+    except (KeyError, ValueError):
+        pass
+    return None
 

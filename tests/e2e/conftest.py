@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.helpers import SCREENSHOT_DIR
-from tests.support.browser import DESKTOP, chromium_missing_reason, launch
+from tests.support.browser import DESKTOP, chromium_missing_reason, running_chromium
 from tests.support.clients import UserClient, register_user
 from tests.support.databases import migrated_database
 from tests.support.ui_flows import PASSWORD
@@ -73,17 +73,8 @@ def api_url(ui_server: UIServer) -> str:
 
 @pytest.fixture(scope="session")
 def browser(chromium_available):
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    try:
-        browser = launch(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
-    finally:
-        playwright.stop()
+    with running_chromium() as browser:
+        yield browser
 
 
 @dataclass

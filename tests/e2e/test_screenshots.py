@@ -37,10 +37,12 @@ FAILING_SCRIPT = (
     "print('error: backup target unreachable (connection refused)', file=sys.stderr, flush=True)\n"
     "sys.exit(3)\n"
 )
+# Runs five minutes (cancelled once shot): long enough for every shot on a
+# busy machine.
 RUNNING_SCRIPT = (
     "import time\n"
-    "for i in range(60):\n"
-    "    print(f'imported batch {i + 1} of 60 (500 rows)', flush=True)\n"
+    "for i in range(150):\n"
+    "    print(f'imported batch {i + 1} of 150 (500 rows)', flush=True)\n"
     "    time.sleep(2)\n"
 )
 SUMMARY_SCRIPT = (
@@ -135,11 +137,19 @@ def _add_servers(user, directory) -> None:
 
 
 def _add_variables(user) -> None:
-    """Two variables: an object (shown as indented JSON) and a string."""
-    for key, value in (("report.thresholds", {"orders": 1000, "regions": ["north", "south"]}),
-                       ("backup.target", "s3://backups/nightly")):
-        response = user.http.put(f"/api/v1/variables/{key}", json={"value": value})
+    """Three variables: an object (shown as indented JSON), a string and a
+    secret (shown masked)."""
+    for key, value, secret in (("report.thresholds", {"orders": 1000, "regions": ["north", "south"]}, False),
+                               ("backup.target", "s3://backups/nightly", False),
+                               ("warehouse.password", "correct-horse-battery-staple", True)):
+        response = user.http.put(f"/api/v1/variables/{key}", json={"value": value, "secret": secret})
         assert response.status_code == 201, response.text
+
+
+def _open_secret_variable(page: Page) -> None:
+    page.locator("[data-testid=variable-row][data-key='warehouse.password'] [data-testid=edit-variable]").click()
+    expect(page.locator("#variable-dialog")).to_be_visible()
+    expect(page.locator("#variable-secret")).to_have_attribute("data-state", "checked")
 
 
 def _run_workflow(user, event_id: int) -> dict:
@@ -213,6 +223,8 @@ def test_screenshots_of_every_page(new_context, app_url, make_api_user, screensh
         script=REPORT_SCRIPT,
         description="Adds up yesterday's orders per region and prints the totals.",
         tags=["reports", "nightly"],
+        envVars={"REGION_SET": "north,south,east,west"},
+        secretEnvVars={"WAREHOUSE_TOKEN": "wh-0123456789", "SMTP_PASSWORD": "mail-secret"},
     )
     backup = user.create_event(name="Offsite backup", type="python", script=FAILING_SCRIPT)
     importer = user.create_event(name="Customer import", type="python", script=RUNNING_SCRIPT, timeoutSeconds=600)
@@ -256,6 +268,8 @@ def test_screenshots_of_every_page(new_context, app_url, make_api_user, screensh
             Shot("servers", "/servers", _visible("[data-testid=server-row]")),
             Shot("servers-editor", "/servers", _visible("[data-testid=server-row]"), full_page=False,
                  before=_open_server_editor),
+            Shot("variables-replace-secret", "/variables", _visible("[data-testid=variable-row]"), full_page=False,
+                 before=_open_secret_variable),
             Shot("job-not-found", "/jobs/job_doesnotexist0000000000000", _visible("#job-not-found")),
         ]
         shots_empty = [

@@ -6,7 +6,9 @@ call `make_user()`. Whatever jobs a test leaves open are cancelled, so the
 shared queue holds no stray pending jobs for the next module's claimers.
 
 Import the fixtures into a test module: `from tests.integration.shared_users
-import make_user, user  # noqa: F401`.
+import make_user, user  # noqa: F401`. `no_open_jobs_left` (autouse once
+imported) cancels what each test left open; `owner` is a second account of
+the module's own.
 """
 
 from __future__ import annotations
@@ -49,4 +51,18 @@ def user(app_server) -> Iterator[UserClient]:
     client = register_user(app_server.url)
     yield client
     cancel_open_jobs(client)
+    client.http.close()
+
+
+@pytest.fixture(autouse=True)
+def no_open_jobs_left(request):
+    yield
+    if "user" in request.fixturenames:
+        cancel_open_jobs(request.getfixturevalue("user"))
+
+
+@pytest.fixture(scope="module")
+def owner(app_server) -> Iterator[UserClient]:
+    client = register_user(app_server.url)
+    yield client
     client.http.close()

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.app_server import AppServer
-from tests.support.clients import UserClient, register_user
+from tests.integration.shared_users import owner  # noqa: F401 (fixture)
 from tests.support.databases import migrated_database
 
 PASSWORD = "correct horse battery"
@@ -216,13 +216,6 @@ def test_login_with_malformed_json_is_400(app_server):
 
 
 # -- the bearer check on every /api/v1 route family ----------------------------------
-
-
-@pytest.fixture(scope="module")
-def owner(app_server) -> Iterator[UserClient]:
-    client = register_user(app_server.url)
-    yield client
-    client.http.close()
 
 
 @pytest.fixture(scope="module")

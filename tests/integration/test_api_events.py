@@ -10,19 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.shared_users import cancel_open_jobs, make_user, user  # noqa: F401 (fixtures)
+from tests.integration.shared_users import make_user, no_open_jobs_left, user  # noqa: F401 (fixtures)
 from tests.support.clients import UserClient
 
 SCRIPT_MAX_BYTES = 256 * 1024  # CRONIUM_SCRIPT_MAX_BYTES default
 REQUEST_MAX_BYTES = 8 * 1024 * 1024  # CRONIUM_REQUEST_MAX_BYTES default
 JOB_IO_MAX_BYTES = 5 * 1024 * 1024  # CRONIUM_JOB_IO_MAX_BYTES default
-
-
-@pytest.fixture(autouse=True)
-def _no_open_jobs_left(request):
-    yield
-    if "user" in request.fixturenames:
-        cancel_open_jobs(request.getfixturevalue("user"))
 
 
 def unique(prefix: str = "ev") -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -21,20 +21,14 @@ import pytest
 
 from cronium_app.jobs.status import HELD
 from tests.support.app_server import ORCHESTRATOR_TOKEN, AppServer
-from tests.integration.shared_users import cancel_open_jobs, make_user, user  # noqa: F401 (fixtures)
+from tests.integration.shared_users import make_user, no_open_jobs_left, user  # noqa: F401 (fixtures)
+from tests.integration.worker_calls import log_line, queue_job, claim, start, finish
 from tests.support.clients import UserClient, WorkerClient, register_user
 from tests.support.databases import migrated_database
 
 LOG_BATCH_MAX_LINES = 5000  # CRONIUM_LOG_BATCH_MAX_LINES default
 LOG_LINE_MAX_CHARS = 16 * 1024  # CRONIUM_LOG_LINE_MAX_CHARS default
 JOB_IO_MAX_BYTES = 5 * 1024 * 1024  # CRONIUM_JOB_IO_MAX_BYTES default
-
-
-@pytest.fixture(autouse=True)
-def _no_open_jobs_left(request):
-    yield
-    if "user" in request.fixturenames:
-        cancel_open_jobs(request.getfixturevalue("user"))
 
 
 @pytest.fixture
@@ -44,33 +38,16 @@ def other_worker(app_server) -> Iterator[WorkerClient]:
     client.http.close()
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
 
 
-def log_line(seq: int, line: str | None = None, stream: str = "stdout") -> dict[str, Any]:
-    return {"seq": seq, "stream": stream, "line": line if line is not None else f"line {seq}", "timestamp": now_iso()}
 
 
-def queue_job(user: UserClient, **event_fields: Any) -> str:
-    return user.execute(user.create_event(**event_fields)["id"])
 
 
-def claim(worker: WorkerClient, user: UserClient, **event_fields: Any) -> tuple[str, int]:
-    job_id = queue_job(user, **event_fields)
-    return job_id, worker.claim_one(job_id)["attempt"]
 
 
-def start(worker: WorkerClient, user: UserClient, **event_fields: Any) -> tuple[str, int]:
-    job_id, attempt = claim(worker, user, **event_fields)
-    response = worker.running(job_id, attempt)
-    assert response.status_code == 200, response.text
-    return job_id, attempt
 
 
-def finish(worker: WorkerClient, job_id: str, attempt: int, status: str = "completed", **fields: Any) -> None:
-    response = worker.complete(job_id, attempt, status, **fields)
-    assert response.status_code == 200, response.text
 
 
 def public_lines(user: UserClient, job_id: str) -> list[dict[str, Any]]:
@@ -341,6 +318,25 @@ def test_status_running_of_unknown_job_is_404(worker):
     assert_error(worker.running("job_doesnotexist", 1), 404)
 
 
+def test_running_with_a_run_time_longer_than_the_claim_dates_the_start_to_the_claim(user, worker):
+    job_id, attempt = claim(worker, user)
+    response = worker.http.post(f"/api/internal/jobs/{job_id}/status", json={"status": "running", "attempt": attempt, "runMs": 3_600_000})
+    assert response.status_code == 200, response.text
+    job = user.job(job_id)
+    assert job["startedAt"] == job["acknowledgedAt"]
+    finish(worker, job_id, attempt)
+
+
+def test_running_with_no_run_time_starts_the_job_when_it_is_said(user, worker):
+    job_id, attempt = claim(worker, user)
+    time.sleep(0.3)
+    response = worker.http.post(f"/api/internal/jobs/{job_id}/status", json={"status": "running", "attempt": attempt, "runMs": 0})
+    assert response.status_code == 200, response.text
+    job = user.job(job_id)
+    assert (parse_ts(job["startedAt"]) - parse_ts(job["acknowledgedAt"])).total_seconds() >= 0.3
+    finish(worker, job_id, attempt)
+
+
 @pytest.mark.parametrize(
     "body", [{"status": "completed", "attempt": 1}, {"status": "running"}, {"status": "running", "attempt": 0}]
 )
@@ -511,7 +507,78 @@ def test_logs_without_attempt_are_422(user, worker):
     finish(worker, job_id, attempt)
 
 
+def parse_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def log_run(seq: int, *lines: str, stream: str = "stdout") -> dict[str, Any]:
+    """Consecutive lines as this release's workers send them."""
+    return {"seq": seq, "stream": stream, "timestamp": now_iso(), "lines": list(lines)}
+
+
+def test_logs_as_runs_are_stored_line_by_line(user, worker):
+    job_id, attempt = start(worker, user)
+    response = worker.http.post(
+        f"/api/internal/jobs/{job_id}/logs",
+        json={"attempt": attempt, "runs": [log_run(1, "a", "b"), log_run(3, "c", stream="stderr")]},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["stored"] == 3 and response.json()["maxSeq"] == 3
+    assert [(line["seq"], line["stream"], line["line"]) for line in public_lines(user, job_id)] == [
+        (1, "stdout", "a"), (2, "stdout", "b"), (3, "stderr", "c"),
+    ]
+    finish(worker, job_id, attempt)
+
+
+def test_logs_as_runs_resent_are_stored_once(user, worker):
+    job_id, attempt = start(worker, user)
+    for _ in range(2):
+        worker.http.post(f"/api/internal/jobs/{job_id}/logs", json={"attempt": attempt, "runs": [log_run(1, "a", "b")]})
+    assert [line["line"] for line in public_lines(user, job_id)] == ["a", "b"]
+    finish(worker, job_id, attempt)
+
+
 # -- complete ------------------------------------------------------------------------
+
+
+def test_complete_stores_the_last_lines_with_the_end(user, worker):
+    job_id, attempt = start(worker, user)
+    worker.logs(job_id, attempt, [log_line(1, "first")])
+    finish(worker, job_id, attempt, runs=[log_run(2, "last", "words")])
+    assert [line["line"] for line in public_lines(user, job_id)] == ["first", "last", "words"]
+
+
+def test_complete_with_a_line_over_the_cap_is_refused_whole(user, worker):
+    job_id, attempt = start(worker, user)
+    assert_error(worker.complete(job_id, attempt, runs=[log_run(1, "x" * (LOG_LINE_MAX_CHARS + 1))]), 413)
+    assert user.job(job_id)["status"] == "running" and public_lines(user, job_id) == []
+    finish(worker, job_id, attempt)
+
+
+def test_a_job_never_marked_running_starts_its_run_time_before_its_end(user, worker):
+    job_id, attempt = claim(worker, user)
+    time.sleep(0.5)
+    finish(worker, job_id, attempt, runMs=200)
+    job = user.job(job_id)
+    started, acknowledged, completed = (parse_ts(job[key]) for key in ("startedAt", "acknowledgedAt", "completedAt"))
+    assert acknowledged < started < completed
+    assert (completed - started).total_seconds() == pytest.approx(0.2, abs=0.001)
+    assert job["result"]["durationMs"] == 200
+
+
+def test_a_run_time_longer_than_the_claim_starts_the_job_at_its_claim(user, worker):
+    job_id, attempt = claim(worker, user)
+    finish(worker, job_id, attempt, runMs=3_600_000)
+    job = user.job(job_id)
+    assert job["startedAt"] == job["acknowledgedAt"]
+
+
+def test_a_job_marked_running_keeps_its_start(user, worker):
+    job_id, attempt = start(worker, user)
+    started = user.job(job_id)["startedAt"]
+    finish(worker, job_id, attempt, runMs=0)
+    assert user.job(job_id)["startedAt"] == started
+
 
 
 def test_complete_ends_the_job_with_the_workers_result(user, worker):

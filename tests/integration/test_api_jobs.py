@@ -10,13 +10,12 @@ or cancels what it claims."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
 from typing import Any
 
-import pytest
 
-from tests.integration.shared_users import cancel_open_jobs, make_user, user  # noqa: F401 (fixtures)
-from tests.support.clients import UserClient, WorkerClient
+from tests.integration.shared_users import make_user, no_open_jobs_left, user  # noqa: F401 (fixtures)
+from tests.integration.worker_calls import log_line, claim, start, finish
+from tests.support.clients import UserClient
 
 COUNT_KEYS = ("pending", "running", "completedToday", "failedToday", "partialToday")
 STATS_KEYS = {
@@ -24,39 +23,14 @@ STATS_KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_open_jobs_left(request):
-    yield
-    if "user" in request.fixturenames:
-        cancel_open_jobs(request.getfixturevalue("user"))
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
 
 
-def log_line(seq: int, line: str | None = None, stream: str = "stdout") -> dict[str, Any]:
-    return {"seq": seq, "stream": stream, "line": line if line is not None else f"line {seq}", "timestamp": now_iso()}
 
 
-def claim(worker: WorkerClient, user: UserClient, **event_fields: Any) -> tuple[str, int]:
-    """Queue a run of a new event and claim it; returns (job id, attempt)."""
-    job_id = user.execute(user.create_event(**event_fields)["id"])
-    job = worker.claim_one(job_id)
-    return job_id, job["attempt"]
 
 
-def start(worker: WorkerClient, user: UserClient, **event_fields: Any) -> tuple[str, int]:
-    """A job that the worker holds and has marked running."""
-    job_id, attempt = claim(worker, user, **event_fields)
-    response = worker.running(job_id, attempt)
-    assert response.status_code == 200, response.text
-    return job_id, attempt
-
-
-def finish(worker: WorkerClient, job_id: str, attempt: int, status: str = "completed", **fields: Any) -> None:
-    response = worker.complete(job_id, attempt, status, **fields)
-    assert response.status_code == 200, response.text
 
 
 def jobs_of(user: UserClient, **params: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from cronium_app.settings import Settings
 from orchestrator_worker.runtime_proxy import SOCKET_NAME, RuntimeProxy
 from orchestrator_worker.settings import WorkerSettings
 from tests.support.app_server import SECRET_KEY, AppServer
+from tests.integration.shared_users import owner  # noqa: F401 (fixture)
 from tests.support.clients import UserClient, WorkerClient, register_user
 from tests.support.databases import migrated_database
 
@@ -46,13 +47,6 @@ class Held:
     attempt: int
     user_id: int
     token: str
-
-
-@pytest.fixture(scope="module")
-def owner(app_server) -> Iterator[UserClient]:
-    client = register_user(app_server.url)
-    yield client
-    client.http.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Conflict
 from cronium_app.jobs import queue
+from cronium_app.jobs.log_store import LogRun
 from cronium_app.jobs.service import cancel_job
 from cronium_app.models import Job
 from cronium_app.timeutil import utcnow
@@ -128,7 +129,7 @@ def test_logs_from_stale_attempt_are_refused(engine, settings, make_jobs):
     _expire_lease(engine, job_id)
     in_transaction(engine, queue.sweep_expired_leases, settings)
     in_transaction(engine, queue.claim, settings, "w-new", 1)
-    line = queue.LogLine(1, "stdout", "late", utcnow())
+    line = LogRun(1, "stdout", utcnow(), ["late"])
     with pytest.raises(Conflict):
         in_transaction(engine, queue.append_logs, settings, job_id, queue.WorkerRef("w-old", first["attempt"]), [line])
 
@@ -137,7 +138,7 @@ def test_retried_job_continues_log_numbering(engine, settings, make_jobs):
     _drain(engine, settings)
     (job_id,) = make_jobs(1)
     first = in_transaction(engine, queue.claim, settings, "w-a", 1)[0]
-    lines = [queue.LogLine(seq, "stdout", f"line {seq}", utcnow()) for seq in (1, 2, 3)]
+    lines = [LogRun(seq, "stdout", utcnow(), [f"line {seq}"]) for seq in (1, 2, 3)]
     in_transaction(engine, queue.append_logs, settings, job_id, queue.WorkerRef("w-a", first["attempt"]), lines)
     _expire_lease(engine, job_id)
     in_transaction(engine, queue.sweep_expired_leases, settings)

@@ -4,8 +4,11 @@ never needed; the Makefile/CI install the `chromium` package."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = Path(os.environ.get("CRONIUM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -36,3 +39,19 @@ def launch(playwright, **kwargs):
     return playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=list(CHROMIUM_ARGS), **kwargs
     )
+
+
+@contextlib.contextmanager
+def running_chromium() -> Iterator[Any]:
+    """A headless Chromium with its Playwright driver, both stopped afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()

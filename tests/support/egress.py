@@ -17,7 +17,7 @@ import docker
 from orchestrator_worker.egress.firewall import LOCK_DIR
 from orchestrator_worker.egress.network import bridge_is_local, docker_subnets, find_clash, host_routes
 from orchestrator_worker.egress.policy import EgressPolicy
-from tests.support.app_server import REPO_ROOT
+from tests.support.app_server import ORCHESTRATOR_TOKEN, REPO_ROOT
 
 
 def network_name(prefix: str) -> str:
@@ -43,10 +43,13 @@ def egress_env(name: str, subnet: ipaddress.IPv4Network) -> dict[str, str]:
 
 
 def remove_policy(env: dict[str, str]) -> subprocess.CompletedProcess:
-    """`python -m orchestrator_worker.egress remove` with these settings."""
+    """`python -m orchestrator_worker.egress remove` with these settings.
+    The worker's settings need a token even where, as here, none is used;
+    the test workers' one comes first so that the environment's wins."""
     return subprocess.run(
         [sys.executable, "-m", "orchestrator_worker.egress", "remove"],
-        cwd=REPO_ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
+        cwd=REPO_ROOT, env={"ORCHESTRATOR_TOKEN": ORCHESTRATOR_TOKEN, **os.environ, **env},
+        capture_output=True, text=True, timeout=60,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from orchestrator_worker.client import Refused
 from orchestrator_worker.jobs import ClaimedJob
-from orchestrator_worker.logs import CONTINUED, LogSink
+from orchestrator_worker.logs import CONTINUED, Line, LogSink, as_runs
 from orchestrator_worker.settings import WorkerSettings
 
 LINE_MAX = 100
@@ -29,8 +29,13 @@ class FakeApp:
         self.stored: dict[int, tuple[str, str]] = {}
         self.requests = 0
 
-    async def logs(self, job_id: str, attempt: int, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    async def logs(self, job_id: str, attempt: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
         self.requests += 1
+        lines = [
+            {"seq": run["seq"] + i, "stream": run["stream"], "line": text}
+            for run in runs
+            for i, text in enumerate(run["lines"])
+        ]
         if self.refuse_job:
             raise Refused(409, f"cannot append logs: job {job_id} is held by another worker")
         if len(lines) > self.batch_max:
@@ -100,3 +105,30 @@ def test_a_job_the_app_gave_to_another_attempt_stops_the_log():
     sink = write(app, ("stdout", "one"), ("stdout", "two"))
     assert sink.lost
     assert app.stored == {} and app.requests == 1
+
+
+def test_lines_read_together_travel_as_one_run():
+    stamp = "2026-01-01T00:00:00Z"
+    lines = [Line(1, "stdout", "a", stamp), Line(2, "stdout", "b", stamp), Line(3, "stderr", "c", stamp), Line(4, "stderr", "d", "later")]
+    assert as_runs(lines) == [
+        {"seq": 1, "stream": "stdout", "timestamp": stamp, "lines": ["a", "b"]},
+        {"seq": 3, "stream": "stderr", "timestamp": stamp, "lines": ["c"]},
+        {"seq": 4, "stream": "stderr", "timestamp": "later", "lines": ["d"]},
+    ]
+
+
+def test_a_held_tail_is_returned_unsent_and_can_still_be_delivered():
+    app = FakeApp()
+
+    async def scenario() -> tuple[list, dict]:
+        sink = LogSink(JOB, app, SETTINGS)  # type: ignore[arg-type]
+        await sink.line("stdout", "last words")
+        tail = await sink.close(hold_tail=True)
+        before = dict(app.stored)
+        await sink.deliver_tail()
+        return tail, before
+
+    tail, before = asyncio.run(scenario())
+    assert [run["lines"] for run in tail] == [["last words"]]
+    assert before == {}
+    assert app.log() == [("stdout", "last words")]

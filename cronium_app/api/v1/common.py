@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, Header, Response
 from pydantic import BaseModel, ConfigDict
 
 from cronium_app.api.deps import CurrentUser, admin_user, current_user, settings_dep
+from cronium_app.api.errors import BODY_ERRORS, errors
 from cronium_app.bounds import id_path
 from cronium_app.settings import Settings
 
@@ -23,28 +25,48 @@ TokenId = Annotated[int, id_path("The token's id")]
 MAX_PAGE = 200
 
 
-
 class ExecuteBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input: Any = None
 
 
-ExecuteBodyDep = Annotated[ExecuteBody | None, Body()]
-IdempotencyHeader = Annotated[str | None, Header(max_length=200)]
+@dataclass(frozen=True)
+class RunRequest:
+    """What an execute route takes besides the id of what it runs: the
+    caller, the run's input, and its Idempotency-Key (scoped to the caller,
+    so one user's keys never meet another's)."""
+
+    user: CurrentUser
+    settings: Settings
+    input: Any
+    idempotency_key: str | None
+    response: Response
+
+    def reply(self, created: bool, body: dict[str, Any]) -> dict[str, Any]:
+        """202 for a new run; 200 when the Idempotency-Key found an earlier one."""
+        if not created:
+            self.response.status_code = 200
+        return body
 
 
-def scoped_idempotency_key(user_id: int, header: str | None) -> str | None:
-    """Idempotency-Key values are the caller's own: scope them to the user."""
-    return f"api:{user_id}:{header}" if header else None
+def run_request(
+    user: UserDep,
+    settings: SettingsDep,
+    response: Response,
+    body: Annotated[ExecuteBody | None, Body()] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> RunRequest:
+    return RunRequest(
+        user=user, settings=settings, input=body.input if body else None,
+        idempotency_key=f"api:{user.id}:{idempotency_key}" if idempotency_key else None, response=response,
+    )
 
 
-# Declared beside a route's 202: what a retried request gets.
-REPLAYED = {200: {"description": "An earlier request with the same Idempotency-Key queued this run already"}}
+RunRequestDep = Annotated[RunRequest, Depends(run_request)]
 
-
-def queued_reply(response: Response, created: bool, body: dict[str, Any]) -> dict[str, Any]:
-    """202 for a new run; 200 when an Idempotency-Key found an earlier one."""
-    if not created:
-        response.status_code = 200
-    return body
+# What an execute route answers: 202, or 200 for a retried request.
+EXECUTE_RESPONSES = {
+    200: {"description": "An earlier request with the same Idempotency-Key queued this run already"},
+    **errors(404, 409, 429, *BODY_ERRORS),
+}

@@ -5,17 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from cronium_app.api.errors import BODY_ERRORS, errors
-from cronium_app.api.v1.common import (
-    MAX_PAGE,
-    REPLAYED,
-    EventId,
-    ExecuteBodyDep,
-    IdempotencyHeader,
-    queued_reply,
-    scoped_idempotency_key,
-    SettingsDep,
-    UserDep,
-)
+from cronium_app.api.v1.common import EXECUTE_RESPONSES, MAX_PAGE, EventId, RunRequestDep, SettingsDep, UserDep
 from cronium_app.bounds import offset_query
 from cronium_app.db import read_session, write_session
 from cronium_app.events import service
@@ -23,7 +13,7 @@ from cronium_app.events.schemas import EventCreate, EventUpdate
 from cronium_app.jobs import create as create_jobs
 from cronium_app.models import EventStatus, EventType
 
-router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=errors(401, 422))
+router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=errors(401, 404, 422))
 
 
 @router.get("", responses=errors(422))
@@ -65,20 +55,13 @@ def delete_event(event_id: EventId, user: UserDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{event_id}/execute", status_code=202, responses={**REPLAYED, **errors(404, 409, 429, *BODY_ERRORS)})
-def execute_event(
-    event_id: EventId,
-    user: UserDep,
-    settings: SettingsDep,
-    response: Response,
-    body: ExecuteBodyDep = None,
-    idempotency_key: IdempotencyHeader = None,
-) -> dict[str, Any]:
+@router.post("/{event_id}/execute", status_code=202, responses=EXECUTE_RESPONSES)
+def execute_event(event_id: EventId, run: RunRequestDep) -> dict[str, Any]:
     """Queue a run. An `Idempotency-Key` header makes retries of this request
     return the same job instead of queueing another."""
     with write_session() as session:
         job, created = create_jobs.for_event(
-            session, settings, user_id=user.id, event_id=event_id,
-            input=body.input if body else None, idempotency_key=scoped_idempotency_key(user.id, idempotency_key),
+            session, run.settings, user_id=run.user.id, event_id=event_id, input=run.input,
+            idempotency_key=run.idempotency_key,
         )
-        return queued_reply(response, created, {"jobId": job.id, "status": "queued"})
+        return run.reply(created, {"jobId": job.id, "status": "queued"})

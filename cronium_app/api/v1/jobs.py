@@ -15,7 +15,7 @@ from cronium_app.jobs.status import JobStatus
 from cronium_app.jobs.views import job_to_dict
 from cronium_app.timeutil import as_utc
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=errors(401, 422))
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=errors(401, 404, 422))
 
 
 @router.get("", responses=errors(422))

@@ -17,7 +17,7 @@ from cronium_app.schedules.triggers import ScheduleSpec
 from cronium_app.timeutil import isoformat, utcnow
 from cronium_app.workflows.service import get_workflow
 
-router = APIRouter(prefix="/api/v1", tags=["schedules"], responses=errors(401, 422))
+router = APIRouter(prefix="/api/v1", tags=["schedules"], responses=errors(401, 404, 422))
 
 CountQuery = Query(default=5, ge=1, le=50, description="how many fire times")
 

@@ -14,7 +14,7 @@ from cronium_app.db import read_session, write_session
 from cronium_app.servers import check, service
 from cronium_app.servers.schemas import ServerCreate, ServerUpdate
 
-router = APIRouter(prefix="/api/v1/servers", tags=["servers"], responses=errors(401, 422))
+router = APIRouter(prefix="/api/v1/servers", tags=["servers"], responses=errors(401, 404, 422))
 
 
 @router.get("", responses=errors(422))

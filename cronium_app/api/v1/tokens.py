@@ -13,7 +13,7 @@ from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
 from cronium_app.timeutil import as_utc, utcnow
 
-router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], responses=errors(401, 422))
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], responses=errors(401, 404, 422))
 
 
 class TokenBody(BaseModel):

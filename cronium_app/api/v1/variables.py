@@ -11,7 +11,7 @@ from cronium_app.bounds import offset_query
 from cronium_app.db import read_session, write_session
 from cronium_app.variables import service
 
-router = APIRouter(prefix="/api/v1/variables", tags=["variables"], responses=errors(401, 422))
+router = APIRouter(prefix="/api/v1/variables", tags=["variables"], responses=errors(401, 404, 422))
 
 
 class VariableBody(BaseModel):

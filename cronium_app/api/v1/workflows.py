@@ -5,24 +5,14 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from cronium_app.api.errors import BODY_ERRORS, errors
-from cronium_app.api.v1.common import (
-    MAX_PAGE,
-    REPLAYED,
-    ExecuteBodyDep,
-    IdempotencyHeader,
-    queued_reply,
-    scoped_idempotency_key,
-    SettingsDep,
-    UserDep,
-    WorkflowId,
-)
+from cronium_app.api.v1.common import EXECUTE_RESPONSES, MAX_PAGE, RunRequestDep, UserDep, WorkflowId
 from cronium_app.bounds import offset_query
 from cronium_app.db import read_session, write_session
 from cronium_app.jobs import run_state, workflow_runs
 from cronium_app.workflows import service
 from cronium_app.workflows.schemas import WorkflowIn
 
-router = APIRouter(prefix="/api/v1", tags=["workflows"], responses=errors(401, 422))
+router = APIRouter(prefix="/api/v1", tags=["workflows"], responses=errors(401, 404, 422))
 
 
 @router.get("/workflows", responses=errors(422))
@@ -63,21 +53,15 @@ def delete_workflow(workflow_id: WorkflowId, user: UserDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/workflows/{workflow_id}/execute", status_code=202, responses={**REPLAYED, **errors(404, 409, 429, *BODY_ERRORS)})
-def execute_workflow(
-    workflow_id: WorkflowId,
-    user: UserDep,
-    settings: SettingsDep,
-    response: Response,
-    body: ExecuteBodyDep = None,
-    idempotency_key: IdempotencyHeader = None,
-) -> dict[str, Any]:
+@router.post("/workflows/{workflow_id}/execute", status_code=202, responses=EXECUTE_RESPONSES)
+def execute_workflow(workflow_id: WorkflowId, run: RunRequestDep) -> dict[str, Any]:
+    """Start a run. An `Idempotency-Key` header makes retries of this request
+    return the same run instead of starting another."""
     with write_session() as session:
-        run, created = workflow_runs.start_run(
-            session, settings, user.id, workflow_id, body.input if body else None,
-            idempotency_key=scoped_idempotency_key(user.id, idempotency_key),
+        started, created = workflow_runs.start_run(
+            session, run.settings, run.user.id, workflow_id, run.input, idempotency_key=run.idempotency_key,
         )
-        return queued_reply(response, created, {"runId": run.id, "status": run.status})
+        return run.reply(created, {"runId": started.id, "status": started.status})
 
 
 @router.get("/workflows/{workflow_id}/runs", responses=errors(404, 422))

@@ -21,9 +21,15 @@ from tests.support.clients import UserClient, job_lines, wait_for_job
 from tests.support.databases import migrated_database
 from tests.support.worker_process import WorkerProcess
 
-LABEL_JOB = "cronium.job"
-
 _docker: docker.DockerClient | None = None
+
+
+def remove_containers_of_workers(client: docker.APIClient, prefix: str) -> None:
+    """Whatever a failed test left behind: the containers of workers whose
+    id starts with `prefix` (killed workers leave theirs)."""
+    for info in client.containers(all=True, filters={"label": "cronium.worker"}):
+        if (info.get("Labels") or {}).get("cronium.worker", "").startswith(prefix):
+            client.remove_container(info["Id"], force=True, v=True)
 
 
 def docker_client() -> docker.DockerClient:
@@ -48,9 +54,16 @@ def network_gateway(name: str) -> str:
 
 
 def job_containers(job_id: str) -> list[dict[str, Any]]:
-    """`docker ps -a --filter label=cronium.job=<id>` (one list call, no
-    per-container inspect that could race with the worker's removal)."""
-    return docker_client().api.containers(all=True, filters={"label": f"{LABEL_JOB}={job_id}"})
+    """The job's containers, cold or warm: `docker ps -a --filter
+    name=^/cronium-<id>-a<n>$` (a cold container is made with that name, a
+    warm one is renamed so once the job has it). One list call, no
+    per-container inspect that could race with the worker's removal."""
+    return docker_client().api.containers(all=True, filters={"name": f"^/cronium-{job_id}-a[0-9]+$"})
+
+
+def container_attempt(info: dict[str, Any]) -> int:
+    """The attempt a listed job container ran (from its name)."""
+    return int(info["Names"][0].rsplit("-a", 1)[1])
 
 
 def wait_for_container(job_id: str, timeout: float = 30.0):

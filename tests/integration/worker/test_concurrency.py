@@ -22,6 +22,7 @@ import docker
 import pytest
 
 from cronium_app.jobs.status import TERMINAL
+from tests.integration.worker.jobkit import remove_containers_of_workers
 from tests.support.app_server import REPO_ROOT, AppServer
 from tests.support.clients import UserClient, job_lines, register_user
 from tests.support.databases import base_url, is_postgres, migrated_database
@@ -44,9 +45,7 @@ def worker_app() -> Iterator[AppServer]:
 def docker_api() -> Iterator[docker.APIClient]:
     client = docker.APIClient(base_url="unix:///var/run/docker.sock", timeout=120)
     yield client
-    for info in client.containers(all=True, filters={"label": "cronium.worker"}):
-        if (info.get("Labels") or {}).get("cronium.worker", "").startswith(WORKER_PREFIX):
-            client.remove_container(info["Id"], force=True)
+    remove_containers_of_workers(client, WORKER_PREFIX)
     client.close()
 
 
@@ -94,13 +93,15 @@ def wait_all_terminal(user: UserClient, total: int, timeout: float) -> None:
 
 @contextlib.contextmanager
 def container_starts() -> Iterator[Counter]:
-    """Count, per job id, the containers the Docker Engine starts inside the
-    block (a live `docker events` subscription: the engine's replay buffer
-    for --since is too small for hundreds of containers)."""
+    """Count, per job id, the containers the Docker Engine gives a job inside
+    the block: a cold container's start (labelled with the job), a warm
+    one's rename to the job's container name (a live `docker events`
+    subscription: the engine's replay buffer for --since is too small for
+    hundreds of containers)."""
     starts: Counter = Counter()
     watcher = subprocess.Popen(
-        ["docker", "events", "--filter", "type=container", "--filter", "event=start", "--filter", "label=cronium.job",
-         "--format", '{{index .Actor.Attributes "cronium.job"}}'],
+        ["docker", "events", "--filter", "type=container", "--filter", "event=start", "--filter", "event=rename",
+         "--format", '{{.Action}} {{index .Actor.Attributes "cronium.job"}} {{.Actor.Attributes.name}}'],
         stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -110,7 +111,17 @@ def container_starts() -> Iterator[Counter]:
     finally:
         watcher.terminate()
         out, _ = watcher.communicate(timeout=10)
-        starts.update(out.split())
+        starts.update(job for line in out.splitlines() if (job := job_given_a_container(line)))
+
+
+def job_given_a_container(event: str) -> str | None:
+    """The job of a `start` (cold) or `rename` (warm) event line, if any."""
+    action, _, rest = event.partition(" ")
+    job, _, name = rest.partition(" ")
+    if action == "start":
+        return job or None  # a warm container's start has no job yet
+    named = re.fullmatch(r"cronium-(.+)-a[0-9]+", name)
+    return named.group(1) if action == "rename" and named else None
 
 
 def test_two_workers_run_300_jobs_each_exactly_once(worker_app, workers, docker_api):
@@ -196,6 +207,13 @@ def save_result(result: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(saved, indent=2) + "\n")
 
 
+def job_containers_running(docker_api, worker_id: str) -> list[dict[str, Any]]:
+    """The worker's running containers that have a job (not the warm ones
+    still waiting for one)."""
+    running = docker_api.containers(filters={"label": f"cronium.worker={worker_id}", "status": "running"})
+    return [info for info in running if not info["Names"][0].startswith("/cronium-pool-")]
+
+
 @pytest.mark.slow
 def test_150_sleeping_jobs_all_run_at_once_with_concurrency_150(worker_app, workers, docker_api):
     total, sleep_s = 150, 60
@@ -216,7 +234,7 @@ def test_150_sleeping_jobs_all_run_at_once_with_concurrency_150(worker_app, work
     peak_containers = peak_api = 0
     memory_peak = worker_memory(pid)
     while full_at is None and time.monotonic() - began < 240:
-        containers = len(docker_api.containers(filters={"label": f"cronium.worker={worker.worker_id}", "status": "running"}))
+        containers = len(job_containers_running(docker_api, worker.worker_id))
         running = count(user, "running")
         peak_containers, peak_api = max(peak_containers, containers), max(peak_api, running)
         memory = worker_memory(pid)
@@ -233,7 +251,7 @@ def test_150_sleeping_jobs_all_run_at_once_with_concurrency_150(worker_app, work
     assert stats["running"] == total and stats["pending"] == 0, stats
     started_at = [
         docker_api.inspect_container(info["Id"])["State"]["StartedAt"]
-        for info in docker_api.containers(filters={"label": f"cronium.worker={worker.worker_id}"})
+        for info in job_containers_running(docker_api, worker.worker_id)
     ]
 
     # Then all of them finish, with both lines.

@@ -22,6 +22,7 @@ import docker
 import pytest
 
 from cronium_app.jobs.status import TERMINAL
+from tests.integration.worker.jobkit import remove_containers_of_workers
 from tests.support.app_server import AppServer
 from tests.support.clients import UserClient, job_lines, register_user, wait_for_job
 from tests.support.databases import migrated_database
@@ -69,10 +70,7 @@ def long_lease_app() -> Iterator[AppServer]:
 def docker_api() -> Iterator[docker.APIClient]:
     client = docker.APIClient(base_url="unix:///var/run/docker.sock", timeout=60)
     yield client
-    # Whatever a failed test left behind (containers of killed workers).
-    for info in client.containers(all=True, filters={"label": "cronium.worker"}):
-        if (info.get("Labels") or {}).get("cronium.worker", "").startswith(WORKER_PREFIX):
-            client.remove_container(info["Id"], force=True)
+    remove_containers_of_workers(client, WORKER_PREFIX)
     client.close()
 
 
@@ -137,8 +135,8 @@ def wait_for_lines(user: UserClient, job_id: str, count: int, timeout: float = 6
 
 
 def job_containers(api: docker.APIClient, job_id: str) -> dict[str, dict[str, Any]]:
-    """The job's containers (running or not), by name."""
-    found = api.containers(all=True, filters={"label": f"cronium.job={job_id}"})
+    """The job's containers (running or not, cold or warm), by name."""
+    found = api.containers(all=True, filters={"name": f"^/cronium-{job_id}-a[0-9]+$"})
     return {info["Names"][0].lstrip("/"): info for info in found}
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import docker
 import pytest
 
-from tests.integration.worker.jobkit import app_with, assert_container_gone, docker_client, job_containers, submit
+from tests.integration.worker.jobkit import app_with, assert_container_gone, container_attempt, docker_client, job_containers, submit
 from tests.support.app_server import AppServer
 from tests.support.clients import UserClient, job_lines, wait_for_job
 from tests.support.worker_process import WorkerProcess
@@ -109,7 +109,7 @@ def running_on(user: UserClient, job_id: str, attempt: int, timeout: float = 60)
 
 
 def container_of(job_id: str, attempt: int) -> str:
-    [info] = [c for c in job_containers(job_id) if c["Labels"].get("cronium.attempt") == str(attempt)]
+    [info] = [c for c in job_containers(job_id) if container_attempt(c) == attempt]
     return info["Id"]
 
 
