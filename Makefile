@@ -16,7 +16,7 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export CRONIUM_PORT
 
-.PHONY: help venv migrate run worker test test-unit test-deploy bench image docker browser sshd redis compose local-images up down clean
+.PHONY: help venv migrate run worker test test-unit test-deploy deploy-images bench image docker browser sshd redis compose local-images up down clean
 
 help:
 	@echo "make run    set up and start Cronium on http://localhost:$(CRONIUM_PORT)"
@@ -74,6 +74,11 @@ test: venv image browser sshd redis compose
 # Only the deployment's tests (images, the compose stack, Kubernetes files).
 test-deploy: venv image browser compose
 	$(BIN)/python -m pytest -m deploy $(PYTEST_ARGS)
+
+# The images test-deploy and the bench's deploy suite start (CI builds them
+# in the background while the first pass runs).
+deploy-images: venv compose
+	$(BIN)/python -m tests.support.compose_stack
 
 test-unit: venv
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

@@ -11,11 +11,14 @@ also the name its workers label job containers with) with its own worker
 run directory; `down()` removes its containers, networks and volumes,
 `leftovers()` lists whatever of it is still there. The images are shared
 between stacks and runs (tagged `cronium-deploy-test-*`), so a rebuild
-only redoes the layers whose inputs changed.
+only redoes the layers whose inputs changed; one build at a time on the
+machine (a lock), so a build started early (`make deploy-images`, which CI
+runs in the background) is waited for and then found in the cache.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import shutil
@@ -36,6 +39,9 @@ COMPOSE_FILE = DEPLOY_DIR / "compose.yaml"
 LOCAL_IMAGES = DEPLOY_DIR / "images" / "build-local-images.sh"
 IMAGE_PREFIX = "cronium-deploy-test"
 SERVICES_BUILT = ("app", "worker", "proxy")
+# Held while the images are built: two builds of the same images at once
+# would each do all of the work.
+BUILD_LOCK = Path(tempfile.gettempdir()) / f"{IMAGE_PREFIX}-build.lock"
 # Compose labels every container, network and volume of a project with it.
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -130,12 +136,14 @@ class ComposeStack:
     def build(self) -> float:
         """The local base images and the stack's own; seconds it took."""
         began = time.monotonic()
-        lines = subprocess.run([str(LOCAL_IMAGES)], capture_output=True, text=True, check=True, timeout=1800).stdout
-        self.images = dict(line.split("=", 1) for line in lines.split() if "=" in line)
-        self.write_env()
-        self.compose("build", *SERVICES_BUILT, timeout=1800)
-        # Earlier builds' layers nobody names any more.
-        self.docker().images.prune(filters={"dangling": True, "label": "cronium.deploy-image"})
+        with BUILD_LOCK.open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            lines = subprocess.run([str(LOCAL_IMAGES)], capture_output=True, text=True, check=True, timeout=1800).stdout
+            self.images = dict(line.split("=", 1) for line in lines.split() if "=" in line)
+            self.write_env()
+            self.compose("build", *SERVICES_BUILT, timeout=1800)
+            # Earlier builds' layers nobody names any more.
+            self.docker().images.prune(filters={"dangling": True, "label": "cronium.deploy-image"})
         return time.monotonic() - began
 
     def up(self, timeout: float = 300) -> float:
@@ -226,3 +234,17 @@ class ComposeStack:
         finally:
             self.remove_job_containers()
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def build_images() -> None:
+    """`python -m tests.support.compose_stack`: build the images the tests
+    and the benchmark start (`make deploy-images`), and nothing else."""
+    stack = ComposeStack()
+    try:
+        print(f"deployment images built in {stack.build():.0f} s", flush=True)
+    finally:
+        shutil.rmtree(stack.workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    build_images()
