@@ -5,8 +5,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-# requirements.txt includes the app's and the worker's own lists: a change to any reinstalls.
-REQUIREMENTS := requirements.txt cronium_app/requirements.txt orchestrator_worker/requirements.txt
+# requirements.txt includes the app's and the worker's own lists;
+# pyproject.toml describes the command line: a change to any of them reinstalls.
+REQUIREMENTS := requirements.txt cronium_app/requirements.txt orchestrator_worker/requirements.txt pyproject.toml
 STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | sha256sum | cut -c1-12)
 CRONIUM_PORT ?= 8000
 
@@ -30,6 +31,8 @@ $(STAMP): $(REQUIREMENTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# `cronium` on the virtualenv's PATH, running cronium_cli/ from the source tree.
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -113,4 +116,4 @@ down: compose
 	$(DEPLOY) down
 
 clean:
-	rm -rf .web test-output bench/results.json
+	rm -rf .web test-output bench/results.json cronium_cli.egg-info build

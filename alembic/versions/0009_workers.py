@@ -1,7 +1,7 @@
 """workers: the workers the app has heard from, for the Workers page
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0011
 """
 from typing import Sequence, Union
 
@@ -12,7 +12,7 @@ from alembic import op
 from cronium_app.models.types import JSONDocument
 
 revision: str = "0009"
-down_revision: Union[str, None] = "0008"
+down_revision: Union[str, None] = "0011"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
