@@ -36,7 +36,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from cronium_app.bounds import INT32_MAX
-from cronium_app.events.schemas import MIN_CPUS, EnvValue, HttpRequestSpec, Name, Tag
+from cronium_app.events.schemas import MIN_CPUS, PRIORITY_RANGE, EnvValue, HttpRequestSpec, Name, Tag
 from cronium_app.models import EventStatus, EventType, Network, ScheduleType
 from cronium_app.schedules.schemas import CronText, RunLimit, ScheduleDate
 from cronium_app.workflows.schemas import EdgeCondition, StepName
@@ -86,6 +86,11 @@ class EventSpec(Spec):
     cpus: float | None = Field(default=None, ge=MIN_CPUS, le=1024, allow_inf_nan=False)
     memory_mb: int | None = Field(default=None, ge=16, le=INT32_MAX, alias="memoryMb")
     pids_limit: int | None = Field(default=None, ge=8, le=INT32_MAX, alias="pidsLimit")
+    max_concurrent: int = Field(default=0, ge=0, le=10_000, alias="maxConcurrent")
+    priority: int = Field(default=0, ge=-PRIORITY_RANGE, le=PRIORITY_RANGE)
+    # Left out: the instance's default (CRONIUM_RETENTION_DAYS), no limit by count.
+    retention_days: int | None = Field(default=None, ge=1, le=36_500, alias="retentionDays")
+    retention_runs: int | None = Field(default=None, ge=1, le=1_000_000, alias="retentionRuns")
     network: Network = Network.none
     env_vars: dict[EnvName, EnvValue] = Field(default_factory=dict, alias="envVars", max_length=200)
     # References: the names of secret environment variables. Their values

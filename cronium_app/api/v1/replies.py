@@ -133,8 +133,8 @@ class Schedule(Reply):
 EVENT_EXAMPLE = {
     "id": 7, "name": "nightly report", "description": "Mail the numbers", "type": "python",
     "script": "import cronium\nprint('hello', cronium.input())", "httpRequest": None, "status": "active",
-    "timeoutSeconds": 300, "retries": 1, "cpus": 1.0, "memoryMb": 256, "pidsLimit": 128, "network": "none",
-    "envVars": {"REGION": "eu"}, "secretEnvVarNames": ["SMTP_PASSWORD"], "image": None, "tags": ["reports"],
+    "timeoutSeconds": 300, "retries": 1, "cpus": 1.0, "memoryMb": 256, "pidsLimit": 128, "maxConcurrent": 1,
+    "priority": 0, "retentionDays": None, "retentionRuns": 100, "network": "none", "envVars": {"REGION": "eu"}, "secretEnvVarNames": ["SMTP_PASSWORD"], "image": None, "tags": ["reports"],
     "serverIds": [], "serverTags": [], "remoteDocker": False, "scheduleType": "cron",
     "cronExpression": "0 2 * * *", "intervalSeconds": None, "runAt": None, "timezone": "Europe/Paris",
     "startAt": None, "maxExecutions": 0, "executionCount": 12, "misfirePolicy": "run_once",
@@ -162,6 +162,10 @@ class Event(Schedule):
     cpus: float
     memory_mb: int
     pids_limit: int
+    max_concurrent: int = Field(description="Jobs of this event held by workers at once; 0: no limit")
+    priority: int = Field(description="The priority its runs get (higher first)")
+    retention_days: int | None = Field(description="Days its finished runs are kept; null: the instance default")
+    retention_runs: int | None = Field(description="How many of its latest runs are kept; null: no limit by count")
     network: Network
     env_vars: dict[str, str]
     secret_env_var_names: list[str] = Field(description="Names of the secret environment variables (values are write-only)")
