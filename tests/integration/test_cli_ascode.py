@@ -47,7 +47,8 @@ def fill(user: UserClient) -> None:
         envVars={"REGION": "eu"}, tags=["reports"],
     )
     ping = user.create_event(name="ping", type="bash", script="echo pong", scheduleType="interval",
-                             intervalSeconds=600, misfirePolicy="skip", memoryMb=128)
+                             intervalSeconds=600, misfirePolicy="skip", memoryMb=128, maxConcurrent=1,
+                             priority=7, retentionDays=3, retentionRuns=20)
     cleanup = user.create_event(name="cleanup", type="node", script="console.log('x')", status="paused")
     made = user.http.post("/api/v1/workflows", json={
         "name": "nightly", "description": "report, then clean up",
@@ -129,6 +130,7 @@ def test_dry_run_only_plans_and_prune_deletes_what_the_file_no_longer_has(user, 
     fill(user)
     run = cli(user, app_server.url, tmp_path)
     only_ping = "version: 1\nevents:\n- name: ping\n  type: bash\n  script: echo pong\n  memoryMb: 128\n" \
+                "  maxConcurrent: 1\n  priority: 7\n  retentionDays: 3\n  retentionRuns: 20\n" \
                 "  schedule: {type: interval, intervalSeconds: 600, misfirePolicy: skip}\n"
     planned = run("apply", "-f", "-", "--prune", "--dry-run", stdin=only_ping)
     assert planned.returncode == 0, planned.stderr
