@@ -5,9 +5,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-# requirements.txt includes the worker's own list; pyproject.toml describes
-# the command line: a change to any of them reinstalls.
-REQUIREMENTS := requirements.txt orchestrator_worker/requirements.txt pyproject.toml
+# requirements.txt includes the app's and the worker's own lists;
+# pyproject.toml describes the command line: a change to any of them reinstalls.
+REQUIREMENTS := requirements.txt cronium_app/requirements.txt orchestrator_worker/requirements.txt pyproject.toml
 STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | sha256sum | cut -c1-12)
 CRONIUM_PORT ?= 8000
 
@@ -17,13 +17,15 @@ export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export CRONIUM_PORT
 
-.PHONY: help venv migrate run worker test test-unit bench image docker browser sshd clean
+.PHONY: help venv migrate run worker test test-unit test-deploy deploy-images bench image docker browser sshd redis compose local-images up down clean
 
 help:
 	@echo "make run    set up and start Cronium on http://localhost:$(CRONIUM_PORT)"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make bench  run the benchmarks (writes bench/results.json)"
 	@echo "make image  build the job runtime image (Docker)"
+	@echo "make up     start Cronium as a service (deploy/compose.yaml: PostgreSQL, Redis, app replicas, proxy, workers)"
+	@echo "make down   stop the service (its data stays in Docker volumes)"
 
 $(STAMP): $(REQUIREMENTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,14 +67,53 @@ browser:
 sshd:
 	.ci/ensure-sshd.sh
 
-test: venv image browser sshd
+# Redis for the tests of the app's readiness with Redis.
+redis:
+	.ci/ensure-deb.sh /usr/bin/redis-server redis-server
+
+test: venv image browser sshd redis compose
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Only the deployment's tests (images, the compose stack, Kubernetes files).
+test-deploy: venv image browser compose
+	$(BIN)/python -m pytest -m deploy $(PYTEST_ARGS)
+
+# The images test-deploy and the bench's deploy suite start (CI builds them
+# in the background while the first pass runs).
+deploy-images: venv compose
+	$(BIN)/python -m tests.support.compose_stack
 
 test-unit: venv
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-bench: venv image browser sshd
+bench: venv image browser sshd compose
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# -- Cronium as a service (deploy/compose.yaml; README, "Run it as a service") --
+
+# `docker compose` (v2) when the Docker CLI has it, else Debian's docker-compose 1.29.
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+DEPLOY := $(COMPOSE) --project-directory deploy -f deploy/compose.yaml
+
+compose: docker
+	@docker compose version >/dev/null 2>&1 || .ci/ensure-deb.sh /usr/bin/docker-compose docker-compose
+
+deploy/.env:
+	deploy/init-env.sh
+
+# Stand-ins for the public images, from Debian's packages, for a machine that
+# reaches no image registry; deploy/.env is pointed at them.
+local-images: docker deploy/.env
+	deploy/init-env.sh $$(deploy/images/build-local-images.sh)
+
+# Builds the images, then starts (or updates) the stack; the runtime image is
+# built on this machine's engine for the workers.
+up: compose image deploy/.env
+	$(DEPLOY) up -d --build
+	@echo "Cronium runs at $$(grep -E '^CRONIUM_PUBLIC_URL=' deploy/.env | cut -d= -f2-) ($(DEPLOY) ps; logs: $(DEPLOY) logs -f)"
+
+down: compose
+	$(DEPLOY) down
 
 clean:
 	rm -rf .web test-output bench/results.json cronium_cli.egg-info build

@@ -11,6 +11,9 @@ settings = get_settings()
 config = rx.Config(
     app_name="cronium_app",
     db_url=settings.database_url,
+    # Several app processes share the UI's state through Redis (unset: each
+    # process keeps it in memory, and Reflex runs one backend process).
+    redis_url=settings.redis_url or None,
     # This machine only, unless CRONIUM_HOST says otherwise (Reflex's own
     # default is every interface).
     backend_host=settings.host,

@@ -9,6 +9,7 @@ from alembic import context
 
 from cronium_app import models
 from cronium_app.db import make_engine
+from cronium_app.migrations import migration_lock
 from cronium_app.settings import get_settings
 
 config = context.config
@@ -39,7 +40,9 @@ def run_migrations_online() -> None:
     url = _url()
     _ensure_sqlite_dir(url)
     engine = make_engine(url)
-    with engine.connect() as connection:
+    # Processes starting at once on one database (app replicas) migrate one
+    # after the other; the later ones then find nothing left to do.
+    with migration_lock(engine), engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             _sqlite_foreign_keys(connection, False)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bench import Options, foundation, remote, results, retention, runtime, scheduler, ui, worker
+from bench import Options, deploy, foundation, remote, results, retention, runtime, scheduler, ui, worker
 from bench.suite import Suite
 
 
@@ -65,6 +65,11 @@ SUITES: dict[str, Registered] = {
         remote.run,
         remote.BASELINES,
         "SSH servers: a trivial job on 1, 5 and 20 servers at once vs one server, and connection reuse (SQLite, sshd on loopback)",
+    ),
+    "deploy": Registered(
+        deploy.run,
+        deploy.BASELINES,
+        "the compose stack: image sizes, build time, cold start (up -> serving), first job through the proxy",
     ),
 }
 

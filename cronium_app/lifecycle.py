@@ -1,6 +1,6 @@
 """The app's lifespan tasks: create the admin from the environment at start,
-sweep expired leases, reconcile workflow runs, clean old history and check late runs, each
-in its own loop.
+sweep expired leases (and forget workers long gone), reconcile workflow
+runs, clean old history and check late runs, each in its own loop.
 Each round of a loop is its own transaction."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from cronium_app import shutdown
 from cronium_app.auth.users import ensure_admin
 from cronium_app.db import get_engine, read_session, write_session
-from cronium_app.jobs import late_runs, queue, retention, run_state, workflow_runs
+from cronium_app.jobs import late_runs, queue, retention, run_state, workers, workflow_runs
 from cronium_app.settings import Settings
 from cronium_app.timeutil import utcnow
 
@@ -38,6 +38,7 @@ async def startup(settings: Settings) -> None:
 def _sweep(settings: Settings) -> None:
     with write_session() as session:
         queue.sweep_expired_leases(session, settings)
+        workers.forget_gone(session, settings)
 
 
 async def sweep_forever(settings: Settings) -> None:

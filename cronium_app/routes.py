@@ -20,6 +20,7 @@ SERVERS = "/servers"
 TOOLS = "/tools"
 VARIABLES = "/variables"
 SETTINGS = "/settings"
+WORKERS = "/workers"
 
 # Pages anyone may open; every other page needs a signed-in user.
 PUBLIC = (LOGIN, REGISTER)
@@ -65,4 +66,8 @@ NAV: list[tuple[str, str, str]] = [
     ("Tools", "send", TOOLS),
     ("Variables", "braces", VARIABLES),
     ("Settings", "settings", SETTINGS),
+]
+# Shown in the sidebar to administrators only, after NAV.
+ADMIN_NAV: list[tuple[str, str, str]] = [
+    ("Workers", "server-cog", WORKERS),
 ]

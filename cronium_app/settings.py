@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # http://localhost:{port}.
     public_url: str | None = Field(default=None, validation_alias="CRONIUM_PUBLIC_URL")
     environment: str = Field(default="dev", validation_alias="CRONIUM_ENV")
+    # Redis (redis://, rediss:// or unix://): Reflex keeps the web UI's state
+    # there, so that several app processes (replicas) serve one instance.
+    # Unset: each process keeps its pages' state in its own memory.
+    redis_url: str = Field(default="", validation_alias="REDIS_URL")
 
     # -- secrets -------------------------------------------------------------
     # Unset: generated on first start and kept in {data_dir}/secrets.json.
@@ -144,6 +148,12 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=3, validation_alias="CRONIUM_MAX_ATTEMPTS")
     sweep_interval_s: float = Field(default=5.0, validation_alias="CRONIUM_SWEEP_INTERVAL")
     claim_max_wait_s: float = Field(default=30.0, validation_alias="CRONIUM_CLAIM_MAX_WAIT")
+
+    # -- workers (the Workers page): what their heartbeats say ---------------
+    # A worker not heard from for this long is shown as gone.
+    worker_gone_after_s: float = Field(default=60.0, gt=0, validation_alias="CRONIUM_WORKER_GONE_AFTER")
+    # A gone worker is forgotten (its row deleted) after this long.
+    worker_forget_after: timedelta = Field(default=timedelta(days=7), validation_alias="CRONIUM_WORKER_FORGET_AFTER")
 
     # -- history retention (jobs/retention.py) -----------------------------------
     # Days a finished job is kept unless its event says otherwise; 0: forever.

@@ -16,7 +16,9 @@ from typing import Any
 
 import httpx
 
-from orchestrator_worker.protocol import WORKER_ID_HEADER, ClaimedJobBody, JobResultBody, LogRun
+from orchestrator_worker.protocol import (
+    WORKER_ID_HEADER, ClaimedJobBody, HeartbeatBody, JobResultBody, LogRun, WorkerInfo, heartbeat_body,
+)
 from orchestrator_worker.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,9 @@ class OrchestratorClient:
             limits=limits,
             transport=transport,
         )
+        # An app of an earlier release refuses a heartbeat that says who the
+        # worker is (422): from then on the heartbeats leave that out.
+        self.app_takes_worker_info = True
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -113,8 +118,19 @@ class OrchestratorClient:
             "POST", f"/api/internal/jobs/{job_id}/release", json={"attempt": attempt, "reason": reason}
         )
 
-    async def heartbeat(self, jobs: list[tuple[str, int]]) -> dict[str, Any]:
-        body = {"workerId": self.settings.worker_id, "jobs": [{"id": j, "attempt": a} for j, a in jobs]}
+    async def heartbeat(self, jobs: list[tuple[str, int]], info: WorkerInfo | None = None) -> dict[str, Any]:
+        """Renew these leases; `info` tells the app about this worker."""
+        if info is not None and self.app_takes_worker_info:
+            try:
+                return await self._heartbeat(heartbeat_body(self.settings.worker_id, jobs, info))
+            except Refused as exc:
+                if exc.status_code != 422:
+                    raise
+                logger.warning("the app refused the worker's details in its heartbeat (%s); sending leases only", exc)
+                self.app_takes_worker_info = False
+        return await self._heartbeat(heartbeat_body(self.settings.worker_id, jobs))
+
+    async def _heartbeat(self, body: HeartbeatBody) -> dict[str, Any]:
         return await self.request("POST", "/api/internal/heartbeat", json=body, retry=False, timeout=10)
 
     async def pin_host_key(self, server_id: int, job_id: str, attempt: int, host_key: str) -> str:

@@ -14,7 +14,6 @@ from typing import Any, Literal, NotRequired, TypedDict
 WORKER_ID_HEADER = "X-Worker-Id"
 
 
-
 # -- the job spec: what to run, frozen when the job is created ---------------
 
 
@@ -217,3 +216,45 @@ class JobResultBody(TypedDict):
     output: Any
     metrics: dict[str, Any]
     servers: NotRequired[list[ServerResultBody]]
+
+
+# -- the heartbeat: the leases a worker holds, and the worker itself -----------
+
+# What a worker is doing, as it says in its heartbeats.
+WorkerState = Literal["running", "draining", "stopped"]
+
+
+class HeldJob(TypedDict):
+    id: str
+    attempt: int
+
+
+class WorkerInfo(TypedDict, total=False):
+    """What a worker says about itself, for the app's Workers page. Every
+    field may be missing: workers of earlier releases send none of them."""
+
+    host: str  # the worker's host name
+    engineVersion: str  # the version of the Docker Engine it runs jobs on
+    engineHost: str  # the name of the machine that engine runs on
+    concurrency: int  # jobs it runs at once, at most
+    running: int  # jobs it runs now
+    state: WorkerState  # draining: stopping, finishing its jobs; stopped: gone for good
+    # Its warm container pool, once it has one: a few named numbers or words
+    # (e.g. {"ready": 4, "target": 8}), shown as they are.
+    pool: dict[str, int | float | str | bool | None]
+
+
+class HeartbeatBody(TypedDict):
+    """`POST /api/internal/heartbeat`: renew these leases. The reply names
+    the jobs to cancel and the jobs lost (another attempt owns them)."""
+
+    workerId: str
+    jobs: list[HeldJob]
+    worker: NotRequired[WorkerInfo]
+
+
+def heartbeat_body(worker_id: str, jobs: list[tuple[str, int]], info: WorkerInfo | None = None) -> HeartbeatBody:
+    body = HeartbeatBody(workerId=worker_id, jobs=[HeldJob(id=job_id, attempt=attempt) for job_id, attempt in jobs])
+    if info is not None:
+        body["worker"] = info
+    return body

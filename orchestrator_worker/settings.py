@@ -41,6 +41,9 @@ class WorkerSettings(BaseSettings):
     claim_wait_s: float = Field(default=20.0, validation_alias="CRONIUM_WORKER_CLAIM_WAIT")
     # Short: cancel requests arrive in the heartbeat reply.
     heartbeat_interval_s: float = Field(default=1.0, validation_alias="CRONIUM_WORKER_HEARTBEAT")
+    # With no job to renew, a heartbeat only says the worker is alive (the
+    # app's Workers page): this often is enough.
+    idle_heartbeat_interval_s: float = Field(default=10.0, gt=0, validation_alias="CRONIUM_WORKER_IDLE_HEARTBEAT")
     shutdown_grace_s: float = Field(default=30.0, validation_alias="CRONIUM_WORKER_SHUTDOWN_GRACE")
     stop_grace_s: float = Field(default=5.0, validation_alias="CRONIUM_WORKER_STOP_GRACE")
     cancel_grace_s: float = Field(default=1.0, validation_alias="CRONIUM_WORKER_CANCEL_GRACE")

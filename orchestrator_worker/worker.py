@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import time
 
 from orchestrator_worker.client import OrchestratorClient, Refused
@@ -22,6 +23,7 @@ from orchestrator_worker.executors.remote import RemoteRunner
 from orchestrator_worker.executors.tool import ToolExecutor
 from orchestrator_worker.jobs import ClaimedJob, Outcome
 from orchestrator_worker.logs import BATCH_REFUSALS, LogSink
+from orchestrator_worker.protocol import WorkerInfo, WorkerState
 from orchestrator_worker.runtime_proxy import RuntimeProxy
 from orchestrator_worker.settings import WorkerSettings
 
@@ -65,6 +67,10 @@ class Worker:
         self._slot_freed = asyncio.Event()
         # Other workers' containers whose jobs were not held at the last reap.
         self._unheld: set[str] = set()
+        # What the heartbeats say about this worker (the app's Workers page).
+        self.host = socket.gethostname()
+        self.engine_version: str | None = None
+        self.engine_host: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -101,6 +107,7 @@ class Worker:
             await self._drain()
             for task in side:
                 task.cancel()
+            await self._say_stopped()
         finally:
             await self.client.aclose()
             await self.proxy.aclose()
@@ -114,6 +121,8 @@ class Worker:
             try:
                 version = await self.runner.ping()
                 logger.info("Docker Engine %s reachable", version)
+                self.engine_version = version
+                self.engine_host = await self._engine_host()
                 return True
             except DockerUnavailable as exc:
                 if not warned:
@@ -124,6 +133,15 @@ class Worker:
             except asyncio.TimeoutError:
                 pass
         return False
+
+    async def _engine_host(self) -> str | None:
+        """The name of the machine the Docker Engine runs on (a worker in a
+        container has a host name of its own)."""
+        try:
+            return (await asyncio.to_thread(self.runner.client.info)).get("Name")
+        except Exception as exc:  # only shown on the Workers page
+            logger.warning("could not read the Docker Engine's host name: %s", exc)
+            return None
 
     async def _drain(self) -> None:
         """Let running jobs finish within the grace period; then stop them and
@@ -241,23 +259,52 @@ class Worker:
 
     # -- side tasks --------------------------------------------------------------
 
+    def info(self, state: WorkerState | None = None) -> WorkerInfo:
+        """What this worker says about itself in its heartbeats."""
+        info = WorkerInfo(
+            host=self.host,
+            concurrency=self.settings.concurrency,
+            running=len(self.active),
+            state=state or ("draining" if self.stopping.is_set() else "running"),
+        )
+        if self.engine_version:
+            info["engineVersion"] = self.engine_version
+        if self.engine_host:
+            info["engineHost"] = self.engine_host
+        warm = self.runner.warm
+        if warm is not None:
+            info["pool"] = {"size": warm.size, **warm.counts()}
+        return info
+
     async def _heartbeat_forever(self) -> None:
+        """Renew the leases of the jobs held, every heartbeat interval; with
+        none held, say the worker is alive every idle interval."""
+        last_sent = float("-inf")
         while True:
             await asyncio.sleep(self.settings.heartbeat_interval_s)
             held = [(job.id, job.attempt) for job, _ in self.active.values()]
-            if not held:
+            if not held and time.monotonic() - last_sent < self.settings.idle_heartbeat_interval_s:
                 continue
             try:
-                reply = await self.client.heartbeat(held)
+                reply = await self.client.heartbeat(held, self.info())
             except (ConnectionError, Refused) as exc:
                 logger.warning("heartbeat failed: %s", exc)
                 continue
+            last_sent = time.monotonic()
             for job_id in reply.get("cancel", []):
                 if job_id in self.active:
                     self.active[job_id][1].request_stop(StopReason.CANCELLED)
             for job_id in reply.get("lost", []):
                 if job_id in self.active:
                     self.active[job_id][1].request_stop(StopReason.LOST)
+
+    async def _say_stopped(self) -> None:
+        """Tell the app this worker is gone for good (the Workers page shows
+        it stopped at once rather than after its heartbeats stop)."""
+        try:
+            await self.client.heartbeat([], self.info("stopped"))
+        except (ConnectionError, Refused) as exc:
+            logger.info("could not tell the app this worker stopped: %s", exc)
 
     async def _reap_forever(self) -> None:
         while True:

@@ -1,11 +1,8 @@
 """tools, conditional actions, their results per job, webhook triggers;
 events.tool_action for `tool` events
 
-Written against 0008: when it is merged after 0009 (the workers registry),
-down_revision becomes "0009".
-
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 from typing import Sequence, Union
 
@@ -16,7 +13,7 @@ from alembic import op
 from cronium_app.models.types import JSONDocument
 
 revision: str = "0010"
-down_revision: Union[str, None] = "0008"
+down_revision: Union[str, None] = "0009"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

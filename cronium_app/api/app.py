@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from cronium_app.api import hooks, internal, runtime, session
+from cronium_app.api import health, hooks, internal, runtime, session
 from cronium_app.api.errors import install_error_handlers
 from cronium_app.api.limits import BodySizeLimit
 from cronium_app.api.v1 import (
-    actions, ascode, auth, events, jobs, schedules, servers, tokens, tools, triggers, variables, workflows,
+    actions, ascode, auth, events, jobs, schedules, servers, tokens, tools, triggers, variables, workers, workflows,
 )
 from cronium_app.settings import Settings
 
@@ -66,11 +66,13 @@ def build_api(settings: Settings) -> FastAPI:
     )
     install_error_handlers(api)
     for router in (auth.router, events.router, jobs.router, variables.router, tokens.router, workflows.router,
-                   schedules.router, servers.router, ascode.router, tools.router, actions.router, triggers.router):
+                   schedules.router, servers.router, workers.router, ascode.router, tools.router, actions.router,
+                   triggers.router):
         api.include_router(router)
     api.include_router(internal.router, include_in_schema=False)
     api.include_router(runtime.router)
     api.include_router(hooks.router)
     api.include_router(session.router, include_in_schema=False)
+    api.include_router(health.router, include_in_schema=False)
     api.add_middleware(BodySizeLimit, max_bytes=settings.request_body_max_bytes)
     return api

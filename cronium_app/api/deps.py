@@ -11,7 +11,8 @@ from fastapi import Depends, Header, Request
 
 from cronium_app.auth.tokens import authenticate_token, touch_token
 from cronium_app.db import read_session, write_session
-from cronium_app.errors import Invalid, Unauthorized
+from cronium_app.errors import Forbidden, Invalid, Unauthorized
+from cronium_app.models import Role
 from cronium_app.settings import Settings, get_settings
 from orchestrator_worker.protocol import WORKER_ID_HEADER
 
@@ -49,6 +50,13 @@ def current_user(authorization: str | None = Header(default=None)) -> CurrentUse
         with write_session() as session:
             touch_token(session, current.token_id)
     return current
+
+
+def admin_user(user: CurrentUser = Depends(current_user)) -> CurrentUser:
+    """The caller, who must administer this server."""
+    if user.role != Role.admin.value:
+        raise Forbidden("only an administrator may do this")
+    return user
 
 
 def client_address(request: Request, settings: Settings = Depends(settings_dep)) -> str:

@@ -119,11 +119,29 @@ class HeldBody(_Body):
     jobs: list[HeartbeatJob] = Field(default_factory=list, max_length=10_000)
 
 
+# A value of the worker's container pool report: a number, a word, a flag.
+PoolValue = int | float | Annotated[str, Field(max_length=200)] | bool | None
+
+
+class WorkerInfoBody(_Body):
+    """What the worker says about itself (orchestrator_worker.protocol.WorkerInfo)."""
+
+    host: str | None = Field(default=None, max_length=255)
+    engine_version: str | None = Field(default=None, alias="engineVersion", max_length=64)
+    engine_host: str | None = Field(default=None, alias="engineHost", max_length=255)
+    concurrency: int | None = Field(default=None, ge=0, le=1_000_000)
+    running: int | None = Field(default=None, ge=0, le=1_000_000)
+    state: Literal["running", "draining", "stopped"] | None = None
+    pool: dict[Annotated[str, Field(max_length=64)], PoolValue] | None = Field(default=None, max_length=32)
+
+
 class HeartbeatBody(_Body):
     worker_id: str | None = Field(default=None, alias="workerId")
     # The previous release's name for workerId.
     orchestrator_id: str | None = Field(default=None, alias="orchestratorId")
     jobs: list[HeartbeatJob] = Field(default_factory=list, max_length=10_000)
+    # Workers of earlier releases send no details.
+    worker: WorkerInfoBody | None = None
 
 
 @router.get("/jobs/queue")
@@ -170,7 +188,8 @@ def heartbeat(body: HeartbeatBody, worker: WorkerId, settings: SettingsDep) -> d
     if named is not None and named != worker:
         raise Invalid("workerId in the body must match the X-Worker-Id header")
     with write_session() as session:
-        return queue.heartbeat(session, settings, worker, [(job.id, job.attempt) for job in body.jobs])
+        info = body.worker.model_dump(by_alias=True, exclude_unset=True) if body.worker is not None else None
+        return queue.heartbeat(session, settings, worker, [(job.id, job.attempt) for job in body.jobs], info)
 
 
 @router.post("/jobs/{job_id}/release")

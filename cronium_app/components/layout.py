@@ -7,6 +7,7 @@ import reflex as rx
 
 from cronium_app import routes
 from cronium_app.components.feedback import loading_block
+from cronium_app.models import Role
 from cronium_app.state.base import AppState
 
 SIDEBAR_WIDTH = "232px"
@@ -61,7 +62,15 @@ def nav_link(label: str, icon: str, href: str) -> rx.Component:
 
 
 def nav_links() -> rx.Component:
-    return rx.vstack(*[nav_link(label, icon, href) for label, icon, href in routes.NAV], spacing="1", width="100%")
+    return rx.vstack(
+        *[nav_link(label, icon, href) for label, icon, href in routes.NAV],
+        rx.cond(
+            AppState.user_role == Role.admin.value,
+            rx.vstack(*[nav_link(label, icon, href) for label, icon, href in routes.ADMIN_NAV], spacing="1", width="100%"),
+        ),
+        spacing="1",
+        width="100%",
+    )
 
 
 def user_box() -> rx.Component:

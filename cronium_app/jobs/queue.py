@@ -26,7 +26,7 @@ from sqlmodel import Session
 from cronium_app import sealing
 from cronium_app.auth import execution_tokens
 from cronium_app.errors import Conflict, Invalid, NotFound
-from cronium_app.jobs import actions, admission, log_store, workflow_runs
+from cronium_app.jobs import actions, admission, log_store, workers, workflow_runs
 from cronium_app.jobs.log_store import LogRun
 from cronium_app.jobs.masking import masker_for_job
 from cronium_app.jobs.retry import retry_failed
@@ -332,12 +332,16 @@ def _after_end(session: Session, settings: Settings, failed: list[str], ended: l
 
 
 def heartbeat(
-    session: Session, settings: Settings, worker_id: str, jobs: Iterable[tuple[str, int]]
+    session: Session, settings: Settings, worker_id: str, jobs: Iterable[tuple[str, int]],
+    info: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Renew the leases of the jobs this worker still holds; tell it which of
-    them to cancel and which it has lost (another attempt owns them now)."""
+    them to cancel and which it has lost (another attempt owns them now).
+    The worker is alive, and `info` (protocol.WorkerInfo) is what it says
+    about itself: both go to the worker registry (workers.py)."""
     jobs = list(jobs)
     now = utcnow()
+    workers.record(session, worker_id, info, now)
     lease = _lease_until(settings, now)
     if not jobs:
         return {"cancel": [], "lost": [], "leaseExpiresAt": isoformat(lease)}

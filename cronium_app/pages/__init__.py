@@ -25,6 +25,7 @@ from cronium_app.pages import (
     variables,
     workflow_editor,
     workflow_run,
+    workers,
     workflows,
 )
 from cronium_app.pages import settings as settings_page
@@ -39,6 +40,7 @@ from cronium_app.state.servers import ServersState
 from cronium_app.state.settings import SettingsState
 from cronium_app.state.tools import ToolsState
 from cronium_app.state.variables import VariablesState
+from cronium_app.state.workers import WorkersState
 from cronium_app.state.workflow_editor import WorkflowEditorState
 from cronium_app.state.workflow_run import WorkflowRunState
 from cronium_app.state.workflows import WorkflowListState
@@ -71,6 +73,7 @@ PAGES = (
     Page(routes.TOOLS, tools.page, "Tools", ToolsState.load),
     Page(routes.VARIABLES, variables.page, "Variables", VariablesState.load),
     Page(routes.SETTINGS, settings_page.page, "Settings", SettingsState.load),
+    Page(routes.WORKERS, workers.page, "Workers", WorkersState.load),
 )
 
 

@@ -58,6 +58,43 @@ async def run_sole_loop(state: Any, generation: int, rounds: Callable[[], Awaita
             await rounds()
 
 
+async def refresh_while_shown(
+    state: Any,
+    generation: int,
+    page_path: str,
+    read: Callable[[], Any],
+    show: Callable[[Any], None],
+    *,
+    every_s: float,
+    what: str,
+) -> None:
+    """The body of a list page's poll loop (a background event): every
+    `every_s`, while the tab is on `page_path` and no newer load replaced
+    this loop, `read()` in a thread and `show(result)` under the state lock.
+    A failed read shows a notice in `state.error` (naming `what`) and is
+    tried again after RETRY_AFTER_S. The state has `_watch` and `_looping`."""
+    async with sole_loop(state, generation) as mine:
+        if not mine:
+            return
+        while True:
+            await asyncio.sleep(every_s)
+            async with state:
+                if generation != state._watch or state.router.url.path.rstrip("/") != page_path:
+                    return
+            try:
+                result = await asyncio.to_thread(read)
+            except Exception:
+                logger.exception("%s refresh failed", what)
+                async with state:
+                    state.error = f"Live updates paused: the server could not read the {what}. Retrying…"
+                await asyncio.sleep(RETRY_AFTER_S)
+                continue
+            async with state:
+                if generation != state._watch:
+                    return
+                show(result)
+
+
 class FollowedRowMixin(rx.State, mixin=True):
     """A page about one row that it follows live. Mixed in before AppState."""
 

@@ -18,7 +18,7 @@ from tests.support.databases import (
 
 TABLES = {
     "users", "api_tokens", "events", "jobs", "execution_logs", "variables",
-    "workflows", "workflow_steps", "workflow_edges", "workflow_runs", "servers", "retention_passes",
+    "workflows", "workflow_steps", "workflow_edges", "workflow_runs", "servers", "workers", "retention_passes",
     "tools", "event_actions", "job_actions", "webhook_triggers",
 }
 

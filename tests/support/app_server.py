@@ -114,3 +114,20 @@ class AppServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def wait_for_readiness(base_url: str, status: int, timeout: float = 60) -> httpx.Response:
+    """GET /readyz until it answers `status`; the last answer when the time
+    is up (a failed connection, e.g. while a proxy has no replica to send
+    it to, is tried again)."""
+    deadline = time.monotonic() + timeout
+    response = None
+    while True:
+        try:
+            response = httpx.get(f"{base_url}/readyz", timeout=10)
+        except httpx.TransportError:
+            pass
+        if (response is not None and response.status_code == status) or time.monotonic() > deadline:
+            assert response is not None, f"{base_url}/readyz did not answer within {timeout:.0f} s"
+            return response
+        time.sleep(0.5)

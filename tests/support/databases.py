@@ -8,14 +8,12 @@ import os
 import secrets
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import make_url
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from cronium_app.migrations import alembic_config
 
 
 def base_url() -> str:
@@ -25,14 +23,6 @@ def base_url() -> str:
 
 def is_postgres(url: str) -> bool:
     return url.startswith("postgresql")
-
-
-def alembic_config(url: str) -> Config:
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
-    config.attributes["url"] = url
-    config.attributes["configure_logger"] = False
-    return config
 
 
 def migrate(url: str, revision: str = "head") -> None:

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from cronium_app.api.deps import CurrentUser, current_user, settings_dep
+from cronium_app.api.deps import CurrentUser, admin_user, current_user, settings_dep
 from cronium_app.api.errors import BODY_ERRORS, errors
 from cronium_app.bounds import id_path
 from cronium_app.events.schemas import PRIORITY_RANGE
 from cronium_app.settings import Settings
 
 UserDep = Annotated[CurrentUser, Depends(current_user)]
+AdminDep = Annotated[CurrentUser, Depends(admin_user)]
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 EventId = Annotated[int, id_path("The event's id")]
