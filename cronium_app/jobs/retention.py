@@ -40,8 +40,11 @@ logger = logging.getLogger(__name__)
 
 _PASS_LOCK = 0x43524E10
 PASSES_KEPT = 50
-# SQLite pages handed back to the file system per step of a vacuum.
+# SQLite pages handed back to the file system per step of a vacuum, and per
+# pass at most (moving pages is slow on a large file: what is left is given
+# back by the next passes, and stays reusable by new rows meanwhile).
 _VACUUM_PAGES = 2000
+_VACUUM_PAGES_PER_PASS = 25_000
 # Log lines deleted per transaction: SQLite has one writer at a time, so its
 # chunks are smaller, and after each the cleaner waits as long as it held the
 # lock (at most _MAX_YIELD_S): claims and log batches waiting to write get in
@@ -268,13 +271,14 @@ def _release_pass_lock(conn: Connection) -> None:
 
 def _incremental_vacuum(engine: Engine) -> None:
     """Give freed pages back, a few at a time, each step a write transaction
-    of its own followed by a pause (see _write). A database created without
+    of its own followed by a pause (see _write), up to _VACUUM_PAGES_PER_PASS
+    per pass. A database created without
     incremental auto-vacuum keeps them for reuse instead (see README)."""
     with engine.connect() as conn:
         if conn.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() != 2:
             return
     writer = engine.execution_options(sqlite_begin="IMMEDIATE")
-    while True:
+    for _ in range(_VACUUM_PAGES_PER_PASS // _VACUUM_PAGES):
         began = time.monotonic()
         with writer.begin() as conn:
             if conn.exec_driver_sql("PRAGMA freelist_count").scalar_one() == 0:
