@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from orchestrator_worker.protocol import WORKER_ID_HEADER, ClaimedJobBody, JobResultBody, LogRun
+from orchestrator_worker.protocol import WORKER_ID_HEADER, WORKER_SLOTS_HEADER, ClaimedJobBody, JobResultBody, LogRun
 from orchestrator_worker.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ class OrchestratorClient:
             limits=limits,
             transport=transport,
         )
+        # (total, used) job slots, told to the app on claims and heartbeats.
+        self.slots: Callable[[], tuple[int, int]] | None = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -79,7 +82,8 @@ class OrchestratorClient:
 
     async def claim(self, limit: int, wait: float) -> list[ClaimedJobBody]:
         body = await self.request(
-            "GET", "/api/internal/jobs/queue", params={"limit": limit, "wait": wait}, timeout=wait + 30
+            "GET", "/api/internal/jobs/queue", params={"limit": limit, "wait": wait}, timeout=wait + 30,
+            headers=self._slots_header(),
         )
         return body["jobs"]
 
@@ -115,7 +119,15 @@ class OrchestratorClient:
 
     async def heartbeat(self, jobs: list[tuple[str, int]]) -> dict[str, Any]:
         body = {"workerId": self.settings.worker_id, "jobs": [{"id": j, "attempt": a} for j, a in jobs]}
-        return await self.request("POST", "/api/internal/heartbeat", json=body, retry=False, timeout=10)
+        return await self.request(
+            "POST", "/api/internal/heartbeat", json=body, retry=False, timeout=10, headers=self._slots_header()
+        )
+
+    def _slots_header(self) -> dict[str, str]:
+        if self.slots is None:
+            return {}
+        total, used = self.slots()
+        return {WORKER_SLOTS_HEADER: f"{used}/{total}"}
 
     async def pin_host_key(self, server_id: int, job_id: str, attempt: int, host_key: str) -> str:
         """Pin a server's first-seen host key; returns the key now pinned."""

@@ -13,6 +13,7 @@ import logging
 import signal
 import time
 
+from orchestrator_worker import telemetry
 from orchestrator_worker.client import OrchestratorClient, Refused
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.executors.base import Executor
@@ -62,6 +63,9 @@ class Worker:
         self._slot_freed = asyncio.Event()
         # Other workers' containers whose jobs were not held at the last reap.
         self._unheld: set[str] = set()
+        telemetry.track_slots(settings.concurrency, lambda: len(self.active))
+        # The app keeps a row per worker (its slots) for its own metrics.
+        self.client.slots = lambda: (settings.concurrency, len(self.active))
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -220,6 +224,7 @@ class Worker:
                 await self.client.release(job.id, job.attempt, "worker shutting down")
                 return
             await self._complete(job, sink, outcome, tail, run_ms=int((time.monotonic() - began) * 1000))
+            telemetry.JOBS.labels(status=outcome.status).inc()
             logger.info("job %s attempt %d: %s", job.id, job.attempt, outcome.status, extra={"job_id": job.id})
         except Refused as exc:
             logger.warning("job %s: app refused the result (%s)", job.id, exc, extra={"job_id": job.id})
@@ -230,6 +235,7 @@ class Worker:
         and replaces the refused lines) and the result follows alone."""
         try:
             await self.client.complete(job.id, job.attempt, outcome.to_api(), runs=tail, run_ms=run_ms)
+            telemetry.LOG_LINES_SENT.inc(sum(len(run["lines"]) for run in tail))
         except Refused as exc:
             if not tail or exc.status_code not in BATCH_REFUSALS:
                 raise

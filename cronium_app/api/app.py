@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from cronium_app.api import internal, runtime, session
+from cronium_app.api import internal, metrics, runtime, session
 from cronium_app.api.errors import install_error_handlers
 from cronium_app.api.limits import BodySizeLimit
+from cronium_app.metrics.http import RequestTimer
 from cronium_app.api.v1 import auth, events, jobs, schedules, servers, tokens, variables, workflows
 from cronium_app.settings import Settings
 
@@ -26,5 +27,8 @@ def build_api(settings: Settings) -> FastAPI:
     api.include_router(internal.router, include_in_schema=False)
     api.include_router(runtime.router)
     api.include_router(session.router, include_in_schema=False)
+    api.include_router(metrics.router)
     api.add_middleware(BodySizeLimit, max_bytes=settings.request_body_max_bytes)
+    # Outermost: times the whole request, the body limit's refusals included.
+    api.add_middleware(RequestTimer)
     return api
