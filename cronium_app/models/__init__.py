@@ -9,13 +9,13 @@ from cronium_app.models.schedule import ScheduleColumns, ScheduleType
 from cronium_app.models.servers import Server
 from cronium_app.models.users import ApiToken, Role, User
 from cronium_app.models.variables import Variable
-from cronium_app.models.workers import WorkerPresence
+from cronium_app.models.workers import JobTally, WorkerPresence
 from cronium_app.models.workflows import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiToken", "Event", "EventStatus", "EventType", "ExecutionLog", "Job", "Network",
+    "ApiToken", "Event", "JobTally", "EventStatus", "EventType", "ExecutionLog", "Job", "Network",
     "Role", "ScheduleColumns", "ScheduleType", "Server", "User", "Variable", "Workflow", "WorkflowEdge", "WorkflowRun",
     "WorkflowStep", "WorkerPresence", "metadata",
 ]

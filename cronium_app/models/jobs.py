@@ -14,8 +14,6 @@ class Job(SQLModel, table=True):
     __tablename__ = "jobs"
     __table_args__ = (
         sa.Index("idx_jobs_status", "status"),
-        # Metrics count jobs by status and type from this index alone.
-        sa.Index("idx_jobs_status_type", "status", "type"),
         sa.Index("idx_jobs_user_id", "user_id"),
         sa.Index("idx_jobs_created_at", "created_at"),
         # The claim query: pending jobs by priority, then age.

@@ -17,3 +17,17 @@ class WorkerPresence(SQLModel, table=True):
     slots_total: int = Field(nullable=False)
     slots_used: int = Field(nullable=False)
     last_seen_at: datetime = Field(nullable=False)
+
+
+class JobTally(SQLModel, table=True):
+    """How many jobs ever ended with each status, by type: kept by triggers
+    on jobs (migration 0009), never by the code, never decreased (deleting
+    old jobs leaves it alone). On PostgreSQL a (status, type) is spread
+    over a few shards; readers sum them."""
+
+    __tablename__ = "job_tallies"
+
+    status: str = Field(sa_column=sa.Column(sa.String(16), primary_key=True))
+    type: str = Field(sa_column=sa.Column(sa.String(16), primary_key=True))
+    shard: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True))
+    count: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))

@@ -13,7 +13,7 @@ from tests.support.databases import downgrade, empty_database, migrate, migrated
 
 TABLES = {
     "users", "api_tokens", "events", "jobs", "execution_logs", "variables",
-    "workflows", "workflow_steps", "workflow_edges", "workflow_runs", "servers", "worker_presence",
+    "workflows", "workflow_steps", "workflow_edges", "workflow_runs", "servers", "worker_presence", "job_tallies",
 }
 
 
