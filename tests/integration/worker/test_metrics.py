@@ -5,6 +5,7 @@ be those of the jobs run."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.worker.jobkit import app_with, submit
-from tests.support.app_server import AppServer, free_port
+from tests.support.app_server import REPO_ROOT, AppServer, free_port
 from tests.support.clients import UserClient, register_user, wait_for_job
 from tests.support.worker_process import WorkerProcess
 
@@ -137,3 +138,16 @@ def test_worker_page_counts_its_jobs_and_lines(metrics_worker, jobs_run):
 def test_worker_metrics_listen_on_loopback_only_by_default(metrics_worker):
     port = int(re.search(r":(\d+)/", metrics_worker.metrics_url)[1])
     assert f"metrics on http://127.0.0.1:{port}/metrics" in metrics_worker.log_text()
+
+
+def test_grafana_dashboard_uses_only_metrics_served(app, metrics_worker, jobs_run):
+    served = {name for name, _ in samples(scrape(app).text)}
+    served |= {name for name, _ in samples(httpx.get(metrics_worker.metrics_url, timeout=10).text)}
+    dashboard = json.loads((REPO_ROOT / "deploy" / "grafana" / "cronium.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bcronium_\w+", target["expr"])
+    }
+    assert used and used <= served, used - served
