@@ -142,6 +142,7 @@ def _insert_jobs(database_url: str, user_id: int, count: int) -> dict[str, int]:
             if engine.dialect.name == "sqlite":
                 stamp = Job.__table__.c.created_at.type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
                 rows, written = _rows(user_id, count, stamp)
+                raw.execute("PRAGMA cache_size = -262144")  # 256 MiB: the indexes' pages stay in memory
                 marks = ", ".join("?" for _ in COLUMNS)
                 raw.executemany(f"INSERT INTO jobs ({', '.join(COLUMNS)}) VALUES ({marks})", rows)
             else:
