@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bench import Options, foundation, metrics, remote, results, runtime, scheduler, ui, worker
+from bench import Options, foundation, metrics, remote, results, retention, runtime, scheduler, ui, worker
 from bench.suite import Suite
 
 
@@ -60,6 +60,11 @@ SUITES: dict[str, Registered] = {
         metrics.run,
         metrics.BASELINES,
         "/metrics scrape time with 1,000,000 jobs in the database vs the same scrape on an empty one, SQLite and PostgreSQL",
+    ),
+    "retention": Registered(
+        retention.run,
+        retention.BASELINES,
+        "history retention: one cleaner pass over 100,000 jobs and 5,000,000 log lines, and claim p95 during it vs without it (SQLite and PostgreSQL)",
     ),
     "remote": Registered(
         remote.run,

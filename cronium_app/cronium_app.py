@@ -21,6 +21,7 @@ app = rx.App(
 app.register_lifespan_task(lifecycle.startup, settings=settings)
 app.register_lifespan_task(lifecycle.sweep_forever, settings=settings)
 app.register_lifespan_task(lifecycle.reconcile_workflows_forever, settings=settings)
+app.register_lifespan_task(lifecycle.clean_history_forever, settings=settings)
 app.register_lifespan_task(scheduler_loop.run_forever, settings=settings)
 app.add_middleware(SessionCheck())
 register_pages(app)

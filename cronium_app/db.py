@@ -30,6 +30,9 @@ def _install_sqlite_hooks(engine: Engine) -> None:
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - trivial
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Takes effect only in a database that has no table yet: lets the
+        # history cleaner give freed pages back (jobs/retention.py).
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -1,5 +1,6 @@
 """The app's lifespan tasks: create the admin from the environment at start,
-sweep expired leases, and reconcile workflow runs, each in its own loop.
+sweep expired leases, reconcile workflow runs and clean old history, each
+in its own loop.
 Each round of a loop is its own transaction."""
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from cronium_app import shutdown
 from cronium_app.auth.users import ensure_admin
-from cronium_app.db import read_session, write_session
-from cronium_app.jobs import queue, run_state, workflow_runs
+from cronium_app.db import get_engine, read_session, write_session
+from cronium_app.jobs import queue, retention, run_state, workflow_runs
 from cronium_app.settings import Settings
 
 WORKFLOW_RECONCILE_S = 2.0
+RETENTION_FIRST_PASS_S = 60.0
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,18 @@ async def sweep_forever(settings: Settings) -> None:
             logger.exception("lease sweep failed")
         await asyncio.sleep(settings.sweep_interval_s)
     logger.info("the app is stopping: no more lease sweeps")
+
+
+async def clean_history_forever(settings: Settings) -> None:
+    """A retention pass (jobs/retention.py) a minute after start, then every
+    CRONIUM_RETENTION_INTERVAL seconds, until the app stops."""
+    await asyncio.sleep(RETENTION_FIRST_PASS_S)
+    while not shutdown.stopping():
+        try:
+            await run_in_threadpool(retention.run_pass, get_engine(), settings)
+        except Exception:  # the next pass may succeed
+            logger.exception("retention pass failed")
+        await asyncio.sleep(settings.retention_interval_s)
 
 
 def _reconcile_workflows() -> None:

@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     max_variables_per_user: int = Field(default=1000, ge=1, validation_alias="CRONIUM_MAX_VARIABLES_PER_USER")
     max_servers_per_user: int = Field(default=200, ge=1, validation_alias="CRONIUM_MAX_SERVERS_PER_USER")
     max_waiting_jobs_per_user: int = Field(default=1000, ge=1, validation_alias="CRONIUM_MAX_WAITING_JOBS_PER_USER")
+    # Jobs of one user held by workers at once (0: no limit); the others wait in the queue.
+    max_running_jobs_per_user: int = Field(default=0, ge=0, validation_alias="CRONIUM_MAX_RUNNING_JOBS_PER_USER")
 
     runtime_requests_per_s: float = Field(default=50.0, validation_alias="CRONIUM_RUNTIME_RATE")
     runtime_burst: int = Field(default=100, validation_alias="CRONIUM_RUNTIME_BURST")
@@ -121,6 +123,13 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=3, validation_alias="CRONIUM_MAX_ATTEMPTS")
     sweep_interval_s: float = Field(default=5.0, validation_alias="CRONIUM_SWEEP_INTERVAL")
     claim_max_wait_s: float = Field(default=30.0, validation_alias="CRONIUM_CLAIM_MAX_WAIT")
+
+    # -- history retention (jobs/retention.py) -----------------------------------
+    # Days a finished job is kept unless its event says otherwise; 0: forever.
+    retention_days: int = Field(default=30, ge=0, le=36_500, validation_alias="CRONIUM_RETENTION_DAYS")
+    retention_interval_s: float = Field(default=3600.0, gt=0, validation_alias="CRONIUM_RETENTION_INTERVAL")
+    # Jobs per delete batch (one short transaction each).
+    retention_batch: int = Field(default=500, ge=1, le=10_000, validation_alias="CRONIUM_RETENTION_BATCH")
 
     # -- scheduler (cronium_app/scheduler) and retries ----------------------------
     scheduler_enabled: bool = Field(default=True, validation_alias="CRONIUM_SCHEDULER_ENABLED")

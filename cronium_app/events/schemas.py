@@ -13,6 +13,7 @@ from cronium_app.models import EventStatus, EventType, Network, ScheduleType
 from cronium_app.schedules.schemas import RunLimit, ScheduleDate
 
 MIN_CPUS = 0.01
+PRIORITY_RANGE = 1000
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -60,6 +61,13 @@ class EventFields(BaseModel):
     cpus: float | None = Field(default=None, ge=MIN_CPUS, le=1024, allow_inf_nan=False)
     memory_mb: int | None = Field(default=None, ge=16, le=INT32_MAX, alias="memoryMb")
     pids_limit: int | None = Field(default=None, ge=8, le=INT32_MAX, alias="pidsLimit")
+    # Jobs of this event running at once; 0: no limit.
+    max_concurrent: int | None = Field(default=None, ge=0, le=10_000, alias="maxConcurrent")
+    # Higher first; the default for its runs (an execute call may give its own).
+    priority: int | None = Field(default=None, ge=-PRIORITY_RANGE, le=PRIORITY_RANGE)
+    # History kept: days, and/or the last N runs; null: the instance default.
+    retention_days: int | None = Field(default=None, ge=1, le=36_500, alias="retentionDays")
+    retention_runs: int | None = Field(default=None, ge=1, le=1_000_000, alias="retentionRuns")
     network: Network | None = None
     env_vars: dict[str, EnvValue] | None = Field(default=None, alias="envVars", max_length=200)
     # Write-only: values are sealed at rest, never shown again (responses

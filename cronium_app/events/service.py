@@ -74,7 +74,7 @@ def _apply(event: Event, fields: EventFields) -> None:
 
 # Columns that cannot be NULL: an explicit null in an update leaves them as they are.
 _NOT_NULL_DEFAULTS = {
-    "name", "description", "type", "script", "status", "timeout_seconds", "retries", "cpus",
+    "name", "description", "type", "script", "status", "timeout_seconds", "retries", "cpus", "max_concurrent", "priority",
     "memory_mb", "pids_limit", "network", "env_vars", "tags", "schedule_type", "timezone",
     "max_executions", "misfire_policy", "overlap_policy", "server_ids", "server_tags", "remote_docker",
 }
@@ -241,6 +241,10 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         "network": event.network,
         "envVars": dict(event.env_vars or {}),
         "secretEnvVarNames": list(event.secret_env_names or []),
+        "maxConcurrent": event.max_concurrent,
+        "priority": event.priority,
+        "retentionDays": event.retention_days,
+        "retentionRuns": event.retention_runs,
         "image": event.image,
         "tags": list(event.tags or []),
         "serverIds": list(event.server_ids or []),

@@ -43,11 +43,12 @@ def for_event(
     event_id: int,
     input: Any = None,
     idempotency_key: str | None = None,
-    priority: int = 0,
+    priority: int | None = None,
     scheduled_for: datetime | None = None,
 ) -> tuple[Job, bool]:
-    """Queue a run of an event. Returns (job, created); with an idempotency
-    key already used, returns the existing job and created=False."""
+    """Queue a run of an event (at the event's priority unless `priority`
+    says otherwise). Returns (job, created); with an idempotency key already
+    used, returns the existing job and created=False."""
     event = get_event(session, user_id, event_id)
     if event.status == EventStatus.archived.value:
         raise Conflict(f"event {event_id} is archived; unarchive it to run it")
@@ -61,7 +62,7 @@ def for_event(
         event=event,
         input=input,
         idempotency_key=idempotency_key,
-        priority=priority,
+        priority=event.priority if priority is None else priority,
         scheduled_for=scheduled_for,
     )
 
@@ -176,6 +177,7 @@ def for_schedule(session: Session, runs: list[KeyedRun]) -> set[str]:
             **defaults,
             "id": new_id("job"), "event_id": run.event.id, "type": run.event.type, "status": PENDING,
             "execution": execution_spec(run.event), "user_id": run.event.user_id, "created_at": now,
+            "priority": run.event.priority,
             "updated_at": now, "scheduled_for": run.scheduled_for, "idempotency_key": run.idempotency_key,
         }
         for run in runs

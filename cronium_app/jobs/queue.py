@@ -24,9 +24,8 @@ from sqlmodel import Session
 
 from cronium_app import sealing, telemetry
 from cronium_app.auth import execution_tokens
-from cronium_app.db import is_sqlite
 from cronium_app.errors import Conflict, Invalid, NotFound
-from cronium_app.jobs import log_store, workflow_runs
+from cronium_app.jobs import admission, log_store, workflow_runs
 from cronium_app.jobs.log_store import LogRun
 from cronium_app.jobs.masking import masker_for_job
 from cronium_app.jobs.retry import retry_failed
@@ -99,22 +98,12 @@ def claim(session: Session, settings: Settings, worker_id: str, limit: int) -> l
     job on remote servers, the servers with their credentials (decrypted
     here, sent over the orchestrator channel, never stored)."""
     now = utcnow()
-    due = (
-        sa.select(Job.id)
-        .where(Job.status == PENDING, sa.or_(Job.scheduled_for.is_(None), Job.scheduled_for <= now))
-        .order_by(Job.priority.desc(), Job.created_at, Job.id)
-        .limit(limit)
-    )
-    if not is_sqlite(session.get_bind()):
-        # Concurrent claimers skip rows another transaction is taking.
-        due = due.with_for_update(skip_locked=True)
-    # A materialized CTE runs the LIMIT query exactly once. As a plain
-    # `IN (subquery)`, PostgreSQL may re-run it per candidate row (with
-    # stale statistics it does), claiming far more than `limit` jobs.
-    due_ids = due.cte("due").prefix_with("MATERIALIZED")
+    chosen = admission.admit(session, now, limit, settings.max_running_jobs_per_user)
+    if not chosen:
+        return []
     stmt = (
         sa.update(Job)
-        .where(Job.id.in_(sa.select(due_ids.c.id)), Job.status == PENDING)
+        .where(Job.id.in_(chosen), Job.status == PENDING)
         .values(
             status=JobStatus.acknowledged.value,
             worker_id=worker_id,
@@ -332,11 +321,14 @@ def _started_by_run_time(acknowledged_at: datetime | None, now: datetime, run_ms
 def _after_end(session: Session, settings: Settings, failed: list[str], ended: list[str], now: datetime) -> None:
     """What follows jobs' end, in the transaction that records it: the
     failed ones' retries, and the next steps of the workflow runs they
-    belong to."""
+    belong to; and a wake-up for waiting claimers when an ended job frees a
+    slot that a job over a concurrency limit may be waiting for."""
     if failed:
         retry_failed(session, settings, failed, now)
     for job_id in ended:
         workflow_runs.advance_after_job(session, job_id)
+    if ended and admission.frees_a_limited_slot(session, settings.max_running_jobs_per_user, ended):
+        wake_workers_after_commit(session)
 
 
 def heartbeat(

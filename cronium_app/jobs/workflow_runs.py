@@ -111,8 +111,10 @@ def _start_steps(session: Session, run: WorkflowRun, view: RunView) -> int:
         execution = view.graph.executions.get(event_id) if view.graph.executions is not None else None
         if execution is None and event_id not in events:
             continue  # a run from before snapshots whose event is gone: nothing to run
+        event = events.get(event_id)
         _, was_created = insert_job(
-            session, user_id=run.user_id, event=events.get(event_id), execution=execution, input=step_input,
+            session, user_id=run.user_id, event=event, execution=execution, input=step_input,
+            priority=event.priority if event is not None else 0,
             idempotency_key=step_key(run.id, step_id), workflow_id=run.workflow_id, workflow_run_id=run.id,
             workflow_step_id=step_id if step_id in live_steps else None,
         )

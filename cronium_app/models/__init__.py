@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from cronium_app.models.events import Event, EventStatus, EventType, Network
 from cronium_app.models.jobs import Job
 from cronium_app.models.logs import ExecutionLog
+from cronium_app.models.retention import RetentionPass
 from cronium_app.models.schedule import ScheduleColumns, ScheduleType
 from cronium_app.models.servers import Server
 from cronium_app.models.users import ApiToken, Role, User
@@ -15,7 +16,7 @@ from cronium_app.models.workflows import Workflow, WorkflowEdge, WorkflowRun, Wo
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiToken", "Event", "JobTally", "EventStatus", "EventType", "ExecutionLog", "Job", "Network",
+    "ApiToken", "Event", "EventStatus", "EventType", "ExecutionLog", "Job", "JobTally", "Network", "RetentionPass",
     "Role", "ScheduleColumns", "ScheduleType", "Server", "User", "Variable", "Workflow", "WorkflowEdge", "WorkflowRun",
     "WorkflowStep", "WorkerPresence", "metadata",
 ]

@@ -64,6 +64,14 @@ class Event(ScheduleColumns, table=True):
     # owner carrying one of `server_tags`, resolved when a worker claims the job.
     server_ids: list[int] = json_field(nullable=False, default_factory=list, server_default="[]")
     server_tags: list[str] = json_field(nullable=False, default_factory=list, server_default="[]")
+    # Jobs of this event running at once (0: no limit); a job over it waits
+    # in the queue (jobs.queue.claim skips it until a slot frees).
+    max_concurrent: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+    # Claims take higher priorities first (FIFO within one); an execute call may set its own.
+    priority: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+    # History kept (jobs/retention.py): NULL takes the instance default.
+    retention_days: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
+    retention_runs: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
     # On servers: run the script in a container on the server's own Docker.
     remote_docker: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     created_at: datetime = Field(default_factory=utcnow, nullable=False)

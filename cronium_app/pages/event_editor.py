@@ -339,24 +339,25 @@ def targets_section() -> rx.Component:
     )
 
 
-def limits_section() -> rx.Component:
-    def number(field: str, label: str, error_key: str, **props) -> rx.Component:
-        return labelled(
-            label,
-            _text(field, type="number", **props),
-            errors=S.errors,
-            key=error_key,
-            hint=S.limits[field],
-        )
+def _number(field: str, label: str, error_key: str, **props) -> rx.Component:
+    return labelled(
+        label,
+        _text(field, type="number", **props),
+        errors=S.errors,
+        key=error_key,
+        hint=S.limits[field],
+    )
 
+
+def limits_section() -> rx.Component:
     return section(
         "Limits",
         _grid(
-            number("timeout", "Timeout (seconds)", "timeoutSeconds", min=1),
-            number("retries", "Retries", "retries", min=0),
-            number("cpus", "CPUs", "cpus", min=0.1, step=0.1),
-            number("memory", "Memory (MB)", "memoryMb", min=16),
-            number("pids", "Processes", "pidsLimit", min=8),
+            _number("timeout", "Timeout (seconds)", "timeoutSeconds", min=1),
+            _number("retries", "Retries", "retries", min=0),
+            _number("cpus", "CPUs", "cpus", min=0.1, step=0.1),
+            _number("memory", "Memory (MB)", "memoryMb", min=16),
+            _number("pids", "Processes", "pidsLimit", min=8),
             labelled(
                 "Network",
                 _select("network", [("none", "None (isolated)"), ("egress", "Internet access (egress)")]),
@@ -368,6 +369,23 @@ def limits_section() -> rx.Component:
             phone="2",
         ),
         description="Each run gets a fresh container with these limits.",
+    )
+
+
+def queue_section() -> rx.Component:
+    return section(
+        "Queue and history",
+        _grid(
+            _number("max_concurrent", "Runs at once", "maxConcurrent", min=0),
+            _number("priority", "Priority", "priority"),
+            _number("retention_days", "Keep runs for (days)", "retentionDays", min=1, placeholder="Default"),
+            _number("retention_runs", "Keep the last (runs)", "retentionRuns", min=1, placeholder="No limit"),
+            phone="2",
+        ),
+        description=(
+            "Runs over the limit wait in the queue and start when a run ends. Finished runs older than the days "
+            "kept, or beyond the last runs kept, are deleted with their logs; the newest run always stays."
+        ),
     )
 
 
@@ -388,6 +406,7 @@ def sections() -> list[rx.Component]:
         basics(),
         rx.cond(S.is_http, http_section(), script_section()),
         limits_section(),
+        queue_section(),
         rx.cond(~S.is_http, env_section()),
         rx.cond(~S.is_http, targets_section()),
         schedule_section(S, "Manual events run only when you press Execute."),

@@ -1,4 +1,5 @@
-"""/settings: the signed-in account, its password, its sessions, and its API tokens."""
+"""/settings: the signed-in account, its password, its sessions, its API tokens, and the
+instance's history retention."""
 
 from __future__ import annotations
 
@@ -330,6 +331,45 @@ def tokens_section() -> rx.Component:
     )
 
 
+def history_section() -> rx.Component:
+    return section(
+        "History and metrics",
+        rx.vstack(
+            rx.text(S.retention_policy, size="2", id="retention-policy"),
+            rx.cond(
+                S.retention_rows.length() > 0,
+                rx.table.root(
+                    rx.table.header(rx.table.row(
+                        rx.table.column_header_cell("Cleaner pass"),
+                        rx.table.column_header_cell("Took"),
+                        rx.table.column_header_cell("Deleted"),
+                    )),
+                    rx.table.body(rx.foreach(S.retention_rows, lambda row: rx.table.row(
+                        rx.table.cell(row["finished"], white_space="nowrap"),
+                        rx.table.cell(row["duration"], white_space="nowrap"),
+                        rx.table.cell(rx.cond(row["error"] != "", rx.text(row["error"], color_scheme="red"),
+                                              row["deleted"])),
+                    ))),
+                    size="1",
+                    width="100%",
+                    id="retention-passes",
+                ),
+                rx.text("The cleaner has not run yet.", size="2", color_scheme="gray"),
+            ),
+            rx.text(
+                "Prometheus metrics: ",
+                rx.code("/metrics"),
+                " on the app and on each worker's metrics port; access and the list of metrics are "
+                "in the README's Metrics section.",
+                size="2",
+                color_scheme="gray",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+    )
+
+
 def page() -> rx.Component:
     return app_shell(
         page_header("Settings"),
@@ -338,6 +378,7 @@ def page() -> rx.Component:
             password_section(),
             sessions_section(),
             tokens_section(),
+            history_section(),
             revoke_dialog(),
             sign_out_all_dialog(),
             spacing="4",

@@ -29,7 +29,7 @@ from cronium_app.display.formatting import local
 from cronium_app.display.messages import validation_field_errors
 from cronium_app.display.rows import JobRow, KeyValue, job_row
 from cronium_app.events import service as events
-from cronium_app.events.schemas import HTTP_METHODS, EventCreate, EventUpdate
+from cronium_app.events.schemas import HTTP_METHODS, PRIORITY_RANGE, EventCreate, EventUpdate
 from cronium_app.jobs import service as jobs
 from cronium_app.servers import service as servers
 from cronium_app.settings import get_settings
@@ -61,6 +61,10 @@ ERROR_KEYS = {
     "cpus": "cpus",
     "memory": "memoryMb",
     "pids": "pidsLimit",
+    "max_concurrent": "maxConcurrent",
+    "priority": "priority",
+    "retention_days": "retentionDays",
+    "retention_runs": "retentionRuns",
     "network": "network",
     "tags": "tags",
     "server_tags": "serverTags",
@@ -82,6 +86,10 @@ BOUNDED = {
     "cpus": ("CPUs", ""),
     "memoryMb": ("Memory", "MB"),
     "pidsLimit": ("Processes", ""),
+    "maxConcurrent": ("Runs at once", ""),
+    "priority": ("Priority", ""),
+    "retentionDays": ("Days kept", "day"),
+    "retentionRuns": ("Runs kept", ""),
     "intervalSeconds": ("The interval", "second"),
 }
 
@@ -148,6 +156,11 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
     cpus: str = ""
     memory: str = ""
     pids: str = ""
+    # Queue and history: blank retention fields take the instance's default.
+    max_concurrent: str = "0"
+    priority: str = "0"
+    retention_days: str = ""
+    retention_runs: str = ""
     network: str = "none"
     # Secret rows hold a value only while it is typed: never once saved.
     env_rows: list[EnvRow] = []
@@ -187,6 +200,11 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
             "cpus": f"up to {s.job_max_cpus:g}",
             "memory": f"16 to {s.job_max_memory_mb} MB",
             "pids": f"8 to {s.job_max_pids} processes",
+            "max_concurrent": "0: no limit; more runs wait in the queue",
+            "priority": f"-{PRIORITY_RANGE} to {PRIORITY_RANGE}; higher runs first",
+            "retention_days": (f"Blank: this server's default ({s.retention_days} days)" if s.retention_days
+                               else "Blank: this server's default (kept forever)"),
+            "retention_runs": "Blank: no limit by count",
             "network": "" if s.allow_egress else "Egress is turned off on this server.",
         }
 
@@ -218,6 +236,10 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
         self.cpus = f"{event['cpus']:g}"
         self.memory = str(event["memoryMb"])
         self.pids = str(event["pidsLimit"])
+        self.max_concurrent = str(event.get("maxConcurrent") or 0)
+        self.priority = str(event.get("priority") or 0)
+        self.retention_days = "" if event.get("retentionDays") is None else str(event["retentionDays"])
+        self.retention_runs = "" if event.get("retentionRuns") is None else str(event["retentionRuns"])
         self.network = event["network"]
         self.env_rows = env_rows(event)
         self.tags = ", ".join(event.get("tags") or [])
@@ -374,6 +396,10 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
             "cpus": number("cpus", float),
             "memoryMb": number("memory", int),
             "pidsLimit": number("pids", int),
+            "maxConcurrent": number("max_concurrent", int),
+            "priority": number("priority", int),
+            "retentionDays": number("retention_days", int, optional=True),
+            "retentionRuns": number("retention_runs", int, optional=True),
             "network": self.network,
             "envVars": env.plain,
             "tags": [tag.strip() for tag in self.tags.split(",") if tag.strip()],

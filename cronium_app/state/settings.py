@@ -28,6 +28,7 @@ from cronium_app.db import read_session, write_session
 from cronium_app.display.formatting import fmt_datetime, fmt_short, parse_iso
 from cronium_app.display.messages import sentence
 from cronium_app.errors import NotFound, TooManyRequests
+from cronium_app.jobs import retention
 from cronium_app.settings import get_settings
 from cronium_app.state.auth import refusal_message, submit_script
 from cronium_app.state.base import SESSION_API, AppState, sign_out_script
@@ -70,6 +71,30 @@ def token_row(item: dict[str, Any], tz: str) -> TokenRow:
         "expires": fmt_short(item.get("expiresAt"), tz, empty="never"),
         "expired": expires_at is not None and expires_at <= utcnow(),
     }
+
+
+class RetentionRow(TypedDict):
+    finished: str
+    duration: str
+    deleted: str
+    error: str
+
+
+def _retention_rows(tz: str, with_counts: bool) -> list[RetentionRow]:
+    """The cleaner's latest passes. How much it deleted counts every user's
+    jobs: only an admin sees that."""
+    with read_session() as session:
+        passes = retention.latest_passes(session)
+    return [
+        {
+            "finished": fmt_datetime(item.finished_at, tz),
+            "duration": f"{(item.finished_at - item.started_at).total_seconds():.1f} s",
+            "deleted": (f"{item.jobs_deleted} jobs, {item.runs_deleted} workflow runs, {item.lines_deleted} log lines"
+                        if with_counts else "—"),
+            "error": "failed, see the app's log" if item.error else "",
+        }
+        for item in passes
+    ]
 
 
 def _list(user_id: int) -> list[dict[str, Any]]:
@@ -115,6 +140,9 @@ class SettingsState(AppState):
     revoke_tokens_too: bool = False
     signing_out_all: bool = False
 
+    retention_policy: str = ""
+    retention_rows: list[RetentionRow] = []
+
     async def _fetch(self) -> None:
         try:
             items = await asyncio.to_thread(_list, self._user_id)
@@ -138,7 +166,16 @@ class SettingsState(AppState):
         self.password_changed = self.router.url.query_parameters.get("password") == "changed"
         self.sign_out_all_open = False
         await self._fetch()
+        await self._fetch_retention()
         return None
+
+    async def _fetch_retention(self) -> None:
+        self.retention_policy = retention.policy_text(get_settings())
+        try:
+            self.retention_rows = await asyncio.to_thread(_retention_rows, self.tz, self.user_role == "admin")
+        except Exception:  # the rest of the page still works
+            logger.exception("retention status failed")
+            self.retention_rows = []
 
     @rx.event
     def set_token_name(self, value: str):

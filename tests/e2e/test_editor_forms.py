@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support import ui_flows
+from tests.support.clients import UserClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -17,11 +18,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 FIRE_TIME_RE = re.compile(r"^[A-Z][a-z]{2} \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \S+$")
 
 
-def _signed_in_page(new_context, make_api_user, app_url: str) -> Page:
+def _signed_in(new_context, make_api_user, app_url: str) -> tuple[Page, UserClient]:
     user = make_api_user()
     page = new_context().new_page()
     ui_flows.login(page, app_url, user.user["email"])
-    return page
+    return page, user
+
+
+def _signed_in_page(new_context, make_api_user, app_url: str) -> Page:
+    return _signed_in(new_context, make_api_user, app_url)[0]
 
 
 def _choose(page: Page, trigger: str, option: str) -> None:
@@ -125,9 +130,7 @@ def test_event_editor_marks_the_fields_that_have_errors(new_context, make_api_us
 
 
 def test_event_schedule_policies_are_saved_and_the_start_moves_the_preview(new_context, make_api_user, app_url):
-    user = make_api_user()
-    page = new_context().new_page()
-    ui_flows.login(page, app_url, user.user["email"])
+    page, user = _signed_in(new_context, make_api_user, app_url)
     page.goto("/events/new")
     page.locator("#field-name").fill("Limited nightly")
     _choose(page, "#field-schedule_type", "On a cron schedule")
@@ -147,3 +150,40 @@ def test_event_schedule_policies_are_saved_and_the_start_moves_the_preview(new_c
     page.reload()
     expect(page.locator("#field-max_executions")).to_have_value("3")
     expect(page.locator("#field-start_at")).to_have_value("2031-01-02T00:00")
+
+
+def test_event_queue_and_history_fields_are_saved_and_loaded_back(new_context, make_api_user, app_url):
+    page, user = _signed_in(new_context, make_api_user, app_url)
+    page.goto("/events/new")
+    page.locator("#field-name").fill("Throttled report")
+    expect(page.locator("#field-max_concurrent")).to_have_value("0")
+    page.locator("#field-max_concurrent").fill("2")
+    page.locator("#field-priority").fill("5")
+    page.locator("#field-retention_days").fill("0")
+    page.locator("#save-event").click()
+    expect(page.locator("#error-retentionDays")).to_have_text("Days kept must be at least 1 day.")
+
+    page.locator("#field-retention_days").fill("7")
+    page.locator("#field-retention_runs").fill("50")
+    page.locator("#save-event").click()
+    page.wait_for_url(re.compile(r"/events/\d+$"))
+    event_id = int(page.url.rsplit("/", 1)[1])
+    saved = user.http.get(f"/api/v1/events/{event_id}").json()
+    assert (saved["maxConcurrent"], saved["priority"], saved["retentionDays"], saved["retentionRuns"]) == (2, 5, 7, 50)
+    page.reload()
+    expect(page.locator("#field-retention_days")).to_have_value("7")
+    # Cleared: back to the server's default.
+    page.locator("#field-retention_days").fill("")
+    page.locator("#save-event").click()
+    for _ in range(50):
+        if user.http.get(f"/api/v1/events/{event_id}").json()["retentionDays"] is None:
+            break
+        page.wait_for_timeout(100)
+    assert user.http.get(f"/api/v1/events/{event_id}").json()["retentionDays"] is None
+
+
+def test_settings_shows_the_history_policy(new_context, make_api_user, app_url):
+    page = _signed_in_page(new_context, make_api_user, app_url)
+    page.goto("/settings")
+    expect(page.locator("#retention-policy")).to_contain_text("Finished runs are kept 30 days")
+    expect(page.get_by_text("/metrics", exact=True)).to_be_visible()

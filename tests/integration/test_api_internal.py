@@ -22,7 +22,7 @@ import pytest
 from cronium_app.jobs.status import HELD
 from tests.support.app_server import ORCHESTRATOR_TOKEN, AppServer
 from tests.integration.shared_users import make_user, no_open_jobs_left, user  # noqa: F401 (fixtures)
-from tests.integration.worker_calls import log_line, queue_job, claim, start, finish
+from tests.integration.worker_calls import claim, finish, log_line, now_iso, queue_job, start
 from tests.support.clients import UserClient, WorkerClient, register_user
 from tests.support.databases import migrated_database
 

@@ -9,11 +9,17 @@ from alembic.migration import MigrationContext
 from cronium_app import models
 from cronium_app.db import make_engine
 from cronium_app.models.schedule import ScheduleColumns
-from tests.support.databases import downgrade, empty_database, migrate, migrated_database
+from tests.support.databases import (
+    downgrade,
+    empty_database,
+    migrate,
+    migrated_database,
+)
 
 TABLES = {
     "users", "api_tokens", "events", "jobs", "execution_logs", "variables",
-    "workflows", "workflow_steps", "workflow_edges", "workflow_runs", "servers", "worker_presence", "job_tallies",
+    "workflows", "workflow_steps", "workflow_edges", "workflow_runs", "servers", "retention_passes",
+    "worker_presence", "job_tallies",
 }
 
 
@@ -105,6 +111,11 @@ def test_jobs_table_has_the_named_indexes():
         assert {"idx_jobs_status", "idx_jobs_user_id", "idx_jobs_created_at", "idx_jobs_queue"} <= names
 
 
+# User 1, as every schema since the first can hold it.
+OLD_USER = ("INSERT INTO users (id, email, password_hash, role, created_at) "
+            "VALUES (1, 'm@example.com', 'x', 'user', '2026-01-01')")
+
+
 def _populate_at_0005(url: str) -> None:
     """A user, an event, a workflow with a run and the run's job, and the
     job's log line, written with SQL as the 0005 schema has them."""
@@ -112,8 +123,7 @@ def _populate_at_0005(url: str) -> None:
     try:
         with engine.begin() as conn:
             run = conn.exec_driver_sql
-            run("INSERT INTO users (id, email, password_hash, role, created_at) "
-                "VALUES (1, 'm@example.com', 'x', 'user', '2026-01-01')")
+            run(OLD_USER)
             run("INSERT INTO workflows (id, user_id, name, description, status, schedule_type, timezone, max_executions, "
                 "execution_count, misfire_policy, overlap_policy, tags, created_at, updated_at) "
                 "VALUES (7, 1, 'wf', '', 'active', 'manual', 'UTC', 0, 0, 'run_once', 'skip', '[]', '2026-01-01', '2026-01-01')")
@@ -187,3 +197,28 @@ def test_downgrading_0008_keeps_the_users():
         downgrade(url, "0007")
         assert _scalar(url, "SELECT email FROM users WHERE id = 1") == "m@example.com"
         assert "session_version" not in _columns(url, "users")
+
+
+def test_0011_gives_existing_events_no_limit_priority_0_and_the_default_retention():
+    with empty_database() as url:
+        migrate(url, "0008")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                run = conn.exec_driver_sql
+                run(OLD_USER)
+                run("INSERT INTO events (user_id, name, description, type, script, status, timeout_seconds, retries, "
+                    "cpus, memory_mb, pids_limit, network, env_vars, tags, schedule_type, timezone, max_executions, "
+                    "execution_count, misfire_policy, overlap_policy, created_at, updated_at) VALUES "
+                    "(1, 'old', '', 'bash', 'true', 'active', 60, 0, 1, 256, 128, 'none', '{}', '[]', 'manual', 'UTC', "
+                    "0, 0, 'run_once', 'skip', '2026-01-01', '2026-01-01')")
+            migrate(url)
+            with engine.connect() as conn:
+                row = conn.exec_driver_sql(
+                    "SELECT max_concurrent, priority, retention_days, retention_runs FROM events").one()
+            assert tuple(row) == (0, 0, None, None)
+            downgrade(url, "0008")
+            assert "max_concurrent" not in _columns(url, "events") and "retention_passes" not in _tables(url)
+            assert _scalar(url, "SELECT name FROM events") == "old"
+        finally:
+            engine.dispose()

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, Header, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from cronium_app.api.deps import CurrentUser, current_user, settings_dep
 from cronium_app.api.errors import BODY_ERRORS, errors
 from cronium_app.bounds import id_path
+from cronium_app.events.schemas import PRIORITY_RANGE
 from cronium_app.settings import Settings
 
 UserDep = Annotated[CurrentUser, Depends(current_user)]
@@ -28,6 +29,8 @@ class ExecuteBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input: Any = None
+    # This run's place in the queue (higher first); default: the event's.
+    priority: int | None = Field(default=None, ge=-PRIORITY_RANGE, le=PRIORITY_RANGE)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class RunRequest:
     user: CurrentUser
     settings: Settings
     input: Any
+    priority: int | None
     idempotency_key: str | None
     response: Response
 
@@ -57,7 +61,7 @@ def run_request(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> RunRequest:
     return RunRequest(
-        user=user, settings=settings, input=body.input if body else None,
+        user=user, settings=settings, input=body.input if body else None, priority=body.priority if body else None,
         idempotency_key=f"api:{user.id}:{idempotency_key}" if idempotency_key else None, response=response,
     )
 

@@ -62,6 +62,6 @@ def execute_event(event_id: EventId, run: RunRequestDep) -> dict[str, Any]:
     with write_session() as session:
         job, created = create_jobs.for_event(
             session, run.settings, user_id=run.user.id, event_id=event_id, input=run.input,
-            idempotency_key=run.idempotency_key,
+            priority=run.priority, idempotency_key=run.idempotency_key,
         )
         return run.reply(created, {"jobId": job.id, "status": "queued"})
