@@ -6,9 +6,10 @@ the jobs table itself at each scrape takes about a second per million jobs.
 A trigger counts every job that reaches a terminal status, whichever code
 path ends it (a worker's report, a cancel, the sweeper, a job created
 already ended), and nothing takes a count back: deleting old jobs leaves
-the tally alone, as a Prometheus counter needs. On PostgreSQL a job's count
-goes to one of SHARDS rows picked at random, so that workers completing
-jobs at the same time do not queue on one row's lock.
+the tally alone, as a Prometheus counter needs. On PostgreSQL the triggers
+run once per statement, and a statement's count goes to one of SHARDS rows
+picked at random, so that workers completing jobs at the same time do not
+queue on one row's lock.
 
 Revision ID: 0009
 Revises: 0008
@@ -41,20 +42,33 @@ SQLITE_TRIGGERS = [
         ON CONFLICT (status, type, shard) DO UPDATE SET count = count + 1;
     END""",
 ]
+# Per statement, not per row: an UPDATE that ends many jobs at once (a
+# cancel, the sweeper, a bulk load) adds to each (status, type) once. Row
+# triggers there would update the same few rows once per job inside one
+# transaction, and each update of a row this transaction already updated
+# walks the row's growing chain of versions: quadratic in the jobs ended.
+_POSTGRES_ADD = f"""
+    INSERT INTO job_tallies (status, type, shard, count)
+    SELECT status, type, floor(random() * {SHARDS})::int, count(*) FROM ({{ended}}) AS ended GROUP BY status, type
+    ON CONFLICT (status, type, shard) DO UPDATE SET count = job_tallies.count + EXCLUDED.count"""
 POSTGRES_TRIGGERS = [
-    f"""CREATE FUNCTION cronium_tally_ended_job() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE FUNCTION cronium_tally_ended_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO job_tallies (status, type, shard, count)
-        VALUES (NEW.status, NEW.type, floor(random() * {SHARDS})::int, 1)
-        ON CONFLICT (status, type, shard) DO UPDATE SET count = job_tallies.count + 1;
+        {_POSTGRES_ADD.format(ended=f"SELECT n.status, n.type FROM new_rows n JOIN old_rows o ON o.id = n.id "
+                                     f"WHERE n.status IN {ENDED} AND o.status NOT IN {ENDED}")};
         RETURN NULL;
     END $$""",
-    f"""CREATE TRIGGER jobs_tally_ended AFTER UPDATE OF status ON jobs FOR EACH ROW
-    WHEN (NEW.status IN {ENDED} AND OLD.status NOT IN {ENDED})
-    EXECUTE FUNCTION cronium_tally_ended_job()""",
-    f"""CREATE TRIGGER jobs_tally_created_ended AFTER INSERT ON jobs FOR EACH ROW
-    WHEN (NEW.status IN {ENDED})
-    EXECUTE FUNCTION cronium_tally_ended_job()""",
+    f"""CREATE FUNCTION cronium_tally_created_ended_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        {_POSTGRES_ADD.format(ended=f"SELECT status, type FROM new_rows WHERE status IN {ENDED}")};
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER jobs_tally_ended AFTER UPDATE ON jobs
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cronium_tally_ended_jobs()""",
+    """CREATE TRIGGER jobs_tally_created_ended AFTER INSERT ON jobs
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION cronium_tally_created_ended_jobs()""",
 ]
 
 
@@ -89,7 +103,8 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS jobs_tally_created_ended" + ("" if _sqlite() else " ON jobs"))
     op.execute("DROP TRIGGER IF EXISTS jobs_tally_ended" + ("" if _sqlite() else " ON jobs"))
     if not _sqlite():
-        op.execute("DROP FUNCTION IF EXISTS cronium_tally_ended_job()")
+        op.execute("DROP FUNCTION IF EXISTS cronium_tally_ended_jobs()")
+        op.execute("DROP FUNCTION IF EXISTS cronium_tally_created_ended_jobs()")
     op.drop_table("job_tallies")
 
 
