@@ -5,8 +5,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-# requirements.txt includes the worker's own list: a change to either reinstalls.
-REQUIREMENTS := requirements.txt orchestrator_worker/requirements.txt
+# requirements.txt includes the worker's own list; pyproject.toml describes
+# the command line: a change to any of them reinstalls.
+REQUIREMENTS := requirements.txt orchestrator_worker/requirements.txt pyproject.toml
 STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | sha256sum | cut -c1-12)
 CRONIUM_PORT ?= 8000
 
@@ -28,6 +29,8 @@ $(STAMP): $(REQUIREMENTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# `cronium` on the virtualenv's PATH, running cronium_cli/ from the source tree.
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -72,4 +75,4 @@ bench: venv image browser sshd
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf .web test-output bench/results.json
+	rm -rf .web test-output bench/results.json cronium_cli.egg-info build

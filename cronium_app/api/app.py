@@ -3,26 +3,69 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from cronium_app.api import internal, metrics, runtime, session
 from cronium_app.api.errors import install_error_handlers
 from cronium_app.api.limits import BodySizeLimit
+from cronium_app.api.v1 import ascode, auth, events, jobs, schedules, servers, tokens, variables, workflows
 from cronium_app.metrics.http import RequestTimer
-from cronium_app.api.v1 import auth, events, jobs, schedules, servers, tokens, variables, workflows
 from cronium_app.settings import Settings
+
+
+DESCRIPTION = """\
+Run your scripts (Bash, Python, Node.js, HTTP requests) in locked-down
+containers, by hand, on a schedule or as workflow steps, and follow their logs.
+
+Authenticate with an API token: `Authorization: Bearer crn_...` (from
+`POST /api/v1/auth/register`, `POST /api/v1/auth/login`, `POST /api/v1/tokens`
+or the web UI's Settings). Every error has the same JSON shape,
+`{"error": {"code": "...", "message": "..."}}`; a validation error (422) lists
+the fields at fault in `error.fields`. Times are ISO 8601 in UTC.
+
+A typical run: `POST /api/v1/events` (create), `POST /api/v1/events/{id}/execute`
+(queue a job), then `GET /api/v1/jobs/{jobId}/logs?after_seq=N` until
+`complete`, and `GET /api/v1/jobs/{jobId}` for the exit code.
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Accounts: register, sign in for an API token, change the password."},
+    {"name": "events", "description": "Events: a script or an HTTP request, its limits and its schedule. "
+                                      "Executing one queues a job."},
+    {"name": "jobs", "description": "Jobs: each run of an event (by hand, by a schedule, a retry or a workflow "
+                                    "step), its status, result and log."},
+    {"name": "workflows", "description": "Workflows: steps that run events, joined by conditional edges; "
+                                         "each execution is a run."},
+    {"name": "schedules", "description": "The next fire times of a saved or a draft schedule."},
+    {"name": "variables", "description": "Your variables: JSON values your scripts read and write by key."},
+    {"name": "tokens", "description": "API tokens: list, create (shown once), revoke."},
+    {"name": "servers", "description": "SSH servers events can run on; credentials are write-only."},
+    {"name": "as code", "description": "Events, workflows, schedules and variables as one YAML document: "
+                                       "export it, plan a change, apply it."},
+    {"name": "runtime", "description": "What a running script's helpers call (execution tokens only)."},
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route's function name (`create_event`), what a generated client
+    calls it; the runtime API's names are prefixed, being the same words."""
+    return f"runtime_{route.name}" if route.path.startswith("/api/runtime") else route.name
 
 
 def build_api(settings: Settings) -> FastAPI:
     api = FastAPI(
         title="Cronium API",
         version="1",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
     )
     install_error_handlers(api)
     for router in (auth.router, events.router, jobs.router, variables.router, tokens.router, workflows.router,
-                   schedules.router, servers.router):
+                   schedules.router, servers.router, ascode.router):
         api.include_router(router)
     api.include_router(internal.router, include_in_schema=False)
     api.include_router(runtime.router)

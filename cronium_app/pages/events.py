@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from cronium_app import routes
+from cronium_app.components.ascode import ascode_buttons
 from cronium_app.components.execute import execute_button
 from cronium_app.components.feedback import empty_state
 from cronium_app.components.list_page import list_page, name_cell, paged_table, search_box
@@ -68,7 +69,11 @@ def page() -> rx.Component:
     return list_page(
         EventListState,
         "Events",
-        rx.link(rx.button(rx.icon("plus", size=16), "New event", id="new-event"), href=routes.EVENT_NEW),
+        rx.flex(
+            ascode_buttons(),
+            rx.link(rx.button(rx.icon("plus", size=16), "New event", id="new-event"), href=routes.EVENT_NEW),
+            spacing="2", wrap="wrap", align="center",
+        ),
         _filters(),
         paged_table(EventListState, "events", COLUMNS, _row),
         filtered=EventListState.filtered,

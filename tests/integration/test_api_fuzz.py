@@ -1,7 +1,8 @@
 """A property-based run over every /api/v1 operation, generated from the
 app's own OpenAPI document (schemathesis): whatever a client sends that the
 document describes, or gets wrong, the app answers with a status the
-document declares for that operation, and never with a 5xx.
+document declares for that operation, with a body of the shape the document
+declares for that status, and never with a 5xx.
 
 The app is this module's own (the fuzz creates and deletes a lot, and must
 not disturb the queue other tests share). No worker runs, so no job it
@@ -19,7 +20,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import status_code_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.support.app_server import AppServer
 from tests.support.databases import migrated_database
@@ -56,6 +57,22 @@ def _schema(app: AppServer):
     )
 
 
+def _unrouted(case, response) -> bool:
+    """The plain-text 404 the server's outer router gives a path it cannot
+    route at all: one whose path parameter holds a line break between other
+    characters never reaches the API (its declared 404 is the JSON envelope)."""
+    broken = any(isinstance(value, str) and ("\n" in value.strip("\n") or "\r" in value.strip("\r"))
+                 for value in (case.path_parameters or {}).values())
+    return broken and response.status_code == 404 and response.headers.get("content-type", [""])[0].startswith("text/plain")
+
+
+def declared_body(ctx, response, case):
+    """response_schema_conformance, but for the outer router's reply above."""
+    if _unrouted(case, response):
+        return None
+    return response_schema_conformance(ctx, response, case)
+
+
 def _fuzz(operation, app: AppServer, credentials: Credentials) -> None:
     """Hypothesis over one operation: raises on the first case that fails a check."""
 
@@ -68,7 +85,7 @@ def _fuzz(operation, app: AppServer, credentials: Credentials) -> None:
         case.call_and_validate(
             base_url=app.url,
             headers={"Authorization": f"Bearer {credentials.token}"},
-            checks=[not_a_server_error, status_code_conformance],
+            checks=[not_a_server_error, status_code_conformance, declared_body],
         )
 
     check()

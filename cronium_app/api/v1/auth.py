@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from cronium_app.api.deps import client_address
 from cronium_app.api.errors import BODY_ERRORS, errors
+from cronium_app.api.v1 import replies
 from cronium_app.api.v1.common import SettingsDep, UserDep
 from cronium_app.auth.tokens import create_token, token_to_dict
 from cronium_app.auth.users import (
@@ -59,7 +60,7 @@ def _with_token(session: Session, settings: Settings, user: User, name: str) -> 
     return {"user": user_to_dict(user), "token": raw, "tokenInfo": token_to_dict(token)}
 
 
-@router.post("/register", status_code=201, responses=errors(403, 409, *THROTTLED, *BODY_ERRORS))
+@router.post("/register", status_code=201, response_model=replies.SignedIn, responses=errors(403, 409, *THROTTLED, *BODY_ERRORS))
 def register(body: Credentials, settings: SettingsDep, address: AddressDep) -> dict[str, Any]:
     """Create an account and a first API token (shown only in this reply;
     it expires after CRONIUM_LOGIN_TOKEN_TTL, 30 days by default)."""
@@ -70,7 +71,7 @@ def register(body: Credentials, settings: SettingsDep, address: AddressDep) -> d
         return _with_token(session, settings, user, body.token_name)
 
 
-@router.post("/login", responses=errors(401, *THROTTLED, *BODY_ERRORS))
+@router.post("/login", name="login", response_model=replies.SignedIn, responses=errors(401, *THROTTLED, *BODY_ERRORS))
 def login_route(body: Credentials, settings: SettingsDep, address: AddressDep) -> dict[str, Any]:
     """Exchange email and password for a new API token (it expires after
     CRONIUM_LOGIN_TOKEN_TTL, 30 days by default). After 10 wrong passwords
@@ -80,7 +81,7 @@ def login_route(body: Credentials, settings: SettingsDep, address: AddressDep) -
         return _with_token(session, settings, user, body.token_name)
 
 
-@router.post("/password", responses=errors(401, 403, 409, *THROTTLED, *BODY_ERRORS))
+@router.post("/password", name="change_password", response_model=replies.UserReply, responses=errors(401, 403, 409, *THROTTLED, *BODY_ERRORS))
 def change_password_route(
     body: PasswordChange, user: UserDep, settings: SettingsDep, address: AddressDep
 ) -> dict[str, Any]:

@@ -68,8 +68,10 @@ def run_request(
 
 RunRequestDep = Annotated[RunRequest, Depends(run_request)]
 
-# What an execute route answers: 202, or 200 for a retried request.
-EXECUTE_RESPONSES = {
-    200: {"description": "An earlier request with the same Idempotency-Key queued this run already"},
-    **errors(404, 409, 429, *BODY_ERRORS),
-}
+def execute_responses(reply: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """What an execute route answers: 202 with `reply`, the same for a
+    retried request (200), or an error."""
+    return {
+        200: {"model": reply, "description": "An earlier request with the same Idempotency-Key queued this run already"},
+        **errors(404, 409, 429, *BODY_ERRORS),
+    }

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from cronium_app.api.errors import BODY_ERRORS, errors
+from cronium_app.api.v1 import replies
 from cronium_app.api.v1.common import EventId, UserDep, WorkflowId
 from cronium_app.db import read_session
 from cronium_app.events.service import get_event
@@ -30,7 +31,7 @@ def _saved_preview(row: Any, count: int) -> dict[str, Any]:
     )
 
 
-@router.get("/events/{event_id}/schedule/preview", responses=errors(404, 422))
+@router.get("/events/{event_id}/schedule/preview", response_model=replies.SavedSchedulePreview, responses=errors(404, 422))
 def preview_event(event_id: EventId, user: UserDep, count: int = CountQuery) -> dict[str, Any]:
     """The next fire times of a saved event. For an event that is not active
     (paused, draft), the times it would have if it were resumed now."""
@@ -38,13 +39,15 @@ def preview_event(event_id: EventId, user: UserDep, count: int = CountQuery) -> 
         return _saved_preview(get_event(session, user.id, event_id), count)
 
 
-@router.get("/workflows/{workflow_id}/schedule/preview", responses=errors(404, 422))
+@router.get("/workflows/{workflow_id}/schedule/preview", response_model=replies.SavedSchedulePreview,
+            responses=errors(404, 422))
 def preview_workflow(workflow_id: WorkflowId, user: UserDep, count: int = CountQuery) -> dict[str, Any]:
+    """The next fire times of a saved workflow (as for an event)."""
     with read_session() as session:
         return _saved_preview(get_workflow(session, user.id, workflow_id), count)
 
 
-@router.post("/schedules/preview", responses=errors(*BODY_ERRORS))
+@router.post("/schedules/preview", response_model=replies.SchedulePreview, responses=errors(*BODY_ERRORS))
 def preview_draft(body: PreviewIn, user: UserDep) -> dict[str, Any]:
     """The first fire times of a schedule as it stands in an editor; 422 with
     a message per field for anything a save would refuse."""

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from cronium_app.api.errors import BODY_ERRORS, errors
+from cronium_app.api.v1 import replies
 from cronium_app.api.v1.common import MAX_PAGE, ServerId, SettingsDep, UserDep
 from cronium_app.bounds import offset_query
 from cronium_app.db import read_session, write_session
@@ -17,7 +18,7 @@ from cronium_app.servers.schemas import ServerCreate, ServerUpdate
 router = APIRouter(prefix="/api/v1/servers", tags=["servers"], responses=errors(401, 404, 422))
 
 
-@router.get("", responses=errors(422))
+@router.get("", response_model=replies.ServerPage, responses=errors(422))
 def list_servers(
     user: UserDep,
     q: str | None = Query(default=None, max_length=200),
@@ -25,23 +26,26 @@ def list_servers(
     limit: int = Query(default=50, ge=1, le=MAX_PAGE),
     offset: int = offset_query(),
 ) -> dict[str, Any]:
+    """Your servers, newest first; `tag` keeps those carrying it."""
     with read_session() as session:
         return service.list_servers(session, user.id, q=q, tag=tag, limit=limit, offset=offset).to_dict()
 
 
-@router.post("", status_code=201, responses=errors(409, *BODY_ERRORS))
+@router.post("", status_code=201, response_model=replies.Server, responses=errors(409, *BODY_ERRORS))
 def create_server(body: ServerCreate, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
+    """Add an SSH server with a private key (and passphrase) or a password;
+    they are stored encrypted and never returned."""
     with write_session() as session:
         return service.server_to_dict(service.create_server(session, settings, user.id, body))
 
 
-@router.get("/{server_id}", responses=errors(404, 422))
+@router.get("/{server_id}", response_model=replies.Server, responses=errors(404, 422))
 def get_server(server_id: ServerId, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
         return service.server_to_dict(service.get_server(session, user.id, server_id))
 
 
-@router.patch("/{server_id}", responses=errors(404, 409, *BODY_ERRORS))
+@router.patch("/{server_id}", response_model=replies.Server, responses=errors(404, 409, *BODY_ERRORS))
 def update_server(server_id: ServerId, body: ServerUpdate, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
     with write_session() as session:
         return service.server_to_dict(service.update_server(session, settings, user.id, server_id, body))
@@ -54,13 +58,14 @@ def delete_server(server_id: ServerId, user: UserDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{server_id}/test", responses=errors(404, 422))
+@router.post("/{server_id}/test", response_model=replies.ServerCheck, responses=errors(404, 422))
 async def test_server(server_id: ServerId, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
     """Log in and run `true`; pins the host key on the first success."""
     return await check.test_connection(settings, user.id, server_id)
 
 
-@router.delete("/{server_id}/host-key", responses=errors(404, 422))
+@router.delete("/{server_id}/host-key", response_model=replies.Server, responses=errors(404, 422))
 def forget_host_key(server_id: ServerId, user: UserDep) -> dict[str, Any]:
+    """Forget the pinned host key: the next successful connection pins the key it finds."""
     with write_session() as session:
         return service.server_to_dict(service.forget_host_key(session, user.id, server_id))

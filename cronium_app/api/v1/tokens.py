@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cronium_app.api.errors import BODY_ERRORS, errors
+from cronium_app.api.v1 import replies
 from cronium_app.api.v1.common import SettingsDep, TokenId, UserDep
 from cronium_app.auth import tokens
 from cronium_app.db import read_session, write_session
@@ -23,13 +24,14 @@ class TokenBody(BaseModel):
     expires_at: datetime | None = Field(default=None, alias="expiresAt")
 
 
-@router.get("")
+@router.get("", response_model=replies.TokenList)
 def list_tokens(user: UserDep) -> dict[str, Any]:
+    """Your API tokens (never the tokens themselves)."""
     with read_session() as session:
         return {"items": tokens.list_tokens(session, user.id)}
 
 
-@router.post("", status_code=201, responses=errors(429, *BODY_ERRORS))
+@router.post("", status_code=201, response_model=replies.NewToken, responses=errors(429, *BODY_ERRORS))
 def create_token(body: TokenBody, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
     """The token itself is in this reply only; store it now. It expires at
     `expiresAt` (never when that is left out). An account may create 30
@@ -43,6 +45,7 @@ def create_token(body: TokenBody, user: UserDep, settings: SettingsDep) -> dict[
 
 @router.delete("/{token_id}", status_code=204, responses=errors(404, 422))
 def revoke_token(token_id: TokenId, user: UserDep) -> Response:
+    """Revoke a token: requests made with it are refused from now on."""
     with write_session() as session:
         tokens.revoke_token(session, user.id, token_id)
     return Response(status_code=204)

@@ -5,7 +5,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from cronium_app.api.errors import BODY_ERRORS, errors
-from cronium_app.api.v1.common import EXECUTE_RESPONSES, MAX_PAGE, RunRequestDep, UserDep, WorkflowId
+from cronium_app.api.v1 import replies
+from cronium_app.api.v1.common import execute_responses, MAX_PAGE, RunRequestDep, UserDep, WorkflowId
 from cronium_app.bounds import offset_query
 from cronium_app.db import read_session, write_session
 from cronium_app.jobs import run_state, workflow_runs
@@ -15,7 +16,7 @@ from cronium_app.workflows.schemas import WorkflowIn
 router = APIRouter(prefix="/api/v1", tags=["workflows"], responses=errors(401, 404, 422))
 
 
-@router.get("/workflows", responses=errors(422))
+@router.get("/workflows", response_model=replies.WorkflowPage, responses=errors(422))
 def list_workflows(
     user: UserDep,
     q: str | None = Query(default=None, max_length=200),
@@ -26,21 +27,25 @@ def list_workflows(
         return service.list_workflows(session, user.id, q=q, limit=limit, offset=offset).to_dict()
 
 
-@router.post("/workflows", status_code=201, responses=errors(*BODY_ERRORS))
+@router.post("/workflows", status_code=201, response_model=replies.Workflow, responses=errors(*BODY_ERRORS))
 def create_workflow(body: WorkflowIn, user: UserDep) -> dict[str, Any]:
+    """Create a workflow: named steps, each running one of your events, and
+    edges between them (`always`, `on_success`, `on_failure`, or
+    `on_condition` with the `value` the parent set). No cycles."""
     with write_session() as session:
         workflow = service.create_workflow(session, user.id, body)
         return service.workflow_to_dict(session, workflow)
 
 
-@router.get("/workflows/{workflow_id}", responses=errors(404, 422))
+@router.get("/workflows/{workflow_id}", response_model=replies.Workflow, responses=errors(404, 422))
 def get_workflow(workflow_id: WorkflowId, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
         return service.workflow_to_dict(session, service.get_workflow(session, user.id, workflow_id))
 
 
-@router.put("/workflows/{workflow_id}", responses=errors(404, *BODY_ERRORS))
+@router.put("/workflows/{workflow_id}", response_model=replies.Workflow, responses=errors(404, *BODY_ERRORS))
 def replace_workflow(workflow_id: WorkflowId, body: WorkflowIn, user: UserDep) -> dict[str, Any]:
+    """Replace the whole definition. Runs already going follow the graph they started with."""
     with write_session() as session:
         workflow = service.replace_workflow(session, user.id, workflow_id, body)
         return service.workflow_to_dict(session, workflow)
@@ -53,7 +58,8 @@ def delete_workflow(workflow_id: WorkflowId, user: UserDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/workflows/{workflow_id}/execute", status_code=202, responses=EXECUTE_RESPONSES)
+@router.post("/workflows/{workflow_id}/execute", status_code=202, response_model=replies.RunStarted,
+             responses=execute_responses(replies.RunStarted))
 def execute_workflow(workflow_id: WorkflowId, run: RunRequestDep) -> dict[str, Any]:
     """Start a run. An `Idempotency-Key` header makes retries of this request
     return the same run instead of starting another."""
@@ -64,7 +70,7 @@ def execute_workflow(workflow_id: WorkflowId, run: RunRequestDep) -> dict[str, A
         return run.reply(created, {"runId": started.id, "status": started.status})
 
 
-@router.get("/workflows/{workflow_id}/runs", responses=errors(404, 422))
+@router.get("/workflows/{workflow_id}/runs", response_model=replies.RunPage, responses=errors(404, 422))
 def list_runs(
     workflow_id: WorkflowId,
     user: UserDep,
@@ -75,13 +81,14 @@ def list_runs(
         return {"items": run_state.list_runs(session, user.id, workflow_id, limit=limit, offset=offset), "limit": limit, "offset": offset}
 
 
-@router.get("/workflow-runs/{run_id}", responses=errors(404, 422))
+@router.get("/workflow-runs/{run_id}", response_model=replies.Run, responses=errors(404, 422))
 def get_run(run_id: str, user: UserDep) -> dict[str, Any]:
+    """A run and each of its steps: its status, its job and its output."""
     with read_session() as session:
         return run_state.run_to_dict(session, run_state.get_run(session, user.id, run_id))
 
 
-@router.post("/workflow-runs/{run_id}/cancel", responses=errors(404, 409, 422))
+@router.post("/workflow-runs/{run_id}/cancel", response_model=replies.Run, responses=errors(404, 409, 422))
 def cancel_run(run_id: str, user: UserDep) -> dict[str, Any]:
     with write_session() as session:
         return run_state.run_to_dict(session, workflow_runs.cancel_run(session, user.id, run_id))

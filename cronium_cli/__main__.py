@@ -1,0 +1,3 @@
+from cronium_cli.main import main
+
+main()
