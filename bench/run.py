@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bench import Options, deploy, foundation, remote, results, retention, runtime, scheduler, ui, worker
+from bench import Options, deploy, foundation, metrics, remote, results, retention, runtime, scheduler, ui, worker
 from bench.suite import Suite
 
 
@@ -55,6 +55,11 @@ SUITES: dict[str, Registered] = {
         runtime.run,
         runtime.BASELINES,
         "runtime helpers and workflows: get_variable from a container vs the public API, a 10-step chain vs 10 client executes (SQLite)",
+    ),
+    "metrics": Registered(
+        metrics.run,
+        metrics.BASELINES,
+        "/metrics scrape time with 1,000,000 jobs in the database vs the same scrape on an empty one, SQLite and PostgreSQL",
     ),
     "retention": Registered(
         retention.run,

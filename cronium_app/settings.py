@@ -45,11 +45,17 @@ class Settings(BaseSettings):
     # there, so that several app processes (replicas) serve one instance.
     # Unset: each process keeps its pages' state in its own memory.
     redis_url: str = Field(default="", validation_alias="REDIS_URL")
+    # This process's name in its own metrics' `replica` label (default: the
+    # host name); each replica of a deployment needs a different one.
+    replica_name: str = Field(default="", max_length=128, validation_alias="CRONIUM_REPLICA_NAME")
 
     # -- secrets -------------------------------------------------------------
     # Unset: generated on first start and kept in {data_dir}/secrets.json.
     secret_key: str = Field(default="", validation_alias="SECRET_KEY")
     orchestrator_token: str = Field(default="", validation_alias="ORCHESTRATOR_TOKEN")
+    # The bearer token a Prometheus scraper sends to /metrics. Unset: /metrics
+    # answers 404 ("metrics are off"), so nothing is served by default.
+    metrics_token: str = Field(default="", validation_alias="CRONIUM_METRICS_TOKEN")
 
     # -- accounts ----------------------------------------------------------
     allow_registration: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_REGISTRATION")

@@ -8,7 +8,7 @@ import os
 
 from pydantic import ValidationError
 
-from orchestrator_worker import identity
+from orchestrator_worker import identity, telemetry
 from orchestrator_worker.settings import WorkerSettings
 from orchestrator_worker.worker import Worker
 
@@ -36,6 +36,9 @@ def main() -> None:
         if me.slot_file is not None:
             logger.info("worker id %s (no CRONIUM_WORKER_ID: slot %s of this host)", me.worker_id, me.slot_file)
         settings = settings.model_copy(update={"worker_id": me.worker_id})
+
+        if settings.metrics_port:
+            telemetry.serve(settings.metrics_host, settings.metrics_port)
 
         async def run() -> None:
             worker = Worker(settings)

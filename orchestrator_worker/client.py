@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from orchestrator_worker.protocol import (
-    WORKER_ID_HEADER, ClaimedJobBody, HeartbeatBody, JobResultBody, LogRun, WorkerInfo, heartbeat_body,
+    WORKER_ID_HEADER, WORKER_SLOTS_HEADER, ClaimedJobBody, HeartbeatBody, JobResultBody, LogRun, WorkerInfo,
+    heartbeat_body,
 )
 from orchestrator_worker.settings import WorkerSettings
 
@@ -54,6 +56,8 @@ class OrchestratorClient:
         # An app of an earlier release refuses a heartbeat that says who the
         # worker is (422): from then on the heartbeats leave that out.
         self.app_takes_worker_info = True
+        # (total, used) job slots, told to the app on claims and heartbeats.
+        self.slots: Callable[[], tuple[int, int]] | None = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -84,7 +88,8 @@ class OrchestratorClient:
 
     async def claim(self, limit: int, wait: float) -> list[ClaimedJobBody]:
         body = await self.request(
-            "GET", "/api/internal/jobs/queue", params={"limit": limit, "wait": wait}, timeout=wait + 30
+            "GET", "/api/internal/jobs/queue", params={"limit": limit, "wait": wait}, timeout=wait + 30,
+            headers=self._slots_header(),
         )
         return body["jobs"]
 
@@ -131,7 +136,15 @@ class OrchestratorClient:
         return await self._heartbeat(heartbeat_body(self.settings.worker_id, jobs))
 
     async def _heartbeat(self, body: HeartbeatBody) -> dict[str, Any]:
-        return await self.request("POST", "/api/internal/heartbeat", json=body, retry=False, timeout=10)
+        return await self.request(
+            "POST", "/api/internal/heartbeat", json=body, retry=False, timeout=10, headers=self._slots_header()
+        )
+
+    def _slots_header(self) -> dict[str, str]:
+        if self.slots is None:
+            return {}
+        total, used = self.slots()
+        return {WORKER_SLOTS_HEADER: f"{used}/{total}"}
 
     async def pin_host_key(self, server_id: int, job_id: str, attempt: int, host_key: str) -> str:
         """Pin a server's first-seen host key; returns the key now pinned."""

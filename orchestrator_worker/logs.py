@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import NamedTuple
 
+from orchestrator_worker import telemetry
 from orchestrator_worker.client import OrchestratorClient, Refused
 from orchestrator_worker.jobs import ClaimedJob
 from orchestrator_worker.protocol import LogRun
@@ -248,6 +249,7 @@ class LogSink:
         Raises Refused only when the app refuses the job itself."""
         try:
             await self.client.logs(self.job.id, self.job.attempt, as_runs(batch))
+            telemetry.LOG_LINES_SENT.inc(len(batch))
         except Refused as exc:
             if exc.status_code not in BATCH_REFUSALS:
                 raise

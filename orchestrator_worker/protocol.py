@@ -12,6 +12,9 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 # Every worker request names the worker in this header.
 WORKER_ID_HEADER = "X-Worker-Id"
+# On claims and heartbeats: "<used>/<total>", the worker's job slots (the
+# app keeps them for its metrics; a worker of the previous release sends none).
+WORKER_SLOTS_HEADER = "X-Worker-Slots"
 
 
 # -- the job spec: what to run, frozen when the job is created ---------------

@@ -38,6 +38,10 @@ class WorkerSettings(BaseSettings):
     # containers, and the worker id slots of this host (identity.py).
     run_dir: str = Field(default="/run/cronium-worker", validation_alias="CRONIUM_WORKER_RUN_DIR")
 
+    # Prometheus metrics of this worker (telemetry.py): 0 = not served.
+    metrics_port: int = Field(default=0, ge=0, le=65535, validation_alias="CRONIUM_WORKER_METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="CRONIUM_WORKER_METRICS_HOST")
+
     claim_wait_s: float = Field(default=20.0, validation_alias="CRONIUM_WORKER_CLAIM_WAIT")
     # Short: cancel requests arrive in the heartbeat reply.
     heartbeat_interval_s: float = Field(default=1.0, validation_alias="CRONIUM_WORKER_HEARTBEAT")

@@ -14,6 +14,7 @@ import signal
 import socket
 import time
 
+from orchestrator_worker import telemetry
 from orchestrator_worker.client import OrchestratorClient, Refused
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.executors.base import Executor
@@ -71,6 +72,9 @@ class Worker:
         self.host = socket.gethostname()
         self.engine_version: str | None = None
         self.engine_host: str | None = None
+        telemetry.track_slots(settings.concurrency, lambda: len(self.active))
+        # The app keeps a row per worker (its slots) for its own metrics.
+        self.client.slots = lambda: (settings.concurrency, len(self.active))
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -241,6 +245,7 @@ class Worker:
                 await self.client.release(job.id, job.attempt, "worker shutting down")
                 return
             await self._complete(job, sink, outcome, tail, run_ms=int((time.monotonic() - began) * 1000))
+            telemetry.JOBS.labels(status=outcome.status).inc()
             logger.info("job %s attempt %d: %s", job.id, job.attempt, outcome.status, extra={"job_id": job.id})
         except Refused as exc:
             logger.warning("job %s: app refused the result (%s)", job.id, exc, extra={"job_id": job.id})
@@ -251,6 +256,7 @@ class Worker:
         and replaces the refused lines) and the result follows alone."""
         try:
             await self.client.complete(job.id, job.attempt, outcome.to_api(), runs=tail, run_ms=run_ms)
+            telemetry.LOG_LINES_SENT.inc(sum(len(run["lines"]) for run in tail))
         except Refused as exc:
             if not tail or exc.status_code not in BATCH_REFUSALS:
                 raise

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from cronium_app.api import health, hooks, internal, runtime, session
+from cronium_app.api import health, hooks, internal, metrics, runtime, session
 from cronium_app.api.errors import install_error_handlers
 from cronium_app.api.limits import BodySizeLimit
 from cronium_app.api.v1 import (
     actions, ascode, auth, events, jobs, schedules, servers, tokens, tools, triggers, variables, workers, workflows,
 )
+from cronium_app.metrics.http import RequestTimer
 from cronium_app.settings import Settings
 
 
@@ -74,5 +75,8 @@ def build_api(settings: Settings) -> FastAPI:
     api.include_router(hooks.router)
     api.include_router(session.router, include_in_schema=False)
     api.include_router(health.router, include_in_schema=False)
+    api.include_router(metrics.router)
     api.add_middleware(BodySizeLimit, max_bytes=settings.request_body_max_bytes)
+    # Outermost: times the whole request, the body limit's refusals included.
+    api.add_middleware(RequestTimer)
     return api

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cronium_app import shutdown
@@ -17,8 +18,11 @@ from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
 from cronium_app.jobs import long_poll, queue
 from cronium_app.jobs.log_store import LogRun
+from cronium_app.metrics import presence
 from cronium_app.nul_text import has_nul, replace_nul
 from cronium_app.settings import Settings
+from cronium_app.timeutil import utcnow
+from orchestrator_worker.protocol import WORKER_SLOTS_HEADER
 
 router = APIRouter(prefix="/api/internal", tags=["internal"])
 
@@ -154,6 +158,7 @@ async def claim_jobs(
 ) -> dict[str, Any]:
     """Claim up to `limit` jobs. With `wait`, hold the request open until a
     job arrives or `wait` seconds pass (capped by CRONIUM_CLAIM_MAX_WAIT)."""
+    await run_in_threadpool(presence.record, worker, request.headers.get(WORKER_SLOTS_HEADER), utcnow())
     async with hang_up_watch(request) as hung_up:
         jobs = await long_poll.claim(settings, worker, limit, wait, hung_up=hung_up, app_stopping=shutdown.stopping)
     return {"jobs": jobs}
@@ -183,10 +188,14 @@ def job_complete(job_id: str, body: CompleteBody, worker: WorkerId, settings: Se
 
 
 @router.post("/heartbeat")
-def heartbeat(body: HeartbeatBody, worker: WorkerId, settings: SettingsDep) -> dict[str, Any]:
+def heartbeat(
+    body: HeartbeatBody, worker: WorkerId, settings: SettingsDep,
+    slots: Annotated[str | None, Header(alias=WORKER_SLOTS_HEADER)] = None,
+) -> dict[str, Any]:
     named = body.worker_id if body.worker_id is not None else body.orchestrator_id
     if named is not None and named != worker:
         raise Invalid("workerId in the body must match the X-Worker-Id header")
+    presence.record(worker, slots, utcnow())
     with write_session() as session:
         info = body.worker.model_dump(by_alias=True, exclude_unset=True) if body.worker is not None else None
         return queue.heartbeat(session, settings, worker, [(job.id, job.attempt) for job in body.jobs], info)

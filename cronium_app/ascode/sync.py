@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from cronium_app.ascode.document import EventSpec, ScheduleSpec, VariableSpec, WorkflowSpec
+from cronium_app.ascode.document import EventSpec, ScheduleSpec, WorkflowSpec
 from cronium_app.ascode.parse import Parsed, Where, problem, refuse
 from cronium_app.errors import Conflict, CroniumError
 from cronium_app.events import service as events

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cronium_app import telemetry
 from cronium_app.db import is_sqlite
 from cronium_app.errors import Invalid, TooLarge
 from cronium_app.jobs.masking import masker_for_job
@@ -62,9 +63,10 @@ def store(session: Session, settings: Settings, job_id: str, runs: list[LogRun])
         return 0
     mask = masker_for_job(session, settings, job_id)
     masked = [(run, [mask.text(text) for text in run.lines] if mask.hides_anything else run.lines) for run in runs]
-    if is_sqlite(session.get_bind()):
-        return _store_sqlite(session, job_id, masked)
-    return _store_postgres(session, job_id, masked)
+    store_lines = _store_sqlite if is_sqlite(session.get_bind()) else _store_postgres
+    inserted = store_lines(session, job_id, masked)
+    telemetry.after_commit(session, telemetry.log_lines_stored, inserted)
+    return inserted
 
 
 def _store_sqlite(session: Session, job_id: str, masked: list[tuple[LogRun, list[str]]]) -> int:

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from cronium_app import sealing
+from cronium_app import sealing, telemetry
 from cronium_app.auth import execution_tokens
 from cronium_app.errors import Conflict, Invalid, NotFound
 from cronium_app.jobs import actions, admission, log_store, workers, workflow_runs
@@ -120,6 +120,9 @@ def claim(session: Session, settings: Settings, worker_id: str, limit: int) -> l
     rows = [dict(row._mapping) for row in session.execute(stmt)]
     if not rows:
         return []
+    for row in rows:
+        due_at = max(as_utc(row["created_at"]), as_utc(row["scheduled_for"] or row["created_at"]))
+        telemetry.after_commit(session, telemetry.job_claimed, row["type"], (now - due_at).total_seconds())
     rows.sort(key=lambda r: (-r["priority"], r["created_at"], r["id"]))
     last_seq = _last_log_seq(session, [row["id"] for row in rows if row["attempt"] > 1])
     claimed = []
@@ -276,9 +279,10 @@ def complete(
     now = utcnow()
     current = session.execute(sa.select(Job.started_at, Job.acknowledged_at).where(Job.id == job_id)).first()
     started = current.started_at or _started_by_run_time(current.acknowledged_at, now, run_ms) if current else None
+    seconds = (now - as_utc(started)).total_seconds() if started else None
     result = {
         "exitCode": exit_code,
-        "durationMs": int((now - as_utc(started)).total_seconds() * 1000) if started else None,
+        "durationMs": int(seconds * 1000) if seconds is not None else None,
         "metrics": metrics or {},
     }
     if servers is not None:
@@ -298,10 +302,11 @@ def complete(
             lease_expires_at=None,
             updated_at=now,
         )
-        .returning(Job.status)
+        .returning(Job.status, Job.type)
     ).first()
     if row is None:
         raise _refusal(session, job_id, ref, "complete")
+    telemetry.after_commit(session, telemetry.job_ended, row.type, status, seconds)
     log_store.store(session, settings, job_id, list(runs))
     _after_end(session, settings, [job_id] if status in FAILED_LIKE else [], [job_id], now)
     logger.info("job completed", extra={"job_id": job_id, "status": status, "attempt": ref.attempt})

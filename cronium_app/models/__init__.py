@@ -11,13 +11,13 @@ from cronium_app.models.servers import Server
 from cronium_app.models.tools import EventAction, JobAction, Tool, WebhookTrigger
 from cronium_app.models.users import ApiToken, Role, User
 from cronium_app.models.variables import Variable
-from cronium_app.models.workers import Worker
+from cronium_app.models.workers import JobTally, Worker, WorkerPresence
 from cronium_app.models.workflows import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApiToken", "Event", "EventAction", "EventStatus", "EventType", "ExecutionLog", "Job", "JobAction", "Network",
-    "RetentionPass", "Role", "ScheduleColumns", "ScheduleType", "Server", "Tool", "User", "WebhookTrigger", "Variable",
-    "Worker", "Workflow", "WorkflowEdge", "WorkflowRun", "WorkflowStep", "metadata",
+    "ApiToken", "Event", "EventAction", "EventStatus", "EventType", "ExecutionLog", "Job", "JobAction", "JobTally",
+    "Network", "RetentionPass", "Role", "ScheduleColumns", "ScheduleType", "Server", "Tool", "User", "WebhookTrigger",
+    "Variable", "Worker", "WorkerPresence", "Workflow", "WorkflowEdge", "WorkflowRun", "WorkflowStep", "metadata",
 ]

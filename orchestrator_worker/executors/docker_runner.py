@@ -29,7 +29,7 @@ import docker
 from docker.errors import DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig
 
-from orchestrator_worker import image_policy
+from orchestrator_worker import image_policy, telemetry
 from orchestrator_worker.control import JobControl, StopReason
 from orchestrator_worker.egress import EgressGuard, wants_egress
 from orchestrator_worker.executors import launcher
@@ -191,11 +191,11 @@ class DockerRunner:
         for adjustment in limits.adjustments:
             await sink.system(adjustment)
         warm = self._take_warm(job, image, limits)
-        if warm is not None:
-            outcome = await self._run_warm(job, kind, warm, sink, control, limits)
-            if outcome is not None:
-                return outcome
-        return await self._run_cold(job, kind, image, sink, control, limits)
+        outcome = await self._run_warm(job, kind, warm, sink, control, limits) if warm is not None else None
+        if outcome is None:
+            outcome = await self._run_cold(job, kind, image, sink, control, limits)
+        telemetry.observe_container_start(outcome.metrics)
+        return outcome
 
     async def _run_cold(
         self, job: ClaimedJob, kind: str, image: str, sink: LogSink, control: JobControl, limits: JobLimits

@@ -19,7 +19,7 @@ from tests.support.databases import (
 TABLES = {
     "users", "api_tokens", "events", "jobs", "execution_logs", "variables",
     "workflows", "workflow_steps", "workflow_edges", "workflow_runs", "servers", "workers", "retention_passes",
-    "tools", "event_actions", "job_actions", "webhook_triggers",
+    "tools", "event_actions", "job_actions", "webhook_triggers", "worker_presence", "job_tallies",
 }
 
 
