@@ -173,8 +173,8 @@ class Reply:
 class RawHttp:
     """One keep-alive HTTP/1.1 connection. After an answer that ends the
     connection (`Connection: close`, or a body read to its end) the next
-    request opens a new one; a connection dropped without notice fails the
-    request."""
+    request opens a new one; a kept-alive connection the server closed while
+    idle is replaced once (see request); any other drop fails the request."""
 
     def __init__(self, base_url: str, headers: dict[str, str] | None = None):
         url = httpx.URL(base_url)
@@ -194,12 +194,17 @@ class RawHttp:
             if body:
                 lines.append("Content-Type: application/json")
         payload = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-        if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-        assert self._reader is not None
-        self._writer.write(payload)
-        await self._writer.drain()
-        head = await self._reader.readuntil(b"\r\n\r\n")
+        reused = self._writer is not None
+        try:
+            head = await self._send(payload)
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            # The server closed the idle kept-alive connection before this
+            # request reached it (nothing came back): send it once more on
+            # a new one, as HTTP clients do with a stale pooled connection.
+            if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                raise
+            await self.aclose()
+            head = await self._send(payload)
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         status = int(status_line.split(" ", 2)[1])
         fields = {}
@@ -217,6 +222,15 @@ class RawHttp:
         if fields.get("connection", "").lower() == "close":
             await self.aclose()
         return Reply(method, path, status, content)
+
+    async def _send(self, payload: bytes) -> bytes:
+        """Write the request; the reply's head."""
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        assert self._reader is not None
+        self._writer.write(payload)
+        await self._writer.drain()
+        return await self._reader.readuntil(b"\r\n\r\n")
 
     async def _read_chunked(self) -> bytes:
         assert self._reader is not None
