@@ -250,7 +250,10 @@ def latest_passes(session: Session, count: int = 5) -> list[RetentionPass]:
 def policy_text(settings: Settings) -> str:
     kept = f"{settings.retention_days} days" if settings.retention_days else "forever"
     hours = settings.retention_interval_s / 3600
-    every = f"{hours:g} hours" if hours >= 1 else f"{settings.retention_interval_s / 60:g} minutes"
+    if hours == 1:
+        every = "hour"
+    else:
+        every = f"{hours:g} hours" if hours > 1 else f"{settings.retention_interval_s / 60:g} minutes"
     return (f"Finished runs are kept {kept} unless an event says otherwise; the newest run of each event "
             f"always stays. The cleaner runs every {every}.")
 
