@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from cronium_app.jobs.status import HELD, TERMINAL
+from cronium_app.models import Job
 from tests.integration.worker.jobkit import docker_client, remove_containers_of_workers
 from tests.support.app_server import AppServer
 from tests.support.clients import UserClient, WorkerClient, register_user, wait_for_job
@@ -54,7 +55,7 @@ def fake_worker(limits_app) -> Iterator[WorkerClient]:
 def held_of_event(engine: sa.Engine, event_id: int) -> int:
     with engine.connect() as conn:
         return conn.execute(
-            sa.text(f"SELECT count(*) FROM jobs WHERE event_id = :e AND status IN {tuple(HELD)!r}"), {"e": event_id}
+            sa.select(sa.func.count()).select_from(Job).where(Job.event_id == event_id, Job.status.in_(HELD))
         ).scalar_one()
 
 
