@@ -106,8 +106,7 @@ def _job_ms(user: UserClient, event_id: int, servers: int) -> float:
 def run(suite: Suite) -> None:
     options, figures = suite.options, suite.figures
     rounds = options.pick(5, 2)
-    # Port 2223: the tests' servers use 2222 on the first addresses.
-    with SshdHosts(count=max(SIZES), port=2223) as sshd, \
+    with SshdHosts(count=max(SIZES)) as sshd, \
             fresh_app(SQLITE, "cronium_bench_remote") as app, \
             running_worker(app, f"bench-remote-{secrets.token_hex(3)}", WORKER_CONCURRENCY):
         figures["raw_ssh_exec_warm_p50_ms"] = percentile(asyncio.run(_raw_floor(sshd, 1, options.pick(20, 5))), 50)

@@ -17,10 +17,17 @@ WORKFLOW_NEW = "/workflows/new"
 WORKFLOW_DETAIL = "/workflows/[workflow_id]"
 WORKFLOW_RUN = "/workflow-runs/[run_id]"
 SERVERS = "/servers"
+SERVER_TERMINAL = "/servers/[server_id]/terminal"
 TOOLS = "/tools"
 VARIABLES = "/variables"
 SETTINGS = "/settings"
 WORKERS = "/workers"
+WORKSPACE = "/workspace"
+AUDIT = "/audit"
+USERS = "/users"
+# An administrator's single-use links (the token ends the path).
+INVITE = "/invite/[token]"
+RESET = "/reset/[token]"
 
 # Pages anyone may open; every other page needs a signed-in user.
 PUBLIC = (LOGIN, REGISTER)
@@ -40,6 +47,25 @@ def workflow_url(workflow_id: Any) -> str:
 
 def workflow_run_url(run_id: Any) -> str:
     return f"/workflow-runs/{run_id}"
+
+
+def terminal_url(server_id: Any) -> str:
+    return f"{SERVERS}/{server_id}/terminal"
+
+
+def terminal_socket_path(server_id: Any) -> str:
+    """The terminal's websocket (cronium_app/api/terminal.py)."""
+    return f"/api/terminal/{server_id}"
+
+
+def server_id_of_terminal(path: str) -> int | None:
+    """The server id in a terminal page's path, or None."""
+    parts = path.strip("/").split("/")
+    if len(parts) != 3 or parts[0] != SERVERS.strip("/") or parts[2] != "terminal":
+        return None
+    if not parts[1].isdigit() or len(parts[1]) > 18:
+        return None
+    return int(parts[1])
 
 
 def safe_next(path: str | None) -> str:
@@ -65,9 +91,12 @@ NAV: list[tuple[str, str, str]] = [
     ("Servers", "server", SERVERS),
     ("Tools", "send", TOOLS),
     ("Variables", "braces", VARIABLES),
+    ("Workspace", "users", WORKSPACE),
     ("Settings", "settings", SETTINGS),
 ]
 # Shown in the sidebar to administrators only, after NAV.
 ADMIN_NAV: list[tuple[str, str, str]] = [
     ("Workers", "server-cog", WORKERS),
+    ("Users", "users", USERS),
+    ("Audit log", "scroll-text", AUDIT),
 ]

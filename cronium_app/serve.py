@@ -58,6 +58,10 @@ def main() -> None:
 
     environment.REFLEX_ENV_MODE.set(constants.Env.PROD)
     environment.REFLEX_SKIP_COMPILE.set(True)
+    # The UI is built into the image; backend-only keeps rx.asset(shared=True)
+    # from linking its files into assets/ at import, which the image's
+    # read-only filesystem refuses (the build already placed them in the UI).
+    environment.REFLEX_BACKEND_ONLY.set(True)
     logger.info("serving the UI and the APIs on %s:%d (public URL %s)", settings.host, settings.port, settings.origin)
     reflex_exec.run_backend_prod(
         settings.host, settings.port, get_config().loglevel.subprocess_level(), mount_frontend_compiled_app=True

@@ -9,8 +9,10 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orchestrator_worker import local_secrets
@@ -59,6 +61,16 @@ class Settings(BaseSettings):
 
     # -- accounts ----------------------------------------------------------
     allow_registration: bool = Field(default=True, validation_alias="CRONIUM_ALLOW_REGISTRATION")
+    # Who may create an account: anyone (open), only through an invitation
+    # link (invite), nobody new (closed). Unset: open, or closed when
+    # CRONIUM_ALLOW_REGISTRATION=false (its older name). The first account
+    # can always be created, and is the admin.
+    registration: Literal["open", "invite", "closed"] | None = Field(
+        default=None, validation_alias="CRONIUM_REGISTRATION"
+    )
+    # How long an invitation link and a password-reset link work.
+    invite_ttl: timedelta = Field(default=timedelta(days=7), validation_alias="CRONIUM_INVITE_TTL")
+    reset_ttl: timedelta = Field(default=timedelta(hours=1), validation_alias="CRONIUM_RESET_TTL")
     admin_email: str | None = Field(default=None, validation_alias="CRONIUM_ADMIN_EMAIL")
     admin_password: str | None = Field(default=None, validation_alias="CRONIUM_ADMIN_PASSWORD")
     # API tokens that /api/v1/auth/login and /register hand out expire after
@@ -68,6 +80,32 @@ class Settings(BaseSettings):
     # Behind this many reverse proxies the client's address is the one they
     # add to X-Forwarded-For (0: the address the request came from).
     trusted_proxy_hops: int = Field(default=0, ge=0, le=10, validation_alias="CRONIUM_TRUSTED_PROXY_HOPS")
+
+    # -- single sign-on through OpenID Connect (cronium_app/auth/oidc_*.py) --
+    # The provider's issuer URL (its discovery document is under
+    # /.well-known/openid-configuration). Unset: single sign-on is off and
+    # its routes answer 404. Set: the client id and secret must be set too.
+    oidc_issuer: str = Field(default="", max_length=500, validation_alias="CRONIUM_OIDC_ISSUER")
+    oidc_client_id: str = Field(default="", max_length=500, validation_alias="CRONIUM_OIDC_CLIENT_ID")
+    # A secret: SecretStr keeps it out of the settings' repr (and so of logs).
+    oidc_client_secret: SecretStr = Field(default=SecretStr(""), validation_alias="CRONIUM_OIDC_CLIENT_SECRET")
+    oidc_scopes: str = Field(default="openid email profile", max_length=500, validation_alias="CRONIUM_OIDC_SCOPES")
+    # The ID token claim that says who administers the server (a string or a
+    # list of strings, e.g. `groups`), and the comma-separated values that
+    # make an account an admin; every other value makes it a user. Unset:
+    # single sign-on leaves the instance role alone.
+    oidc_role_claim: str = Field(default="", max_length=100, validation_alias="CRONIUM_OIDC_ROLE_CLAIM")
+    oidc_admin_values: str = Field(default="", max_length=2000, validation_alias="CRONIUM_OIDC_ADMIN_VALUES")
+    # Whether a first sign-on may create an account: `registration` follows
+    # CRONIUM_REGISTRATION (open: anyone the provider vouches for; invite:
+    # only invited emails; closed: nobody), `always` lets the provider decide
+    # alone, `never` only signs in existing accounts.
+    oidc_create_accounts: Literal["registration", "always", "never"] = Field(
+        default="registration", validation_alias="CRONIUM_OIDC_CREATE_ACCOUNTS"
+    )
+    # The login page's button says "Sign in with <label>".
+    oidc_label: str = Field(default="single sign-on", min_length=1, max_length=60,
+                            validation_alias="CRONIUM_OIDC_LABEL")
 
     # -- throttles (cronium_app/auth/throttle.py): at most LIMIT in WINDOW
     # seconds; past that a caller waits the window, twice as long the next
@@ -167,6 +205,8 @@ class Settings(BaseSettings):
     retention_interval_s: float = Field(default=3600.0, gt=0, validation_alias="CRONIUM_RETENTION_INTERVAL")
     # Jobs per delete batch (one short transaction each).
     retention_batch: int = Field(default=500, ge=1, le=10_000, validation_alias="CRONIUM_RETENTION_BATCH")
+    # Days an audit log entry is kept (cronium_app/audit); 0: forever.
+    audit_retention_days: int = Field(default=365, ge=0, le=36_500, validation_alias="CRONIUM_AUDIT_RETENTION_DAYS")
 
     # -- scheduler (cronium_app/scheduler) and retries ----------------------------
     scheduler_enabled: bool = Field(default=True, validation_alias="CRONIUM_SCHEDULER_ENABLED")
@@ -183,9 +223,31 @@ class Settings(BaseSettings):
     retry_backoff_base_s: float = Field(default=10.0, ge=0, validation_alias="CRONIUM_RETRY_BACKOFF_BASE")
     retry_backoff_max_s: float = Field(default=3600.0, ge=0, validation_alias="CRONIUM_RETRY_BACKOFF_MAX")
 
+    # The browser terminal to a user's server (cronium_app/terminal/).
+    # Closed after this long without a key press or a paste from the browser.
+    terminal_idle_s: float = Field(default=900.0, gt=0, le=86_400, validation_alias="CRONIUM_TERMINAL_IDLE_SECONDS")
+    # Terminals one user may have open at once (counted per app process).
+    terminal_max_per_user: int = Field(default=3, ge=1, le=50, validation_alias="CRONIUM_TERMINAL_MAX_PER_USER")
+    # How often an open terminal re-checks that its sign-in and its access still hold.
+    terminal_recheck_s: float = Field(default=1.0, gt=0, le=60, validation_alias="CRONIUM_TERMINAL_RECHECK_SECONDS")
+
     @property
     def is_production(self) -> bool:
         return self.environment.lower() in {"prod", "production"}
+
+    @property
+    def registration_mode(self) -> str:
+        if self.registration is not None:
+            return self.registration
+        return "open" if self.allow_registration else "closed"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def oidc_admin_value_set(self) -> frozenset[str]:
+        return frozenset(value.strip() for value in self.oidc_admin_values.split(",") if value.strip())
 
     @property
     def is_sqlite(self) -> bool:
@@ -204,8 +266,35 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_limits(self) -> "Settings":
+        for name, ttl in (("CRONIUM_INVITE_TTL", self.invite_ttl), ("CRONIUM_RESET_TTL", self.reset_ttl)):
+            if not timedelta(minutes=1) <= ttl <= timedelta(days=90):
+                raise ValueError(f"{name} must be between one minute and 90 days")
         if self.job_default_timeout_s > self.job_max_timeout_s:
             raise ValueError("CRONIUM_JOB_DEFAULT_TIMEOUT exceeds CRONIUM_JOB_MAX_TIMEOUT")
+        return self
+
+    @model_validator(mode="after")
+    def _check_single_sign_on(self) -> "Settings":
+        """Single sign-on is either off (no issuer) or whole: a half
+        configuration would fail only when someone tries to sign in."""
+        given = {"CRONIUM_OIDC_ISSUER": self.oidc_issuer, "CRONIUM_OIDC_CLIENT_ID": self.oidc_client_id,
+                 "CRONIUM_OIDC_CLIENT_SECRET": self.oidc_client_secret.get_secret_value()}
+        if not self.oidc_issuer:
+            if any(given.values()) or self.oidc_role_claim or self.oidc_admin_values:
+                raise ValueError("single sign-on settings are set but CRONIUM_OIDC_ISSUER is not: "
+                                 "set the provider's issuer URL, or remove the other CRONIUM_OIDC_ settings")
+            return self
+        missing = [name for name, value in given.items() if not value]
+        if missing:
+            raise ValueError("single sign-on needs " + " and ".join(missing) + " too (CRONIUM_OIDC_ISSUER is set)")
+        if not _acceptable_issuer(self.oidc_issuer):
+            raise ValueError("CRONIUM_OIDC_ISSUER must be an https:// URL (http:// only for this machine: "
+                             "localhost or 127.0.0.1)")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("CRONIUM_OIDC_SCOPES must include openid")
+        if bool(self.oidc_role_claim) != bool(self.oidc_admin_value_set):
+            raise ValueError("CRONIUM_OIDC_ROLE_CLAIM and CRONIUM_OIDC_ADMIN_VALUES go together: "
+                             "set both (the claim, and the values of it that make an admin) or neither")
         return self
 
     @model_validator(mode="after")
@@ -233,6 +322,17 @@ class Settings(BaseSettings):
         ]
         if problems:
             raise InsecureSettingsError("refusing to start in production: " + "; ".join(problems))
+
+
+def _acceptable_issuer(url: str) -> bool:
+    """https, or http to this machine only (a provider for development and
+    tests): tokens and the client secret never cross a network in clear."""
+    parts = urlsplit(url)
+    if not parts.hostname or parts.query or parts.fragment:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
 
 
 @functools.lru_cache(maxsize=1)

@@ -10,6 +10,8 @@ import httpx
 from cronium_cli import config, exits
 from cronium_cli.exits import CliError, Unreachable
 
+CLI_USER_AGENT = "cronium-cli/1"
+
 
 def _message(response: httpx.Response) -> str:
     try:
@@ -34,7 +36,8 @@ class Api:
         self.url = url
         self.http = httpx.Client(
             base_url=url, timeout=timeout,
-            headers={"Authorization": f"Bearer {token}"} if token else {},
+            # The app's audit log tells the command line from other API clients by it.
+            headers={"User-Agent": CLI_USER_AGENT, **({"Authorization": f"Bearer {token}"} if token else {})},
         )
 
     @classmethod

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import typer
 
-from cronium_cli import ascode, config, exits, events, jobs, tokens, variables, workflows
+from cronium_cli import ascode, config, exits, events, jobs, mcp_bridge, tokens, variables, workflows
 from cronium_cli.client import Api
 from cronium_cli.exits import CliError
 from cronium_cli.output import err
@@ -63,6 +63,16 @@ def login(
     api.get("/api/v1/tokens")  # refused (77) when the token is not good
     path = config.store(url, token.strip())
     err.print(f"Signed in to {url}; the token is in {path} (mode 0600).", markup=False)
+
+
+@app.command("mcp")
+def mcp() -> int:
+    """Serve the Model Context Protocol on stdin/stdout for a local AI app
+    (Claude Desktop, Claude Code...), forwarding to this server's /api/mcp
+    with your token: set CRONIUM_URL and CRONIUM_TOKEN (a token limited to
+    MCP, made in Settings or with `cronium tokens create --mcp`), or use the
+    stored ones."""
+    return mcp_bridge.serve()
 
 
 @app.command()

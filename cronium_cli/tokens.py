@@ -10,8 +10,8 @@ from cronium_cli.output import emit, err, out, table
 
 app = typer.Typer(help="API tokens: list, create (shown once), revoke.", no_args_is_help=True)
 
-COLUMNS = [("id", "ID"), ("name", "NAME"), ("prefix", "PREFIX"), ("createdAt", "CREATED"),
-           ("lastUsedAt", "LAST USED"), ("expiresAt", "EXPIRES")]
+COLUMNS = [("id", "ID"), ("name", "NAME"), ("prefix", "PREFIX"), ("workspaceName", "WORKSPACE"), ("role", "ROLE"),
+           ("createdAt", "CREATED"), ("lastUsedAt", "LAST USED"), ("expiresAt", "EXPIRES"), ("scopes", "SCOPES")]
 
 
 @app.command("ls")
@@ -26,10 +26,13 @@ def create_token(
     name: str = typer.Argument(..., help="A name to tell it apart (e.g. 'ci')."),
     expires_at: str = typer.Option(None, "--expires-at", help="When it stops working, ISO 8601 "
                                                               "(e.g. 2027-01-01T00:00:00Z); never when left out."),
+    mcp: bool = typer.Option(False, "--mcp", help="Limit it to MCP: it may call /api/mcp (what `cronium mcp` "
+                                                  "and AI apps use) and nothing else."),
     as_json: bool = AS_JSON,
 ) -> None:
     """Create an API token and print it (it is shown this once)."""
-    made = Api.from_config().post("/api/v1/tokens", {"name": name, "expiresAt": expires_at})
+    body = {"name": name, "expiresAt": expires_at, **({"scopes": ["mcp"]} if mcp else {})}
+    made = Api.from_config().post("/api/v1/tokens", body)
 
     def human(row: dict) -> None:
         out.print(row["token"], markup=False)

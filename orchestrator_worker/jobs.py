@@ -78,3 +78,8 @@ class Outcome:
         if self.servers is not None:
             body["servers"] = self.servers
         return body
+
+    def refused(self, reason: str) -> Outcome:
+        """What is left to say when the app refused this result: failed, with
+        the exit code and why, and nothing of what was too much for it."""
+        return Outcome(status="failed", exit_code=self.exit_code, error=f"the app refused this job's result ({reason[:500]})")

@@ -253,15 +253,31 @@ class Worker:
     async def _complete(self, job: ClaimedJob, sink: LogSink, outcome: Outcome, tail: list, run_ms: int) -> None:
         """The result with the log's tail; if the app refuses the tail (a
         line over its own limits), the tail goes the usual way (which finds
-        and replaces the refused lines) and the result follows alone."""
+        and replaces the refused lines) and the result follows alone.
+
+        If the app refuses the result itself (over its request size limit,
+        say a large HTTP response as the output), the job still ends now:
+        failed, saying why. Otherwise it would stay held until its lease ran
+        out and then run again, and again be refused."""
         try:
             await self.client.complete(job.id, job.attempt, outcome.to_api(), runs=tail, run_ms=run_ms)
             telemetry.LOG_LINES_SENT.inc(sum(len(run["lines"]) for run in tail))
+            return
         except Refused as exc:
-            if not tail or exc.status_code not in BATCH_REFUSALS:
+            if exc.status_code not in BATCH_REFUSALS:
                 raise
+            refusal = exc
+        if tail:
             await sink.deliver_tail()
-            await self.client.complete(job.id, job.attempt, outcome.to_api(), run_ms=run_ms)
+            try:
+                await self.client.complete(job.id, job.attempt, outcome.to_api(), run_ms=run_ms)
+                return
+            except Refused as exc:
+                if exc.status_code not in BATCH_REFUSALS:
+                    raise
+                refusal = exc
+        logger.warning("job %s: app refused the result (%s); reporting it failed", job.id, refusal, extra={"job_id": job.id})
+        await self.client.complete(job.id, job.attempt, outcome.refused(str(refusal)).to_api(), run_ms=run_ms)
 
     # -- side tasks --------------------------------------------------------------
 

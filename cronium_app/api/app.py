@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import Route
 
-from cronium_app.api import health, hooks, internal, metrics, runtime, session
+from cronium_app.api import health, hooks, internal, metrics, runtime, session, terminal
+from cronium_app.api.deps import audit_caller
 from cronium_app.api.errors import install_error_handlers
 from cronium_app.api.limits import BodySizeLimit
 from cronium_app.api.v1 import (
-    actions, ascode, auth, events, jobs, schedules, servers, tokens, tools, triggers, variables, workers, workflows,
+    actions, ascode, audit, auth, events, jobs, schedules, servers, tokens, tools, triggers, users, variables, workers,
+    workflows, workspaces,
 )
+from cronium_app.mcp.endpoint import PATH as MCP_PATH, McpEndpoint
 from cronium_app.metrics.http import RequestTimer
 from cronium_app.settings import Settings
 
@@ -39,11 +43,17 @@ TAGS = [
     {"name": "workflows", "description": "Workflows: steps that run events, joined by conditional edges; "
                                          "each execution is a run."},
     {"name": "schedules", "description": "The next fire times of a saved or a draft schedule."},
-    {"name": "variables", "description": "Your variables: JSON values your scripts read and write by key."},
-    {"name": "tokens", "description": "API tokens: list, create (shown once), revoke."},
+    {"name": "variables", "description": "The workspace's variables: JSON values its scripts read and write by key."},
+    {"name": "tokens", "description": "API tokens: list, create (shown once), revoke. Each acts in one "
+                                      "workspace with one role."},
+    {"name": "workspaces", "description": "Workspaces: yours, a new team workspace, and the token's workspace "
+                                          "(rename, delete, members and their roles)."},
+    {"name": "users", "description": "The server's accounts, for its administrators: invite, disable, "
+                                     "the instance role, password-reset links."},
     {"name": "servers", "description": "SSH servers events can run on; credentials are write-only."},
     {"name": "as code", "description": "Events, workflows, schedules and variables as one YAML document: "
                                        "export it, plan a change, apply it."},
+    {"name": "audit", "description": "The audit log: who changed or did what, when, from where (read only)."},
     {"name": "runtime", "description": "What a running script's helpers call (execution tokens only)."},
 ]
 
@@ -64,18 +74,29 @@ def build_api(settings: Settings) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        # Each request's audit caller (who, from where) starts here.
+        dependencies=[Depends(audit_caller)],
     )
     install_error_handlers(api)
     for router in (auth.router, events.router, jobs.router, variables.router, tokens.router, workflows.router,
                    schedules.router, servers.router, workers.router, ascode.router, tools.router, actions.router,
-                   triggers.router):
+                   triggers.router, workspaces.router, audit.router, users.router):
         api.include_router(router)
     api.include_router(internal.router, include_in_schema=False)
     api.include_router(runtime.router)
     api.include_router(hooks.router)
     api.include_router(session.router, include_in_schema=False)
+    if settings.oidc_enabled:
+        api.include_router(session.oidc_router, include_in_schema=False)
+    api.include_router(audit.ui_router)
+    api.include_router(terminal.router)
     api.include_router(health.router, include_in_schema=False)
     api.include_router(metrics.router)
+    # The MCP server (Streamable HTTP). Whoever serves this app runs
+    # `api.state.mcp.running()` around it (cronium_app.py: a lifespan task).
+    mcp = McpEndpoint()
+    api.router.routes.append(Route(MCP_PATH, endpoint=mcp, methods=["GET", "POST", "DELETE"]))
+    api.state.mcp = mcp
     api.add_middleware(BodySizeLimit, max_bytes=settings.request_body_max_bytes)
     # Outermost: times the whole request, the body limit's refusals included.
     api.add_middleware(RequestTimer)

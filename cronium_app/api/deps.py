@@ -7,9 +7,15 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header
+from starlette.requests import HTTPConnection
 
-from cronium_app.auth.tokens import authenticate_token, touch_token
+from cronium_app import audit
+from cronium_app import client_address as addresses
+from cronium_app.auth.access import Access
+from cronium_app.auth.tokens import (
+    allows, authenticate_token, bearer_token, is_account_token, token_access, touch_token,
+)
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Forbidden, Invalid, Unauthorized
 from cronium_app.models import Role
@@ -23,15 +29,6 @@ def settings_dep() -> Settings:
     return get_settings()
 
 
-def bearer_token(authorization: str | None) -> str:
-    if not authorization:
-        raise Unauthorized("missing Authorization header (expected 'Bearer <token>')")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Authorization header must be 'Bearer <token>'")
-    return token.strip()
-
-
 @dataclass(frozen=True)
 class CurrentUser:
     id: int
@@ -39,16 +36,27 @@ class CurrentUser:
     role: str
     # The API token this request came with.
     token_id: int
+    # The token's workspace and the role it acts with there: what every
+    # /api/v1 route hands to the services.
+    access: Access
+    # The account's own full token (tokens.is_account_token): only it may
+    # do what the instance's administrators do.
+    account_token: bool
 
 
 def current_user(authorization: str | None = Header(default=None)) -> CurrentUser:
     token = bearer_token(authorization)
     with read_session() as session:
         user, api_token, stale = authenticate_token(session, token)
-        current = CurrentUser(id=user.id, email=user.email, role=user.role, token_id=api_token.id)
+        if not allows(api_token, None):
+            raise Forbidden("this token is limited to MCP: it may call /api/mcp only")
+        access = token_access(session, api_token)
+        current = CurrentUser(id=user.id, email=user.email, role=user.role, token_id=api_token.id,
+                              access=access, account_token=is_account_token(session, access))
     if stale:
         with write_session() as session:
             touch_token(session, current.token_id)
+    audit.context.identify(audit.ActorKind.token, current.id, current.email, current.token_id)
     return current
 
 
@@ -56,19 +64,42 @@ def admin_user(user: CurrentUser = Depends(current_user)) -> CurrentUser:
     """The caller, who must administer this server."""
     if user.role != Role.admin.value:
         raise Forbidden("only an administrator may do this")
+    if not user.account_token:
+        raise Forbidden("this token acts in one workspace or with a lower role: administering the server takes "
+                        "your account's own token")
     return user
 
 
-def client_address(request: Request, settings: Settings = Depends(settings_dep)) -> str:
-    """Where the request comes from: the peer's address, or behind
-    CRONIUM_TRUSTED_PROXY_HOPS reverse proxies the address the farthest of
-    them saw (X-Forwarded-For entries before that are the client's to make up)."""
-    peer = request.client.host if request.client else "unknown"
-    hops = settings.trusted_proxy_hops
-    if not hops:
-        return peer
-    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
-    return forwarded[-hops] if len(forwarded) >= hops else peer
+def client_address(request: HTTPConnection, settings: Settings = Depends(settings_dep)) -> str:
+    """Where the request comes from (cronium_app/client_address.py)."""
+    return addresses.client_address(request, settings)
+
+
+# Where a request came in, by the start of its path (the audit log's source).
+_SOURCES = (
+    ("/api/session", audit.Source.ui),
+    ("/api/hooks/", audit.Source.webhook),
+    ("/api/runtime/", audit.Source.runtime),
+    ("/api/internal/", audit.Source.system),
+)
+# What the command line sends (cronium_cli/client.py); like any header, the
+# client's to say: it tells apart API callers, it proves nothing.
+CLI_USER_AGENT_PREFIX = "cronium-cli/"
+
+
+def _source(request: HTTPConnection) -> audit.Source:
+    path = request.url.path
+    source = next((source for prefix, source in _SOURCES if path.startswith(prefix)), audit.Source.api)
+    if source is audit.Source.api and request.headers.get("user-agent", "").startswith(CLI_USER_AGENT_PREFIX):
+        return audit.Source.cli
+    return source
+
+
+async def audit_caller(request: HTTPConnection, address: str = Depends(client_address)) -> None:
+    """Every request starts a new audit caller: where it came in and from
+    which address (the token check names the user later). Async, so that
+    it runs in the request's own context, which the route's thread copies."""
+    audit.context.begin(_source(request), address)
 
 
 def worker_id(

@@ -38,6 +38,7 @@ _ERROR_MEANINGS = {
     403: "Not allowed",
     404: "Not found (or not yours; also a path the API does not route, such as an id with a line break)",
     409: "Conflicts with the current state (the message says which)",
+    410: "The link has been used, withdrawn or has expired (the message says which)",
     413: "Too large (the body, a script, an input or an output)",
     415: "The body's Content-Type is not one this route reads",
     422: "A field is missing or invalid (`error.fields` lists them)",

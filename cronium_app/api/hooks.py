@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from cronium_app import audit
 from cronium_app.api.deps import client_address, settings_dep
 from cronium_app.api.errors import errors
 from cronium_app.db import read_session, write_session
@@ -47,6 +48,8 @@ def _fire(settings: Settings, trigger_id: str, secret: str, address: str, input:
     with write_session() as session:
         # Looked up again in this transaction: revoked or rotated meanwhile, it is gone.
         trigger = service.verify(session, settings, trigger_id, secret, address)
+        # Nobody signed in: the call acts for the trigger's owner.
+        audit.context.identify(audit.ActorKind.system, trigger.user_id)
         return service.fire(session, settings, trigger, input, key)
 
 

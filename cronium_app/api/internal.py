@@ -16,9 +16,8 @@ from cronium_app.api.deps import settings_dep, worker_id
 from cronium_app.api.disconnect import hang_up_watch
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
-from cronium_app.jobs import long_poll, queue
+from cronium_app.jobs import long_poll, queue, workers
 from cronium_app.jobs.log_store import LogRun
-from cronium_app.metrics import presence
 from cronium_app.nul_text import has_nul, replace_nul
 from cronium_app.settings import Settings
 from cronium_app.timeutil import utcnow
@@ -158,7 +157,7 @@ async def claim_jobs(
 ) -> dict[str, Any]:
     """Claim up to `limit` jobs. With `wait`, hold the request open until a
     job arrives or `wait` seconds pass (capped by CRONIUM_CLAIM_MAX_WAIT)."""
-    await run_in_threadpool(presence.record, worker, request.headers.get(WORKER_SLOTS_HEADER), utcnow())
+    await run_in_threadpool(workers.record_slots, worker, request.headers.get(WORKER_SLOTS_HEADER), utcnow())
     async with hang_up_watch(request) as hung_up:
         jobs = await long_poll.claim(settings, worker, limit, wait, hung_up=hung_up, app_stopping=shutdown.stopping)
     return {"jobs": jobs}
@@ -195,9 +194,9 @@ def heartbeat(
     named = body.worker_id if body.worker_id is not None else body.orchestrator_id
     if named is not None and named != worker:
         raise Invalid("workerId in the body must match the X-Worker-Id header")
-    presence.record(worker, slots, utcnow())
     with write_session() as session:
         info = body.worker.model_dump(by_alias=True, exclude_unset=True) if body.worker is not None else None
+        info = workers.with_slots(info, slots)
         return queue.heartbeat(session, settings, worker, [(job.id, job.attempt) for job in body.jobs], info)
 
 

@@ -1,7 +1,7 @@
 """Runtime API (/api/runtime/executions/{id}/...): what scripts call through
 their `cronium` helpers, with the job's execution token as bearer.
 
-Variables are the job owner's. Bash helpers cannot encode or decode JSON
+Variables are those of the job's workspace. Bash helpers cannot encode or decode JSON
 without extra tools, so variable routes also speak plain text: a PUT with
 `Content-Type: text/plain` stores the body as JSON if it parses, else as a
 string; a GET with `Accept: text/plain` returns a string value raw and any
@@ -16,11 +16,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import PlainTextResponse
 
+from cronium_app import audit
 from cronium_app.api.deps import bearer_token, settings_dep
 from cronium_app.api.errors import BODY_ERRORS, errors
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid, NotFound, TooLarge
 from cronium_app.auth import execution_tokens as tokens
+from cronium_app.auth.access import Access
 from cronium_app.auth.execution_tokens import ExecutionClaims
 from cronium_app.models import Job
 from cronium_app.runtime import service
@@ -48,6 +50,8 @@ def execution_claims(
     _rate_limiter(settings).check(claims.job_id)
     with read_session() as session:
         service.authorize(session, claims, job_id)
+    # What a script changes (its owner's variables) is its owner's doing, by a job.
+    audit.context.identify(audit.ActorKind.worker, claims.user_id)
     return claims
 
 
@@ -57,6 +61,11 @@ SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 def _held_job(session, claims: ExecutionClaims) -> Job:
     return service.authorize(session, claims, claims.job_id)
+
+
+def _job_access(session, claims: ExecutionClaims) -> Access:
+    """A script acts in its job's workspace (its variables)."""
+    return service.job_access(_held_job(session, claims))
 
 
 async def _json_body(request: Request, settings: Settings) -> Any:
@@ -117,14 +126,14 @@ def get_event(claims: Claims) -> dict[str, Any]:
 @router.get("/variables")
 def list_variable_keys(claims: Claims) -> dict[str, Any]:
     with read_session() as session:
-        return {"keys": variables.list_keys(session, claims.user_id, limit=10_000)}
+        return {"keys": variables.list_keys(session, _job_access(session, claims), limit=10_000)}
 
 
 @router.get("/variables/{key}", responses=errors(404))
 def get_variable(key: str, claims: Claims, settings: SettingsDep, accept: str | None = Header(default=None)) -> Response:
     """404 when the key does not exist (the helpers turn it into None/null)."""
     with read_session() as session:
-        value = variables.runtime_value(settings, variables.get_variable(session, claims.user_id, key))
+        value = variables.runtime_value(settings, variables.get_variable(session, _job_access(session, claims), key))
     if _wants_text(accept):
         return _as_text(value)
     return Response(json.dumps({"key": key, "value": value}, ensure_ascii=False), media_type="application/json")
@@ -150,17 +159,16 @@ async def put_variable(
             raise Invalid('body must be {"value": ...}')
         value = body["value"]
     with write_session() as session:
-        _held_job(session, claims)
-        variable, created = variables.set_variable(session, settings, claims.user_id, key, value)
+        variable, created = variables.set_variable(session, settings, _job_access(session, claims), key, value)
     return {"key": key, "created": created}
 
 
 @router.delete("/variables/{key}")
 def delete_variable(key: str, claims: Claims) -> dict[str, Any]:
     with write_session() as session:
-        _held_job(session, claims)
+        access = _job_access(session, claims)
         try:
-            variables.delete_variable(session, claims.user_id, key)
+            variables.delete_variable(session, access, key)
         except NotFound:
             return {"key": key, "deleted": False}
     return {"key": key, "deleted": True}

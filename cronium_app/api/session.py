@@ -15,19 +15,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from cronium_app import routes
 from cronium_app.api.deps import client_address
-from cronium_app.auth import sessions
+from cronium_app.auth import oidc, sessions
 from cronium_app.auth.users import MAX_PASSWORD
 from cronium_app.errors import Forbidden, Unauthorized
 from cronium_app.settings import Settings, get_settings
 
 router = APIRouter(prefix="/api/session", tags=["session"])
+# Single sign-on (auth/oidc.py): mounted only when CRONIUM_OIDC_ISSUER is set.
+oidc_router = APIRouter(prefix="/api/session/oidc", tags=["session"])
 
 MAX_EMAIL = 320
 # The pages whose forms post here (see `early_submit`).
@@ -40,6 +42,15 @@ class Credentials(BaseModel):
     # No length limits here: the auth services give the clear messages, and
     # the body size limit caps what reaches them.
     email: str
+    password: str
+
+
+class LinkPassword(BaseModel):
+    """The token of an invitation or reset link, and the password to set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(max_length=200)
     password: str
 
 
@@ -113,6 +124,25 @@ async def register(body: Credentials, request: Request, address: str = Depends(c
     return _signed_in(request, token, user, 201)
 
 
+async def _through_link(use, body: LinkPassword, request: Request, address: str, status_code: int) -> JSONResponse:
+    _refuse_cross_site(request)
+    token, user = await run_in_threadpool(use, body.token, body.password, get_settings(), address=address)
+    return _signed_in(request, token, user, status_code)
+
+
+@router.post("/invite")
+async def accept_invitation(body: LinkPassword, request: Request, address: str = Depends(client_address)) -> JSONResponse:
+    """Create the invited account with this password and sign it in."""
+    return await _through_link(sessions.accept_invitation, body, request, address, 201)
+
+
+@router.post("/reset")
+async def reset_password(body: LinkPassword, request: Request, address: str = Depends(client_address)) -> JSONResponse:
+    """Set a new password through a reset link: every session of the
+    account ends, and this browser is signed in."""
+    return await _through_link(sessions.reset_password, body, request, address, 200)
+
+
 @router.post("/password")
 async def change_password(
     body: PasswordChange, request: Request, address: str = Depends(client_address)
@@ -138,6 +168,9 @@ async def change_password(
 async def sign_out(request: Request) -> Response:
     """Clear the session cookie (signed out or not, the answer is the same)."""
     _refuse_cross_site(request)
+    token = sessions.token_from_cookie_header(request.headers.get("cookie", ""))
+    if token:
+        await run_in_threadpool(sessions.sign_out, token, get_settings())
     response = Response(status_code=204)
     response.delete_cookie(
         sessions.SESSION_COOKIE,
@@ -159,3 +192,59 @@ async def early_submit(back: str = routes.LOGIN) -> RedirectResponse:
     target = back if back in FORM_PAGES else routes.LOGIN
     return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
 
+
+
+def _flow_cookie(response: Response, request: Request, value: str | None) -> None:
+    """Set (a value) or clear (None) the single sign-on flow's cookie."""
+    options = dict(path=oidc.FLOW_COOKIE_PATH, httponly=True, samesite="lax",
+                   secure=_cookie_secure(request, get_settings()))
+    if value is None:
+        response.delete_cookie(oidc.FLOW_COOKIE, **options)
+    else:
+        response.set_cookie(oidc.FLOW_COOKIE, value, max_age=int(oidc.FLOW_TTL.total_seconds()), **options)
+    response.headers["Cache-Control"] = "no-store"
+
+
+def _to_login(request: Request, reason: str) -> RedirectResponse:
+    """Back to the login page, which says in words why (REFUSALS)."""
+    response = RedirectResponse(f"{routes.LOGIN}?sso_error={reason}", status_code=303)
+    _flow_cookie(response, request, None)
+    return response
+
+
+@oidc_router.get("/login")
+async def oidc_login(request: Request, next: str | None = Query(default=None, max_length=2048)) -> RedirectResponse:
+    """Start single sign-on: to the provider's sign-in page, with this
+    browser's flow (state, nonce, PKCE verifier) in a short-lived cookie."""
+    try:
+        url, flow = await oidc.begin(get_settings(), next)
+    except oidc.SignOnRefused as refused:
+        return _to_login(request, refused.reason)
+    response = RedirectResponse(url, status_code=303)
+    _flow_cookie(response, request, flow)
+    return response
+
+
+@oidc_router.get("/callback")
+async def oidc_callback(
+    request: Request,
+    address: str = Depends(client_address),
+    code: str | None = Query(default=None, max_length=oidc.MAX_CODE_CHARS),
+    state: str | None = Query(default=None, max_length=oidc.MAX_STATE_CHARS),
+    error: str | None = Query(default=None, max_length=200),
+) -> RedirectResponse:
+    """Where the provider sends the browser back: on success the session
+    cookie is set (as by a password sign-in) and the browser goes on to the
+    page it asked for; every failure goes to /login, which says why."""
+    settings = get_settings()
+    try:
+        user, next_page = await oidc.complete(
+            settings, request.cookies.get(oidc.FLOW_COOKIE, ""), oidc.Answer(code=code, state=state, error=error),
+            address=address,
+        )
+    except oidc.SignOnRefused as refused:
+        return _to_login(request, refused.reason)
+    response = RedirectResponse(next_page, status_code=303)
+    _flow_cookie(response, request, None)
+    _set_session_cookie(response, request, sessions.issue_session_token(user, settings))
+    return response

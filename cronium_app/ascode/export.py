@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from cronium_app.auth.access import Access
 from cronium_app.ascode import yamltext
 from cronium_app.ascode.document import VERSION
 from cronium_app.ascode.parse import KINDS
@@ -60,11 +61,11 @@ def _variable(row: Variable) -> dict[str, Any]:
     return {"key": row.key, "secret": True} if row.secret else {"key": row.key, "value": row.value}
 
 
-def export(session: Session, user_id: int, kinds: tuple[str, ...] = KINDS) -> Export:
-    current = Current.load(session, user_id)
+def export(session: Session, access: Access, kinds: tuple[str, ...] = KINDS) -> Export:
+    current = Current.load(session, access)
     document: dict[str, Any] = {"version": VERSION}
     if "variables" in kinds:
-        rows = session.exec(select(Variable).where(Variable.user_id == user_id).order_by(Variable.key)).all()
+        rows = session.exec(select(Variable).where(access.scope(Variable)).order_by(Variable.key)).all()
         document["variables"] = [_variable(row) for row in rows]
     if "events" in kinds:
         document["events"] = [_event(row, current) for rows in current.events.values() for row in rows]

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from cronium_app.ascode.document import EventSpec, ScheduleSpec, WorkflowSpec
 from cronium_app.ascode.parse import Parsed, Where, problem, refuse
+from cronium_app.auth.access import Ability, Access
 from cronium_app.errors import Conflict, CroniumError
 from cronium_app.events import service as events
 from cronium_app.events.schemas import EventCreate, EventUpdate
@@ -93,12 +94,12 @@ class Current:
     event_names: dict[int, str]
 
     @classmethod
-    def load(cls, session: Session, user_id: int) -> "Current":
-        event_rows = session.exec(select(Event).where(Event.user_id == user_id).order_by(Event.name, Event.id)).all()
+    def load(cls, session: Session, access: Access) -> "Current":
+        event_rows = session.exec(select(Event).where(access.scope(Event)).order_by(Event.name, Event.id)).all()
         workflow_rows = session.exec(
-            select(Workflow).where(Workflow.user_id == user_id).order_by(Workflow.name, Workflow.id)).all()
-        variable_rows = session.exec(select(Variable).where(Variable.user_id == user_id)).all()
-        servers = session.exec(select(Server.id, Server.name).where(Server.user_id == user_id)).all()
+            select(Workflow).where(access.scope(Workflow)).order_by(Workflow.name, Workflow.id)).all()
+        variable_rows = session.exec(select(Variable).where(access.scope(Variable))).all()
+        servers = session.exec(select(Server.id, Server.name).where(access.scope(Server))).all()
         by_name: dict[str, list] = {}
         for row in event_rows:
             by_name.setdefault(row.name, []).append(row)
@@ -203,9 +204,9 @@ def _one(rows: dict[str, list], name: str, kind: str, where: Where) -> Any:
     return found[0] if found else None
 
 
-def make_plan(session: Session, settings: Settings, user_id: int, parsed: Parsed, *, prune: bool) -> Plan:
+def make_plan(session: Session, settings: Settings, access: Access, parsed: Parsed, *, prune: bool) -> Plan:
     doc = parsed.document
-    current = Current.load(session, user_id)
+    current = Current.load(session, access)
     changes: list[Change] = []
     warnings: list[str] = []
 
@@ -255,6 +256,11 @@ def make_plan(session: Session, settings: Settings, user_id: int, parsed: Parsed
                 raise refuse([problem(where, f"steps[{step_index}].event",
                                       f"no event named {step.event!r} in the document"
                                       + ("" if prune else " or on the server"))])
+        try:
+            workflows.check_graph([s.name for s in spec.steps], [(e.from_step, e.to_step) for e in spec.edges])
+        except CroniumError as exc:
+            raise refuse([problem(where, parsed.label("workflows", index, exc.details.get("field", "steps")),
+                                  exc.message)]) from None
         row = _one(current.workflows, spec.name, "workflow", where)
         if row is None:
             changes.append(Change("workflow", spec.name, CREATE, where=where))
@@ -309,23 +315,25 @@ def _workflow_in(spec: WorkflowSpec, event_ids: dict[str, int]) -> WorkflowIn:
     })
 
 
-def apply(session: Session, settings: Settings, user_id: int, parsed: Parsed, *, prune: bool,
-          fingerprint: str | None = None) -> Plan:
+def apply(session: Session, settings: Settings, access: Access, parsed: Parsed, *, prune: bool,
+          fingerprint: str | None = None, source: str | None = None) -> Plan:
     """Make the server hold what the document says, in the caller's
-    transaction. With `fingerprint`, only if the plan is still the one shown."""
-    plan = make_plan(session, settings, user_id, parsed, prune=prune)
+    transaction. With `fingerprint`, only if the plan is still the one shown.
+    `source` marks what it creates (events.source, workflows.source)."""
+    access.require(Ability.edit, "apply a document")
+    plan = make_plan(session, settings, access, parsed, prune=prune)
     if fingerprint is not None and fingerprint != plan.fingerprint():
         raise Conflict("the plan has changed since it was shown (the server or the document changed): plan again")
     by_item = {(c.kind, c.name): c for c in plan.changes if c.action != DELETE}
     doc = parsed.document
-    current = Current.load(session, user_id)
+    current = Current.load(session, access)
 
     for spec in doc.variables:
         change = by_item[("variable", spec.key)]
         if change.action == UNCHANGED:
             continue
         value = current.variables[spec.key].value if spec.secret else spec.value
-        _guarded(change, lambda: variables.set_variable(session, settings, user_id, spec.key, value,
+        _guarded(change, lambda: variables.set_variable(session, settings, access, spec.key, value,
                                                         secret=spec.secret))
 
     event_ids = {name: rows[0].id for name, rows in current.events.items()}
@@ -333,26 +341,27 @@ def apply(session: Session, settings: Settings, user_id: int, parsed: Parsed, *,
         change = by_item[("event", spec.name)]
         fields = _event_fields(spec, settings, current.server_ids)
         if change.action == CREATE:
-            event = _guarded(change, lambda: events.create_event(session, settings, user_id,
-                                                                 EventCreate.model_validate(fields)))
+            event = _guarded(change, lambda: events.create_event(session, settings, access,
+                                                                 EventCreate.model_validate(fields), source=source))
             event_ids[spec.name] = event.id
         elif change.action == UPDATE:
-            _guarded(change, lambda: events.update_event(session, settings, user_id, event_ids[spec.name],
+            _guarded(change, lambda: events.update_event(session, settings, access, event_ids[spec.name],
                                                          EventUpdate.model_validate(fields)))
 
     workflow_ids = {name: rows[0].id for name, rows in current.workflows.items()}
     for spec in doc.workflows:
         change = by_item[("workflow", spec.name)]
         if change.action == CREATE:
-            _guarded(change, lambda: workflows.create_workflow(session, user_id, _workflow_in(spec, event_ids)))
+            _guarded(change, lambda: workflows.create_workflow(session, access, _workflow_in(spec, event_ids),
+                                                                source=source))
         elif change.action == UPDATE:
-            _guarded(change, lambda: workflows.replace_workflow(session, user_id, workflow_ids[spec.name],
+            _guarded(change, lambda: workflows.replace_workflow(session, access, workflow_ids[spec.name],
                                                                 _workflow_in(spec, event_ids)))
 
     for kind in ("workflow", "event", "variable"):
         for change in plan.changes:
             if change.kind == kind and change.action == DELETE:
-                _delete(session, user_id, current, change)
+                _delete(session, access, current, change)
     return plan
 
 
@@ -363,12 +372,12 @@ def _guarded(change: Change, action):
         raise _located(change.where, change.kind, change.name, exc) from None
 
 
-def _delete(session: Session, user_id: int, current: Current, change: Change) -> None:
+def _delete(session: Session, access: Access, current: Current, change: Change) -> None:
     if change.kind == "variable":
-        variables.delete_variable(session, user_id, change.name)
+        variables.delete_variable(session, access, change.name)
     elif change.kind == "event":
         for row in current.events[change.name]:
-            events.delete_event(session, user_id, row.id)
+            events.delete_event(session, access, row.id)
     else:
         for row in current.workflows[change.name]:
-            workflows.delete_workflow(session, user_id, row.id)
+            workflows.delete_workflow(session, access, row.id)

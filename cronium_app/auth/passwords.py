@@ -56,12 +56,25 @@ def hash_gate() -> HashGate:
     return HashGate(settings.hash_concurrency, settings.hash_wait_s)
 
 
+# The password hash of an account made through single sign-on: no password
+# opens it (it is no Argon2 hash, so nothing verifies against it) until a
+# reset link sets one.
+NO_PASSWORD = "!no-password"
+
+
+def has_password(password_hash: str | None) -> bool:
+    return bool(password_hash) and password_hash != NO_PASSWORD
+
+
 def hash_password(password: str) -> str:
     with hash_gate().turn():
         return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    # An account without a password is checked against the dummy hash, like
+    # a missing one: the time taken does not tell how an account signs in.
+    password_hash = password_hash if has_password(password_hash) else None
     with hash_gate().turn():
         try:
             return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None

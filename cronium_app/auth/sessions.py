@@ -22,6 +22,8 @@ from typing import Any
 import jwt
 from sqlmodel import Session, select
 
+from cronium_app import audit
+from cronium_app.auth import invitations, resets
 from cronium_app.auth.users import (
     add_account,
     change_password,
@@ -83,17 +85,18 @@ def _session_user(session: Session, token: str, settings: Settings) -> User | No
     if claims is None:
         return None
     user = session.get(User, int(claims["sub"]))
-    if user is None or user.session_version != claims["sv"]:
+    if user is None or user.session_version != claims["sv"] or user.disabled_at is not None:
         return None
     return user
 
 
 def user_for_session(token: str, settings: Settings) -> dict[str, Any] | None:
-    """The signed-in user as a plain dict, or None for a missing, forged,
-    expired or ended (signed out everywhere, password changed) session."""
+    """The signed-in user as a plain dict (with the UI theme they picked),
+    or None for a missing, forged, expired or ended (signed out everywhere,
+    password changed) session."""
     with read_session() as session:
         user = _session_user(session, token, settings)
-        return user_to_dict(user) if user is not None else None
+        return {**user_to_dict(user), "theme": user.theme} if user is not None else None
 
 
 def sign_in(email: str, password: str, settings: Settings, *, address: str) -> tuple[str, dict[str, Any]]:
@@ -109,6 +112,19 @@ def sign_up(email: str, password: str, settings: Settings, *, address: str) -> t
         user = add_account(session, registration)
         session.flush()
         return issue_session_token(user, settings), user_to_dict(user)
+
+
+def accept_invitation(raw: str, password: str, settings: Settings, *, address: str) -> tuple[str, dict[str, Any]]:
+    """Create the invited account with this password and sign it in."""
+    user = invitations.accept_invitation(settings, raw, password, address=address)
+    return issue_session_token(user, settings), user_to_dict(user)
+
+
+def reset_password(raw: str, password: str, settings: Settings, *, address: str) -> tuple[str, dict[str, Any]]:
+    """Set the password a reset link is for (every other session of the
+    account ends) and sign this browser in."""
+    user = resets.use_reset(settings, raw, password, address=address)
+    return issue_session_token(user, settings), user_to_dict(user)
 
 
 def change_password_here(
@@ -128,11 +144,24 @@ def change_password_here(
 def end_all_sessions(user_id: int, *, revoke_api_tokens: bool) -> None:
     """Sign the account out everywhere (this browser too)."""
     with write_session() as session:
-        sign_out_everywhere(session, user_id, revoke_api_tokens=revoke_api_tokens)
+        if not sign_out_everywhere(session, user_id, revoke_api_tokens=revoke_api_tokens):
+            raise Unauthorized("sign in first")  # nobody signed in: nothing ended, nothing to record
+        audit.record(session, audit.Action.sign_out_everywhere, audit.Target("user", user_id),
+                     details={"apiTokensRevoked": revoke_api_tokens})
+
+
+def sign_out(token: str, settings: Settings) -> None:
+    """Record that the session's user signed out in this browser (the
+    cookie itself is cleared by the sign-in API; a session that no longer
+    works signs out nobody)."""
+    user = user_for_session(token, settings)
+    if user is not None:
+        audit.context.identify(audit.ActorKind.user, user["id"], user["email"])
+        audit.record_now(audit.Action.sign_out, audit.Target("user", user["id"], user["email"]))
 
 
 def registration_open(settings: Settings) -> bool:
-    return settings.allow_registration
+    return settings.registration_mode == "open"
 
 
 def has_users() -> bool:

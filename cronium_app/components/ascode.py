@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from cronium_app.components.roles import editors_only
 from cronium_app.components.styles import MONO
 from cronium_app.state.ascode import AsCodeState as S
 
@@ -47,7 +48,8 @@ def import_dialog() -> rx.Component:
                              id="ascode-document", width="100%"),
                 rx.text(
                     rx.flex(
-                        rx.checkbox(checked=S.prune, on_change=S.set_prune, id="ascode-prune"),
+                        rx.checkbox(checked=S.prune, on_change=S.set_prune, id="ascode-prune",
+                                    aria_label="Also delete what the document does not name"),
                         "Also delete what the document does not name",
                         spacing="2", align="center",
                     ),
@@ -80,7 +82,8 @@ def import_dialog() -> rx.Component:
 def ascode_buttons() -> rx.Component:
     return rx.fragment(
         rx.button(rx.icon("download", size=16), "Export", variant="soft", on_click=S.export, id="events-export"),
-        rx.button(rx.icon("upload", size=16), "Import", variant="soft", on_click=S.set_import_open(True),
-                  id="events-import"),
+        # Importing changes definitions: editors and owners only.
+        editors_only(rx.button(rx.icon("upload", size=16), "Import", variant="soft",
+                                      on_click=S.set_import_open(True), id="events-import")),
         import_dialog(),
     )

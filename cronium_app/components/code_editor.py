@@ -18,6 +18,19 @@ const croniumEditorLanguages = {
   node: [cmJavascript()],
   bash: [cmStreamLanguage.define(cmShell)],
 };
+// One extension list per (language, accessible name), made once: a new list
+// at each render would make the editor reconfigure itself.
+const croniumEditorExtensionCache = new Map();
+function croniumEditorExtensions(language, label) {
+  const key = `${language}\u0000${label}`;
+  if (!croniumEditorExtensionCache.has(key)) {
+    croniumEditorExtensionCache.set(key, [
+      ...(croniumEditorLanguages[language] ?? []),
+      cmEditorView.contentAttributes.of({"aria-label": label}),
+    ]);
+  }
+  return croniumEditorExtensionCache.get(key);
+}
 """
 
 
@@ -48,6 +61,7 @@ class CodeMirror(rx.NoSSRComponent):
 
     def add_imports(self) -> dict:
         return {
+            "@codemirror/view@6.43.15": rx.ImportVar(tag="EditorView", alias="cmEditorView"),
             "@codemirror/lang-python@6.2.1": rx.ImportVar(tag="python", alias="cmPython"),
             "@codemirror/lang-javascript@6.2.5": rx.ImportVar(tag="javascript", alias="cmJavascript"),
             "@codemirror/language@6.13.1": rx.ImportVar(tag="StreamLanguage", alias="cmStreamLanguage"),
@@ -60,23 +74,25 @@ class CodeMirror(rx.NoSSRComponent):
         return [_LANGUAGES_JS]
 
 
-def language_extensions(language: Var[str] | str) -> Var:
-    """The (stable, module-level) extension list for a language name."""
+def editor_extensions(language: Var[str] | str, label: str) -> Var:
+    """The (stable, cached) extension list for a language name, with the
+    editing area's accessible name (CodeMirror's content element is a
+    textbox that no `<label>` can reach)."""
     language = Var.create(language)
     return Var(
-        _js_expr=f"(croniumEditorLanguages[{language!s}] ?? [])",
+        _js_expr=f"croniumEditorExtensions({language!s}, {Var.create(label)!s})",
         _var_type=list,
         _var_data=VarData.merge(language._get_all_var_data()),
     )
 
 
-def code_editor(value: Var[str] | str, language: Var[str] | str, on_change, **props) -> rx.Component:
+def code_editor(value: Var[str] | str, language: Var[str] | str, on_change, *, label: str, **props) -> rx.Component:
     props.setdefault("min_height", "280px")
     props.setdefault("max_height", "70vh")
     return rx.box(
         CodeMirror.create(
             value=value,
-            extensions=language_extensions(language),
+            extensions=editor_extensions(language, label),
             theme=rx.color_mode_cond("light", "dark"),
             on_change=on_change,
             basic_setup={"foldGutter": False, "highlightActiveLine": True},

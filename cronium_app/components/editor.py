@@ -12,6 +12,7 @@ import reflex as rx
 from cronium_app.components.dialogs import confirm_dialog
 from cronium_app.components.feedback import error_callout, loading_block, not_found
 from cronium_app.components.layout import app_shell, page_header
+from cronium_app.components.roles import editors_only
 
 
 @dataclass(frozen=True)
@@ -24,23 +25,24 @@ class EditorTexts:
 
 
 def save_button(S, texts: EditorTexts, element_id: str) -> rx.Component:
-    return rx.button(
+    """For editors and owners only (the service refuses anyone else's save)."""
+    return editors_only(rx.button(
         rx.icon("save", size=16),
         rx.cond(S.is_new, f"Create {texts.noun}", "Save"),
         on_click=S.save,
         loading=S.saving,
         id=element_id,
-    )
+    ))
 
 
 def delete_button(S, element_id: str) -> rx.Component:
-    return rx.cond(
+    return editors_only(rx.cond(
         ~S.is_new,
         rx.button(
             rx.icon("trash-2", size=16), "Delete",
             variant="soft", color_scheme="red", on_click=S.ask_delete, id=element_id,
         ),
-    )
+    ))
 
 
 def delete_dialog(S, texts: EditorTexts) -> rx.Component:

@@ -39,7 +39,7 @@ def empty_state(icon: str, title, text, action: rx.Component | None = None, **pr
                 background=rx.color("accent", 3),
                 color=rx.color("accent", 11),
             ),
-            rx.heading(title, size="4", text_align="center"),
+            rx.heading(title, size="4", text_align="center", as_="h2"),
             rx.text(text, color_scheme="gray", text_align="center", max_width="28em"),
             action if action is not None else rx.fragment(),
             align="center",
@@ -61,4 +61,15 @@ def not_found(title: str, text: str, back_label: str, back_href: str, **props) -
         text,
         rx.link(rx.button(back_label, variant="soft"), href=back_href),
         **props,
+    )
+
+
+def forbidden_notice(text: str, element_id: str) -> rx.Component:
+    """What a page for administrators shows anyone else."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("lock")),
+        rx.callout.text(text),
+        color_scheme="gray",
+        width="100%",
+        id=element_id,
     )

@@ -7,6 +7,9 @@ import reflex as rx
 
 from cronium_app import routes
 from cronium_app.components.feedback import loading_block
+from cronium_app.components.forms import labelled
+from cronium_app.components.shortcuts import shortcuts_button, shortcuts_dialog
+from cronium_app.components.theme import theme_switch, theme_sync
 from cronium_app.models import Role
 from cronium_app.state.base import AppState
 
@@ -49,7 +52,9 @@ def nav_link(label: str, icon: str, href: str) -> rx.Component:
         href=href,
         underline="none",
         on_click=AppState.close_nav,
-        id=f"nav-{label.lower()}",
+        id=f"nav-{label.lower().replace(' ', '-')}",
+        # The page you are on, said in words too (not by its colour alone).
+        custom_attrs={"aria-current": rx.cond(active, "page", "false")},
         padding_x="12px",
         padding_y="8px",
         border_radius="var(--radius-3)",
@@ -61,14 +66,41 @@ def nav_link(label: str, icon: str, href: str) -> rx.Component:
     )
 
 
-def nav_links() -> rx.Component:
-    return rx.vstack(
-        *[nav_link(label, icon, href) for label, icon, href in routes.NAV],
-        rx.cond(
-            AppState.user_role == Role.admin.value,
-            rx.vstack(*[nav_link(label, icon, href) for label, icon, href in routes.ADMIN_NAV], spacing="1", width="100%"),
+def workspace_switcher(element_id: str) -> rx.Component:
+    """Which workspace every page of this tab reads and changes. The sidebar
+    and the phone menu each have one, with their own id (both are in the
+    page at once while the phone menu is open)."""
+    return labelled(
+        "Workspace",
+        rx.select.root(
+            rx.select.trigger(width="100%", id=element_id, custom_attrs={"data-testid": "workspace-switcher"}),
+            rx.select.content(
+                rx.foreach(AppState.workspace_options, lambda o: rx.select.item(o["label"], value=o["id"])),
+            ),
+            value=AppState.workspace_id,
+            on_change=AppState.switch_workspace,
+            size="2",
         ),
-        spacing="1",
+        padding_x="4px",
+        padding_bottom="12px",
+    )
+
+
+def nav_links(switcher_id: str) -> rx.Component:
+    # Only one of the two navigations (sidebar, phone menu) is ever shown.
+    # The workspace switcher is part of it: it moves every page elsewhere.
+    return rx.el.nav(
+        rx.vstack(
+            workspace_switcher(switcher_id),
+            *[nav_link(label, icon, href) for label, icon, href in routes.NAV],
+            rx.cond(
+                AppState.user_role == Role.admin.value,
+                rx.vstack(*[nav_link(label, icon, href) for label, icon, href in routes.ADMIN_NAV], spacing="1", width="100%"),
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        aria_label="Main",
         width="100%",
     )
 
@@ -92,6 +124,8 @@ def user_box() -> rx.Component:
             width="100%",
             min_width="0",
         ),
+        theme_switch(),
+        shortcuts_button(),
         rx.button(
             rx.icon("log-out", size=16),
             "Log out",
@@ -113,7 +147,7 @@ def sidebar() -> rx.Component:
     return rx.box(
         rx.flex(
             rx.box(brand(), padding="4px 8px 20px"),
-            nav_links(),
+            nav_links("workspace-switcher"),
             rx.spacer(),
             user_box(),
             direction="column",
@@ -152,7 +186,7 @@ def topbar() -> rx.Component:
         rx.cond(
             AppState.nav_open,
             rx.vstack(
-                nav_links(),
+                nav_links("workspace-switcher-menu"),
                 rx.separator(),
                 user_box(),
                 spacing="3",
@@ -189,17 +223,55 @@ def page_header(title, *actions: rx.Component, subtitle=None) -> rx.Component:
     )
 
 
+MAIN_ID = "main-content"
+
+
+def skip_link() -> rx.Component:
+    """The first thing Tab reaches: jumps past the navigation to the page's
+    content. Off screen until focused."""
+    return rx.el.a(
+        "Skip to content",
+        href=f"#{MAIN_ID}",
+        # Chromium scrolls to the target of a fragment link but leaves the
+        # focus where it was: move it, so the next Tab starts in the page.
+        on_click=rx.call_script(f"document.getElementById('{MAIN_ID}').focus()"),
+        id="skip-link",
+        class_name="rt-Text rt-r-size-2",
+        position="absolute",
+        left="-10000px",
+        top="8px",
+        z_index="100",
+        padding="8px 12px",
+        border_radius="var(--radius-3)",
+        background=rx.color("accent", 9),
+        color="var(--accent-contrast)",
+        _focus={"left": "8px"},
+    )
+
+
+def main_area(*children: rx.Component, **props) -> rx.Component:
+    """The page's `<main>` landmark, the skip link's target (focusable by
+    script only, so the skip moves the focus too). `data-ready` turns true
+    once the page's scripts run and its state arrived: what browser tests
+    wait for before pressing a shortcut."""
+    return rx.el.main(*children, id=MAIN_ID, tab_index=-1, _focus={"outline": "none"},
+                      custom_attrs={"data-ready": rx.State.is_hydrated}, **props)
+
+
 def app_shell(*children: rx.Component) -> rx.Component:
     """A signed-in page. Until the session is confirmed it shows a spinner
     (the page's on_load sends strangers to /login)."""
     return rx.box(
+        skip_link(),
+        theme_sync(),
+        shortcuts_dialog(),
         rx.cond(
             AppState.signed_in,
             rx.flex(
                 sidebar(),
                 rx.box(
                     topbar(),
-                    rx.box(
+                    main_area(
                         rx.box(*children, max_width="1200px", margin_x="auto", width="100%"),
                         padding=rx.breakpoints(initial="16px", md="28px 32px"),
                     ),
@@ -209,7 +281,7 @@ def app_shell(*children: rx.Component) -> rx.Component:
                 min_height="100vh",
                 width="100%",
             ),
-            loading_block("Checking your session…", min_height="60vh"),
+            main_area(loading_block("Checking your session…", min_height="60vh")),
         ),
         min_height="100vh",
         on_mount=AppState.detect_timezone,

@@ -14,6 +14,7 @@ import reflex as rx
 
 from cronium_app.components.feedback import error_callout, loading_block
 from cronium_app.components.layout import app_shell, page_header
+from cronium_app.components.shortcuts import NEXT_PAGE, PREV_PAGE, SEARCH, marker
 from cronium_app.components.styles import WIDE_CELL
 
 
@@ -25,6 +26,7 @@ def search_box(S, prefix: str, placeholder: str) -> rx.Component:
         on_change=S.set_q,
         debounce_timeout=300,
         id=f"{prefix}-search",
+        custom_attrs=marker(SEARCH),
         width="100%",
         max_width=rx.breakpoints(initial="100%", sm="320px"),
     )
@@ -82,12 +84,12 @@ def paged_table(S, prefix: str, columns: list[tuple[str, bool]], row: Callable, 
                 rx.button(
                     rx.icon("chevron-left", size=16), "Previous",
                     variant="soft", color_scheme="gray", disabled=~S.has_prev,
-                    on_click=S.prev_page, id=f"{prefix}-prev",
+                    on_click=S.prev_page, id=f"{prefix}-prev", custom_attrs=marker(PREV_PAGE),
                 ),
                 rx.button(
                     "Next", rx.icon("chevron-right", size=16),
                     variant="soft", color_scheme="gray", disabled=~S.has_next,
-                    on_click=S.next_page, id=f"{prefix}-next",
+                    on_click=S.next_page, id=f"{prefix}-next", custom_attrs=marker(NEXT_PAGE),
                 ),
                 spacing="2",
             ),

@@ -1,10 +1,11 @@
 """The live log: one row per line, stderr and system lines marked, text only
-(React escapes it: a line is never parsed as HTML), auto-scroll that stops
-while the reader is scrolled up (rx.auto_scroll)."""
+(React escapes it: a line is never parsed as HTML), and a box that follows
+the log's end until the reader scrolls up (FollowingLog)."""
 
 from __future__ import annotations
 
 import reflex as rx
+from reflex.components.core.auto_scroll import AutoScroll
 
 from cronium_app.components.styles import MONO
 
@@ -12,8 +13,8 @@ from cronium_app.components.styles import MONO
 def _stream_tag(stream) -> rx.Component:
     return rx.match(
         stream,
-        ("stderr", rx.el.span("ERR", class_name="log-tag", color=rx.color("red", 11), background=rx.color("red", 3))),
-        ("system", rx.el.span("SYS", class_name="log-tag", color=rx.color("blue", 11), background=rx.color("blue", 3))),
+        ("stderr", rx.el.span("ERR", class_name="log-tag", color=rx.color("red", 12), background=rx.color("red", 4))),
+        ("system", rx.el.span("SYS", class_name="log-tag", color=rx.color("blue", 12), background=rx.color("blue", 4))),
         rx.el.span("", class_name="log-tag log-tag-empty"),
     )
 
@@ -49,7 +50,7 @@ LOG_STYLE = {
     ".log-time": {
         # A phone needs the width for the text: the time shows from 480 px up.
         "display": rx.breakpoints(initial="none", sm="inline"),
-        "color": rx.color("gray", 9),
+        "color": rx.color("gray", 11),
         "flex_shrink": "0",
         "user_select": "none",
         "font_variant_numeric": "tabular-nums",
@@ -74,13 +75,75 @@ LOG_STYLE = {
 }
 
 
+class FollowingLog(AutoScroll):
+    """A scroll box that keeps its newest line in view until the reader
+    scrolls up, and follows again once they scroll back to the end.
+
+    Reflex's auto_scroll decides from the last scroll position whether the
+    reader was "near the bottom"; a wheel turn starts a smooth scroll whose
+    first scroll event can come after the next lines arrive, and the box
+    then jumps back down under the reader's hand. Here the reader's intent
+    wins at once: an upward wheel turn or key stops following before the
+    view moves, any upward move of the view (scrollbar, touch) stops it too,
+    and only a move down to the end resumes it. New lines are seen by a
+    MutationObserver, set up once when the box mounts."""
+
+    def add_hooks(self) -> list[str | rx.Var]:
+        # Once per mount: the box is this component's own element, and new
+        # lines reach followEnd through the MutationObserver.
+        return [
+            f"""
+useEffect(() => {{
+    const box = {self.get_ref()}.current;
+    if (!box) return;
+    let following = true;
+    let lastTop = 0;
+    let lastHeight = 0;
+    const atEnd = () => box.scrollHeight - box.scrollTop - box.clientHeight <= 50;
+    const followEnd = () => {{
+        if (box.scrollHeight <= box.clientHeight) following = true;  // nothing to scroll: at the end
+        // The view moved up since we last looked (a scrollbar drag whose
+        // scroll event has not come yet): the reader left the end. Not when
+        // the lines shrank (a filter): the browser then pulled the view up.
+        else if (box.scrollTop < lastTop - 1 && box.scrollHeight >= lastHeight) following = false;
+        if (following) box.scrollTop = box.scrollHeight;
+        lastTop = box.scrollTop;
+        lastHeight = box.scrollHeight;
+    }};
+    const onScroll = () => {{
+        if (box.scrollTop < lastTop - 1) following = false;
+        else if (box.scrollTop > lastTop && atEnd()) following = true;
+        lastTop = box.scrollTop;
+    }};
+    const onWheel = (e) => {{ if (e.deltaY < 0) following = false; }};
+    const onKey = (e) => {{ if (["ArrowUp", "PageUp", "Home"].includes(e.key)) following = false; }};
+    const lines = new MutationObserver(followEnd);
+    lines.observe(box, {{childList: true, subtree: true, characterData: true}});
+    const size = new ResizeObserver(followEnd);
+    size.observe(box);
+    box.addEventListener("scroll", onScroll, {{passive: true}});
+    box.addEventListener("wheel", onWheel, {{passive: true}});
+    box.addEventListener("keydown", onKey);
+    followEnd();
+    return () => {{
+        lines.disconnect();
+        size.disconnect();
+        box.removeEventListener("scroll", onScroll);
+        box.removeEventListener("wheel", onWheel);
+        box.removeEventListener("keydown", onKey);
+    }};
+}}, []);
+""",
+        ]
+
+
 def log_lines(head, tail, *, empty_text, element_id: str = "log-lines") -> rx.Component:
-    return rx.auto_scroll(
+    return FollowingLog.create(
         rx.foreach(head, log_row),
         rx.foreach(tail, log_row),
         rx.cond(
             (head.length() + tail.length()) == 0,
-            rx.el.div(empty_text, class_name="log-empty", padding="16px", color=rx.color("gray", 10), font_size="13px"),
+            rx.el.div(empty_text, class_name="log-empty", padding="16px", color=rx.color("gray", 11), font_size="13px"),
         ),
         id=element_id,
         height=rx.breakpoints(initial="55vh", md="60vh"),
@@ -91,5 +154,11 @@ def log_lines(head, tail, *, empty_text, element_id: str = "log-lines") -> rx.Co
         border_radius="var(--radius-3)",
         style=LOG_STYLE,
         width="100%",
+        # A log region, but not read out line by line (a job can print
+        # thousands): the line count next to it is the polite live region.
+        # Focusable, so the keyboard can scroll it.
         role="log",
+        aria_live="off",
+        aria_label="Log lines",
+        tab_index=0,
     )

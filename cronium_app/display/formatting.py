@@ -4,7 +4,8 @@ short strings the pages show. Times are shown in the browser's time zone."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from datetime import time as day_time
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +35,16 @@ def parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def day_start(text: str, tz: str) -> datetime | None:
+    """The start of a day (a date input's YYYY-MM-DD) in `tz`, in UTC; None
+    for text that is not a date."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return datetime.combine(day, day_time.min, tzinfo=zone(tz)).astimezone(timezone.utc)
 
 
 def local(value: str | datetime | None, tz: str) -> datetime | None:

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from cronium_app import sealing
+from cronium_app import audit, sealing
+from cronium_app.auth.access import Ability, Access
 from cronium_app.errors import Invalid, NotFound, TooLarge
 from cronium_app.events.schemas import EventCreate, EventFields, EventUpdate
 from cronium_app.models import Event, EventType
@@ -122,11 +123,11 @@ def _current_secret_env(event: Event, settings: Settings, changes: dict[str, str
         return {}
 
 
-def _apply_tool_action(session: Session, event: Event, user_id: int, action) -> None:
+def _apply_tool_action(session: Session, event: Event, access: Access, action) -> None:
     """A tool event's action, checked against the owner's tools (its stored
     form names the variables its templates read)."""
     if action is not None:
-        event.tool_action = tools_service.check_action(session, user_id, action)
+        event.tool_action = tools_service.check_action(session, access, action)
 
 
 def secret_env_values(event: Event, settings: Settings) -> dict[str, str]:
@@ -136,54 +137,66 @@ def secret_env_values(event: Event, settings: Settings) -> dict[str, str]:
                           what="the event's secret environment variables")
 
 
-def create_event(session: Session, settings: Settings, user_id: int, data: EventCreate) -> Event:
-    check_room(session, Event, user_id, settings.max_events_per_user, "events", "CRONIUM_MAX_EVENTS_PER_USER")
+def create_event(
+    session: Session, settings: Settings, access: Access, data: EventCreate, *, source: str | None = None
+) -> Event:
+    """`source` names what created it ("mcp"), when not the API or the UI."""
+    access.require(Ability.edit, "create events")
+    check_room(session, Event, access.user_id, settings.max_events_per_user, "events", "CRONIUM_MAX_EVENTS_PER_USER")
     event = Event(
-        user_id=user_id,
+        user_id=access.user_id,
+        workspace_id=access.workspace_id,
         name=data.name,
         type=data.type.value,
         timeout_seconds=settings.job_default_timeout_s,
         cpus=settings.job_default_cpus,
         memory_mb=settings.job_default_memory_mb,
         pids_limit=settings.job_default_pids,
+        source=source,
     )
     _apply(event, data)
     _apply_secret_env(event, settings, data.secret_env_vars)
-    _apply_tool_action(session, event, user_id, data.tool_action)
+    _apply_tool_action(session, event, access, data.tool_action)
     _check_limits(event, settings)
-    servers_service.check_targets(session, user_id, event.server_ids)
+    servers_service.check_targets(session, access, event.server_ids)
     schedule_state.on_saved(event, None, utcnow())
     session.add(event)
     session.flush()
+    audit.record(session, audit.Action.event_create, event, after=event)
     return event
 
 
-def get_event(session: Session, user_id: int, event_id: int) -> Event:
+def get_event(session: Session, access: Access, event_id: int) -> Event:
     event = session.get(Event, event_id)
-    if event is None or event.user_id != user_id:
+    if not access.owns(event):
         raise NotFound(f"event {event_id} not found")
     return event
 
 
-def update_event(session: Session, settings: Settings, user_id: int, event_id: int, data: EventUpdate) -> Event:
-    event = get_event(session, user_id, event_id)
+def update_event(session: Session, settings: Settings, access: Access, event_id: int, data: EventUpdate) -> Event:
+    access.require(Ability.edit, "change events")
+    event = get_event(session, access, event_id)
+    before = audit.snapshot(event)
     schedule_before = schedule_state.snapshot(event)
     _apply(event, data)
     _apply_secret_env(event, settings, data.secret_env_vars)
-    _apply_tool_action(session, event, user_id, data.tool_action)
+    _apply_tool_action(session, event, access, data.tool_action)
     _check_limits(event, settings)
     if data.server_ids is not None:
-        servers_service.check_targets(session, user_id, event.server_ids)
+        servers_service.check_targets(session, access, event.server_ids)
     # Validates the schedule and applies it at once (pause, resume, edit).
     schedule_state.on_saved(event, schedule_before, utcnow())
     event.updated_at = utcnow()
     session.add(event)
     session.flush()
+    audit.record(session, audit.Action.event_update, event, before=before, after=event)
     return event
 
 
-def delete_event(session: Session, user_id: int, event_id: int) -> None:
-    event = get_event(session, user_id, event_id)
+def delete_event(session: Session, access: Access, event_id: int) -> None:
+    access.require(Ability.edit, "delete events")
+    event = get_event(session, access, event_id)
+    audit.record(session, audit.Action.event_delete, event, before=event)
     session.delete(event)
     session.flush()
 
@@ -195,8 +208,8 @@ class EventFilter:
     status: str | None = None
 
 
-def list_events(session: Session, user_id: int, flt: EventFilter, *, limit: int, offset: int) -> Page:
-    query = select(Event).where(Event.user_id == user_id)
+def list_events(session: Session, access: Access, flt: EventFilter, *, limit: int, offset: int) -> Page:
+    query = select(Event).where(access.scope(Event))
     if flt.q:
         pattern = f"%{escape_like(flt.q)}%"
         query = query.where(
@@ -251,6 +264,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         "httpRequest": event.http_request,
         "toolAction": event.tool_action,
         "status": event.status,
+        "source": event.source,
         "timeoutSeconds": event.timeout_seconds,
         "retries": event.retries,
         "cpus": event.cpus,

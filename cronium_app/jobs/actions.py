@@ -31,7 +31,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from cronium_app.errors import CroniumError
+from cronium_app.auth.access import Access
+from cronium_app.errors import CroniumError, NotFound
 from cronium_app.jobs.create import insert_job
 from cronium_app.jobs.status import TERMINAL, UNSUCCESSFUL, JobStatus
 from cronium_app.models import Event, EventAction, EventStatus, ExecutionLog, Job, JobAction, Tool
@@ -60,11 +61,12 @@ def queue_message(session: Session, settings: Settings, action: EventAction, eve
                   summary: dict[str, Any], idempotency_key: str) -> str:
     """A `tool` job sending the action's message about `event` (its input
     is `summary`, what the templates see); one per idempotency key."""
+    access = Access.on_behalf_of(event)
     tool = session.get(Tool, action.tool_id) if action.tool_id else None
-    if tool is None or tool.user_id != action.user_id:
+    if not access.owns(tool):
         raise CroniumError("the action's tool no longer exists")
     spec_action = tools_service.check_action(
-        session, action.user_id, ToolActionIn(toolId=tool.id, fields=action.templates or {}),
+        session, access, ToolActionIn(toolId=tool.id, fields=action.templates or {}),
         defaults=default_fields(KIND_TABLE[tool.kind].action), where="action",
     )
     execution = {
@@ -75,7 +77,7 @@ def queue_message(session: Session, settings: Settings, action: EventAction, eve
         "event": {"id": event.id, "name": f"{event.name}: {what} via {tool.name}"[:200]},
         "tool": spec_action,
     }
-    created, _ = insert_job(session, user_id=action.user_id, event=None, input=summary,
+    created, _ = insert_job(session, user_id=action.user_id, workspace_id=event.workspace_id, event=None, input=summary,
                             idempotency_key=idempotency_key, execution=execution)
     return created.id
 
@@ -182,12 +184,12 @@ class _Firing:
 
     def _run_event(self, action: EventAction) -> str:
         target = self.session.get(Event, action.target_event_id) if action.target_event_id else None
-        if target is None or target.user_id != self.job.user_id:
+        if target is None or target.workspace_id != self.job.workspace_id:
             raise CroniumError("the event to run no longer exists")
         if target.status == EventStatus.archived.value:
             raise CroniumError(f"event {target.name!r} is archived")
         created, _ = insert_job(
-            self.session, user_id=self.job.user_id, event=target, input=self.job.output,
+            self.session, user_id=self.job.user_id, workspace_id=self.job.workspace_id, event=target, input=self.job.output,
             idempotency_key=action_key(self.job.id, action.id),
         )
         return created.id
@@ -243,13 +245,15 @@ def job_summary(session: Session, settings: Settings, job: Job, event: Event) ->
 # -- what the job page shows ---------------------------------------------------------------
 
 
-def actions_of_job(session: Session, user_id: int, job_id: str) -> dict[str, Any]:
+def actions_of_job(session: Session, access: Access, job_id: str) -> dict[str, Any]:
     """The actions this job's end fired (each with its job's status), and,
     for a job an action created, which job's end it came from."""
+    if not access.owns(session.get(Job, job_id)):
+        raise NotFound(f"job {job_id} not found")
     rows = session.execute(
         sa.select(JobAction, Job.status, Job.error, Job.execution)
         .outerjoin(Job, Job.id == JobAction.result_job_id)
-        .where(JobAction.job_id == job_id, JobAction.user_id == user_id)
+        .where(JobAction.job_id == job_id)
         .order_by(JobAction.id)
     ).all()
     items = []
@@ -262,6 +266,6 @@ def actions_of_job(session: Session, user_id: int, job_id: str) -> dict[str, Any
         })
     origin = session.execute(
         sa.select(JobAction.job_id, JobAction.purpose)
-        .where(JobAction.result_job_id == job_id, JobAction.user_id == user_id)
+        .where(JobAction.result_job_id == job_id)
     ).first()
     return {"items": items, "origin": {"jobId": origin.job_id, "purpose": origin.purpose} if origin else None}

@@ -24,6 +24,8 @@ import sqlalchemy.dialects.sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from cronium_app import audit
+from cronium_app.auth.access import Ability, Access
 from cronium_app.errors import Conflict, CroniumError
 from cronium_app.events.service import execution_spec, get_event
 from cronium_app.ids import new_id
@@ -38,8 +40,8 @@ from cronium_app.timeutil import utcnow
 def for_event(
     session: Session,
     settings: Settings,
+    access: Access,
     *,
-    user_id: int,
     event_id: int,
     input: Any = None,
     idempotency_key: str | None = None,
@@ -49,22 +51,27 @@ def for_event(
     """Queue a run of an event (at the event's priority unless `priority`
     says otherwise). Returns (job, created); with an idempotency key already
     used, returns the existing job and created=False."""
-    event = get_event(session, user_id, event_id)
+    access.require(Ability.run, "run events")
+    event = get_event(session, access, event_id)
     if event.status == EventStatus.archived.value:
         raise Conflict(f"event {event_id} is archived; unarchive it to run it")
     check_io_size(input, settings, "input")
     if idempotency_key is not None and (existing := _keyed(session, idempotency_key)) is not None:
         return existing, False
-    check_queue_room(session, settings, user_id)
-    return insert_job(
+    check_queue_room(session, settings, access.user_id)
+    job, created = insert_job(
         session,
-        user_id=user_id,
+        user_id=access.user_id,
+        workspace_id=access.workspace_id,
         event=event,
         input=input,
         idempotency_key=idempotency_key,
         priority=event.priority if priority is None else priority,
         scheduled_for=scheduled_for,
     )
+    if created:
+        audit.record(session, audit.Action.job_execute, event, details={"jobId": job.id})
+    return job, created
 
 
 def _keyed(session: Session, idempotency_key: str) -> Job | None:
@@ -95,6 +102,7 @@ def insert_job(
     session: Session,
     *,
     user_id: int,
+    workspace_id: int,
     event: Event | None,
     input: Any = None,
     idempotency_key: str | None = None,
@@ -124,6 +132,7 @@ def insert_job(
         status=PENDING,
         execution=execution if execution is not None else execution_spec(event),
         user_id=user_id,
+        workspace_id=workspace_id,
         created_at=now,
         updated_at=now,
         priority=priority,
@@ -176,7 +185,7 @@ def for_schedule(session: Session, runs: list[KeyedRun]) -> set[str]:
         {
             **defaults,
             "id": new_id("job"), "event_id": run.event.id, "type": run.event.type, "status": PENDING,
-            "execution": execution_spec(run.event), "user_id": run.event.user_id, "created_at": now,
+            "execution": execution_spec(run.event), "user_id": run.event.user_id, "workspace_id": run.event.workspace_id, "created_at": now,
             "priority": run.event.priority,
             "updated_at": now, "scheduled_for": run.scheduled_for, "idempotency_key": run.idempotency_key,
         }

@@ -110,7 +110,7 @@ class _Remembered:
             if job_id in self._jobs:
                 self._jobs.move_to_end(job_id)
                 return self._jobs[job_id]
-        row = session.execute(sa.select(Job.user_id, Job.execution).where(Job.id == job_id)).first()
+        row = session.execute(sa.select(Job.workspace_id, Job.execution).where(Job.id == job_id)).first()
         if row is None:
             return None
         secret = (row.execution or {}).get("secretEnv")
@@ -119,16 +119,16 @@ class _Remembered:
             opened = sealing.unseal(settings.secret_key, sealing.SECRET_ENV, secret["sealed"], what="secret environment")
             values = frozenset(opened.values())
         tool_id = ((row.execution or {}).get("tool") or {}).get("toolId")
-        found = (row.user_id, values, tool_id if isinstance(tool_id, int) else None)
+        found = (row.workspace_id, values, tool_id if isinstance(tool_id, int) else None)
         with self._lock:
             self._jobs[job_id] = found
             while len(self._jobs) > _JOBS_REMEMBERED:
                 self._jobs.popitem(last=False)
         return found
 
-    def tool(self, session: Session, settings: Settings, user_id: int, tool_id: int) -> frozenset[str]:
+    def tool(self, session: Session, settings: Settings, workspace_id: int, tool_id: int) -> frozenset[str]:
         tool = session.get(Tool, tool_id)
-        if tool is None or tool.user_id != user_id:
+        if tool is None or tool.workspace_id != workspace_id:
             return frozenset()
         with self._lock:
             known = self._tools.get(tool_id)
@@ -141,15 +141,15 @@ class _Remembered:
                 self._tools.popitem(last=False)
         return values
 
-    def variables(self, session: Session, settings: Settings, user_id: int) -> frozenset[str]:
+    def variables(self, session: Session, settings: Settings, workspace_id: int) -> frozenset[str]:
         rows = session.execute(
             sa.select(Variable.id, Variable.updated_at, Variable.sealed_value)
-            .where(Variable.user_id == user_id, Variable.secret.is_(True))
+            .where(Variable.workspace_id == workspace_id, Variable.secret.is_(True))
             .order_by(Variable.id)
         ).all()
         version = tuple((row.id, row.updated_at) for row in rows)
         with self._lock:
-            known = self._variables.get(user_id)
+            known = self._variables.get(workspace_id)
         if known is not None and known[0] == version:
             return known[1]
         values = set()
@@ -160,7 +160,7 @@ class _Remembered:
                 continue  # nobody can read it back, so nobody can print it
             values.update(_strings_in(opened))
         with self._lock:
-            self._variables[user_id] = (version, frozenset(values))
+            self._variables[workspace_id] = (version, frozenset(values))
         return frozenset(values)
 
 
@@ -191,8 +191,8 @@ def masker_for_job(session: Session, settings: Settings, job_id: str) -> Masker:
     found = _remembered.job(session, settings, job_id)
     if found is None:
         return _masker(frozenset())
-    user_id, env_values, tool_id = found
-    secrets = env_values | _remembered.variables(session, settings, user_id)
+    workspace_id, env_values, tool_id = found
+    secrets = env_values | _remembered.variables(session, settings, workspace_id)
     if tool_id is not None:
-        secrets |= _remembered.tool(session, settings, user_id, tool_id)
+        secrets |= _remembered.tool(session, settings, workspace_id, tool_id)
     return _masker(secrets)

@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from cronium_app import sealing, telemetry
 from cronium_app.auth import execution_tokens
+from cronium_app.auth.access import Access
 from cronium_app.errors import Conflict, Invalid, NotFound
 from cronium_app.jobs import actions, admission, log_store, workers, workflow_runs
 from cronium_app.jobs.log_store import LogRun
@@ -64,12 +65,13 @@ def _held_by(job_id: str, ref: WorkerRef):
     )
 
 
-def holder_user(session: Session, job_id: str, ref: WorkerRef) -> int:
-    """The owner of a job this worker holds (refused if it does not)."""
-    user_id = session.execute(sa.select(Job.user_id).where(*_held_by(job_id, ref))).scalar()
-    if user_id is None:
+def holder_access(session: Session, job_id: str, ref: WorkerRef) -> Access:
+    """What a job this worker holds may use: its workspace's servers
+    (refused if the worker does not hold it)."""
+    row = session.execute(sa.select(Job.user_id, Job.workspace_id).where(*_held_by(job_id, ref))).first()
+    if row is None:
         raise _refusal(session, job_id, ref, "use servers for")
-    return user_id
+    return Access.on_behalf_of(row)
 
 
 def _refusal(session: Session, job_id: str, ref: WorkerRef | None, action: str) -> Exception:
@@ -177,6 +179,8 @@ def _last_log_seq(session: Session, job_ids: list[str]) -> dict[str, int]:
 def _claimed(session: Session, settings: Settings, row: dict[str, Any], last_seq: int) -> ClaimedJobBody:
     execution = row["execution"] or {}
     target = execution.get("target")
+    # The job's servers and tool are its workspace's.
+    workspace = Access.of_app(row["user_id"], row["workspace_id"])
     return claimed_job_body(
         id=row["id"],
         attempt=row["attempt"],
@@ -196,8 +200,8 @@ def _claimed(session: Session, settings: Settings, row: dict[str, Any], last_seq
             settings, job_id=row["id"], user_id=row["user_id"], attempt=row["attempt"],
             timeout_s=float(execution.get("timeoutSeconds") or settings.job_max_timeout_s),
         ),
-        servers=servers_service.resolve_targets(session, settings, row["user_id"], target) if target else None,
-        tool=tools_service.login_for_claim(session, settings, row["user_id"], execution.get("tool")),
+        servers=servers_service.resolve_targets(session, settings, workspace, target) if target else None,
+        tool=tools_service.login_for_claim(session, settings, workspace, execution.get("tool")),
     )
 
 
@@ -494,6 +498,5 @@ def unclaim(session: Session, worker_id: str, jobs: list[dict[str, Any]]) -> int
 def pin_server_host_key(session: Session, job_id: str, ref: WorkerRef, server_id: int, host_key: str) -> str:
     """A worker running this job saw a server's host key for the first time:
     pin it (first writer wins) and return the pinned key. Only a worker
-    holding a job of the server's owner may."""
-    user_id = holder_user(session, job_id, ref)
-    return servers_service.pin_host_key(session, server_id, user_id, host_key)
+    holding a job of the server's workspace may."""
+    return servers_service.pin_host_key(session, server_id, holder_access(session, job_id, ref), host_key)

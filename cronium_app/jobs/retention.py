@@ -8,6 +8,8 @@ What is removed, on each pass:
 - a finished job beyond its event's last `retention_runs` runs;
 - a finished workflow run, as a whole (its jobs, their lines, the run),
   older than the instance's days.
+- an audit log entry older than CRONIUM_AUDIT_RETENTION_DAYS (the log's
+  own cleaner, cronium_app/audit/retention.py).
 Never a job that is not finished, never the newest run of an event or of a
 workflow. A job's lines go first, in chunks, so that no statement holds a
 lock for long; the job row goes last, checked to be finished again.
@@ -29,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from cronium_app.audit import retention as audit_retention
 from cronium_app.db import is_sqlite, read_session, write_session
 from cronium_app.jobs.run_state import RunStatus
 from cronium_app.jobs.status import TERMINAL
@@ -60,6 +63,7 @@ class PassReport:
     jobs_deleted: int = 0
     runs_deleted: int = 0
     lines_deleted: int = 0
+    audit_entries_deleted: int = 0
     error: str | None = None
     skipped: bool = False
     batches: int = field(default=0, repr=False)
@@ -76,6 +80,7 @@ def run_pass(engine: Engine, settings: Settings, now: datetime | None = None) ->
             return report
         try:
             _clean(engine, settings, now, report)
+            report.audit_entries_deleted = audit_retention.delete_expired(engine, settings, now)
         except Exception as exc:  # reported, and the next pass starts over
             logger.exception("retention pass failed")
             report.error = f"{type(exc).__name__}: {exc}"[:500]
@@ -88,8 +93,8 @@ def run_pass(engine: Engine, settings: Settings, now: datetime | None = None) ->
             _incremental_vacuum(engine)
         except Exception:  # the space stays reusable; the next pass tries again
             logger.exception("incremental vacuum failed")
-    logger.info("retention pass: %d jobs, %d workflow runs, %d log lines deleted",
-                report.jobs_deleted, report.runs_deleted, report.lines_deleted)
+    logger.info("retention pass: %d jobs, %d workflow runs, %d log lines, %d audit entries deleted",
+                report.jobs_deleted, report.runs_deleted, report.lines_deleted, report.audit_entries_deleted)
     return report
 
 

@@ -75,7 +75,7 @@ def _retry_one(session: Session, settings: Settings, job_id: str, now: datetime,
     number = job.retry_number + 1
     delay = backoff_seconds(settings, number, rng)
     retry, was_created = insert_job(
-        session, user_id=job.user_id, event=event, input=job.input, idempotency_key=retry_key(job.id),
+        session, user_id=job.user_id, workspace_id=job.workspace_id, event=event, input=job.input, idempotency_key=retry_key(job.id),
         priority=job.priority, scheduled_for=now + timedelta(seconds=delay), execution=job.execution,
         retry_of=job.id, retry_number=number,
     )

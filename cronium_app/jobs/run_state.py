@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from cronium_app.auth.access import Access
 from cronium_app.errors import NotFound
 from cronium_app.jobs.status import TERMINAL, UNSUCCESSFUL, JobStatus
 from cronium_app.models import Job, WorkflowRun
@@ -184,9 +185,9 @@ def running_run_ids(session: Session) -> list[str]:
     return list(session.exec(select(WorkflowRun.id).where(WorkflowRun.status == RunStatus.running)).all())
 
 
-def get_run(session: Session, user_id: int, run_id: str) -> WorkflowRun:
+def get_run(session: Session, access: Access, run_id: str) -> WorkflowRun:
     run = session.get(WorkflowRun, run_id)
-    if run is None or run.user_id != user_id:
+    if not access.owns(run):
         raise NotFound(f"workflow run {run_id} not found")
     return run
 
@@ -214,8 +215,8 @@ def run_to_dict(session: Session, run: WorkflowRun) -> dict[str, Any]:
     }
 
 
-def list_runs(session: Session, user_id: int, workflow_id: int, *, limit: int, offset: int) -> list[dict[str, Any]]:
-    get_workflow(session, user_id, workflow_id)
+def list_runs(session: Session, access: Access, workflow_id: int, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    get_workflow(session, access, workflow_id)
     rows = session.exec(
         select(WorkflowRun).where(WorkflowRun.workflow_id == workflow_id)
         .order_by(WorkflowRun.created_at.desc(), WorkflowRun.id.desc()).limit(limit).offset(offset)

@@ -14,6 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from cronium_app import audit
+from cronium_app.auth.access import Ability, Access
 from cronium_app.errors import Conflict, NotFound
 from cronium_app.jobs import workflow_runs
 from cronium_app.jobs.cancel import cancel_where
@@ -26,15 +28,15 @@ from cronium_app.timeutil import as_utc, utcnow
 JOB_COLUMNS = Job.__table__.c
 
 
-def get_job(session: Session, user_id: int, job_id: str) -> Job:
+def get_job(session: Session, access: Access, job_id: str) -> Job:
     job = session.get(Job, job_id)
-    if job is None or job.user_id != user_id:
+    if not access.owns(job):
         raise NotFound(f"job {job_id} not found")
     return job
 
 
-def get_job_dict(session: Session, user_id: int, job_id: str) -> dict[str, Any]:
-    return job_to_dict(get_job(session, user_id, job_id).model_dump())
+def get_job_dict(session: Session, access: Access, job_id: str) -> dict[str, Any]:
+    return job_to_dict(get_job(session, access, job_id).model_dump())
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,8 @@ class JobFilter:
     q: str | None = None
 
 
-def _filtered(query, user_id: int, flt: JobFilter):
-    query = query.where(Job.user_id == user_id)
+def _filtered(query, access: Access, flt: JobFilter):
+    query = query.where(access.scope(Job))
     if flt.status:
         query = query.where(Job.status.in_(flt.status))
     if flt.event_id is not None:
@@ -64,7 +66,7 @@ def _filtered(query, user_id: int, flt: JobFilter):
         query = query.where(Job.created_at < flt.created_to)
     if flt.q:
         pattern = f"%{escape_like(flt.q)}%"
-        event_names = select(Event.id).where(Event.user_id == user_id, Event.name.ilike(pattern, escape="\\"))
+        event_names = select(Event.id).where(access.scope(Event), Event.name.ilike(pattern, escape="\\"))
         query = query.where(
             sa.or_(
                 Job.id.ilike(pattern, escape="\\"),
@@ -76,14 +78,14 @@ def _filtered(query, user_id: int, flt: JobFilter):
 
 
 def list_jobs(
-    session: Session, user_id: int, flt: JobFilter, *, limit: int, cursor: str | None = None, with_total: bool = True
+    session: Session, access: Access, flt: JobFilter, *, limit: int, cursor: str | None = None, with_total: bool = True
 ) -> Page:
     """Newest first. Job ids sort by creation time, so the id alone is the
     keyset cursor: page N costs the same as page 1, even with 100k jobs."""
-    query = _filtered(select(*JOB_COLUMNS), user_id, flt)
+    query = _filtered(select(*JOB_COLUMNS), access, flt)
     total = None
     if with_total:
-        total = session.exec(_filtered(select(sa.func.count()).select_from(Job), user_id, flt)).one()
+        total = session.exec(_filtered(select(sa.func.count()).select_from(Job), access, flt)).one()
     if cursor:
         query = query.where(Job.id < cursor)
     rows = session.exec(query.order_by(Job.id.desc()).limit(limit + 1)).all()
@@ -93,8 +95,8 @@ def list_jobs(
     return Page(items=items, total=total, limit=limit, next_cursor=items[-1]["id"] if more and items else None)
 
 
-def _count(session: Session, user_id: int, *conditions) -> int:
-    return session.exec(select(sa.func.count()).select_from(Job).where(Job.user_id == user_id, *conditions)).one()
+def _count(session: Session, access: Access, *conditions) -> int:
+    return session.exec(select(sa.func.count()).select_from(Job).where(access.scope(Job), *conditions)).one()
 
 
 def _trend(now_value: int, before_value: int) -> float | None:
@@ -104,7 +106,7 @@ def _trend(now_value: int, before_value: int) -> float | None:
     return round((now_value - before_value) * 100.0 / before_value, 1)
 
 
-def job_stats(session: Session, user_id: int, now: datetime | None = None) -> dict[str, Any]:
+def job_stats(session: Session, access: Access, now: datetime | None = None) -> dict[str, Any]:
     """Counts for the dashboard, each next to its value at the same moment
     yesterday (reconstructed from the transition timestamps)."""
     now = now or utcnow()
@@ -122,24 +124,24 @@ def job_stats(session: Session, user_id: int, now: datetime | None = None) -> di
     def running_at(t: datetime):
         return (Job.acknowledged_at <= t, sa.or_(Job.completed_at.is_(None), Job.completed_at > t))
 
-    pending = _count(session, user_id, Job.status == PENDING)
-    running = _count(session, user_id, Job.status.in_(HELD))
-    completed_today = _count(session, user_id, Job.status == JobStatus.completed.value, Job.completed_at >= midnight)
-    failed_today = _count(session, user_id, Job.status.in_(FAILED_LIKE), Job.completed_at >= midnight)
-    partial_today = _count(session, user_id, Job.status == JobStatus.partial.value, Job.completed_at >= midnight)
+    pending = _count(session, access, Job.status == PENDING)
+    running = _count(session, access, Job.status.in_(HELD))
+    completed_today = _count(session, access, Job.status == JobStatus.completed.value, Job.completed_at >= midnight)
+    failed_today = _count(session, access, Job.status.in_(FAILED_LIKE), Job.completed_at >= midnight)
+    partial_today = _count(session, access, Job.status == JobStatus.partial.value, Job.completed_at >= midnight)
     previous = {
-        "pending": _count(session, user_id, *pending_at(yesterday)),
-        "running": _count(session, user_id, *running_at(yesterday)),
+        "pending": _count(session, access, *pending_at(yesterday)),
+        "running": _count(session, access, *running_at(yesterday)),
         "completedToday": _count(
-            session, user_id, Job.status == JobStatus.completed.value,
+            session, access, Job.status == JobStatus.completed.value,
             Job.completed_at >= y_midnight, Job.completed_at <= yesterday,
         ),
         "failedToday": _count(
-            session, user_id, Job.status.in_(FAILED_LIKE),
+            session, access, Job.status.in_(FAILED_LIKE),
             Job.completed_at >= y_midnight, Job.completed_at <= yesterday,
         ),
         "partialToday": _count(
-            session, user_id, Job.status == JobStatus.partial.value,
+            session, access, Job.status == JobStatus.partial.value,
             Job.completed_at >= y_midnight, Job.completed_at <= yesterday,
         ),
     }
@@ -155,25 +157,29 @@ def job_stats(session: Session, user_id: int, now: datetime | None = None) -> di
     return body
 
 
-def cancel_job(session: Session, user_id: int, job_id: str) -> Job:
+def cancel_job(session: Session, access: Access, job_id: str) -> Job:
     """Pending jobs end at once (and their workflow run moves on). Held jobs
     get a cancel request that the worker picks up (heartbeat reply) and
     confirms by completing the job as cancelled; if the worker is gone, the
     sweeper ends it."""
-    job = get_job(session, user_id, job_id)
+    access.require(Ability.run, "cancel jobs")
+    job = get_job(session, access, job_id)
     done = cancel_where(session, Job.id == job_id)
     session.refresh(job)
     if not done:
         raise Conflict(f"job {job_id} is already {job.status}; it cannot be cancelled")
+    label = ((job.execution or {}).get("event") or {}).get("name")
+    audit.record(session, audit.Action.job_cancel, audit.Target("job", job.id, label), details={"eventId": job.event_id},
+                 workspace_id=job.workspace_id)
     if job.status == JobStatus.cancelled.value:
         workflow_runs.advance_after_job(session, job_id)
     return job
 
 
 def get_logs(
-    session: Session, user_id: int, job_id: str, *, after_seq: int = 0, limit: int = 1000
+    session: Session, access: Access, job_id: str, *, after_seq: int = 0, limit: int = 1000
 ) -> dict[str, Any]:
-    job = get_job(session, user_id, job_id)
+    job = get_job(session, access, job_id)
     rows = session.exec(
         select(ExecutionLog.seq, ExecutionLog.stream, ExecutionLog.line, ExecutionLog.timestamp)
         .where(ExecutionLog.job_id == job_id, ExecutionLog.seq > after_seq)
@@ -188,6 +194,21 @@ def get_logs(
         "lastSeq": lines[-1]["seq"] if lines else after_seq,
         "complete": job.status in TERMINAL and len(lines) < limit,
     }
+
+
+def tail_logs(session: Session, access: Access, job_id: str, *, lines: int) -> dict[str, Any]:
+    """The last `lines` lines of a job's log (oldest first), and how many
+    lines it has in all."""
+    job = get_job(session, access, job_id)
+    rows = session.exec(
+        select(ExecutionLog.seq, ExecutionLog.stream, ExecutionLog.line, ExecutionLog.timestamp)
+        .where(ExecutionLog.job_id == job_id)
+        .order_by(ExecutionLog.seq.desc())
+        .limit(lines)
+    ).all()
+    total = session.exec(select(sa.func.count()).select_from(ExecutionLog).where(ExecutionLog.job_id == job_id)).one()
+    return {"jobId": job_id, "status": job.status, "lines": [log_to_dict(row._mapping) for row in reversed(rows)],
+            "totalLines": total}
 
 
 # -- for the web UI -------------------------------------------------------------
@@ -205,11 +226,11 @@ def _outcome(status: str) -> str:
     return "other"
 
 
-def hourly_counts(session: Session, user_id: int, now: datetime | None = None, *, hours: int = 24) -> list[dict[str, Any]]:
+def hourly_counts(session: Session, access: Access, now: datetime | None = None, *, hours: int = 24) -> list[dict[str, Any]]:
     """Jobs created in each of the last `hours` whole hours (the last one is
     the current, partial hour), split into completed / failed / other.
 
-    One grouped query over (user_id, created_at): the hour bucket is a CASE
+    One grouped query over (workspace_id, created_at): the hour bucket is a CASE
     over the bucket boundaries, which every database evaluates the same way
     (no dialect-specific date truncation)."""
     now = now or utcnow()
@@ -219,7 +240,7 @@ def hourly_counts(session: Session, user_id: int, now: datetime | None = None, *
     bucket = sa.case(*[(Job.created_at < bound, index) for index, bound in enumerate(bounds)], else_=hours - 1)
     rows = session.exec(
         select(bucket.label("bucket"), Job.status, sa.func.count().label("n"))
-        .where(Job.user_id == user_id, Job.created_at >= start, Job.created_at < end)
+        .where(access.scope(Job), Job.created_at >= start, Job.created_at < end)
         .group_by(bucket, Job.status)
     ).all()
     points = [
@@ -244,7 +265,7 @@ def _parse_page_cursor(cursor: str) -> tuple[datetime, str] | None:
 
 def list_jobs_ordered(
     session: Session,
-    user_id: int,
+    access: Access,
     flt: JobFilter,
     *,
     limit: int,
@@ -252,10 +273,10 @@ def list_jobs_ordered(
     oldest_first: bool = False,
 ) -> Page:
     """A page of jobs in either creation order, keyset-paginated on
-    (created_at, id): the order of the (user_id, created_at, id) index, so a
+    (created_at, id): the order of the (workspace_id, created_at, id) index, so a
     page is an index range scan whatever its position, even among 100k jobs.
     The cursor is opaque (see `_page_cursor`). No total: see count_jobs."""
-    query = _filtered(select(*JOB_COLUMNS), user_id, flt)
+    query = _filtered(select(*JOB_COLUMNS), access, flt)
     after = _parse_page_cursor(cursor) if cursor else None
     if after is not None:
         key = sa.tuple_(Job.created_at, Job.id)
@@ -272,5 +293,5 @@ def list_jobs_ordered(
     return Page(items=items, total=None, limit=limit, next_cursor=next_cursor)
 
 
-def count_jobs(session: Session, user_id: int, flt: JobFilter) -> int:
-    return session.exec(_filtered(select(sa.func.count()).select_from(Job), user_id, flt)).one()
+def count_jobs(session: Session, access: Access, flt: JobFilter) -> int:
+    return session.exec(_filtered(select(sa.func.count()).select_from(Job), access, flt)).one()

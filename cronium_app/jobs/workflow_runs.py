@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from cronium_app import audit
+from cronium_app.auth.access import Ability, Access
 from cronium_app.errors import Conflict
 from cronium_app.ids import new_id
 from cronium_app.jobs.cancel import cancel_where
@@ -33,13 +35,14 @@ logger = logging.getLogger(__name__)
 
 
 def start_run(
-    session: Session, settings: Settings, user_id: int, workflow_id: int, input: Any = None,
+    session: Session, settings: Settings, access: Access, workflow_id: int, input: Any = None,
     idempotency_key: str | None = None,
     scheduled: bool = False,
 ) -> tuple[WorkflowRun, bool]:
     """A new run of a workflow with its first steps queued. Returns (run,
     created); with an idempotency key already used, the existing run."""
-    workflow = get_workflow(session, user_id, workflow_id)
+    access.require(Ability.run, "run workflows")
+    workflow = get_workflow(session, access, workflow_id)
     if workflow.status == "archived":
         raise Conflict(f"workflow {workflow_id} is archived; unarchive it to run it")
     check_io_size(input, settings, "input")
@@ -48,12 +51,15 @@ def start_run(
         if existing is not None:
             return existing, False
     if not scheduled:
-        check_queue_room(session, settings, user_id)
-    run = WorkflowRun(id=new_id("run"), workflow_id=workflow_id, user_id=user_id, status=RunStatus.running,
+        check_queue_room(session, settings, access.user_id)
+    run = WorkflowRun(id=new_id("run"), workflow_id=workflow_id, user_id=access.user_id,
+                      workspace_id=access.workspace_id, status=RunStatus.running,
                       input=input, idempotency_key=idempotency_key, graph=graph_snapshot(session, workflow_id))
     session.add(run)
     session.flush()
     _advance(session, run)
+    if not scheduled:
+        audit.record(session, audit.Action.workflow_run, workflow, details={"runId": run.id})
     return run, True
 
 
@@ -113,7 +119,7 @@ def _start_steps(session: Session, run: WorkflowRun, view: RunView) -> int:
             continue  # a run from before snapshots whose event is gone: nothing to run
         event = events.get(event_id)
         _, was_created = insert_job(
-            session, user_id=run.user_id, event=event, execution=execution, input=step_input,
+            session, user_id=run.user_id, workspace_id=run.workspace_id, event=event, execution=execution, input=step_input,
             priority=event.priority if event is not None else 0,
             idempotency_key=step_key(run.id, step_id), workflow_id=run.workflow_id, workflow_run_id=run.id,
             workflow_step_id=step_id if step_id in live_steps else None,
@@ -122,10 +128,11 @@ def _start_steps(session: Session, run: WorkflowRun, view: RunView) -> int:
     return created
 
 
-def cancel_run(session: Session, user_id: int, run_id: str) -> WorkflowRun:
+def cancel_run(session: Session, access: Access, run_id: str) -> WorkflowRun:
     """The run ends as cancelled; its pending steps end and its running ones
     are asked to stop."""
-    run = get_run(session, user_id, run_id)
+    access.require(Ability.run, "cancel workflow runs")
+    run = get_run(session, access, run_id)
     now = utcnow()
     changed = session.execute(
         sa.update(WorkflowRun)
@@ -136,4 +143,6 @@ def cancel_run(session: Session, user_id: int, run_id: str) -> WorkflowRun:
         raise Conflict(f"workflow run {run_id} is already {run.status}")
     cancel_where(session, Job.workflow_run_id == run_id)
     session.refresh(run)
+    audit.record(session, audit.Action.workflow_cancel, audit.Target("workflow_run", run.id),
+                 details={"workflowId": run.workflow_id}, workspace_id=run.workspace_id)
     return run

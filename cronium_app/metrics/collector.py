@@ -7,7 +7,7 @@ Each is an indexed read, cheap with millions of jobs:
   0009; counting the jobs table instead takes about a second per million
   jobs, and would go down when old jobs are deleted);
 - `cronium_jobs_queued` / `cronium_jobs_running`: `idx_jobs_status`;
-- workers online and their slots: `worker_presence` (presence.py);
+- workers online and their slots: the `workers` rows (jobs/workers.py);
 - `cronium_scheduler_lag_seconds`: how far behind its oldest due fire time
   the scheduler is (`idx_*_next_fire_at`; 0 when nothing is overdue).
 """
@@ -24,8 +24,8 @@ from prometheus_client.registry import Collector
 from sqlmodel import Session
 
 from cronium_app import telemetry
+from cronium_app.jobs import workers as worker_rows
 from cronium_app.jobs.status import HELD, PENDING
-from cronium_app.metrics import presence
 from cronium_app.models import Event, Job, JobTally, Workflow
 from cronium_app.timeutil import as_utc
 
@@ -40,8 +40,8 @@ class DatabaseCollector(Collector):
         yield _gauge("cronium_jobs_queued", "Jobs waiting for a worker (pending)", self._count(Job.status == PENDING))
         yield _gauge("cronium_jobs_running", "Jobs a worker holds (acknowledged or running)",
                      self._count(Job.status.in_(HELD)))
-        workers, used, free = presence.online(self.session, self.now)
-        yield _gauge("cronium_workers_online", f"Workers heard from in the last {presence.ONLINE_WITHIN_S:.0f} s", workers)
+        workers, used, free = worker_rows.online_slots(self.session, self.now)
+        yield _gauge("cronium_workers_online", f"Workers heard from in the last {worker_rows.ONLINE_WITHIN_S:.0f} s", workers)
         yield _gauge("cronium_worker_slots_used", "Job slots in use on the workers online", used)
         yield _gauge("cronium_worker_slots_available", "Free job slots on the workers online", free)
         yield _gauge("cronium_scheduler_lag_seconds",

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from cronium_app.models.types import json_field
+from cronium_app.models.workspaces import workspace_column
 from cronium_app.timeutil import utcnow
 
 
@@ -22,6 +23,8 @@ class Job(SQLModel, table=True):
         sa.Index("idx_jobs_lease", "status", "lease_expires_at"),
         # A user's job list, newest first (keyset pagination).
         sa.Index("idx_jobs_user_created", "user_id", "created_at", "id"),
+        # A workspace's job list, newest first (keyset pagination).
+        sa.Index("idx_jobs_workspace_created", "workspace_id", "created_at", "id"),
         sa.Index("idx_jobs_event_id", "event_id"),
         sa.Index("idx_jobs_workflow_id", "workflow_id"),
         sa.Index("idx_jobs_workflow_run_id", "workflow_run_id"),
@@ -53,6 +56,9 @@ class Job(SQLModel, table=True):
     user_id: int = Field(
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
+    # `user_id` is who started it (or whose event the scheduler fired): the
+    # per-user running limit and queue quota count by it. The workspace scopes it.
+    workspace_id: int = workspace_column()
     worker_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(128), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     acknowledged_at: datetime | None = None

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from cronium_app.models.types import json_field
+from cronium_app.models.types import SECRET, json_field
+from cronium_app.models.workspaces import workspace_column
 from cronium_app.timeutil import utcnow
 
 
@@ -23,14 +24,18 @@ class Tool(SQLModel, table=True):
     hook URL, headers, signing secret or password; `config` holds the rest."""
 
     __tablename__ = "tools"
-    __table_args__ = (sa.UniqueConstraint("user_id", "name", name="uq_tools_user_name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "name", name="uq_tools_workspace_name"),
+        sa.Index("idx_tools_user", "user_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = _user_column()
+    workspace_id: int = workspace_column()
     name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     config: dict[str, Any] = json_field(nullable=False, default_factory=dict)
-    credentials: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    credentials: str = Field(sa_column=sa.Column(sa.Text, nullable=False, info=SECRET))
     last_tested_at: datetime | None = None
     last_test_ok: bool | None = None
     last_test_message: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
@@ -118,10 +123,14 @@ class WebhookTrigger(SQLModel, table=True):
     SHA-256 is kept; the signing secret (for HMAC checks) is sealed."""
 
     __tablename__ = "webhook_triggers"
-    __table_args__ = (sa.Index("idx_webhook_triggers_user", "user_id"),)
+    __table_args__ = (
+        sa.Index("idx_webhook_triggers_user", "user_id"),
+        sa.Index("idx_webhook_triggers_workspace", "workspace_id"),
+    )
 
     id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
     user_id: int = _user_column()
+    workspace_id: int = workspace_column()
     event_id: int | None = Field(
         default=None, sa_column=sa.Column(sa.Integer, sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=True)
     )
@@ -130,8 +139,8 @@ class WebhookTrigger(SQLModel, table=True):
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("workflows.id", ondelete="CASCADE"), nullable=True),
     )
     name: str = Field(default="", sa_column=sa.Column(sa.String(100), nullable=False))
-    secret_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
-    signing_secret: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    secret_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, info=SECRET))
+    signing_secret: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True, info=SECRET))
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     rotated_at: datetime | None = None
     last_used_at: datetime | None = None

@@ -43,10 +43,23 @@ class JSONDocument(TypeDecorator):
         return json.loads(value)
 
 
-def json_field(*, nullable: bool = True, default: Any = None, default_factory=None, server_default: str | None = None) -> Any:
+# What the audit log (cronium_app/audit) may show of a column, in its
+# `info`: a SECRET column's value never (only that it was set or changed);
+# of a KEYS_ONLY column (a JSON object) its keys, never their values; of a
+# HEADERS_HIDDEN column (an HTTP request: {method, url, headers, body})
+# everything but its headers' values (they carry Authorization and API keys).
+AUDIT = "audit"
+SECRET = {AUDIT: "secret"}
+KEYS_ONLY = {AUDIT: "keys"}
+HEADERS_HIDDEN = {AUDIT: "headers"}
+
+
+def json_field(*, nullable: bool = True, default: Any = None, default_factory=None, server_default: str | None = None,
+               info: dict[str, str] | None = None) -> Any:
     """A JSON column. `server_default` only states what a migration gave the
-    column for the rows it already held; new rows get `default(_factory)`."""
-    column = sa.Column(JSONDocument(), nullable=nullable, server_default=server_default)
+    column for the rows it already held; new rows get `default(_factory)`.
+    `info`: what the audit log may show of it (SECRET, KEYS_ONLY, HEADERS_HIDDEN)."""
+    column = sa.Column(JSONDocument(), nullable=nullable, server_default=server_default, info=dict(info or {}))
     kwargs: dict[str, Any] = {"sa_column": column}
     if default_factory is not None:
         kwargs["default_factory"] = default_factory

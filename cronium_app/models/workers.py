@@ -30,22 +30,12 @@ class Worker(SQLModel, table=True):
     state: str | None = Field(default=None, sa_column=sa.Column(sa.String(16), nullable=True))
     # Its warm container pool, as the worker reports it (a few named values).
     pool: dict[str, Any] | None = json_field()
+    # Its job slots, from the X-Worker-Slots header of its claims and
+    # heartbeats (written at most every few seconds: jobs/workers.py).
+    slots_used: int | None = None
+    slots_total: int | None = None
     first_seen_at: datetime = Field(default_factory=utcnow, nullable=False)
     last_seen_at: datetime = Field(default_factory=utcnow, nullable=False)
-
-class WorkerPresence(SQLModel, table=True):
-    """A worker as it last told us: its job slots, and when (from its claims
-    and heartbeats, to any app replica). Only metrics read it. (It overlaps
-    `Worker`, which the heartbeats' bodies fill: to be folded into it.)"""
-
-    __tablename__ = "worker_presence"
-    __table_args__ = (sa.Index("idx_worker_presence_seen", "last_seen_at"),)
-
-    worker_id: str = Field(sa_column=sa.Column(sa.String(128), primary_key=True))
-    slots_total: int = Field(nullable=False)
-    slots_used: int = Field(nullable=False)
-    last_seen_at: datetime = Field(nullable=False)
-
 
 class JobTally(SQLModel, table=True):
     """How many jobs ever ended with each status, by type: kept by triggers

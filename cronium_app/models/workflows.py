@@ -11,21 +11,29 @@ from sqlmodel import Field, SQLModel
 
 from cronium_app.models.schedule import ScheduleColumns, schedule_indexes
 from cronium_app.models.types import json_field
+from cronium_app.models.workspaces import workspace_column
 from cronium_app.timeutil import utcnow
 
 
 class Workflow(ScheduleColumns, table=True):
     __tablename__ = "workflows"
-    __table_args__ = (sa.Index("idx_workflows_user_id", "user_id"), *schedule_indexes("workflows"))
+    __table_args__ = (
+        sa.Index("idx_workflows_user_id", "user_id"),
+        sa.Index("idx_workflows_workspace", "workspace_id"),
+        *schedule_indexes("workflows"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
+    workspace_id: int = workspace_column()
     name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     status: str = Field(default="active", sa_column=sa.Column(sa.String(16), nullable=False))
     tags: list[str] = json_field(nullable=False, default_factory=list)
+    # What created it: "mcp" (the MCP server's tools); None: the API, the UI, as code.
+    source: str | None = Field(default=None, sa_column=sa.Column(sa.String(16), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)
 
@@ -63,7 +71,10 @@ class WorkflowEdge(SQLModel, table=True):
 
 class WorkflowRun(SQLModel, table=True):
     __tablename__ = "workflow_runs"
-    __table_args__ = (sa.Index("idx_workflow_runs_workflow", "workflow_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("idx_workflow_runs_workflow", "workflow_id", "created_at"),
+        sa.Index("idx_workflow_runs_workspace", "workspace_id"),
+    )
 
     id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
     # NULL once the workflow is deleted: its runs (and their jobs) stay.
@@ -74,6 +85,7 @@ class WorkflowRun(SQLModel, table=True):
     user_id: int = Field(
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
+    workspace_id: int = workspace_column()
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     input: Any = json_field()
     # The graph the run follows, frozen when it started (see jobs.run_state);

@@ -14,6 +14,7 @@ import reflex as rx
 
 from cronium_app import routes
 from cronium_app.pages import (
+    audit,
     auth,
     event_editor,
     events,
@@ -21,15 +22,19 @@ from cronium_app.pages import (
     job_detail,
     jobs,
     servers,
+    terminal,
     tools,
+    users,
     variables,
     workflow_editor,
     workflow_run,
     workers,
     workflows,
+    workspace,
 )
 from cronium_app.pages import settings as settings_page
-from cronium_app.state.auth import AuthFormState
+from cronium_app.state.audit import AuditState
+from cronium_app.state.auth import AuthFormState, LinkFormState
 from cronium_app.state.dashboard import DashboardState
 from cronium_app.state.event_editor import EventEditorState
 from cronium_app.state.event_extras import EventExtrasState
@@ -38,12 +43,15 @@ from cronium_app.state.job_detail import JobDetailState
 from cronium_app.state.jobs import JobListState
 from cronium_app.state.servers import ServersState
 from cronium_app.state.settings import SettingsState
+from cronium_app.state.terminal import TerminalState
 from cronium_app.state.tools import ToolsState
+from cronium_app.state.users import UsersState
 from cronium_app.state.variables import VariablesState
 from cronium_app.state.workers import WorkersState
 from cronium_app.state.workflow_editor import WorkflowEditorState
 from cronium_app.state.workflow_run import WorkflowRunState
 from cronium_app.state.workflows import WorkflowListState
+from cronium_app.state.workspace import WorkspaceState
 
 
 @dataclass(frozen=True)
@@ -70,10 +78,16 @@ PAGES = (
          [WorkflowEditorState.load_existing, EventExtrasState.load]),
     Page(routes.WORKFLOW_RUN, workflow_run.page, "Workflow run", WorkflowRunState.load),
     Page(routes.SERVERS, servers.page, "Servers", ServersState.load),
+    Page(routes.SERVER_TERMINAL, terminal.page, "Terminal", TerminalState.load),
     Page(routes.TOOLS, tools.page, "Tools", ToolsState.load),
     Page(routes.VARIABLES, variables.page, "Variables", VariablesState.load),
     Page(routes.SETTINGS, settings_page.page, "Settings", SettingsState.load),
     Page(routes.WORKERS, workers.page, "Workers", WorkersState.load),
+    Page(routes.WORKSPACE, workspace.page, "Workspace", WorkspaceState.load),
+    Page(routes.AUDIT, audit.page, "Audit log", AuditState.load),
+    Page(routes.USERS, users.page, "Users", UsersState.load),
+    Page(routes.INVITE, auth.invite_page, "Invitation", LinkFormState.open_invite),
+    Page(routes.RESET, auth.reset_page, "Reset password", LinkFormState.open_reset),
 )
 
 

@@ -9,7 +9,7 @@ from cronium_app.components.code_editor import code_editor
 from cronium_app.components.editor import EditorTexts, editor_page
 from cronium_app.components.event_extras import conditional_actions_card, webhook_card
 from cronium_app.components.execute import execute_button
-from cronium_app.components.forms import field_error, invalid_props, labelled, section
+from cronium_app.components.forms import field_error, field_label, invalid_props, labelled, section
 from cronium_app.components.jobs_list import compact_job_row
 from cronium_app.components.schedule_fields import schedule_section
 from cronium_app.components.status import EVENT_TYPE_LABELS
@@ -102,6 +102,7 @@ def script_section() -> rx.Component:
                 S.editor_doc,
                 S.kind,
                 S.set_script,
+                label="Script",
                 key=S.editor_key,
                 id="script-editor",
             ),
@@ -265,8 +266,7 @@ def http_section() -> rx.Component:
 
 def _tool_field(name) -> rx.Component:
     return rx.vstack(
-        rx.text(rx.match(name, *[(k, v) for k, v in FIELD_LABELS.items()], name), as_="label", size="2",
-                weight="medium"),
+        field_label(rx.match(name, *[(k, v) for k, v in FIELD_LABELS.items()], name), "tool-field-" + name),
         rx.text_area(
             value=S.tool_fields[name].to(str), on_change=lambda value: S.set_tool_field(name, value),
             rows=rx.cond((name == "to") | (name == "subject"), "1", "5"), font_family=MONO, font_size="12px",
@@ -494,7 +494,7 @@ def sections() -> list[rx.Component]:
 
 
 def _page(*, new: bool) -> rx.Component:
-    execute = rx.cond(~S.is_new, execute_button(S.current_id, element_id="execute-event", variant="soft"))
+    execute = rx.cond(~S.is_new, execute_button(S.current_id, element_id="execute-event", variant="soft", shortcut=True))
     return editor_page(S, TEXTS, new=new, actions=[execute], sections=sections(), max_width=FORM_WIDTH)
 
 

@@ -9,6 +9,7 @@ from cronium_app.components.ascode import ascode_buttons
 from cronium_app.components.execute import execute_button
 from cronium_app.components.feedback import empty_state
 from cronium_app.components.list_page import list_page, name_cell, paged_table, search_box
+from cronium_app.components.roles import create_link
 from cronium_app.components.status import EVENT_TYPE_LABELS, event_status_badge, event_type_badge
 from cronium_app.components.styles import WIDE_CELL
 from cronium_app.state.events import ALL, EVENT_STATUSES, EventListState
@@ -20,7 +21,7 @@ def _filters() -> rx.Component:
     return rx.flex(
         search_box(EventListState, "events", "Search name or description"),
         rx.select.root(
-            rx.select.trigger(placeholder="Type", id="events-type-filter"),
+            rx.select.trigger(placeholder="Type", id="events-type-filter", aria_label="Type"),
             rx.select.content(
                 rx.select.item("All types", value=ALL),
                 *[rx.select.item(label, value=key) for key, label in EVENT_TYPE_LABELS.items()],
@@ -29,7 +30,7 @@ def _filters() -> rx.Component:
             on_change=EventListState.set_type_filter,
         ),
         rx.select.root(
-            rx.select.trigger(placeholder="Status", id="events-status-filter"),
+            rx.select.trigger(placeholder="Status", id="events-status-filter", aria_label="Status"),
             rx.select.content(
                 rx.select.item("All statuses", value=ALL),
                 *[rx.select.item(status.capitalize(), value=status) for status in EVENT_STATUSES],
@@ -71,7 +72,7 @@ def page() -> rx.Component:
         "Events",
         rx.flex(
             ascode_buttons(),
-            rx.link(rx.button(rx.icon("plus", size=16), "New event", id="new-event"), href=routes.EVENT_NEW),
+            create_link("New event", routes.EVENT_NEW, "new-event"),
             spacing="2", wrap="wrap", align="center",
         ),
         _filters(),
@@ -89,7 +90,7 @@ def page() -> rx.Component:
             "No events yet — create one",
             "An event is a Bash, Python or Node.js script, or an HTTP request, "
             "that runs in a locked-down container.",
-            rx.link(rx.button(rx.icon("plus", size=16), "Create an event"), href=routes.EVENT_NEW),
+            create_link("Create an event", routes.EVENT_NEW),
             id="events-empty",
         ),
         loading_label="Loading events…",

@@ -8,6 +8,7 @@ from cronium_app import routes
 from cronium_app.components.feedback import empty_state, error_callout, loading_block
 from cronium_app.components.jobs_list import compact_job_row
 from cronium_app.components.layout import app_shell, page_header
+from cronium_app.components.roles import create_link
 from cronium_app.state.dashboard import DashboardState
 
 _TONE_COLORS = (("good", "green"), ("bad", "red"))
@@ -62,7 +63,7 @@ def hourly_chart() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading("Jobs per hour", size="3"),
+                rx.heading("Jobs per hour", size="3", as_="h2"),
                 rx.text("last 24 hours, by outcome", size="2", color_scheme="gray"),
                 align="baseline",
                 spacing="2",
@@ -105,7 +106,7 @@ def recent_jobs() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading("Recent jobs", size="3"),
+                rx.heading("Recent jobs", size="3", as_="h2"),
                 rx.spacer(),
                 rx.link("All jobs", href=routes.JOBS, size="2"),
                 width="100%",
@@ -133,7 +134,7 @@ def page() -> rx.Component:
     return app_shell(
         page_header(
             "Dashboard",
-            rx.link(rx.button(rx.icon("plus", size=16), "New event"), href=routes.EVENT_NEW),
+            create_link("New event", routes.EVENT_NEW),
             subtitle="Updates live while jobs run.",
         ),
         rx.cond(

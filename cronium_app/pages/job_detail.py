@@ -68,7 +68,7 @@ def header() -> rx.Component:
 def status_card() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Status", size="3"),
+            rx.heading("Status", size="3", as_="h2"),
             rx.data_list.root(
                 detail_item("Status", S.job["status"], "job-status-text"),
                 detail_item("Created", S.job["created"], "job-created"),
@@ -118,7 +118,7 @@ def _workflow_item() -> rx.Component:
 def metadata_card() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Details", size="3"),
+            rx.heading("Details", size="3", as_="h2"),
             rx.data_list.root(
                 rx.data_list.item(
                     rx.data_list.label("Event", min_width="120px"),
@@ -174,7 +174,7 @@ def servers_card() -> rx.Component:
 
     return rx.card(
         rx.vstack(
-            rx.heading("Servers", size="3"),
+            rx.heading("Servers", size="3", as_="h2"),
             rx.box(
                 rx.table.root(
                     rx.table.header(
@@ -225,7 +225,7 @@ def actions_card() -> rx.Component:
 
     return rx.card(
         rx.vstack(
-            rx.heading("Conditional actions", size="3"),
+            rx.heading("Conditional actions", size="3", as_="h2"),
             rx.box(
                 rx.table.root(
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(t) for t in ("Action", "Result", "Details")])),
@@ -256,12 +256,13 @@ def log_card() -> rx.Component:
         rx.vstack(
             rx.flex(
                 rx.hstack(
-                    rx.heading("Log", size="3"),
+                    rx.heading("Log", size="3", as_="h2"),
                     rx.cond(
                         S.following & ~S.terminal,
                         rx.badge(rx.spinner(size="1"), "live", color_scheme="green", variant="soft", id="log-live"),
                     ),
-                    rx.text(S.line_count, " lines", size="1", color_scheme="gray", id="log-count"),
+                    rx.text(S.line_count, " lines", size="1", color_scheme="gray", id="log-count", role="status",
+                            aria_live="polite", aria_atomic="true"),
                     align="center",
                     spacing="2",
                 ),

@@ -6,24 +6,12 @@ import reflex as rx
 
 from cronium_app import routes
 from cronium_app.components.feedback import empty_state, error_callout, loading_block
+from cronium_app.components.forms import choice, labelled
 from cronium_app.components.jobs_list import jobs_table
 from cronium_app.components.layout import app_shell, page_header
+from cronium_app.components.shortcuts import NEXT_PAGE, PREV_PAGE, SEARCH, marker
 from cronium_app.state.jobs import ALL, ORDERS, STATUS_FILTERS
 from cronium_app.state.jobs import JobListState as S
-
-
-def _select(value, on_change, items: list[tuple[str, str]], element_id: str, **props) -> rx.Component:
-    return rx.select.root(
-        rx.select.trigger(id=element_id, width="100%"),
-        rx.select.content(*[rx.select.item(label, value=key) for key, label in items]),
-        value=value,
-        on_change=on_change,
-        **props,
-    )
-
-
-def _labelled(label: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(label, size="1", color_scheme="gray"), control, spacing="1", width="100%")
 
 
 def filters() -> rx.Component:
@@ -38,7 +26,7 @@ def filters() -> rx.Component:
     )
     return rx.vstack(
         rx.grid(
-            _labelled(
+            labelled(
                 "Search",
                 rx.input(
                     rx.input.slot(rx.icon("search", size=16)),
@@ -47,26 +35,27 @@ def filters() -> rx.Component:
                     on_change=S.set_q,
                     debounce_timeout=300,
                     id="jobs-search",
+                    custom_attrs=marker(SEARCH),
                     width="100%",
                 ),
             ),
-            _labelled(
+            labelled(
                 "Status",
-                _select(
+                choice(
                     S.status_filter, S.set_status_filter,
                     [(key, label) for key, (label, _) in STATUS_FILTERS.items()], "jobs-status-filter",
                 ),
             ),
-            _labelled("Event", event_select),
-            _labelled(
+            labelled("Event", event_select),
+            labelled(
                 "Created from",
                 rx.input(type="date", value=S.date_from, on_change=S.set_date_from, id="jobs-from", width="100%"),
             ),
-            _labelled(
+            labelled(
                 "Created to",
                 rx.input(type="date", value=S.date_to, on_change=S.set_date_to, id="jobs-to", width="100%"),
             ),
-            _labelled("Order", _select(S.order, S.set_order, list(ORDERS.items()), "jobs-order")),
+            labelled("Order", choice(S.order, S.set_order, list(ORDERS.items()), "jobs-order")),
             columns=rx.breakpoints(initial="2", md="3", lg="6"),
             spacing="3",
             width="100%",
@@ -93,11 +82,11 @@ def pager() -> rx.Component:
             ),
             rx.button(
                 rx.icon("chevron-left", size=16), "Previous", variant="soft", color_scheme="gray",
-                disabled=~S.has_prev, on_click=S.prev_page, id="jobs-prev",
+                disabled=~S.has_prev, on_click=S.prev_page, id="jobs-prev", custom_attrs=marker(PREV_PAGE),
             ),
             rx.button(
                 "Next", rx.icon("chevron-right", size=16), variant="soft", color_scheme="gray",
-                disabled=~S.has_next, on_click=S.next_page, id="jobs-next",
+                disabled=~S.has_next, on_click=S.next_page, id="jobs-next", custom_attrs=marker(NEXT_PAGE),
             ),
             spacing="2",
         ),

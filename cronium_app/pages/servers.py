@@ -9,6 +9,7 @@ from cronium_app.components.dialogs import confirm_dialog
 from cronium_app.components.feedback import empty_state
 from cronium_app.components.forms import field_error, invalid_props, labelled, marked_input
 from cronium_app.components.list_page import list_page, paged_table, search_box
+from cronium_app.components.roles import editors_only
 from cronium_app.components.servers import check_summary, fingerprint_text, keep_or
 from cronium_app.components.styles import MONO, WIDE_CELL
 from cronium_app.state.servers import ALL_TAGS
@@ -43,7 +44,7 @@ def _filters() -> rx.Component:
         rx.cond(
             S.all_tags.length() > 0,
             rx.select.root(
-                rx.select.trigger(placeholder="Tag", id="servers-tag-filter"),
+                rx.select.trigger(placeholder="Tag", id="servers-tag-filter", aria_label="Tag"),
                 rx.select.content(
                     rx.select.item("All tags", value=ALL_TAGS),
                     rx.foreach(S.all_tags, lambda tag: rx.select.item(tag, value=tag)),
@@ -103,8 +104,21 @@ def _server_cell(row) -> rx.Component:
     )
 
 
-def _actions(row) -> rx.Component:
-    return rx.flex(
+def _terminal_action(row) -> rx.Component:
+    return rx.cond(
+        row["terminal_url"] != "",
+        rx.button(
+            rx.link(rx.icon("square-terminal", size=14), "Terminal", href=row["terminal_url"],
+                    aria_label=f"Open a terminal on {row['name']}"),
+            as_child=True, variant="soft", size="1",
+            custom_attrs={"data-testid": "open-terminal"},
+        ),
+    )
+
+
+def _changes(row) -> rx.Component:
+    """Test, edit, forget the host key, delete: editors and owners only."""
+    return rx.fragment(
         rx.button(
             rx.icon("plug-zap", size=14), "Test",
             variant="soft", size="1", on_click=S.test_connection(row["id"]),
@@ -137,6 +151,13 @@ def _actions(row) -> rx.Component:
                 ),
             ),
         ),
+    )
+
+
+def _actions(row) -> rx.Component:
+    return rx.flex(
+        _terminal_action(row),
+        editors_only(_changes(row)),
         spacing="2",
         direction=rx.breakpoints(initial="column", sm="row"),
         align=rx.breakpoints(initial="end", sm="center"),
@@ -323,7 +344,9 @@ def _confirmations() -> rx.Component:
 
 
 def page() -> rx.Component:
-    new_button = rx.button(rx.icon("plus", size=16), "New server", on_click=S.open_create, id="new-server")
+    new_button = editors_only(
+        rx.button(rx.icon("plus", size=16), "New server", on_click=S.open_create, id="new-server")
+    )
     return list_page(
         S,
         "Servers",
@@ -343,7 +366,7 @@ def page() -> rx.Component:
             "No servers yet — add one",
             "Events run in a local container unless they target servers: then their script runs on "
             "each of them over SSH, all at once.",
-            rx.button(rx.icon("plus", size=16), "Add a server", on_click=S.open_create),
+            editors_only(rx.button(rx.icon("plus", size=16), "Add a server", on_click=S.open_create)),
             id="servers-empty",
         ),
         loading_label="Loading servers…",

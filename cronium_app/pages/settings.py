@@ -12,7 +12,7 @@ from cronium_app.components.forms import labelled, section
 from cronium_app.components.layout import app_shell, page_header
 from cronium_app.components.styles import MONO, WIDE_CELL
 from cronium_app.state.base import password_form_action
-from cronium_app.state.settings import EXPIRY_CHOICES, PASSWORD_FORM
+from cronium_app.state.settings import EXPIRY_CHOICES, PASSWORD_FORM, TOKEN_ROLE_CHOICES
 from cronium_app.state.settings import SettingsState as S
 
 
@@ -147,6 +147,7 @@ def sign_out_all_dialog() -> rx.Component:
                 checked=S.revoke_tokens_too,
                 on_change=S.set_revoke_tokens_too,
                 id="revoke-tokens-too",
+                aria_label="Also revoke every API token",
                 margin_right="8px",
                 vertical_align="middle",
             ),
@@ -221,15 +222,13 @@ def create_form() -> rx.Component:
             ),
             flex="2 1 220px",
         ),
-        labelled(
-            "Expires",
-            rx.select.root(
-                rx.select.trigger(id="token-expiry", width="100%"),
-                rx.select.content(*[rx.select.item(label, value=value) for value, label in EXPIRY_CHOICES]),
-                value=S.expiry,
-                on_change=S.set_expiry,
-            ),
-            flex="1 1 140px",
+        _token_choice("Expires", "token-expiry", EXPIRY_CHOICES, S.expiry, S.set_expiry),
+        _token_choice("Role (this workspace)", "token-role", TOKEN_ROLE_CHOICES, S.token_role, S.set_token_role),
+        rx.el.label(
+            rx.checkbox(checked=S.mcp_only, on_change=S.set_mcp_only, id="token-mcp-only", aria_label="Limit to MCP"),
+            rx.text("Limit to MCP", size="2"),
+            title="The token may call the MCP endpoint (/api/mcp, for AI apps and `cronium mcp`) and nothing else",
+            display="flex", align_items="center", gap="6px", height="32px",
         ),
         rx.button(rx.icon("plus", size=16), "Create token", on_click=S.create, loading=S.creating, id="create-token"),
         spacing="3",
@@ -239,15 +238,38 @@ def create_form() -> rx.Component:
     )
 
 
+def _token_choice(label: str, element_id: str, choices, value, on_change) -> rx.Component:
+    return labelled(
+        label,
+        rx.select.root(
+            rx.select.trigger(id=element_id, width="100%"),
+            rx.select.content(*[rx.select.item(text, value=choice) for choice, text in choices]),
+            value=value,
+            on_change=on_change,
+        ),
+        flex="1 1 140px",
+    )
+
+
 def _row(token) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
                 rx.text(token["name"], weight="medium", word_break="break-word"),
                 rx.code(token["prefix"], variant="ghost", size="1", color_scheme="gray"),
+                rx.cond(token["mcp_only"], rx.badge("MCP only", color_scheme="violet", variant="soft",
+                                                     custom_attrs={"data-testid": "token-mcp-only"})),
                 spacing="1",
             ),
             max_width="240px",
+        ),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(token["workspace"], size="2", word_break="break-word"),
+                rx.badge(token["role"], variant="soft", custom_attrs={"data-testid": "token-role"}),
+                spacing="1",
+            ),
+            custom_attrs={"data-testid": "token-workspace"},
         ),
         rx.table.cell(rx.text(token["created"], white_space="nowrap", title=token["created_full"]), display=WIDE_CELL),
         rx.table.cell(rx.text(token["last_used"], white_space="nowrap"), display=WIDE_CELL),
@@ -278,6 +300,7 @@ def tokens_table() -> rx.Component:
             rx.table.header(
                 rx.table.row(
                     rx.table.column_header_cell("Name"),
+                    rx.table.column_header_cell("Workspace and role"),
                     rx.table.column_header_cell("Created", display=WIDE_CELL),
                     rx.table.column_header_cell("Last used", display=WIDE_CELL),
                     rx.table.column_header_cell("Expires"),

@@ -9,6 +9,7 @@ from cronium_app.components.dialogs import confirm_dialog
 from cronium_app.components.feedback import empty_state
 from cronium_app.components.forms import field_error, invalid_props, labelled, marked_input
 from cronium_app.components.list_page import list_page, paged_table, search_box
+from cronium_app.components.roles import editors_only
 from cronium_app.components.servers import check_summary, keep_or
 from cronium_app.components.styles import MONO, WIDE_CELL
 from cronium_app.state.tools import KIND_OPTIONS
@@ -45,7 +46,8 @@ def _tool_cell(row) -> rx.Component:
 
 
 def _actions(row) -> rx.Component:
-    return rx.flex(
+    # Test, edit, delete: editors and owners only.
+    return editors_only(rx.flex(
         rx.button(
             rx.icon("send", size=14), "Test", variant="soft", size="1", on_click=S.open_test(row["id"]),
             disabled=S.testing.contains(row["id"]), custom_attrs={"data-testid": "test-tool"},
@@ -62,7 +64,7 @@ def _actions(row) -> rx.Component:
         direction=rx.breakpoints(initial="column", sm="row"),
         align=rx.breakpoints(initial="end", sm="center"),
         justify="end",
-    )
+    ))
 
 
 def _row(row) -> rx.Component:
@@ -244,7 +246,7 @@ def _confirmation() -> rx.Component:
 
 
 def page() -> rx.Component:
-    new_button = rx.button(rx.icon("plus", size=16), "New tool", on_click=S.open_create, id="new-tool")
+    new_button = editors_only(rx.button(rx.icon("plus", size=16), "New tool", on_click=S.open_create, id="new-tool"))
     return list_page(
         S,
         "Tools",
@@ -264,7 +266,7 @@ def page() -> rx.Component:
             "No tools yet — add one",
             "Add a Slack, Discord or Teams channel, a webhook or an email account, then let events "
             "tell you when they fail.",
-            rx.button(rx.icon("plus", size=16), "Add a tool", on_click=S.open_create),
+            editors_only(rx.button(rx.icon("plus", size=16), "Add a tool", on_click=S.open_create)),
             id="tools-empty",
         ),
         loading_label="Loading tools…",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from cronium_app.components.feedback import empty_state, error_callout, loading_block
+from cronium_app.components.feedback import empty_state, error_callout, forbidden_notice, loading_block
 from cronium_app.components.layout import app_shell, page_header
 from cronium_app.components.styles import MONO, WIDE_CELL
 from cronium_app.display.workers import NONE
@@ -98,16 +98,6 @@ def _empty() -> rx.Component:
     )
 
 
-def _forbidden() -> rx.Component:
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("lock")),
-        rx.callout.text("Only administrators see the workers."),
-        color_scheme="gray",
-        width="100%",
-        id="workers-forbidden",
-    )
-
-
 def page() -> rx.Component:
     return app_shell(
         page_header(
@@ -121,7 +111,7 @@ def page() -> rx.Component:
         ),
         rx.cond(
             S.forbidden,
-            _forbidden(),
+            forbidden_notice("Only administrators see the workers.", "workers-forbidden"),
             rx.fragment(
                 rx.cond(S.error != "", error_callout(S.error, on_retry=S.load)),
                 rx.cond(

@@ -7,7 +7,8 @@ import reflex as rx
 from cronium_app import routes
 from cronium_app.components.editor import EditorTexts, editor_page
 from cronium_app.components.event_extras import webhook_card
-from cronium_app.components.forms import field_error, invalid_props, labelled, section
+from cronium_app.components.forms import field_error, field_label, invalid_props, labelled, section
+from cronium_app.components.roles import runners_only
 from cronium_app.components.schedule_fields import schedule_section
 from cronium_app.components.status import job_status_badge
 from cronium_app.components.styles import MONO
@@ -77,7 +78,8 @@ def basics() -> rx.Component:
 
 def _event_picker(step, index) -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(placeholder="Choose an event", width="100%", custom_attrs={"data-testid": "step-event"}),
+        rx.select.trigger(placeholder="Choose an event", width="100%", custom_attrs={"data-testid": "step-event"},
+                          aria_label="Event of this step"),
         rx.select.content(rx.foreach(S.event_options, lambda o: rx.select.item(o["label"], value=o["value"]))),
         value=step["event_id"],
         on_change=lambda v: S.set_step(index, "event_id", v),
@@ -142,7 +144,8 @@ def steps_section() -> rx.Component:
 
 def _step_select(edge, index, part: str, placeholder: str) -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(placeholder=placeholder, width="100%", custom_attrs={"data-testid": f"edge-{part}"}),
+        rx.select.trigger(placeholder=placeholder, width="100%", custom_attrs={"data-testid": f"edge-{part}"},
+                          aria_label=placeholder.capitalize()),
         rx.select.content(rx.foreach(S.step_names, lambda name: rx.select.item(name, value=name))),
         value=edge[part],
         on_change=lambda v: S.set_edge(index, part, v),
@@ -156,7 +159,7 @@ def _edge_row(edge, index) -> rx.Component:
         rx.box(_step_select(edge, index, "target", "to step"), flex="1 1 120px", min_width="0"),
         rx.box(
             rx.select.root(
-                rx.select.trigger(width="100%", custom_attrs={"data-testid": "edge-condition"}),
+                rx.select.trigger(width="100%", custom_attrs={"data-testid": "edge-condition"}, aria_label="When"),
                 rx.select.content(*[rx.select.item(label, value=value) for value, label in CONDITION_LABELS.items()]),
                 value=edge["condition"],
                 on_change=lambda v: S.set_edge(index, "condition", v),
@@ -168,7 +171,7 @@ def _edge_row(edge, index) -> rx.Component:
             edge["condition"] == "on_condition",
             rx.box(
                 rx.select.root(
-                    rx.select.trigger(width="100%", custom_attrs={"data-testid": "edge-value"}),
+                    rx.select.trigger(width="100%", custom_attrs={"data-testid": "edge-value"}, aria_label="Condition value"),
                     rx.select.content(rx.select.item("is true", value="true"), rx.select.item("is false", value="false")),
                     value=edge["value"],
                     on_change=lambda v: S.set_edge(index, "value", v),
@@ -280,7 +283,7 @@ def run_dialog() -> rx.Component:
                 color_scheme="gray",
             ),
             rx.vstack(
-                rx.text("Input (JSON, optional)", as_="label", size="2", weight="medium"),
+                field_label("Input (JSON, optional)", "run-input"),
                 rx.text_area(
                     value=S.run_input,
                     on_change=S.set_run_input,
@@ -328,10 +331,10 @@ def sections() -> list[rx.Component]:
 
 
 def _page(*, new: bool) -> rx.Component:
-    run = rx.cond(
+    run = runners_only(rx.cond(
         ~S.is_new,
         rx.button(rx.icon("play", size=16), "Run", variant="soft", on_click=S.open_run, id="run-workflow"),
-    )
+    ))
     return editor_page(S, TEXTS, new=new, actions=[run], sections=sections())
 
 

@@ -101,7 +101,7 @@ def _step_row(step) -> rx.Component:
 def steps_card() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Steps", size="3"),
+            rx.heading("Steps", size="3", as_="h2"),
             rx.cond(S.poll_error != "", error_callout(S.poll_error)),
             rx.table.root(
                 rx.table.header(

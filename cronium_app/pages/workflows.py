@@ -7,6 +7,7 @@ import reflex as rx
 from cronium_app import routes
 from cronium_app.components.feedback import empty_state
 from cronium_app.components.list_page import list_page, name_cell, paged_table, search_box
+from cronium_app.components.roles import create_link, runners_only
 from cronium_app.components.status import event_status_badge
 from cronium_app.components.styles import WIDE_CELL
 from cronium_app.state.workflows import WorkflowListState as S
@@ -16,7 +17,7 @@ COLUMNS = [("Name", False), ("Status", False), ("Schedule", True), ("Updated", T
 
 def run_button(workflow_id) -> rx.Component:
     busy = S.starting_for == workflow_id
-    return rx.button(
+    return runners_only(rx.button(
         rx.cond(busy, rx.spinner(size="1"), rx.icon("play", size=14)),
         rx.cond(busy, "Starting…", "Run"),
         on_click=S.run(workflow_id),
@@ -24,7 +25,7 @@ def run_button(workflow_id) -> rx.Component:
         size="1",
         white_space="nowrap",
         custom_attrs={"data-testid": "run-workflow"},
-    )
+    ))
 
 
 def _search() -> rx.Component:
@@ -57,7 +58,7 @@ def page() -> rx.Component:
     return list_page(
         S,
         "Workflows",
-        rx.link(rx.button(rx.icon("plus", size=16), "New workflow", id="new-workflow"), href=routes.WORKFLOW_NEW),
+        create_link("New workflow", routes.WORKFLOW_NEW, "new-workflow"),
         _search(),
         paged_table(S, "workflows", COLUMNS, _row),
         filtered=S.q != "",
@@ -73,7 +74,7 @@ def page() -> rx.Component:
             "No workflows yet — create one",
             "A workflow runs your events as steps, one after another or side by side, "
             "each step starting when the steps before it succeed, fail or finish.",
-            rx.link(rx.button(rx.icon("plus", size=16), "Create a workflow"), href=routes.WORKFLOW_NEW),
+            create_link("Create a workflow", routes.WORKFLOW_NEW),
             id="workflows-empty",
         ),
         loading_label="Loading workflows…",

@@ -1,5 +1,5 @@
 """What a running script may do, checked against its execution token: read
-its input, write its output and condition, read and write its owner's
+its input, write its output and condition, read and write its workspace's
 variables, and read its event's public description."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from cronium_app.auth.access import Access
 from cronium_app.errors import CroniumError, Forbidden
 from cronium_app.payloads import check_io_size
 from cronium_app.jobs.status import HELD
@@ -39,6 +40,12 @@ def authorize(session: Session, claims: ExecutionClaims, path_job_id: str) -> Jo
     if job.attempt != claims.attempt:
         raise Forbidden(f"this execution token was issued to attempt {claims.attempt}; the job is on attempt {job.attempt}")
     return job
+
+
+def job_access(job: Job) -> Access:
+    """What a job's script may do in its workspace: the app acting for the
+    job (its variables, read and written by the helpers)."""
+    return Access.on_behalf_of(job)
 
 
 def _update_held(session: Session, job: Job, **values: Any) -> None:

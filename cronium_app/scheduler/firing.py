@@ -30,6 +30,10 @@ others.
 
 A second, smaller pass releases queued fire times (overlap `queue`) whose
 previous run has ended.
+
+The schedules of a disabled account (`users.disabled_at`) move on without
+runs: their fire times are skipped, so enabling the account again does not
+bring a backlog of missed runs.
 """
 
 from __future__ import annotations
@@ -44,12 +48,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from cronium_app.auth.access import Access
 from cronium_app.db import is_sqlite, read_session, write_session
 from cronium_app.jobs import create as create_jobs
 from cronium_app.jobs.create import KeyedRun
 from cronium_app.jobs.status import HELD, PENDING
 from cronium_app.jobs.workflow_runs import start_run
-from cronium_app.models import Event, Job, Workflow, WorkflowRun
+from cronium_app.models import Event, Job, User, Workflow, WorkflowRun
 from cronium_app.schedules.policy import OverlapGate, plan_fires
 from cronium_app.schedules.state import exhausted
 from cronium_app.schedules.triggers import ScheduleError, ScheduleSpec, compile_schedule, first_fire
@@ -231,7 +236,7 @@ def _create_workflow_runs(session: Session, settings: Settings, plans: list[RowP
             try:
                 with session.begin_nested():
                     _, created = start_run(
-                        session, settings, workflow.user_id, workflow.id, None, idempotency_key=key, scheduled=True
+                        session, settings, Access.on_behalf_of(workflow), workflow.id, None, idempotency_key=key, scheduled=True
                     )
             except IntegrityError:  # another process created it between the look-up and the insert
                 created = False
@@ -306,10 +311,24 @@ def _save_rows(session: Session, kind: Kind, plans: list[RowPlan], now: datetime
         raise RuntimeError(f"{len(plans) - changed} {kind.name}s changed while they were being fired")
 
 
+def _disabled_owners(session: Session, rows: list[Any]) -> set[int]:
+    owners = {row.user_id for row in rows}
+    return set(session.scalars(sa.select(User.id).where(User.id.in_(owners), User.disabled_at.is_not(None))).all())
+
+
+def _skip_runs(plan: RowPlan) -> RowPlan:
+    """The plan of a disabled account's row: moved on, nothing run or queued."""
+    plan.skipped += len(plan.runs) + int(plan.queued is not None and plan.queued != plan.old_queued)
+    plan.runs, plan.queued = [], None
+    return plan
+
+
 def _fire_rows(session: Session, settings: Settings, kind: Kind, rows: list[Any], now: datetime) -> TickReport:
     report = TickReport()
     busy = kind.busy_ids(session, [row.id for row in rows if row.overlap_policy != "allow"])
+    disabled = _disabled_owners(session, rows)
     plans = [plan_row(settings, row, now, row.id in busy) for row in rows]
+    plans = [_skip_runs(plan) if plan.row.user_id in disabled else plan for plan in plans]
     kind.create_runs(session, settings, [plan for plan in plans if plan.runs])
     _save_rows(session, kind, plans, now, report)
     return report

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
+from cronium_app import audit
 from cronium_app.db import get_engine
 from cronium_app.scheduler.firing import TickReport, adopt_unscheduled, fire_due, soonest_fire
 from cronium_app.settings import Settings
@@ -57,6 +58,8 @@ async def run_forever(settings: Settings, clock: Clock = utcnow, engine: Engine 
         return
     engine = engine or get_engine()
     scheduler = Scheduler(engine, settings, clock)
+    # This task's whole life, for the audit log: the scheduler acts.
+    audit.context.begin(audit.Source.schedule)
     try:
         await run_in_threadpool(adopt_unscheduled, engine, clock())
     except Exception:  # not worth stopping the scheduler for

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from cronium_app.auth.access import Ability, Access
 from cronium_app.db import read_session, write_session
 from cronium_app.servers import service
 from cronium_app.settings import Settings
@@ -16,10 +17,10 @@ from orchestrator_worker.ssh.connect import ConnectFailed, open_connection
 CHECK_TIMEOUT_S = 10.0
 
 
-def _target(settings: Settings, user_id: int, server_id: int) -> dict[str, Any]:
+def _target(settings: Settings, access: Access, server_id: int) -> dict[str, Any]:
     with read_session() as session:
-        service.get_server(session, user_id, server_id)  # 404 for anyone else's
-        found = service.resolve_targets(session, settings, user_id, {"serverIds": [server_id]})
+        service.get_server(session, access, server_id)  # 404 for anyone else's
+        found = service.resolve_targets(session, settings, access, {"serverIds": [server_id]})
     return found[0]
 
 
@@ -41,20 +42,21 @@ async def _probe(server: dict[str, Any]) -> tuple[bool, str, str | None]:
         opened.conn.close()
 
 
-def _record(settings: Settings, user_id: int, server_id: int, ok: bool, message: str, new_key: str | None) -> dict[str, Any]:
+def _record(settings: Settings, access: Access, server_id: int, ok: bool, message: str, new_key: str | None) -> dict[str, Any]:
     with write_session() as session:
         if new_key:
-            pinned = service.pin_host_key(session, server_id, user_id, new_key)
+            pinned = service.pin_host_key(session, server_id, access, new_key)
             if pinned != new_key:
                 ok, message = False, "another connection pinned a different host key at the same moment; refused"
             elif ok:
                 message += "; host key pinned"
-        server = service.get_server(session, user_id, server_id)
+        server = service.get_server(session, access, server_id)
         service.record_check(session, server, ok, message)
         return {"ok": ok, "message": message, "server": service.server_to_dict(server)}
 
 
-async def test_connection(settings: Settings, user_id: int, server_id: int) -> dict[str, Any]:
-    server = await run_in_threadpool(_target, settings, user_id, server_id)
+async def test_connection(settings: Settings, access: Access, server_id: int) -> dict[str, Any]:
+    access.require(Ability.edit, "test server connections")
+    server = await run_in_threadpool(_target, settings, access, server_id)
     ok, message, new_key = await _probe(server)
-    return await run_in_threadpool(_record, settings, user_id, server_id, ok, message, new_key)
+    return await run_in_threadpool(_record, settings, access, server_id, ok, message, new_key)

@@ -12,6 +12,8 @@ import asyncssh
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from cronium_app import audit
+from cronium_app.auth.access import Ability, Access
 from cronium_app.errors import Conflict, Invalid, NotFound
 from cronium_app.models import Event, Server
 from cronium_app.pagination import Page, escape_like
@@ -89,65 +91,75 @@ def _apply(server: Server, fields: ServerFields, settings: Settings) -> None:
     _credentials(server, fields, settings)
 
 
-def _name_taken(session: Session, user_id: int, name: str, server_id: int | None) -> bool:
-    query = select(Server.id).where(Server.user_id == user_id, Server.name == name)
+def _name_taken(session: Session, access: Access, name: str, server_id: int | None) -> bool:
+    query = select(Server.id).where(access.scope(Server), Server.name == name)
     if server_id is not None:
         query = query.where(Server.id != server_id)
     return session.exec(query).first() is not None
 
 
-def create_server(session: Session, settings: Settings, user_id: int, data: ServerCreate) -> Server:
-    check_room(session, Server, user_id, settings.max_servers_per_user, "servers", "CRONIUM_MAX_SERVERS_PER_USER")
-    server = Server(user_id=user_id, name=data.name, host=data.host, username=data.username, auth_type=data.auth_type, credentials="")
+def create_server(session: Session, settings: Settings, access: Access, data: ServerCreate) -> Server:
+    access.require(Ability.edit, "add servers")
+    check_room(session, Server, access.user_id, settings.max_servers_per_user, "servers", "CRONIUM_MAX_SERVERS_PER_USER")
+    server = Server(user_id=access.user_id, workspace_id=access.workspace_id, name=data.name, host=data.host, username=data.username, auth_type=data.auth_type, credentials="")
     _apply(server, data, settings)
-    if _name_taken(session, user_id, server.name, None):
+    if _name_taken(session, access, server.name, None):
         raise Conflict(f"a server named {server.name!r} already exists", field="name")
     session.add(server)
     session.flush()
+    audit.record(session, audit.Action.server_create, server, after=server)
     return server
 
 
-def get_server(session: Session, user_id: int, server_id: int) -> Server:
+def get_server(session: Session, access: Access, server_id: int) -> Server:
     server = session.get(Server, server_id)
-    if server is None or server.user_id != user_id:
+    if not access.owns(server):
         raise NotFound(f"server {server_id} not found")
     return server
 
 
-def update_server(session: Session, settings: Settings, user_id: int, server_id: int, data: ServerUpdate) -> Server:
-    server = get_server(session, user_id, server_id)
+def update_server(session: Session, settings: Settings, access: Access, server_id: int, data: ServerUpdate) -> Server:
+    access.require(Ability.edit, "change servers")
+    server = get_server(session, access, server_id)
+    before = audit.snapshot(server)
     _apply(server, data, settings)
-    if data.name is not None and _name_taken(session, user_id, server.name, server.id):
+    if data.name is not None and _name_taken(session, access, server.name, server.id):
         raise Conflict(f"a server named {server.name!r} already exists", field="name")
     server.updated_at = utcnow()
     session.add(server)
     session.flush()
+    audit.record(session, audit.Action.server_update, server, before=before, after=server)
     return server
 
 
-def delete_server(session: Session, user_id: int, server_id: int) -> None:
+def delete_server(session: Session, access: Access, server_id: int) -> None:
     """Remove the server and take it off every event of its owner that names it."""
-    server = get_server(session, user_id, server_id)
-    for event in session.exec(select(Event).where(Event.user_id == user_id)).all():
+    access.require(Ability.edit, "delete servers")
+    server = get_server(session, access, server_id)
+    for event in session.exec(select(Event).where(access.scope(Event))).all():
         if server_id in (event.server_ids or []):
             event.server_ids = [i for i in event.server_ids if i != server_id]
             session.add(event)
+    audit.record(session, audit.Action.server_delete, server, before=server)
     session.delete(server)
     session.flush()
 
 
-def forget_host_key(session: Session, user_id: int, server_id: int) -> Server:
+def forget_host_key(session: Session, access: Access, server_id: int) -> Server:
     """For a deliberate host key change: the next connection pins the new key."""
-    server = get_server(session, user_id, server_id)
+    access.require(Ability.edit, "change servers")
+    server = get_server(session, access, server_id)
+    before = audit.snapshot(server)
     server.host_key = None
     server.updated_at = utcnow()
     session.add(server)
     session.flush()
+    audit.record(session, audit.Action.server_update, server, before=before, after=server)
     return server
 
 
-def list_servers(session: Session, user_id: int, *, q: str | None, tag: str | None, limit: int, offset: int) -> Page:
-    query = select(Server).where(Server.user_id == user_id)
+def list_servers(session: Session, access: Access, *, q: str | None, tag: str | None, limit: int, offset: int) -> Page:
+    query = select(Server).where(access.scope(Server))
     if q:
         pattern = f"%{escape_like(q)}%"
         query = query.where(sa.or_(Server.name.ilike(pattern, escape="\\"), Server.host.ilike(pattern, escape="\\")))
@@ -159,24 +171,24 @@ def list_servers(session: Session, user_id: int, *, q: str | None, tag: str | No
     return Page(items=[server_to_dict(s) for s in page], total=len(rows), limit=limit, offset=offset)
 
 
-def check_targets(session: Session, user_id: int, server_ids: list[int]) -> None:
+def check_targets(session: Session, access: Access, server_ids: list[int]) -> None:
     """An event may only name its owner's servers."""
     if not server_ids:
         return
     if len(server_ids) > MAX_TARGETS:
         raise Invalid(f"at most {MAX_TARGETS} servers per event", field="serverIds")
-    found = set(session.exec(select(Server.id).where(Server.user_id == user_id, Server.id.in_(server_ids))).all())
+    found = set(session.exec(select(Server.id).where(access.scope(Server), Server.id.in_(server_ids))).all())
     missing = [i for i in server_ids if i not in found]
     if missing:
         raise Invalid(f"unknown server id(s): {', '.join(map(str, missing))}", field="serverIds")
 
 
-def resolve_targets(session: Session, settings: Settings, user_id: int, target: dict[str, Any]) -> list[dict[str, Any]]:
+def resolve_targets(session: Session, settings: Settings, access: Access, target: dict[str, Any]) -> list[dict[str, Any]]:
     """The servers a job runs on, with their credentials, for the worker that
     claimed it. Only the job owner's servers can ever match."""
     ids = [int(i) for i in target.get("serverIds") or []]
     tags = set(target.get("serverTags") or [])
-    rows = session.exec(select(Server).where(Server.user_id == user_id).order_by(Server.name, Server.id)).all()
+    rows = session.exec(select(Server).where(access.scope(Server)).order_by(Server.name, Server.id)).all()
     chosen = [s for s in rows if s.id in ids or tags.intersection(s.tags or [])][:MAX_TARGETS]
     resolved = []
     for server in chosen:
@@ -192,17 +204,17 @@ def resolve_targets(session: Session, settings: Settings, user_id: int, target: 
     return resolved
 
 
-def pin_host_key(session: Session, server_id: int, user_id: int, host_key: str) -> str:
+def pin_host_key(session: Session, server_id: int, access: Access, host_key: str) -> str:
     """Pin `host_key` if the server has none yet; return the pinned key. Two
     first connections at once agree: the first writer wins, the other is
     told which key won (and refuses its connection if it saw another)."""
     key = normalize_host_key(host_key)
     session.execute(
         sa.update(Server)
-        .where(Server.id == server_id, Server.user_id == user_id, Server.host_key.is_(None))
+        .where(Server.id == server_id, access.scope(Server), Server.host_key.is_(None))
         .values(host_key=key, updated_at=utcnow())
     )
-    pinned = session.exec(select(Server.host_key).where(Server.id == server_id, Server.user_id == user_id)).first()
+    pinned = session.exec(select(Server.host_key).where(Server.id == server_id, access.scope(Server))).first()
     if pinned is None:
         raise NotFound(f"server {server_id} not found")
     return pinned

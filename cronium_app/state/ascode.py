@@ -10,6 +10,7 @@ from typing import Any, TypedDict
 
 import reflex as rx
 
+from cronium_app.auth.access import Access
 from cronium_app.ascode import export as ascode_export
 from cronium_app.ascode import parse, sync
 from cronium_app.db import read_session, write_session
@@ -32,21 +33,21 @@ class PlanRow(TypedDict):
     fields: str
 
 
-def _export(user_id: int) -> str:
+def _export(access: Access) -> str:
     with read_session() as session:
-        return ascode_export.export(session, user_id).text
+        return ascode_export.export(session, access).text
 
 
-def _plan(user_id: int, text: str, prune: bool) -> dict[str, Any]:
+def _plan(access: Access, text: str, prune: bool) -> dict[str, Any]:
     parsed = parse.parse([parse.Source(SOURCE, text)])
     with read_session() as session:
-        return sync.make_plan(session, get_settings(), user_id, parsed, prune=prune).to_dict()
+        return sync.make_plan(session, get_settings(), access, parsed, prune=prune).to_dict()
 
 
-def _apply(user_id: int, text: str, prune: bool, fingerprint: str) -> dict[str, Any]:
+def _apply(access: Access, text: str, prune: bool, fingerprint: str) -> dict[str, Any]:
     parsed = parse.parse([parse.Source(SOURCE, text)])
     with write_session() as session:
-        return sync.apply(session, get_settings(), user_id, parsed, prune=prune, fingerprint=fingerprint).to_dict()
+        return sync.apply(session, get_settings(), access, parsed, prune=prune, fingerprint=fingerprint).to_dict()
 
 
 def plan_rows(plan: dict[str, Any]) -> list[PlanRow]:
@@ -92,9 +93,9 @@ class AsCodeState(AppState):
         self._clear_plan()
 
     async def _run(self, work, *args):
-        """`work(user_id, ...)` in a thread; a refusal becomes the message shown."""
+        """`work(access, ...)` in a thread; a refusal becomes the message shown."""
         try:
-            return await asyncio.to_thread(work, self._user_id, *args)
+            return await asyncio.to_thread(work, self._access, *args)
         except CroniumError as exc:
             self.error = exc.message
         except Exception:

@@ -15,8 +15,9 @@ from typing import Any
 import reflex as rx
 
 from cronium_app import routes
-from cronium_app.auth import sessions
+from cronium_app.auth import invitations, links, oidc, resets, sessions
 from cronium_app.display.messages import sentence
+from cronium_app.errors import CroniumError
 from cronium_app.settings import get_settings
 from cronium_app.state.base import SESSION_API, AppState
 
@@ -83,7 +84,12 @@ class AuthFormState(AppState):
     field_errors: dict[str, str] = {}
     submitting: bool = False
     registration_open: bool = True
+    # open, invite or closed (settings.registration_mode).
+    registration_mode: str = "open"
     first_account: bool = False
+    # "Sign in with <label>" when single sign-on is configured ("": off).
+    sso_label: str = ""
+    sso_href: str = ""
 
     def _next_page(self) -> str:
         return next_page(self.router.url.query_parameters.get("next"))
@@ -98,11 +104,21 @@ class AuthFormState(AppState):
         """Signed-in visitors go straight on; others see a clean form."""
         self._clear()
         settings = get_settings()
-        self.registration_open = sessions.registration_open(settings)
         self.first_account = not await asyncio.to_thread(sessions.has_users)
+        self.registration_mode = settings.registration_mode
+        # The first account (the admin) may always be made.
+        self.registration_open = sessions.registration_open(settings) or self.first_account
+        self._offer_single_sign_on(settings)
         if self._session_token() and await self._resolve_user():
             return rx.redirect(self._next_page(), replace=True)
         return None
+
+    def _offer_single_sign_on(self, settings) -> None:
+        """The button, and why the last single sign-on was refused (the
+        callback sends the browser here with ?sso_error=<reason>)."""
+        self.sso_label = settings.oidc_label if settings.oidc_enabled else ""
+        self.sso_href = oidc.start_url(self.router.url.query_parameters.get("next")) if self.sso_label else ""
+        self.error = oidc.refusal_words(self.router.url.query_parameters.get("sso_error"))
 
     def _failed(self, result: Any, *, server_message: str, wrong_message: str | None = None) -> None:
         """Show why the API refused (the callback of `submit_script`)."""
@@ -142,15 +158,20 @@ class AuthFormState(AppState):
             return
         self._failed(result, server_message=SIGN_IN_FAILED, wrong_message=WRONG_PASSWORD)
 
+    def _passwords_match(self, form: dict) -> bool:
+        """Clear the form's messages; False (saying so at the field) when the
+        password and its repetition differ."""
+        self._clear()
+        if str(form.get("password") or "") != str(form.get("confirm") or ""):
+            self.field_errors = {"confirm": "The two passwords differ."}
+            return False
+        return True
+
     @rx.event
     def register(self, form: dict):
         if self.submitting:
             return None
-        password = str(form.get("password") or "")
-        confirm = str(form.get("confirm") or "")
-        self._clear()
-        if password != confirm:
-            self.field_errors = {"confirm": "The two passwords differ."}
+        if not self._passwords_match(form):
             return None
         self.submitting = True
         return self._post("register-form", SESSION_API + "/register", AuthFormState.register_refused)
@@ -161,3 +182,69 @@ class AuthFormState(AppState):
         if isinstance(result, dict) and result.get("status") in (200, 201):
             return
         self._failed(result, server_message=REGISTER_FAILED)
+
+
+LINK_FIELDS = {"token": "token", "password": "password"}
+
+
+class LinkFormState(AuthFormState):
+    """/invite/<token> and /reset/<token>: the link's token (from the URL)
+    and a new password, posted to the session API, which signs the browser
+    in. A used, withdrawn or expired link says so in words, before any typing."""
+
+    link_kind: str = ""  # invite or reset
+    link_email: str = ""
+    link_role: str = ""
+    link_refused: str = ""
+    token: str = ""
+
+    def _read_link(self) -> None:
+        raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        self.token = raw if len(raw) <= links.MAX_TOKEN_CHARS else ""
+        self.link_email = self.link_role = self.link_refused = ""
+
+    @rx.event
+    async def open_invite(self):
+        self._clear()
+        self._read_link()
+        self.link_kind = "invite"
+        try:
+            found = await asyncio.to_thread(invitations.invitation_for_link, get_settings(), self.token)
+        except CroniumError as exc:
+            self.link_refused = sentence(exc.message)
+            return
+        self.link_email, self.link_role = found["email"], found["role"]
+
+    @rx.event
+    async def open_reset(self):
+        self._clear()
+        self._read_link()
+        self.link_kind = "reset"
+        try:
+            found = await asyncio.to_thread(resets.reset_for_link, self.token)
+        except CroniumError as exc:
+            self.link_refused = sentence(exc.message)
+            return
+        self.link_email = found["email"]
+
+    @rx.event
+    def submit_link(self, form: dict):
+        if self.submitting or self.link_refused or self.link_kind not in ("invite", "reset"):
+            return None
+        if not self._passwords_match(form):
+            return None
+        self.submitting = True
+        script = submit_script("link-form", f"{SESSION_API}/{self.link_kind}", routes.DASHBOARD, LINK_FIELDS)
+        return rx.call_script(script, callback=LinkFormState.link_refused_by_api)
+
+    @rx.event
+    def link_refused_by_api(self, result: dict):
+        """Called only when the API refused (on success the page is gone)."""
+        if isinstance(result, dict) and result.get("status") in (200, 201):
+            return
+        status, _error, message = refusal_message(result, REGISTER_FAILED)
+        self.submitting = False
+        if status in (404, 410):
+            self.link_refused = message
+        else:
+            self._failed(result, server_message=REGISTER_FAILED)

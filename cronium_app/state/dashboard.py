@@ -9,13 +9,14 @@ from typing import Any
 
 import reflex as rx
 
+from cronium_app.auth.access import Access
 from cronium_app import routes
 from cronium_app.db import read_session
 from cronium_app.display.formatting import fmt_trend, local
 from cronium_app.display.rows import HourPoint, JobRow, StatCard, job_row
 from cronium_app.jobs import service as jobs
-from cronium_app.state.base import AppState
-from cronium_app.state.polling import DASHBOARD_POLL_S, run_sole_loop
+from cronium_app.state.base import AppState, reload_page
+from cronium_app.state.polling import DASHBOARD_POLL_S, SessionWatch, run_sole_loop
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +38,14 @@ def _tone(percent: float | None, good: str) -> str:
     return "good" if rising == (good == "up") else "bad"
 
 
-def _snapshot(user_id: int, *, with_stats: bool = True) -> dict[str, Any]:
+def _snapshot(access: Access, *, with_stats: bool = True) -> dict[str, Any]:
     with read_session() as session:
         return {
             # The counts are the slow part with many jobs: the first paint
             # goes without them and the poll loop brings them at once.
-            "stats": jobs.job_stats(session, user_id) if with_stats else None,
-            "hourly": jobs.hourly_counts(session, user_id),
-            "recent": jobs.list_jobs_ordered(session, user_id, jobs.JobFilter(), limit=RECENT_JOBS).items,
+            "stats": jobs.job_stats(session, access) if with_stats else None,
+            "hourly": jobs.hourly_counts(session, access),
+            "recent": jobs.list_jobs_ordered(session, access, jobs.JobFilter(), limit=RECENT_JOBS).items,
         }
 
 
@@ -100,7 +101,7 @@ class DashboardState(AppState):
         self._watch += 1
         self.error = ""
         try:
-            self._apply(await asyncio.to_thread(_snapshot, self._user_id, with_stats=False))
+            self._apply(await asyncio.to_thread(_snapshot, self._access, with_stats=False))
         except Exception:
             logger.exception("dashboard load failed")
             self.error = "The dashboard could not be loaded."
@@ -109,19 +110,22 @@ class DashboardState(AppState):
     @rx.event(background=True)
     async def watch(self, generation: int):
         """Refresh about once a second while this tab shows the dashboard."""
-        await run_sole_loop(self, generation, lambda: self._refresh_rounds(generation))
+        return await run_sole_loop(self, generation, lambda: self._refresh_rounds(generation))
 
-    async def _refresh_rounds(self, generation: int) -> None:
+    async def _refresh_rounds(self, generation: int):
+        """Returns the page's reload when the tab's session ended."""
+        session = SessionWatch(self)
         pause = 0.0
         while True:
-            await asyncio.sleep(pause)
+            if await session.pause(pause):
+                return reload_page()
             async with self:
                 if generation != self._watch or not self._user_id or self.router.url.path not in ("", "/"):
-                    return
-                user_id = self._user_id
+                    return None
+                access = self._access
             started = time.monotonic()
             try:
-                snap = await asyncio.to_thread(_snapshot, user_id)
+                snap = await asyncio.to_thread(_snapshot, access)
             except Exception:
                 logger.exception("dashboard refresh failed")
                 async with self:
@@ -133,7 +137,7 @@ class DashboardState(AppState):
             pause = max(DASHBOARD_POLL_S, 2 * (time.monotonic() - started))
             async with self:
                 if generation != self._watch:
-                    return
+                    return None
                 self._apply(snap)
 
     @rx.event

@@ -108,7 +108,7 @@ class EditorMixin(SavingMixin, mixin=True):
             return go
         self._reset_form()
         failed = f"{self.new_form_reads[:1].upper()}{self.new_form_reads[1:]} could not be loaded."
-        found = await self._read(self.calls.read_new, self._user_id, failed=failed)
+        found = await self._read(self.calls.read_new, self._access, failed=failed)
         if found is not None:
             self._show_new(found)
         self.loaded = True
@@ -124,7 +124,7 @@ class EditorMixin(SavingMixin, mixin=True):
             self.not_found = True
         else:
             failed = f"This {self.noun} could not be loaded."
-            found = await self._read(self.calls.read, self._user_id, row_id, failed=failed)
+            found = await self._read(self.calls.read, self._access, row_id, failed=failed)
             if found is not None:
                 self._show_row(found)
         self.loaded = True
@@ -164,7 +164,7 @@ class EditorMixin(SavingMixin, mixin=True):
         self.saving = True
         self.errors = {}
         yield
-        row = await self._store(self.calls.save, self._user_id, self.current_id, payload)
+        row = await self._store(self.calls.save, self._access, self.current_id, payload)
         if row is None:
             yield self._not_saved()
             return
@@ -194,7 +194,7 @@ class EditorMixin(SavingMixin, mixin=True):
         self.deleting = True
         yield
         try:
-            await asyncio.to_thread(self.calls.delete, self._user_id, self.current_id)
+            await asyncio.to_thread(self.calls.delete, self._access, self.current_id)
         except NotFound:
             pass
         except Exception:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, TypedDict
 import reflex as rx
 from pydantic import ValidationError
 
+from cronium_app.auth.access import Access
 from cronium_app import routes
 from cronium_app.db import read_session, write_session
 from cronium_app.display.env_form import (
@@ -111,9 +112,9 @@ class ServerOption(TypedDict):
     address: str
 
 
-def _server_options(session, user_id: int) -> list[ServerOption]:
+def _server_options(session, access: Access) -> list[ServerOption]:
     """The user's servers an event can target (the first 200, by name)."""
-    page = servers.list_servers(session, user_id, q=None, tag=None, limit=200, offset=0)
+    page = servers.list_servers(session, access, q=None, tag=None, limit=200, offset=0)
     return [
         {"id": str(item["id"]), "name": item["name"], "address": f"{item['username']}@{item['host']}:{item['port']}"}
         for item in page.items
@@ -126,38 +127,38 @@ class ToolOption(TypedDict):
     kind: str
 
 
-def _tool_options(session, user_id: int) -> list[ToolOption]:
+def _tool_options(session, access: Access) -> list[ToolOption]:
     """The user's tools a tool event can send through (the first 200)."""
-    page = tools.list_tools(session, user_id, q=None, limit=200, offset=0)
+    page = tools.list_tools(session, access, q=None, limit=200, offset=0)
     return [{"id": str(t["id"]), "label": f"{t['name']} ({KIND_TABLE[t['kind']].label})", "kind": t["kind"]}
             for t in page.items]
 
 
-def _load_new(user_id: int) -> tuple[list[ServerOption], list[ToolOption]]:
+def _load_new(access: Access) -> tuple[list[ServerOption], list[ToolOption]]:
     with read_session() as session:
-        return _server_options(session, user_id), _tool_options(session, user_id)
+        return _server_options(session, access), _tool_options(session, access)
 
 
-def _load(user_id: int, event_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[ServerOption], list[ToolOption]]:
+def _load(access: Access, event_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[ServerOption], list[ToolOption]]:
     with read_session() as session:
-        event = events.event_to_dict(events.get_event(session, user_id, event_id))
-        runs = jobs.list_jobs_ordered(session, user_id, jobs.JobFilter(event_id=event_id), limit=RECENT_RUNS).items
-        return event, runs, _server_options(session, user_id), _tool_options(session, user_id)
+        event = events.event_to_dict(events.get_event(session, access, event_id))
+        runs = jobs.list_jobs_ordered(session, access, jobs.JobFilter(event_id=event_id), limit=RECENT_RUNS).items
+        return event, runs, _server_options(session, access), _tool_options(session, access)
 
 
-def _save(user_id: int, event_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+def _save(access: Access, event_id: int, payload: dict[str, Any]) -> dict[str, Any]:
     settings = get_settings()
     with write_session() as session:
         if event_id:
-            event = events.update_event(session, settings, user_id, event_id, EventUpdate.model_validate(payload))
+            event = events.update_event(session, settings, access, event_id, EventUpdate.model_validate(payload))
         else:
-            event = events.create_event(session, settings, user_id, EventCreate.model_validate(payload))
+            event = events.create_event(session, settings, access, EventCreate.model_validate(payload))
         return events.event_to_dict(event)
 
 
-def _delete(user_id: int, event_id: int) -> None:
+def _delete(access: Access, event_id: int) -> None:
     with write_session() as session:
-        events.delete_event(session, user_id, event_id)
+        events.delete_event(session, access, event_id)
 
 
 class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
@@ -391,7 +392,7 @@ class EventEditorState(ScheduleFormMixin, EditorMixin, AppState):
             return
         data = TemplatePreviewIn(fields=fields, input=self._sample_input(), eventId=self.current_id or None)
         try:
-            result = await checks.preview(get_settings(), self._user_id, data)
+            result = await checks.preview(get_settings(), self._access, data)
         except CroniumError as exc:
             self.preview_error = sentence(exc.message)
             return

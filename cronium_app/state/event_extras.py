@@ -18,6 +18,7 @@ from typing import Any, TypedDict
 import reflex as rx
 from pydantic import ValidationError
 
+from cronium_app.auth.access import Access
 from cronium_app.db import read_session, write_session
 from cronium_app.display.formatting import fmt_short
 from cronium_app.display.messages import FORM, sentence, service_field_errors, validation_field_errors
@@ -92,55 +93,55 @@ def _trigger_item(item: dict[str, Any], tz: str) -> TriggerItem:
 # -- database work, in threads ---------------------------------------------------
 
 
-def _read_workflow(user_id: int, workflow_id: int) -> dict[str, Any]:
+def _read_workflow(access: Access, workflow_id: int) -> dict[str, Any]:
     settings = get_settings()
     with read_session() as session:
-        workflows.get_workflow(session, user_id, workflow_id)  # NotFound for another's
-        found = triggers.list_triggers(session, settings, user_id, event_id=None, workflow_id=workflow_id)
+        workflows.get_workflow(session, access, workflow_id)  # NotFound for another's
+        found = triggers.list_triggers(session, settings, access, event_id=None, workflow_id=workflow_id)
         return {"actions": [], "triggers": found, "tools": [], "events": []}
 
 
-def _read(user_id: int, event_id: int) -> dict[str, Any]:
+def _read(access: Access, event_id: int) -> dict[str, Any]:
     settings = get_settings()
     with read_session() as session:
-        page = tools.list_tools(session, user_id, q=None, limit=200, offset=0)
-        others = events.list_events(session, user_id, events.EventFilter(), limit=500, offset=0)
+        page = tools.list_tools(session, access, q=None, limit=200, offset=0)
+        others = events.list_events(session, access, events.EventFilter(), limit=500, offset=0)
         return {
-            "actions": actions_service.list_actions(session, user_id, event_id),
-            "triggers": triggers.list_triggers(session, settings, user_id, event_id=event_id, workflow_id=None),
+            "actions": actions_service.list_actions(session, access, event_id),
+            "triggers": triggers.list_triggers(session, settings, access, event_id=event_id, workflow_id=None),
             "tools": [{"id": str(t["id"]), "label": f"{t['name']} ({KIND_TABLE[t['kind']].label})", "kind": t["kind"]}
                       for t in page.items],
             "events": [{"id": str(e["id"]), "label": e["name"], "kind": e["type"]} for e in others.items],
         }
 
 
-def _add_action(user_id: int, event_id: int, data: ActionCreate) -> None:
+def _add_action(access: Access, event_id: int, data: ActionCreate) -> None:
     with write_session() as session:
-        actions_service.create_action(session, get_settings(), user_id, event_id, data)
+        actions_service.create_action(session, get_settings(), access, event_id, data)
 
 
-def _delete_action(user_id: int, event_id: int, action_id: int) -> None:
+def _delete_action(access: Access, event_id: int, action_id: int) -> None:
     with write_session() as session:
-        actions_service.delete_action(session, user_id, event_id, action_id)
+        actions_service.delete_action(session, access, event_id, action_id)
 
 
-def _add_trigger(user_id: int, data: TriggerCreate) -> dict[str, Any]:
+def _add_trigger(access: Access, data: TriggerCreate) -> dict[str, Any]:
     settings = get_settings()
     with write_session() as session:
-        trigger, secret = triggers.create_trigger(session, settings, user_id, data)
+        trigger, secret = triggers.create_trigger(session, settings, access, data)
         return triggers.trigger_to_dict(trigger, settings, secret)
 
 
-def _rotate_trigger(user_id: int, trigger_id: str) -> dict[str, Any]:
+def _rotate_trigger(access: Access, trigger_id: str) -> dict[str, Any]:
     settings = get_settings()
     with write_session() as session:
-        trigger, secret = triggers.rotate_trigger(session, user_id, trigger_id)
+        trigger, secret = triggers.rotate_trigger(session, access, trigger_id)
         return triggers.trigger_to_dict(trigger, settings, secret)
 
 
-def _delete_trigger(user_id: int, trigger_id: str) -> None:
+def _delete_trigger(access: Access, trigger_id: str) -> None:
     with write_session() as session:
-        triggers.delete_trigger(session, user_id, trigger_id)
+        triggers.delete_trigger(session, access, trigger_id)
 
 
 class EventExtrasState(AppState):
@@ -199,9 +200,9 @@ class EventExtrasState(AppState):
     async def _refresh(self) -> None:
         try:
             if self.workflow_id:
-                found = await asyncio.to_thread(_read_workflow, self._user_id, self.workflow_id)
+                found = await asyncio.to_thread(_read_workflow, self._access, self.workflow_id)
             else:
-                found = await asyncio.to_thread(_read, self._user_id, self.event_id)
+                found = await asyncio.to_thread(_read, self._access, self.event_id)
         except NotFound:
             self.event_id = self.workflow_id = 0
             return
@@ -285,7 +286,7 @@ class EventExtrasState(AppState):
         self.busy = True
         yield
         try:
-            await asyncio.to_thread(_add_action, self._user_id, self.event_id, data)
+            await asyncio.to_thread(_add_action, self._access, self.event_id, data)
         except CroniumError as exc:
             self.errors = service_field_errors(exc, fields=ACTION_FIELDS)
             return
@@ -302,7 +303,7 @@ class EventExtrasState(AppState):
             return
         self.busy = True
         try:
-            await asyncio.to_thread(_delete_action, self._user_id, self.event_id, action_id)
+            await asyncio.to_thread(_delete_action, self._access, self.event_id, action_id)
         except NotFound:
             pass
         finally:
@@ -330,7 +331,7 @@ class EventExtrasState(AppState):
         self.busy = True
         yield
         try:
-            item = await asyncio.to_thread(work, self._user_id, *args)
+            item = await asyncio.to_thread(work, self._access, *args)
         except (ValidationError, CroniumError) as exc:
             message = exc.message if isinstance(exc, CroniumError) else str(exc)
             yield rx.toast.error(sentence(message), id="trigger-result")

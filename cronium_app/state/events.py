@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import reflex as rx
 
+from cronium_app.auth.access import Access
 from cronium_app.db import read_session
 from cronium_app.display.rows import EventRow, event_row
 from cronium_app.events import service as events
@@ -20,10 +21,10 @@ EVENT_TYPES = ("bash", "python", "node", "http", "tool")
 EVENT_STATUSES = ("draft", "active", "paused", "archived")
 
 
-def _query(user_id: int, q: str, kind: str, status: str, offset: int) -> Page:
+def _query(access: Access, q: str, kind: str, status: str, offset: int) -> Page:
     flt = events.EventFilter(q=q or None, type=None if kind == ALL else kind, status=None if status == ALL else status)
     with read_session() as session:
-        return events.list_events(session, user_id, flt, limit=PAGE_SIZE, offset=offset)
+        return events.list_events(session, access, flt, limit=PAGE_SIZE, offset=offset)
 
 
 class EventListState(SearchableListMixin, AppState):
@@ -39,7 +40,7 @@ class EventListState(SearchableListMixin, AppState):
         return bool(self.q) or self.type_filter != ALL or self.status_filter != ALL
 
     def _reader(self):
-        return partial(_query, self._user_id, self.q.strip(), self.type_filter, self.status_filter)
+        return partial(_query, self._access, self.q.strip(), self.type_filter, self.status_filter)
 
     def _show_rows(self, page: Page) -> None:
         self.rows = [event_row(e, self.tz) for e in page.items]

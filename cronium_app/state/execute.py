@@ -7,6 +7,7 @@ import logging
 
 import reflex as rx
 
+from cronium_app.auth.access import Access
 from cronium_app.db import write_session
 from cronium_app.errors import CroniumError
 from cronium_app import routes
@@ -17,9 +18,9 @@ from cronium_app.state.base import AppState
 logger = logging.getLogger(__name__)
 
 
-def queue_run(user_id: int, event_id: int) -> str:
+def queue_run(access: Access, event_id: int) -> str:
     with write_session() as session:
-        job, _created = create_jobs.for_event(session, get_settings(), user_id=user_id, event_id=event_id)
+        job, _created = create_jobs.for_event(session, get_settings(), access, event_id=event_id)
         return job.id
 
 
@@ -37,7 +38,7 @@ class ExecuteState(AppState):
         self.creating_for = int(event_id)
         yield
         try:
-            job_id = await asyncio.to_thread(queue_run, self._user_id, int(event_id))
+            job_id = await asyncio.to_thread(queue_run, self._access, int(event_id))
         except CroniumError as exc:
             self.creating_for = 0
             yield rx.toast.error(f"Could not run the event: {exc.message}", id="execute-error")

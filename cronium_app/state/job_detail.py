@@ -20,6 +20,7 @@ from typing import Any
 
 import reflex as rx
 
+from cronium_app.auth.access import Access
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import CroniumError
 from cronium_app.jobs import service as jobs
@@ -49,42 +50,46 @@ _SCROLL_LOG_TO_END = (
     "setTimeout(() => { const e = document.getElementById('log-lines'); if (e) e.scrollTop = e.scrollHeight; }, 50)"
 )
 
+# What the page holds of the log (JobDetailState): kept across a load of
+# the same job.
+_LOG_STATE = ("log_head", "log_tail", "log_filter", "line_count", "hidden_count", "_last_seq", "_lines", "_dropped")
+
 _EMPTY_VIEW: JobView = job_view({"id": "", "status": "pending"}, "UTC")
 
 
-def _poll(user_id: int, job_id: str, after_seq: int, known_status: str, with_job: bool):
+def _poll(access: Access, job_id: str, after_seq: int, known_status: str, with_job: bool):
     """New log lines, and the job itself when it may have changed."""
     with read_session() as session:
-        logs = jobs.get_logs(session, user_id, job_id, after_seq=after_seq, limit=LOG_BATCH)
+        logs = jobs.get_logs(session, access, job_id, after_seq=after_seq, limit=LOG_BATCH)
         job = None
         if with_job or logs["status"] != known_status or logs["complete"]:
-            job = _with_actions(session, user_id, job_id)
+            job = _with_actions(session, access, job_id)
         return logs, job
 
 
-def _with_actions(session, user_id: int, job_id: str) -> dict[str, Any]:
+def _with_actions(session, access: Access, job_id: str) -> dict[str, Any]:
     """The job, with the conditional actions its end fired (and the job
     whose end fired it, when an action created it)."""
-    return {**jobs.get_job_dict(session, user_id, job_id), "actions": actions_of_job(session, user_id, job_id)}
+    return {**jobs.get_job_dict(session, access, job_id), "actions": actions_of_job(session, access, job_id)}
 
 
-def _job(user_id: int, job_id: str) -> dict[str, Any]:
+def _job(access: Access, job_id: str) -> dict[str, Any]:
     with read_session() as session:
-        return _with_actions(session, user_id, job_id)
+        return _with_actions(session, access, job_id)
 
 
-def _cancel(user_id: int, job_id: str) -> dict[str, Any]:
+def _cancel(access: Access, job_id: str) -> dict[str, Any]:
     with write_session() as session:
-        jobs.cancel_job(session, user_id, job_id)
-    return _job(user_id, job_id)
+        jobs.cancel_job(session, access, job_id)
+    return _job(access, job_id)
 
 
-def _full_log(user_id: int, job_id: str) -> str:
+def _full_log(access: Access, job_id: str) -> str:
     parts: list[str] = []
     after = 0
     with read_session() as session:
         while True:
-            batch = jobs.get_logs(session, user_id, job_id, after_seq=after, limit=DOWNLOAD_BATCH)
+            batch = jobs.get_logs(session, access, job_id, after_seq=after, limit=DOWNLOAD_BATCH)
             for line in batch["lines"]:
                 prefix = "" if line["stream"] == "stdout" else f"[{line['stream']}] "
                 parts.append(prefix + line["line"])
@@ -170,6 +175,13 @@ class JobDetailState(FollowedRowMixin, AppState):
             tail = []
         self.log_tail = tail
 
+    def _log_state(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _LOG_STATE}
+
+    def _put_log_state(self, kept: dict[str, Any]) -> None:
+        for name, value in kept.items():
+            setattr(self, name, value)
+
     def _reshow(self) -> None:
         matching = [line for line in self._lines if self._matches(line)]
         shown = matching[-MAX_SHOWN:]
@@ -183,11 +195,18 @@ class JobDetailState(FollowedRowMixin, AppState):
     async def load(self):
         if (go := await self._require_user()) is not None:
             return go
+        # A reconnect (or a reload of the tab) runs on_load again on the page
+        # that is open: the log it holds stays, and the poll goes on from its
+        # last line. Emptied and refilled, the log box would lose the reader's
+        # place (and, while it shows "Loading", its own scroll state).
+        kept = self._log_state() if self._job_id and self._job_id == self._row_id_in_url() else None
         key = self._restart()
         found = await self._load_row("job_", _job, what="job", log_key="job_id")
         if found is None:
             return None
         self._job_id, job = found
+        if kept is not None:
+            self._put_log_state(kept)
         self._set_job(job)
         self.loaded = True
         self.following = True
@@ -201,7 +220,7 @@ class JobDetailState(FollowedRowMixin, AppState):
 
         def poll_args() -> tuple:
             with_job = waits_for_actions > 0 or polls % JOB_POLL_EVERY == 0
-            return (self._user_id, self._job_id, self._last_seq, self.job["status"], with_job)
+            return (self._access, self._job_id, self._last_seq, self.job["status"], with_job)
 
         def show(result) -> float | None:
             nonlocal polls, waits_for_actions
@@ -219,7 +238,7 @@ class JobDetailState(FollowedRowMixin, AppState):
             polls += 1
             return LOG_POLL_S if len(logs["lines"]) < LOG_BATCH else 0.0
 
-        await self._follow(
+        return await self._follow(
             generation, lambda: routes.job_url(self._job_id), poll_args, _poll, show,
             what="log", log_key="job_id",
         )
@@ -243,7 +262,7 @@ class JobDetailState(FollowedRowMixin, AppState):
         self.cancelling = True
         yield
         try:
-            job = await asyncio.to_thread(_cancel, self._user_id, self._job_id)
+            job = await asyncio.to_thread(_cancel, self._access, self._job_id)
         except CroniumError as exc:
             self.cancelling = False
             yield rx.toast.error(exc.message, id="cancel-result")
@@ -268,7 +287,7 @@ class JobDetailState(FollowedRowMixin, AppState):
         self.rerunning = True
         yield
         try:
-            job_id = await asyncio.to_thread(queue_run, self._user_id, self.source_event_id)
+            job_id = await asyncio.to_thread(queue_run, self._access, self.source_event_id)
         except CroniumError as exc:
             self.rerunning = False
             yield rx.toast.error(f"Could not run the event again: {exc.message}", id="rerun-result")
@@ -288,7 +307,7 @@ class JobDetailState(FollowedRowMixin, AppState):
         self.downloading = True
         yield
         try:
-            text = await asyncio.to_thread(_full_log, self._user_id, self._job_id)
+            text = await asyncio.to_thread(_full_log, self._access, self._job_id)
         except Exception:
             logger.exception("log download failed", extra={"job_id": self._job_id})
             self.downloading = False

@@ -11,20 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import date, datetime, timedelta, timezone
-from datetime import time as day_time
+from datetime import timedelta
 from typing import Any
 
 import reflex as rx
 
+from cronium_app.auth.access import Access
 from cronium_app import routes
 from cronium_app.db import read_session
-from cronium_app.display.formatting import zone
+from cronium_app.display.formatting import day_start
 from cronium_app.display.rows import JobRow, Option, job_row
 from cronium_app.events import service as events
 from cronium_app.jobs import service as jobs
-from cronium_app.state.base import AppState
-from cronium_app.state.polling import JOBS_POLL_S, run_sole_loop
+from cronium_app.state.base import AppState, reload_page
+from cronium_app.state.polling import JOBS_POLL_S, SessionWatch, run_sole_loop
 
 logger = logging.getLogger(__name__)
 
@@ -47,35 +47,27 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
 ORDERS = {"newest": "Newest first", "oldest": "Oldest first"}
 
 
-def _day_start(text: str, tz: str) -> datetime | None:
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        return None
-    return datetime.combine(day, day_time.min, tzinfo=zone(tz)).astimezone(timezone.utc)
-
-
 def _query(
-    user_id: int, flt: jobs.JobFilter, cursor: str, oldest_first: bool, with_total: bool
+    access: Access, flt: jobs.JobFilter, cursor: str, oldest_first: bool, with_total: bool
 ) -> tuple[list[dict[str, Any]], str | None, int | None]:
     with read_session() as session:
         page = jobs.list_jobs_ordered(
-            session, user_id, flt, limit=PAGE_SIZE, cursor=cursor or None, oldest_first=oldest_first
+            session, access, flt, limit=PAGE_SIZE, cursor=cursor or None, oldest_first=oldest_first
         )
-        total = jobs.count_jobs(session, user_id, flt) if with_total else None
+        total = jobs.count_jobs(session, access, flt) if with_total else None
         return page.items, page.next_cursor, total
 
 
-def _extras(user_id: int, flt: jobs.JobFilter | None) -> tuple[list[Option], int | None]:
+def _extras(access: Access, flt: jobs.JobFilter | None) -> tuple[list[Option], int | None]:
     """The event filter's choices and the filter's total."""
     with read_session() as session:
-        total = jobs.count_jobs(session, user_id, flt) if flt is not None else None
-    return _event_options(user_id), total
+        total = jobs.count_jobs(session, access, flt) if flt is not None else None
+    return _event_options(access), total
 
 
-def _event_options(user_id: int) -> list[Option]:
+def _event_options(access: Access) -> list[Option]:
     with read_session() as session:
-        page = events.list_events(session, user_id, events.EventFilter(), limit=200, offset=0)
+        page = events.list_events(session, access, events.EventFilter(), limit=200, offset=0)
     return [{"value": str(e["id"]), "label": e["name"]} for e in page.items]
 
 
@@ -125,8 +117,8 @@ class JobListState(AppState):
     def _filter(self) -> jobs.JobFilter | None:
         """The service filter for the form, or None (and a message) when the
         dates make no sense."""
-        created_from = _day_start(self.date_from, self.tz) if self.date_from else None
-        created_to = _day_start(self.date_to, self.tz) if self.date_to else None
+        created_from = day_start(self.date_from, self.tz) if self.date_from else None
+        created_to = day_start(self.date_to, self.tz) if self.date_to else None
         if created_to is not None:
             created_to += timedelta(days=1)  # "to" includes that whole day
         if created_from and created_to and created_from >= created_to:
@@ -158,7 +150,7 @@ class JobListState(AppState):
         yield
         try:
             items, next_cursor, total = await asyncio.to_thread(
-                _query, self._user_id, flt, self._cursor, self.order == "oldest", with_total
+                _query, self._access, flt, self._cursor, self.order == "oldest", with_total
             )
         except Exception:
             logger.exception("jobs list failed")
@@ -191,7 +183,7 @@ class JobListState(AppState):
             yield update
         flt = self._filter()
         try:
-            self.event_options, total = await asyncio.to_thread(_extras, self._user_id, flt)
+            self.event_options, total = await asyncio.to_thread(_extras, self._access, flt)
         except Exception:
             logger.exception("jobs list totals failed")
         else:
@@ -202,21 +194,24 @@ class JobListState(AppState):
     @rx.event(background=True)
     async def watch(self, generation: int):
         """Re-read the page on screen every JOBS_POLL_S while it is open."""
-        await run_sole_loop(self, generation, lambda: self._refresh_rounds(generation))
+        return await run_sole_loop(self, generation, lambda: self._refresh_rounds(generation))
 
-    async def _refresh_rounds(self, generation: int) -> None:
+    async def _refresh_rounds(self, generation: int):
+        """Returns the page's reload when the tab's session ended."""
+        session = SessionWatch(self)
         tick = 0
         pause = JOBS_POLL_S
         while True:
-            await asyncio.sleep(pause)
+            if await session.pause(pause):
+                return reload_page()
             tick += 1
             async with self:
                 if generation != self._watch or not self._user_id or self.router.url.path.rstrip("/") != routes.JOBS:
-                    return
+                    return None
                 if self.loading:
                     continue
                 flt = self._filter()
-                args = (self._user_id, flt, self._cursor, self.order == "oldest", tick % RECOUNT_EVERY == 0)
+                args = (self._access, flt, self._cursor, self.order == "oldest", tick % RECOUNT_EVERY == 0)
                 page_key = (self._cursor, self.order)
             if flt is None:
                 continue
@@ -254,13 +249,13 @@ class JobListState(AppState):
 
     @rx.event
     async def set_date_from(self, value: str):
-        self.date_from = value if _day_start(value, "UTC") else ""
+        self.date_from = value if day_start(value, "UTC") else ""
         async for update in self._refilter():
             yield update
 
     @rx.event
     async def set_date_to(self, value: str):
-        self.date_to = value if _day_start(value, "UTC") else ""
+        self.date_to = value if day_start(value, "UTC") else ""
         async for update in self._refilter():
             yield update
 

@@ -94,9 +94,9 @@ class DialogFormMixin(SavingMixin, mixin=True):
         self.saving = True
         yield
         if self.editing_id:
-            item = await self._store(update, self._user_id, self.editing_id, data)
+            item = await self._store(update, self._access, self.editing_id, data)
         else:
-            item = await self._store(create, self._user_id, data)
+            item = await self._store(create, self._access, data)
         if item is None:
             return
         self.editor_open = False

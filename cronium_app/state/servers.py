@@ -18,6 +18,8 @@ from typing import Any, ClassVar, TypedDict
 import reflex as rx
 from pydantic import ValidationError
 
+from cronium_app import routes
+from cronium_app.auth.access import Access
 from cronium_app.db import read_session, write_session
 from cronium_app.display.formatting import fmt_datetime, fmt_short
 from cronium_app.display.messages import FORM, sentence, service_field_errors, validation_field_errors
@@ -30,6 +32,7 @@ from cronium_app.settings import get_settings
 from cronium_app.state.base import AppState
 from cronium_app.state.paged_list import SearchableListMixin
 from cronium_app.state.saving import DialogFormMixin
+from cronium_app.terminal.access import terminal_server_ids
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +63,10 @@ class ServerRow(TypedDict):
     check_message: str
     checked: str
     checked_full: str
+    terminal_url: str  # "" when the user may not open a terminal on it
 
 
-def server_row(item: dict[str, Any], tz: str) -> ServerRow:
+def server_row(item: dict[str, Any], tz: str, *, terminal: bool) -> ServerRow:
     ok = item.get("lastCheckOk")
     return {
         "id": item["id"],
@@ -80,6 +84,7 @@ def server_row(item: dict[str, Any], tz: str) -> ServerRow:
         "check_message": sentence(item["lastCheckMessage"]) if item.get("lastCheckMessage") else "",
         "checked": fmt_short(item.get("lastCheckedAt"), tz, empty=""),
         "checked_full": fmt_datetime(item.get("lastCheckedAt"), tz, empty=""),
+        "terminal_url": routes.terminal_url(item["id"]) if terminal else "",
     }
 
 
@@ -95,36 +100,39 @@ def parse_tags(text: str) -> list[str]:
 # -- database work, in threads ---------------------------------------------------
 
 
-def _query(user_id: int, q: str, tag: str, offset: int) -> Page:
-    """One page of servers, and every tag the user has (`extra["tags"]`)."""
+def _query(access: Access, q: str, tag: str, offset: int) -> Page:
+    """One page of servers, every tag the workspace has (`extra["tags"]`),
+    and the servers of the page the caller may open a terminal on
+    (`extra["terminal_ids"]`)."""
     with read_session() as session:
         page = servers.list_servers(
-            session, user_id, q=q or None, tag=None if tag == ALL_TAGS else tag, limit=PAGE_SIZE, offset=offset
+            session, access, q=q or None, tag=None if tag == ALL_TAGS else tag, limit=PAGE_SIZE, offset=offset
         )
+        terminal_ids = terminal_server_ids(session, access.user_id, [item["id"] for item in page.items])
         # Every tag the user has, for the filter (server lists are short).
-        everything = servers.list_servers(session, user_id, q=None, tag=None, limit=10_000, offset=0)
+        everything = servers.list_servers(session, access, q=None, tag=None, limit=10_000, offset=0)
     tags = sorted({t for item in everything.items for t in item["tags"]}, key=str.lower)
-    return replace(page, extra={**page.extra, "tags": tags})
+    return replace(page, extra={**page.extra, "tags": tags, "terminal_ids": terminal_ids})
 
 
-def _create(user_id: int, data: ServerCreate) -> dict[str, Any]:
+def _create(access: Access, data: ServerCreate) -> dict[str, Any]:
     with write_session() as session:
-        return servers.server_to_dict(servers.create_server(session, get_settings(), user_id, data))
+        return servers.server_to_dict(servers.create_server(session, get_settings(), access, data))
 
 
-def _update(user_id: int, server_id: int, data: ServerUpdate) -> dict[str, Any]:
+def _update(access: Access, server_id: int, data: ServerUpdate) -> dict[str, Any]:
     with write_session() as session:
-        return servers.server_to_dict(servers.update_server(session, get_settings(), user_id, server_id, data))
+        return servers.server_to_dict(servers.update_server(session, get_settings(), access, server_id, data))
 
 
-def _delete(user_id: int, server_id: int) -> None:
+def _delete(access: Access, server_id: int) -> None:
     with write_session() as session:
-        servers.delete_server(session, user_id, server_id)
+        servers.delete_server(session, access, server_id)
 
 
-def _forget(user_id: int, server_id: int) -> dict[str, Any]:
+def _forget(access: Access, server_id: int) -> dict[str, Any]:
     with write_session() as session:
-        return servers.server_to_dict(servers.forget_host_key(session, user_id, server_id))
+        return servers.server_to_dict(servers.forget_host_key(session, access, server_id))
 
 
 # Actions that ask first: what they do, and what to say when that fails.
@@ -177,10 +185,11 @@ class ServersState(DialogFormMixin, SearchableListMixin, AppState):
     # -- the list ------------------------------------------------------------------
 
     def _reader(self):
-        return partial(_query, self._user_id, self.q.strip(), self.tag_filter)
+        return partial(_query, self._access, self.q.strip(), self.tag_filter)
 
     def _show_rows(self, page: Page) -> None:
-        self.rows = [server_row(item, self.tz) for item in page.items]
+        allowed = page.extra["terminal_ids"]
+        self.rows = [server_row(item, self.tz, terminal=item["id"] in allowed) for item in page.items]
         tags = page.extra["tags"]
         self.all_tags = tags
         if self.tag_filter != ALL_TAGS and self.tag_filter not in tags:
@@ -204,7 +213,10 @@ class ServersState(DialogFormMixin, SearchableListMixin, AppState):
             yield update
 
     def _replace_row(self, item: dict[str, Any]) -> None:
-        self.rows = [server_row(item, self.tz) if row["id"] == item["id"] else row for row in self.rows]
+        self.rows = [
+            server_row(item, self.tz, terminal=row["terminal_url"] != "") if row["id"] == item["id"] else row
+            for row in self.rows
+        ]
 
     def _row(self, server_id: int) -> ServerRow | None:
         return next((row for row in self.rows if row["id"] == server_id), None)
@@ -374,10 +386,10 @@ class ServersState(DialogFormMixin, SearchableListMixin, AppState):
             if server_id in self.testing or self._row(server_id) is None:
                 return
             self.testing = [*self.testing, server_id]
-            user_id = self._user_id
+            access = self._access
         item: dict[str, Any] | None = None
         try:
-            result = await check.test_connection(get_settings(), user_id, server_id)
+            result = await check.test_connection(get_settings(), access, server_id)
         except NotFound:
             toast = rx.toast.error("This server no longer exists.", id="server-test-result")
         except Exception:
@@ -396,10 +408,10 @@ class ServersState(DialogFormMixin, SearchableListMixin, AppState):
         yield toast
 
     async def _attempt(self, work, server_id: int, what: str) -> tuple[bool, Any]:
-        """(done, result) of `work(user_id, server_id)` in a thread; a server
+        """(done, result) of `work(access, server_id)` in a thread; a server
         that is gone already counts as done, with no result."""
         try:
-            return True, await asyncio.to_thread(work, self._user_id, server_id)
+            return True, await asyncio.to_thread(work, self._access, server_id)
         except NotFound:
             return True, None
         except Exception:

@@ -27,7 +27,7 @@ from cronium_app.auth.users import MIN_PASSWORD
 from cronium_app.db import read_session, write_session
 from cronium_app.display.formatting import fmt_datetime, fmt_short, parse_iso
 from cronium_app.display.messages import sentence
-from cronium_app.errors import NotFound, TooManyRequests
+from cronium_app.errors import CroniumError, NotFound
 from cronium_app.jobs import retention
 from cronium_app.settings import get_settings
 from cronium_app.state.auth import refusal_message, submit_script
@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 # (value, label) of the expiry choices; the value is a number of days.
 EXPIRY_CHOICES = (("never", "Never"), ("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year"))
 _EXPIRY_VALUES = {value for value, _ in EXPIRY_CHOICES}
+# A new token's role in the current workspace ("mine": the user's own role there).
+TOKEN_ROLES = ("owner", "editor", "runner", "viewer")
+TOKEN_ROLE_CHOICES = (("mine", "My role"), *((role, role.capitalize()) for role in TOKEN_ROLES))
 
 PASSWORD_FORM = "password-form"
 # The page the password form loads on success: it says that it worked.
@@ -57,6 +60,9 @@ class TokenRow(TypedDict):
     last_used: str
     expires: str
     expired: bool
+    mcp_only: bool
+    workspace: str
+    role: str
 
 
 def token_row(item: dict[str, Any], tz: str) -> TokenRow:
@@ -70,6 +76,9 @@ def token_row(item: dict[str, Any], tz: str) -> TokenRow:
         "last_used": fmt_short(item.get("lastUsedAt"), tz, empty="never"),
         "expires": fmt_short(item.get("expiresAt"), tz, empty="never"),
         "expired": expires_at is not None and expires_at <= utcnow(),
+        "mcp_only": item.get("scopes") == [tokens.MCP_SCOPE],
+        "workspace": item["workspaceName"],
+        "role": item["role"],
     }
 
 
@@ -102,10 +111,14 @@ def _list(user_id: int) -> list[dict[str, Any]]:
         return tokens.list_tokens(session, user_id)
 
 
-def _create(user_id: int, name: str, days: int | None) -> str:
+def _create(user_id: int, name: str, days: int | None, workspace_id: int, role: str | None, mcp_only: bool) -> str:
+    """A token acting in the tab's workspace, with `role` (None: the user's
+    role there); tokens.token_scope refuses a role above the user's."""
     expires = utcnow() + timedelta(days=days) if days else None
+    scopes = (tokens.MCP_SCOPE,) if mcp_only else None
     with write_session() as session:
-        _token, raw = tokens.create_user_token(session, get_settings(), user_id, name, expires)
+        _token, raw = tokens.create_user_token(session, get_settings(), user_id, name, expires,
+                                               workspace_id=workspace_id, role=role, scopes=scopes)
     return raw
 
 
@@ -121,6 +134,9 @@ class SettingsState(AppState):
 
     token_name: str = ""
     expiry: str = "90"
+    token_role: str = "mine"
+    # The token may call the MCP endpoint (/api/mcp) and nothing else.
+    mcp_only: bool = False
     name_error: str = ""
     creating: bool = False
     # The new token, shown once; "" once dismissed.
@@ -183,6 +199,15 @@ class SettingsState(AppState):
         self.name_error = ""
 
     @rx.event
+    def set_token_role(self, value: str):
+        if value == "mine" or value in TOKEN_ROLES:
+            self.token_role = value
+
+    @rx.event
+    def set_mcp_only(self, value: bool):
+        self.mcp_only = bool(value)
+
+    @rx.event
     def set_expiry(self, value: str):
         if value in _EXPIRY_VALUES:
             self.expiry = value
@@ -199,8 +224,9 @@ class SettingsState(AppState):
         yield
         try:
             days = None if self.expiry == "never" else int(self.expiry)
-            raw = await asyncio.to_thread(_create, self._user_id, name, days)
-        except TooManyRequests as exc:
+            raw = await asyncio.to_thread(_create, self._user_id, name, days, self._workspace_id,
+                                          self.token_role if self.token_role in TOKEN_ROLES else None, self.mcp_only)
+        except CroniumError as exc:  # too many tokens an hour, a role above the user's
             self.creating = False
             yield rx.toast.error(sentence(exc.message), id="token-result")
             return
@@ -212,6 +238,7 @@ class SettingsState(AppState):
         self.new_token = raw
         self.new_token_name = name
         self.token_name = ""
+        self.mcp_only = False
         self.creating = False
         await self._fetch()
 
@@ -314,7 +341,7 @@ class SettingsState(AppState):
 
     @rx.event
     async def sign_out_everywhere(self):
-        if self.signing_out_all:
+        if self.signing_out_all or not self._user_id:
             return
         self.signing_out_all = True
         yield

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypedDict
 import reflex as rx
 from pydantic import ValidationError
 
+from cronium_app.auth.access import Access
 from cronium_app.db import read_session, write_session
 from cronium_app.display.formatting import fmt_datetime, fmt_short
 from cronium_app.display.messages import FORM, sentence, service_field_errors, validation_field_errors
@@ -118,29 +119,29 @@ def parse_headers(text: str) -> tuple[dict[str, str], str | None]:
 # -- database work, in threads ---------------------------------------------------
 
 
-def _query(user_id: int, q: str, offset: int) -> Page:
+def _query(access: Access, q: str, offset: int) -> Page:
     with read_session() as session:
-        return tools.list_tools(session, user_id, q=q or None, limit=PAGE_SIZE, offset=offset)
+        return tools.list_tools(session, access, q=q or None, limit=PAGE_SIZE, offset=offset)
 
 
-def _create(user_id: int, data: ToolCreate) -> dict[str, Any]:
+def _create(access: Access, data: ToolCreate) -> dict[str, Any]:
     with write_session() as session:
-        return tools.tool_to_dict(tools.create_tool(session, get_settings(), user_id, data))
+        return tools.tool_to_dict(tools.create_tool(session, get_settings(), access, data))
 
 
-def _update(user_id: int, tool_id: int, data: ToolUpdate) -> dict[str, Any]:
+def _update(access: Access, tool_id: int, data: ToolUpdate) -> dict[str, Any]:
     with write_session() as session:
-        return tools.tool_to_dict(tools.update_tool(session, get_settings(), user_id, tool_id, data))
+        return tools.tool_to_dict(tools.update_tool(session, get_settings(), access, tool_id, data))
 
 
-def _get(user_id: int, tool_id: int) -> dict[str, Any]:
+def _get(access: Access, tool_id: int) -> dict[str, Any]:
     with read_session() as session:
-        return tools.tool_to_dict(tools.get_tool(session, user_id, tool_id))
+        return tools.tool_to_dict(tools.get_tool(session, access, tool_id))
 
 
-def _delete(user_id: int, tool_id: int) -> None:
+def _delete(access: Access, tool_id: int) -> None:
     with write_session() as session:
-        tools.delete_tool(session, user_id, tool_id)
+        tools.delete_tool(session, access, tool_id)
 
 
 class ToolsState(DialogFormMixin, SearchableListMixin, AppState):
@@ -187,7 +188,7 @@ class ToolsState(DialogFormMixin, SearchableListMixin, AppState):
     # -- the list ------------------------------------------------------------------
 
     def _reader(self):
-        return partial(_query, self._user_id, self.q.strip())
+        return partial(_query, self._access, self.q.strip())
 
     def _show_rows(self, page: Page) -> None:
         self.rows = [tool_row(item, self.tz) for item in page.items]
@@ -222,7 +223,7 @@ class ToolsState(DialogFormMixin, SearchableListMixin, AppState):
     @rx.event
     async def open_edit(self, tool_id: int):
         try:
-            item = await asyncio.to_thread(_get, self._user_id, tool_id)
+            item = await asyncio.to_thread(_get, self._access, tool_id)
         except NotFound:
             yield rx.toast.error("This tool no longer exists.", id="tool-result")
             return
@@ -330,11 +331,11 @@ class ToolsState(DialogFormMixin, SearchableListMixin, AppState):
                 return
             self.testing = [*self.testing, tool_id]
             self.test_lines = []
-            user_id, to = self._user_id, self.test_to.strip() or None
+            access, to = self._access, self.test_to.strip() or None
         item: dict[str, Any] | None = None
         lines: list[str] = []
         try:
-            result = await checks.test_tool(get_settings(), user_id, tool_id, ToolTestIn(to=to))
+            result = await checks.test_tool(get_settings(), access, tool_id, ToolTestIn(to=to))
         except NotFound:
             toast = rx.toast.error("This tool no longer exists.", id="tool-test-result")
         except (ValidationError, CroniumError) as exc:
@@ -375,7 +376,7 @@ class ToolsState(DialogFormMixin, SearchableListMixin, AppState):
         self.confirming = True
         yield
         try:
-            await asyncio.to_thread(_delete, self._user_id, tool_id)
+            await asyncio.to_thread(_delete, self._access, tool_id)
         except NotFound:
             pass
         except CroniumError as exc:  # still used by events: the message names them

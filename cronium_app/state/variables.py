@@ -19,6 +19,7 @@ from typing import Any, ClassVar, TypedDict
 
 import reflex as rx
 
+from cronium_app.auth.access import Access
 from cronium_app.db import read_session, write_session
 from cronium_app.display.formatting import fmt_datetime, fmt_json, fmt_short
 from cronium_app.display.messages import service_field_errors
@@ -83,39 +84,39 @@ def parse_value(text: str) -> tuple[Any, str]:
         return text, ""
 
 
-def _page(user_id: int, offset: int) -> Page:
+def _page(access: Access, offset: int) -> Page:
     with read_session() as session:
         # One more than a page: tells whether there is a next page.
-        items = variables.list_variables(session, user_id, limit=PAGE_SIZE + 1, offset=offset)
+        items = variables.list_variables(session, access, limit=PAGE_SIZE + 1, offset=offset)
     return Page(items=items, total=None, limit=PAGE_SIZE, offset=offset)
 
 
-def _save(user_id: int, key: str, value: Any, secret: bool) -> dict[str, Any]:
+def _save(access: Access, key: str, value: Any, secret: bool) -> dict[str, Any]:
     with write_session() as session:
-        variable, _created = variables.set_variable(session, get_settings(), user_id, key, value, secret=secret)
+        variable, _created = variables.set_variable(session, get_settings(), access, key, value, secret=secret)
         return variables.variable_to_dict(variable)
 
 
-def _exists(user_id: int, key: str) -> bool:
+def _exists(access: Access, key: str) -> bool:
     with read_session() as session:
         try:
-            variables.get_variable(session, user_id, key)
+            variables.get_variable(session, access, key)
         except NotFound:
             return False
         return True
 
 
-def _create(user_id: int, key: str, value: Any, secret: bool) -> dict[str, Any]:
+def _create(access: Access, key: str, value: Any, secret: bool) -> dict[str, Any]:
     """A new variable; an existing key is refused (the dialog would
     otherwise overwrite a value the user did not see)."""
-    if _exists(user_id, key):
+    if _exists(access, key):
         raise Conflict(f"the key {key} already exists: edit it in the list instead", field="key")
-    return _save(user_id, key, value, secret)
+    return _save(access, key, value, secret)
 
 
-def _delete(user_id: int, key: str) -> None:
+def _delete(access: Access, key: str) -> None:
     with write_session() as session:
-        variables.delete_variable(session, user_id, key)
+        variables.delete_variable(session, access, key)
 
 
 class VariablesState(SavingMixin, PagedListMixin, AppState):
@@ -138,7 +139,7 @@ class VariablesState(SavingMixin, PagedListMixin, AppState):
     counted: ClassVar[bool] = False
 
     def _reader(self):
-        return partial(_page, self._user_id)
+        return partial(_page, self._access)
 
     def _show_rows(self, page: Page) -> None:
         self.rows = [variable_row(item, self.tz) for item in page.items]
@@ -212,7 +213,7 @@ class VariablesState(SavingMixin, PagedListMixin, AppState):
         self.saving = True
         yield
         save = _save if self.editing_key else _create
-        if await self._store(save, self._user_id, key, value, self.secret) is None:
+        if await self._store(save, self._access, key, value, self.secret) is None:
             return
         self.editor_open = False
         self.value_text = ""
@@ -243,7 +244,7 @@ class VariablesState(SavingMixin, PagedListMixin, AppState):
         self.deleting = True
         yield
         try:
-            await asyncio.to_thread(_delete, self._user_id, key)
+            await asyncio.to_thread(_delete, self._access, key)
         except NotFound:
             pass
         except Exception:

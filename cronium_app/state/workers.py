@@ -64,5 +64,5 @@ class WorkersState(AppState):
     @rx.event(background=True)
     async def watch(self, generation: int):
         """Refresh every WORKERS_POLL_S while this tab shows the page."""
-        await refresh_while_shown(self, generation, routes.WORKERS, _workers, self._apply,
+        return await refresh_while_shown(self, generation, routes.WORKERS, _workers, self._apply,
                                   every_s=WORKERS_POLL_S, what="workers")

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, TypedDict
 import reflex as rx
 from pydantic import ValidationError
 
+from cronium_app.auth.access import Access
 from cronium_app import routes
 from cronium_app.db import read_session, write_session
 from cronium_app.display.formatting import fmt_duration, fmt_short, local, parse_iso
@@ -125,41 +126,41 @@ def run_row(run: dict[str, Any], tz: str) -> RunRow:
     }
 
 
-def _event_options(session, user_id: int) -> list[dict[str, Any]]:
-    page = events.list_events(session, user_id, events.EventFilter(), limit=MAX_EVENTS, offset=0)
+def _event_options(session, access: Access) -> list[dict[str, Any]]:
+    page = events.list_events(session, access, events.EventFilter(), limit=MAX_EVENTS, offset=0)
     return sorted(page.items, key=lambda e: e["name"].lower())
 
 
-def _load_new(user_id: int) -> list[dict[str, Any]]:
+def _load_new(access: Access) -> list[dict[str, Any]]:
     with read_session() as session:
-        return _event_options(session, user_id)
+        return _event_options(session, access)
 
 
-def _load(user_id: int, workflow_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+def _load(access: Access, workflow_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     with read_session() as session:
-        workflow = workflows.workflow_to_dict(session, workflows.get_workflow(session, user_id, workflow_id))
-        runs = run_state.list_runs(session, user_id, workflow_id, limit=RECENT_RUNS, offset=0)
-        return workflow, _event_options(session, user_id), runs
+        workflow = workflows.workflow_to_dict(session, workflows.get_workflow(session, access, workflow_id))
+        runs = run_state.list_runs(session, access, workflow_id, limit=RECENT_RUNS, offset=0)
+        return workflow, _event_options(session, access), runs
 
 
-def _runs(user_id: int, workflow_id: int) -> list[dict[str, Any]]:
+def _runs(access: Access, workflow_id: int) -> list[dict[str, Any]]:
     with read_session() as session:
-        return run_state.list_runs(session, user_id, workflow_id, limit=RECENT_RUNS, offset=0)
+        return run_state.list_runs(session, access, workflow_id, limit=RECENT_RUNS, offset=0)
 
 
-def _save(user_id: int, workflow_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+def _save(access: Access, workflow_id: int, payload: dict[str, Any]) -> dict[str, Any]:
     data = WorkflowIn.model_validate(payload)
     with write_session() as session:
         if workflow_id:
-            workflow = workflows.replace_workflow(session, user_id, workflow_id, data)
+            workflow = workflows.replace_workflow(session, access, workflow_id, data)
         else:
-            workflow = workflows.create_workflow(session, user_id, data)
+            workflow = workflows.create_workflow(session, access, data)
         return workflows.workflow_to_dict(session, workflow)
 
 
-def _delete(user_id: int, workflow_id: int) -> None:
+def _delete(access: Access, workflow_id: int) -> None:
     with write_session() as session:
-        workflows.delete_workflow(session, user_id, workflow_id)
+        workflows.delete_workflow(session, access, workflow_id)
 
 
 class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
@@ -272,7 +273,7 @@ class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
         if not self.current_id:
             return
         try:
-            runs = await asyncio.to_thread(_runs, self._user_id, self.current_id)
+            runs = await asyncio.to_thread(_runs, self._access, self.current_id)
         except Exception:
             logger.exception("workflow runs load failed")
             yield rx.toast.error("The runs could not be loaded. Try again.", id="runs-result")
@@ -443,7 +444,7 @@ class WorkflowEditorState(ScheduleFormMixin, EditorMixin, AppState):
         self.run_error = ""
         yield
         try:
-            run_id = await asyncio.to_thread(queue_workflow_run, self._user_id, self.current_id, run_input)
+            run_id = await asyncio.to_thread(queue_workflow_run, self._access, self.current_id, run_input)
         except CroniumError as exc:
             self.starting = False
             self.run_error = sentence(exc.message)

@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 
 import reflex as rx
 
+from cronium_app.auth.access import Access
 from cronium_app.db import read_session, write_session
 from cronium_app.events import service as events
 from cronium_app.errors import CroniumError, NotFound
@@ -61,33 +62,33 @@ _EMPTY_RUN: RunView = {
 }
 
 
-def _snapshot(user_id: int, run_id: str) -> dict[str, Any]:
+def _snapshot(access: Access, run_id: str) -> dict[str, Any]:
     with read_session() as session:
-        run = run_state.run_to_dict(session, run_state.get_run(session, user_id, run_id))
+        run = run_state.run_to_dict(session, run_state.get_run(session, access, run_id))
         name = "(deleted workflow)"
         if run["workflowId"] is not None:
             try:
-                name = workflows.get_workflow(session, user_id, run["workflowId"]).name
+                name = workflows.get_workflow(session, access, run["workflowId"]).name
             except NotFound:
                 name = f"workflow {run['workflowId']}"
         # Steps not started yet have no job to name their event: ask for it.
         event_names: dict[int, str] = {}
         for event_id in {step["eventId"] for step in run["steps"] if step.get("eventId")}:
             try:
-                event_names[event_id] = events.get_event(session, user_id, event_id).name
+                event_names[event_id] = events.get_event(session, access, event_id).name
             except NotFound:
                 pass
         step_jobs = jobs.list_jobs_ordered(
-            session, user_id, jobs.JobFilter(workflow_run_id=run_id), limit=MAX_STEPS
+            session, access, jobs.JobFilter(workflow_run_id=run_id), limit=MAX_STEPS
         ).items
         return {"run": run, "workflowName": name, "eventNames": event_names,
                 "jobs": {job["id"]: job for job in step_jobs}}
 
 
-def _cancel(user_id: int, run_id: str) -> dict[str, Any]:
+def _cancel(access: Access, run_id: str) -> dict[str, Any]:
     with write_session() as session:
-        workflow_runs.cancel_run(session, user_id, run_id)
-    return _snapshot(user_id, run_id)
+        workflow_runs.cancel_run(session, access, run_id)
+    return _snapshot(access, run_id)
 
 
 def step_state(step: dict[str, Any], job: dict[str, Any] | None, event_names: dict[int, str]) -> StepState:
@@ -167,8 +168,8 @@ class WorkflowRunState(FollowedRowMixin, AppState):
             self._apply(snap)
             return None if settled(snap) else POLL_S
 
-        await self._follow(
-            generation, lambda: routes.workflow_run_url(self._run_id), lambda: (self._user_id, self._run_id),
+        return await self._follow(
+            generation, lambda: routes.workflow_run_url(self._run_id), lambda: (self._access, self._run_id),
             _snapshot, show, what="run", log_key="run_id", first_wait_s=POLL_S,
         )
 
@@ -179,7 +180,7 @@ class WorkflowRunState(FollowedRowMixin, AppState):
         self.cancelling = True
         yield
         try:
-            snap = await asyncio.to_thread(_cancel, self._user_id, self._run_id)
+            snap = await asyncio.to_thread(_cancel, self._access, self._run_id)
         except CroniumError as exc:
             self.cancelling = False
             yield rx.toast.error(exc.message, id="cancel-result")

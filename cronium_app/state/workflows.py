@@ -12,6 +12,7 @@ from typing import Any, ClassVar, TypedDict
 
 import reflex as rx
 
+from cronium_app.auth.access import Access
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import CroniumError
 from cronium_app import routes
@@ -50,15 +51,15 @@ def workflow_row(item: dict[str, Any], tz: str) -> WorkflowRow:
     }
 
 
-def _query(user_id: int, q: str, offset: int) -> Page:
+def _query(access: Access, q: str, offset: int) -> Page:
     with read_session() as session:
-        return workflows.list_workflows(session, user_id, q=q or None, limit=PAGE_SIZE, offset=offset)
+        return workflows.list_workflows(session, access, q=q or None, limit=PAGE_SIZE, offset=offset)
 
 
-def queue_workflow_run(user_id: int, workflow_id: int, run_input: Any = None) -> str:
+def queue_workflow_run(access: Access, workflow_id: int, run_input: Any = None) -> str:
     """Start a run (its first steps' jobs are queued at once); the run id."""
     with write_session() as session:
-        run, _created = workflow_runs.start_run(session, get_settings(), user_id, workflow_id, run_input)
+        run, _created = workflow_runs.start_run(session, get_settings(), access, workflow_id, run_input)
         return run.id
 
 
@@ -71,7 +72,7 @@ class WorkflowListState(SearchableListMixin, AppState):
     noun: ClassVar[str] = "workflow"
 
     def _reader(self):
-        return partial(_query, self._user_id, self.q.strip())
+        return partial(_query, self._access, self.q.strip())
 
     def _show_rows(self, page: Page) -> None:
         self.rows = [workflow_row(item, self.tz) for item in page.items]
@@ -92,7 +93,7 @@ class WorkflowListState(SearchableListMixin, AppState):
         self.starting_for = int(workflow_id)
         yield
         try:
-            run_id = await asyncio.to_thread(queue_workflow_run, self._user_id, int(workflow_id))
+            run_id = await asyncio.to_thread(queue_workflow_run, self._access, int(workflow_id))
         except CroniumError as exc:
             self.starting_for = 0
             yield rx.toast.error(f"Could not run the workflow: {exc.message}", id="run-result")

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
+from cronium_app import audit
+from cronium_app.auth.access import Ability, Access
 from cronium_app.bounds import RowId
 from cronium_app.errors import Invalid, NotFound
 from cronium_app.models import Event, EventAction, Tool
@@ -113,21 +115,22 @@ class ActionList(Out):
     items: list[ActionOut]
 
 
-def _event(session: Session, user_id: int, event_id: int) -> Event:
+def _event(session: Session, access: Access, event_id: int) -> Event:
     event = session.get(Event, event_id)
-    if event is None or event.user_id != user_id:
+    if not access.owns(event):
         raise NotFound(f"event {event_id} not found")
     return event
 
 
-def get_action(session: Session, user_id: int, event_id: int, action_id: int) -> EventAction:
+def get_action(session: Session, access: Access, event_id: int, action_id: int) -> EventAction:
     action = session.get(EventAction, action_id)
-    if action is None or action.user_id != user_id or action.event_id != event_id:
+    _event(session, access, event_id)
+    if action is None or action.event_id != event_id:
         raise NotFound(f"action {action_id} not found")
     return action
 
 
-def _apply(session: Session, action: EventAction, data: ActionFields) -> None:
+def _apply(session: Session, access: Access, action: EventAction, data: ActionFields) -> None:
     for name in ("trigger", "kind", "condition_value", "enabled", "alert_window_seconds", "tool_id", "target_event_id",
                  "threshold_seconds"):
         value = getattr(data, name)
@@ -146,57 +149,66 @@ def _apply(session: Session, action: EventAction, data: ActionFields) -> None:
         if action.tool_id is None:
             raise Invalid("a message action needs the tool to send it through", field="toolId")
         tool = session.get(Tool, action.tool_id)
-        if tool is None or tool.user_id != action.user_id:
+        if not access.owns(tool):
             raise Invalid(f"unknown tool {action.tool_id}", field="toolId")
         # Checked as it will be sent: the defaults fill the fields left out.
         tools_service.check_action(
-            session, action.user_id, ToolActionIn(toolId=action.tool_id, fields=action.templates),
+            session, access, ToolActionIn(toolId=action.tool_id, fields=action.templates),
             defaults=default_fields(KIND_TABLE[tool.kind].action), where="action",
         )
         action.target_event_id = None
     else:
         target = session.get(Event, action.target_event_id) if action.target_event_id else None
-        if target is None or target.user_id != action.user_id:
+        if not access.owns(target):
             raise Invalid("choose the event to run", field="targetEventId")
         action.tool_id, action.templates = None, {}
 
 
-def list_actions(session: Session, user_id: int, event_id: int) -> list[dict[str, Any]]:
-    _event(session, user_id, event_id)
+def list_actions(session: Session, access: Access, event_id: int) -> list[dict[str, Any]]:
+    _event(session, access, event_id)
     rows = session.exec(
-        select(EventAction).where(EventAction.event_id == event_id, EventAction.user_id == user_id).order_by(EventAction.id)
+        select(EventAction).where(EventAction.event_id == event_id).order_by(EventAction.id)
     ).all()
     return [action_to_dict(session, row) for row in rows]
 
 
-def create_action(session: Session, settings: Settings, user_id: int, event_id: int, data: ActionCreate) -> EventAction:
-    _event(session, user_id, event_id)
+def create_action(session: Session, settings: Settings, access: Access, event_id: int, data: ActionCreate) -> EventAction:
+    access.require(Ability.edit, "change conditional actions")
+    _event(session, access, event_id)
     count = len(session.exec(select(EventAction.id).where(EventAction.event_id == event_id)).all())
     if count >= MAX_ACTIONS_PER_EVENT:
         raise Invalid(f"an event has at most {MAX_ACTIONS_PER_EVENT} conditional actions")
-    action = EventAction(user_id=user_id, event_id=event_id, trigger=data.trigger, kind=data.kind,
+    action = EventAction(user_id=access.user_id, event_id=event_id, trigger=data.trigger, kind=data.kind,
                          alert_window_seconds=settings.alert_window_s)
-    _apply(session, action, data)
+    _apply(session, access, action, data)
     session.add(action)
     session.flush()
+    audit.record(session, audit.Action.event_action_create, action, after=action, workspace_id=access.workspace_id)
     return action
 
 
-def update_action(session: Session, user_id: int, event_id: int, action_id: int, data: ActionUpdate) -> EventAction:
-    action = get_action(session, user_id, event_id, action_id)
+def update_action(session: Session, access: Access, event_id: int, action_id: int, data: ActionUpdate) -> EventAction:
+    access.require(Ability.edit, "change conditional actions")
+    action = get_action(session, access, event_id, action_id)
+    before = audit.snapshot(action)
     trigger_before = action.trigger
-    _apply(session, action, data)
+    _apply(session, access, action, data)
     if action.trigger != trigger_before:
         # Another trigger: the failure streak of the old one means nothing now.
         action.failing, action.alerted = False, False
     action.updated_at = utcnow()
     session.add(action)
     session.flush()
+    audit.record(session, audit.Action.event_action_update, action, before=before, after=action,
+                 workspace_id=access.workspace_id)
     return action
 
 
-def delete_action(session: Session, user_id: int, event_id: int, action_id: int) -> None:
-    session.delete(get_action(session, user_id, event_id, action_id))
+def delete_action(session: Session, access: Access, event_id: int, action_id: int) -> None:
+    access.require(Ability.edit, "delete conditional actions")
+    action = get_action(session, access, event_id, action_id)
+    audit.record(session, audit.Action.event_action_delete, action, before=action, workspace_id=access.workspace_id)
+    session.delete(action)
     session.flush()
 
 

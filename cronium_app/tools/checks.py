@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from cronium_app.auth.access import Ability, Access
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Busy
 from cronium_app.models import Event, Variable
@@ -41,22 +42,23 @@ def _test_fields(tool: dict[str, Any], to: str | None) -> dict[str, str]:
     return {"text": text}
 
 
-def _open(settings: Settings, user_id: int, tool_id: int) -> tuple[dict[str, Any], set[str]]:
+def _open(settings: Settings, access: Access, tool_id: int) -> tuple[dict[str, Any], set[str]]:
     with read_session() as session:
-        tool = service.get_tool(session, user_id, tool_id)
+        tool = service.get_tool(session, access, tool_id)
         return service.open_login(settings, tool), service.secret_texts(settings, tool)
 
 
-def _record(user_id: int, tool_id: int, ok: bool, message: str) -> dict[str, Any]:
+def _record(access: Access, tool_id: int, ok: bool, message: str) -> dict[str, Any]:
     with write_session() as session:
-        tool = service.get_tool(session, user_id, tool_id)
+        tool = service.get_tool(session, access, tool_id)
         service.record_test(session, tool, ok, message)
         return service.tool_to_dict(tool)
 
 
-async def test_tool(settings: Settings, user_id: int, tool_id: int, data: ToolTestIn) -> dict[str, Any]:
+async def test_tool(settings: Settings, access: Access, tool_id: int, data: ToolTestIn) -> dict[str, Any]:
     """Send a test message now and record how it went on the tool."""
-    login, hidden = await run_in_threadpool(_open, settings, user_id, tool_id)
+    access.require(Ability.edit, "test tools")
+    login, hidden = await run_in_threadpool(_open, settings, access, tool_id)
     result = await deliver(
         login, _test_fields(login, data.to), delivery_id=f"test-{secrets.token_hex(8)}",
         allow=AllowList.parse(settings.tool_allow), timeout=TEST_TIMEOUT_S,
@@ -64,19 +66,19 @@ async def test_tool(settings: Settings, user_id: int, tool_id: int, data: ToolTe
     # A receiver may echo what it got: nothing of the credentials goes back.
     lines = [service.scrub(line, hidden) for line in result.lines]
     message = "sent" if result.ok else service.scrub(result.error or "failed", hidden)
-    tool = await run_in_threadpool(_record, user_id, tool_id, result.ok, message)
+    tool = await run_in_threadpool(_record, access, tool_id, result.ok, message)
     return {"ok": result.ok, "message": message, "lines": lines, "tool": tool}
 
 
-def _preview_context(settings: Settings, user_id: int, data: TemplatePreviewIn) -> dict[str, Any]:
+def _preview_context(settings: Settings, access: Access, data: TemplatePreviewIn) -> dict[str, Any]:
     """What a run would see, with every secret variable shown as ***."""
     names = referenced_variables(dict(data.fields))
     with read_session() as session:
         event = session.get(Event, data.event_id) if data.event_id else None
-        if event is not None and event.user_id != user_id:
+        if not access.owns(event):
             event = None
         rows = session.exec(
-            Variable.__table__.select().where(Variable.user_id == user_id, Variable.key.in_(names))
+            Variable.__table__.select().where(access.scope(Variable), Variable.key.in_(names))
         ).all() if names else []
     variables = {row.key: SECRET_SHOWN if row.secret else row.value for row in rows}
     return {
@@ -87,10 +89,10 @@ def _preview_context(settings: Settings, user_id: int, data: TemplatePreviewIn) 
     }
 
 
-async def preview(settings: Settings, user_id: int, data: TemplatePreviewIn) -> dict[str, Any]:
+async def preview(settings: Settings, access: Access, data: TemplatePreviewIn) -> dict[str, Any]:
     """The fields rendered, or the first problem (which field, why)."""
     try:
-        context = await run_in_threadpool(_preview_context, settings, user_id, data)
+        context = await run_in_threadpool(_preview_context, settings, access, data)
         try:
             await asyncio.wait_for(_previews.acquire(), PREVIEW_WAIT_S)
         except asyncio.TimeoutError:

@@ -17,7 +17,9 @@ import httpx
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from cronium_app import audit
 from cronium_app import sealing
+from cronium_app.auth.access import Ability, Access
 from cronium_app.errors import Conflict, Invalid, NotFound
 from cronium_app.models import Event, EventAction, Tool
 from cronium_app.pagination import Page, escape_like
@@ -157,69 +159,76 @@ def _apply_email(config: dict[str, Any], secrets: dict[str, Any], fields: ToolFi
         raise Invalid("invalid email tool: " + "; ".join(f"{k}: {v}" for k, v in problems.items()), fields=problems)
 
 
-def _name_taken(session: Session, user_id: int, name: str, tool_id: int | None) -> bool:
-    query = select(Tool.id).where(Tool.user_id == user_id, Tool.name == name)
+def _name_taken(session: Session, access: Access, name: str, tool_id: int | None) -> bool:
+    query = select(Tool.id).where(access.scope(Tool), Tool.name == name)
     if tool_id is not None:
         query = query.where(Tool.id != tool_id)
     return session.exec(query).first() is not None
 
 
-def create_tool(session: Session, settings: Settings, user_id: int, data: ToolCreate) -> Tool:
-    check_room(session, Tool, user_id, settings.max_tools_per_user, "tools", "CRONIUM_MAX_TOOLS_PER_USER")
-    tool = Tool(user_id=user_id, name=data.name, kind=data.kind, config={}, credentials="")
+def create_tool(session: Session, settings: Settings, access: Access, data: ToolCreate) -> Tool:
+    access.require(Ability.edit, "add tools")
+    check_room(session, Tool, access.user_id, settings.max_tools_per_user, "tools", "CRONIUM_MAX_TOOLS_PER_USER")
+    tool = Tool(user_id=access.user_id, workspace_id=access.workspace_id, name=data.name, kind=data.kind, config={}, credentials="")
     _apply(settings, tool, data)
-    if _name_taken(session, user_id, tool.name, None):
+    if _name_taken(session, access, tool.name, None):
         raise Conflict(f"a tool named {tool.name!r} already exists", field="name")
     session.add(tool)
     session.flush()
+    audit.record(session, audit.Action.tool_create, tool, after=tool)
     return tool
 
 
-def get_tool(session: Session, user_id: int, tool_id: int) -> Tool:
+def get_tool(session: Session, access: Access, tool_id: int) -> Tool:
     tool = session.get(Tool, tool_id)
-    if tool is None or tool.user_id != user_id:
+    if not access.owns(tool):
         raise NotFound(f"tool {tool_id} not found")
     return tool
 
 
-def update_tool(session: Session, settings: Settings, user_id: int, tool_id: int, data: ToolUpdate) -> Tool:
-    tool = get_tool(session, user_id, tool_id)
+def update_tool(session: Session, settings: Settings, access: Access, tool_id: int, data: ToolUpdate) -> Tool:
+    access.require(Ability.edit, "change tools")
+    tool = get_tool(session, access, tool_id)
+    before = audit.snapshot(tool)
     _apply(settings, tool, data)
-    if data.name is not None and _name_taken(session, user_id, tool.name, tool.id):
+    if data.name is not None and _name_taken(session, access, tool.name, tool.id):
         raise Conflict(f"a tool named {tool.name!r} already exists", field="name")
     tool.updated_at = utcnow()
     session.add(tool)
     session.flush()
+    audit.record(session, audit.Action.tool_update, tool, before=before, after=tool)
     return tool
 
 
-def users_of(session: Session, user_id: int, tool_id: int) -> list[str]:
+def users_of(session: Session, access: Access, tool_id: int) -> list[str]:
     """The names of the events that use the tool (as a tool event or in a
     conditional action)."""
     names = set(session.exec(
         select(Event.name).join(EventAction, EventAction.event_id == Event.id)
-        .where(EventAction.user_id == user_id, EventAction.tool_id == tool_id)
+        .where(access.scope(Event), EventAction.tool_id == tool_id)
     ).all())
     for name, action in session.exec(
-        select(Event.name, Event.tool_action).where(Event.user_id == user_id, Event.type == "tool")
+        select(Event.name, Event.tool_action).where(access.scope(Event), Event.type == "tool")
     ).all():
         if (action or {}).get("toolId") == tool_id:
             names.add(name)
     return sorted(names)
 
 
-def delete_tool(session: Session, user_id: int, tool_id: int) -> None:
-    tool = get_tool(session, user_id, tool_id)
-    used = users_of(session, user_id, tool_id)
+def delete_tool(session: Session, access: Access, tool_id: int) -> None:
+    access.require(Ability.edit, "delete tools")
+    tool = get_tool(session, access, tool_id)
+    used = users_of(session, access, tool_id)
     if used:
         shown = ", ".join(repr(name) for name in used[:5]) + (" and more" if len(used) > 5 else "")
         raise Conflict(f"tool {tool.name!r} is used by {shown}: change those events first")
+    audit.record(session, audit.Action.tool_delete, tool, before=tool)
     session.delete(tool)
     session.flush()
 
 
-def list_tools(session: Session, user_id: int, *, q: str | None, limit: int, offset: int) -> Page:
-    query = select(Tool).where(Tool.user_id == user_id)
+def list_tools(session: Session, access: Access, *, q: str | None, limit: int, offset: int) -> Page:
+    query = select(Tool).where(access.scope(Tool))
     if q:
         query = query.where(Tool.name.ilike(f"%{escape_like(q)}%", escape="\\"))
     total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
@@ -283,13 +292,13 @@ def open_login(settings: Settings, tool: Tool) -> dict[str, Any]:
     return login
 
 
-def login_for_claim(session: Session, settings: Settings, user_id: int, spec: dict[str, Any] | None) -> dict[str, Any] | None:
+def login_for_claim(session: Session, settings: Settings, access: Access, spec: dict[str, Any] | None) -> dict[str, Any] | None:
     """The tool a tool job's spec names, for the worker that claimed it;
     only the job owner's tool can match."""
     if not spec:
         return None
     tool = session.get(Tool, spec.get("toolId"))
-    if tool is None or tool.user_id != user_id:
+    if not access.owns(tool):
         return {"id": int(spec.get("toolId") or 0), "name": "", "kind": "", "config": {}, "secrets": {},
                 "error": f"tool {spec.get('toolId')} no longer exists"}
     return open_login(settings, tool)
@@ -328,13 +337,13 @@ def scrub(text: str, secrets: set[str]) -> str:
 # -- tool actions ----------------------------------------------------------------------
 
 
-def check_action(session: Session, user_id: int, data: ToolActionIn, *, defaults: dict[str, str] | None = None,
+def check_action(session: Session, access: Access, data: ToolActionIn, *, defaults: dict[str, str] | None = None,
                  where: str = "toolAction") -> dict[str, Any]:
     """A tool action as stored and frozen into jobs (protocol.ToolAction):
     the owner's tool, its kind's action, a template per field (`defaults`
     fill the fields left out), and the variables they read."""
     tool = session.get(Tool, data.tool_id)
-    if tool is None or tool.user_id != user_id:
+    if not access.owns(tool):
         raise Invalid(f"unknown tool {data.tool_id}", field=f"{where}.toolId")
     kind = KIND_TABLE[tool.kind]
     if data.action is not None and data.action != kind.action:

@@ -29,7 +29,8 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import Session, select
 
-from cronium_app import sealing
+from cronium_app import audit, sealing
+from cronium_app.auth.access import Ability, Access
 from cronium_app.auth.throttle import Throttle
 from cronium_app.bounds import RowId
 from cronium_app.errors import CroniumError, Invalid, NotFound, Unauthorized
@@ -132,63 +133,74 @@ def _set_signing(settings: Settings, trigger: WebhookTrigger, signing_secret: st
         )
 
 
-def _check_target(session: Session, user_id: int, data: TriggerCreate) -> None:
+def _check_target(session: Session, access: Access, data: TriggerCreate) -> None:
     if (data.event_id is None) == (data.workflow_id is None):
         raise Invalid("name exactly one of eventId and workflowId", field="eventId")
     model, row_id = (Event, data.event_id) if data.event_id is not None else (Workflow, data.workflow_id)
     row = session.get(model, row_id)
-    if row is None or row.user_id != user_id:
+    if not access.owns(row):
         raise NotFound(f"{'event' if model is Event else 'workflow'} {row_id} not found")
 
 
-def create_trigger(session: Session, settings: Settings, user_id: int, data: TriggerCreate) -> tuple[WebhookTrigger, str]:
-    check_room(session, WebhookTrigger, user_id, settings.max_triggers_per_user, "webhook triggers",
+def create_trigger(session: Session, settings: Settings, access: Access, data: TriggerCreate) -> tuple[WebhookTrigger, str]:
+    access.require(Ability.edit, "create webhook triggers")
+    check_room(session, WebhookTrigger, access.user_id, settings.max_triggers_per_user, "webhook triggers",
                "CRONIUM_MAX_TRIGGERS_PER_USER")
-    _check_target(session, user_id, data)
-    trigger = WebhookTrigger(id=new_id("hook"), user_id=user_id, event_id=data.event_id, workflow_id=data.workflow_id,
+    _check_target(session, access, data)
+    trigger = WebhookTrigger(id=new_id("hook"), user_id=access.user_id, workspace_id=access.workspace_id, event_id=data.event_id, workflow_id=data.workflow_id,
                              name=data.name or "", secret_hash="")
     secret = _new_secret(trigger)
     _set_signing(settings, trigger, data.signing_secret)
     session.add(trigger)
     session.flush()
+    audit.record(session, audit.Action.trigger_create, trigger, after=trigger)
     return trigger, secret
 
 
-def get_trigger(session: Session, user_id: int, trigger_id: str) -> WebhookTrigger:
+def get_trigger(session: Session, access: Access, trigger_id: str) -> WebhookTrigger:
     trigger = session.get(WebhookTrigger, trigger_id) if ID_RE.match(trigger_id) else None
-    if trigger is None or trigger.user_id != user_id:
+    if not access.owns(trigger):
         raise NotFound(f"webhook trigger {trigger_id[:60]} not found")
     return trigger
 
 
-def update_trigger(session: Session, settings: Settings, user_id: int, trigger_id: str, data: TriggerUpdate) -> WebhookTrigger:
-    trigger = get_trigger(session, user_id, trigger_id)
+def update_trigger(session: Session, settings: Settings, access: Access, trigger_id: str, data: TriggerUpdate) -> WebhookTrigger:
+    access.require(Ability.edit, "change webhook triggers")
+    trigger = get_trigger(session, access, trigger_id)
+    before = audit.snapshot(trigger)
     if data.name is not None:
         trigger.name = data.name
     _set_signing(settings, trigger, data.signing_secret)
     session.add(trigger)
     session.flush()
+    audit.record(session, audit.Action.trigger_update, trigger, before=before, after=trigger)
     return trigger
 
 
-def rotate_trigger(session: Session, user_id: int, trigger_id: str) -> tuple[WebhookTrigger, str]:
+def rotate_trigger(session: Session, access: Access, trigger_id: str) -> tuple[WebhookTrigger, str]:
     """A new secret; the old URL stops working at once."""
-    trigger = get_trigger(session, user_id, trigger_id)
+    access.require(Ability.edit, "rotate webhook triggers")
+    trigger = get_trigger(session, access, trigger_id)
+    before = audit.snapshot(trigger)
     secret = _new_secret(trigger)
     trigger.rotated_at = utcnow()
     session.add(trigger)
     session.flush()
+    audit.record(session, audit.Action.trigger_rotate, trigger, before=before, after=trigger)
     return trigger, secret
 
 
-def delete_trigger(session: Session, user_id: int, trigger_id: str) -> None:
-    session.delete(get_trigger(session, user_id, trigger_id))
+def delete_trigger(session: Session, access: Access, trigger_id: str) -> None:
+    access.require(Ability.edit, "delete webhook triggers")
+    trigger = get_trigger(session, access, trigger_id)
+    audit.record(session, audit.Action.trigger_delete, trigger, before=trigger)
+    session.delete(trigger)
     session.flush()
 
 
-def list_triggers(session: Session, settings: Settings, user_id: int, *, event_id: int | None,
+def list_triggers(session: Session, settings: Settings, access: Access, *, event_id: int | None,
                   workflow_id: int | None) -> list[dict[str, Any]]:
-    query = select(WebhookTrigger).where(WebhookTrigger.user_id == user_id)
+    query = select(WebhookTrigger).where(access.scope(WebhookTrigger))
     if event_id is not None:
         query = query.where(WebhookTrigger.event_id == event_id)
     if workflow_id is not None:
@@ -300,9 +312,9 @@ def fire(session: Session, settings: Settings, trigger: WebhookTrigger, input: A
     trigger.last_used_at = utcnow()
     session.add(trigger)
     if trigger.event_id is not None:
-        job, created = create_jobs.for_event(session, settings, user_id=trigger.user_id, event_id=trigger.event_id,
+        job, created = create_jobs.for_event(session, settings, Access.on_behalf_of(trigger), event_id=trigger.event_id,
                                              input=input, idempotency_key=key)
         return {"triggerId": trigger.id, "jobId": job.id, "status": "queued"}, created
-    run, created = workflow_runs.start_run(session, settings, trigger.user_id, trigger.workflow_id, input,
+    run, created = workflow_runs.start_run(session, settings, Access.on_behalf_of(trigger), trigger.workflow_id, input,
                                            idempotency_key=key)
     return {"triggerId": trigger.id, "runId": run.id, "status": run.status}, created

@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from cronium_app import audit
+from cronium_app.auth.access import Ability, Access
 from cronium_app.errors import Invalid, NotFound
 from cronium_app.events.service import execution_spec
 from cronium_app.models import Event, Workflow, WorkflowEdge, WorkflowStep
@@ -65,27 +67,31 @@ def find_cycle(names: list[str], edges: list[tuple[str, str]]) -> list[str] | No
     return sorted(name for name, degree in indegree.items() if degree > 0)
 
 
-def validate(session: Session, user_id: int, data: WorkflowIn) -> None:
-    names = [step.name for step in data.steps]
+def check_graph(names: list[str], edges: list[tuple[str, str]]) -> None:
+    """A graph of named steps a workflow can run: names unique, edges between
+    known steps, none twice, no step after itself and no cycle (the error
+    names the steps on it)."""
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise Invalid(f"step names must be unique; repeated: {', '.join(duplicates)}", field="steps")
     known = set(names)
-    pairs = []
-    for edge in data.edges:
-        for end in (edge.from_step, edge.to_step):
+    for parent, child in edges:
+        for end in (parent, child):
             if end not in known:
-                raise Invalid(f"edge {edge.from_step!r} → {edge.to_step!r} names an unknown step {end!r}", field="edges")
-        if edge.from_step == edge.to_step:
-            raise Invalid(f"step {edge.from_step!r} cannot follow itself", field="edges")
-        pairs.append((edge.from_step, edge.to_step))
-    if len(set(pairs)) != len(pairs):
+                raise Invalid(f"edge {parent!r} → {child!r} names an unknown step {end!r}", field="edges")
+        if parent == child:
+            raise Invalid(f"step {parent!r} cannot follow itself", field="edges")
+    if len(set(edges)) != len(edges):
         raise Invalid("two edges join the same pair of steps", field="edges")
-    cycle = find_cycle(names, pairs)
+    cycle = find_cycle(names, edges)
     if cycle:
         raise Invalid(f"the steps form a cycle: {', '.join(cycle)}", field="edges")
+
+
+def validate(session: Session, access: Access, data: WorkflowIn) -> None:
+    check_graph([step.name for step in data.steps], [(edge.from_step, edge.to_step) for edge in data.edges])
     event_ids = {step.event_id for step in data.steps}
-    owned = set(session.exec(select(Event.id).where(Event.user_id == user_id, Event.id.in_(event_ids))).all())
+    owned = set(session.exec(select(Event.id).where(access.scope(Event), Event.id.in_(event_ids))).all())
     for step in data.steps:
         if step.event_id not in owned:
             raise Invalid(f"step {step.name!r}: event {step.event_id} not found", field="steps")
@@ -110,30 +116,42 @@ def _write_graph(session: Session, workflow: Workflow, data: WorkflowIn) -> None
     session.flush()
 
 
-def create_workflow(session: Session, user_id: int, data: WorkflowIn) -> Workflow:
-    validate(session, user_id, data)
-    workflow = Workflow(user_id=user_id, name=data.name, description=data.description, status=data.status, tags=data.tags)
+def create_workflow(session: Session, access: Access, data: WorkflowIn, *, source: str | None = None) -> Workflow:
+    """`source` names what created it ("mcp"), when not the API or the UI."""
+    access.require(Ability.edit, "create workflows")
+    validate(session, access, data)
+    workflow = Workflow(user_id=access.user_id, workspace_id=access.workspace_id, name=data.name,
+                        description=data.description, status=data.status, tags=data.tags, source=source)
     for key, value in data.row_values().items():
         setattr(workflow, key, value)
     schedule_state.on_saved(workflow, None, utcnow())
     session.add(workflow)
     session.flush()
     _write_graph(session, workflow, data)
+    audit.record(session, audit.Action.workflow_create, workflow, after=_audit_snapshot(session, workflow))
     return workflow
 
 
-def get_workflow(session: Session, user_id: int, workflow_id: int) -> Workflow:
+def _audit_snapshot(session: Session, workflow: Workflow) -> dict[str, Any]:
+    """The workflow's row and its graph (steps and edges), as the audit log
+    compares them."""
+    return {**audit.snapshot(workflow), "graph": graph_snapshot(session, workflow.id)}
+
+
+def get_workflow(session: Session, access: Access, workflow_id: int) -> Workflow:
     workflow = session.get(Workflow, workflow_id)
-    if workflow is None or workflow.user_id != user_id:
+    if not access.owns(workflow):
         raise NotFound(f"workflow {workflow_id} not found")
     return workflow
 
 
-def replace_workflow(session: Session, user_id: int, workflow_id: int, data: WorkflowIn) -> Workflow:
+def replace_workflow(session: Session, access: Access, workflow_id: int, data: WorkflowIn) -> Workflow:
     """A new definition replaces the old. Past runs keep their jobs; their
     links to removed steps are cleared by the foreign keys."""
-    workflow = get_workflow(session, user_id, workflow_id)
-    validate(session, user_id, data)
+    access.require(Ability.edit, "change workflows")
+    workflow = get_workflow(session, access, workflow_id)
+    validate(session, access, data)
+    before = _audit_snapshot(session, workflow)
     session.execute(sa.delete(WorkflowEdge).where(WorkflowEdge.workflow_id == workflow_id))
     session.execute(sa.delete(WorkflowStep).where(WorkflowStep.workflow_id == workflow_id))
     schedule_before = schedule_state.snapshot(workflow)
@@ -145,11 +163,35 @@ def replace_workflow(session: Session, user_id: int, workflow_id: int, data: Wor
     session.add(workflow)
     session.flush()
     _write_graph(session, workflow, data)
+    audit.record(session, audit.Action.workflow_update, workflow, before=before, after=_audit_snapshot(session, workflow))
     return workflow
 
 
-def delete_workflow(session: Session, user_id: int, workflow_id: int) -> None:
-    session.delete(get_workflow(session, user_id, workflow_id))
+def set_status(session: Session, access: Access, workflow_id: int, status: str) -> Workflow:
+    """Activate or pause a workflow (its schedule follows), leaving its graph alone."""
+    access.require(Ability.edit, "change workflows")
+    workflow = get_workflow(session, access, workflow_id)
+    schedule_before = schedule_state.snapshot(workflow)
+    workflow.status = status
+    schedule_state.on_saved(workflow, schedule_before, utcnow())
+    workflow.updated_at = utcnow()
+    session.add(workflow)
+    session.flush()
+    return workflow
+
+
+def names_using_event(session: Session, access: Access, event_id: int) -> list[str]:
+    """The names of the workspace's workflows with a step that runs the event."""
+    query = (select(Workflow.name).join(WorkflowStep, WorkflowStep.workflow_id == Workflow.id)
+             .where(access.scope(Workflow), WorkflowStep.event_id == event_id).distinct().order_by(Workflow.name))
+    return list(session.exec(query).all())
+
+
+def delete_workflow(session: Session, access: Access, workflow_id: int) -> None:
+    access.require(Ability.edit, "delete workflows")
+    workflow = get_workflow(session, access, workflow_id)
+    audit.record(session, audit.Action.workflow_delete, workflow, before=_audit_snapshot(session, workflow))
+    session.delete(workflow)
     session.flush()
 
 
@@ -183,6 +225,7 @@ def workflow_to_dict(session: Session, workflow: Workflow) -> dict[str, Any]:
         "name": workflow.name,
         "description": workflow.description,
         "status": workflow.status,
+        "source": workflow.source,
         "tags": list(workflow.tags or []),
         "steps": [{"id": s.id, "name": s.name, "eventId": s.event_id, "position": s.position} for s in steps],
         "edges": edge_dicts,
@@ -192,8 +235,8 @@ def workflow_to_dict(session: Session, workflow: Workflow) -> dict[str, Any]:
     }
 
 
-def list_workflows(session: Session, user_id: int, *, q: str | None, limit: int, offset: int) -> Page:
-    query = select(Workflow).where(Workflow.user_id == user_id)
+def list_workflows(session: Session, access: Access, *, q: str | None, limit: int, offset: int) -> Page:
+    query = select(Workflow).where(access.scope(Workflow))
     if q:
         query = query.where(Workflow.name.ilike(f"%{escape_like(q)}%", escape="\\"))
     total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()

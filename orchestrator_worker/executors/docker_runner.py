@@ -61,6 +61,10 @@ _JOB_NAME = re.compile(r"^cronium-(?P<job>.+)-a(?P<attempt>[0-9]+)$")
 
 # Where the runtime image keeps the helpers (images/runtime/Dockerfile).
 HELPERS = "/opt/cronium/helpers"
+# How often, and how far apart, a job's SIGKILL is checked against the
+# engine's OOMKilled flag (_oom_killed): half a second at most.
+OOM_CHECKS = 3
+OOM_CHECK_INTERVAL_S = 0.25
 
 
 @dataclass
@@ -450,8 +454,21 @@ class DockerRunner:
         exit_code = status.get("StatusCode")
         # Only a SIGKILL (137) can be the OOM killer; spare every other job
         # the extra round trip to the engine.
-        oom = exit_code == 137 and bool((await self._call(api.inspect_container, container_id))["State"].get("OOMKilled"))
+        oom = exit_code == 137 and control.reason is None and await self._oom_killed(container_id)
         return self._outcome(job, control, exit_code, oom, limits.memory_mb, metrics)
+
+    async def _oom_killed(self, container_id: str) -> bool:
+        """The engine's OOMKilled flag. The engine learns of the OOM kill
+        from an event that may come just after the exit it reported, so a
+        SIGKILL nobody here sent is asked about again, briefly, before it is
+        taken for something else."""
+        for attempt in range(OOM_CHECKS):
+            state = (await self._call(self.client.api.inspect_container, container_id))["State"]
+            if state.get("OOMKilled"):
+                return True
+            if attempt < OOM_CHECKS - 1:
+                await asyncio.sleep(OOM_CHECK_INTERVAL_S)
+        return False
 
     def _pump(self, stream: ContainerOutput, sink: LogSink) -> None:
         """Reader thread: container output → the job's log, as it comes."""

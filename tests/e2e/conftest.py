@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from cronium_app.db import make_engine
 from tests.e2e.helpers import SCREENSHOT_DIR
 from tests.support.browser import DESKTOP, chromium_missing_reason, running_chromium
 from tests.support.clients import UserClient, register_user
@@ -147,6 +149,19 @@ def make_api_user(api_url: str) -> Iterator[Callable[[], UserClient]]:
     yield factory
     for client in clients:
         client.http.close()
+
+
+@pytest.fixture
+def admin(make_api_user, e2e_db_url: str) -> UserClient:
+    """A user made an administrator (as CRONIUM_ADMIN_EMAIL would at start)."""
+    user = make_api_user()
+    engine = make_engine(e2e_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE users SET role = 'admin' WHERE id = :id"), {"id": user.user["id"]})
+    finally:
+        engine.dispose()
+    return user
 
 
 @pytest.fixture(scope="session")

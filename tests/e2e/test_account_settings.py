@@ -137,3 +137,29 @@ def test_sign_out_everywhere_ends_every_session_and_can_revoke_the_api_tokens(
     # Signing in again works.
     ui_flows.login(here, app_url, email)
     expect(here.locator("#user-email")).to_have_text(email)
+
+
+def test_a_token_limited_to_mcp_is_made_on_the_settings_page(new_context, app_url, api_url, make_api_user,
+                                                             screenshot_dir):
+    user = make_api_user()
+    page = new_context().new_page()
+    ui_flows.login(page, app_url, user.user["email"])
+    page.goto("/settings")
+    page.locator("#token-name").fill("claude desktop")
+    page.locator("#token-mcp-only").click()
+    page.locator("#create-token").click()
+    expect(page.locator("#new-token")).to_be_visible()
+    token = page.locator("#new-token").inner_text().strip()
+    row = page.locator('[data-testid="token-row"]', has_text="claude desktop")
+    expect(row.locator('[data-testid="token-mcp-only"]')).to_have_text("MCP only")
+    # It acts in the tab's workspace (the personal one) as its owner.
+    expect(row.locator('[data-testid="token-workspace"]')).to_contain_text("Personal")
+    expect(row.locator('[data-testid="token-role"]')).to_have_text("owner")
+    page.screenshot(path=str(screenshot_dir / "settings-token-mcp-only.png"), full_page=True)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{api_url}/api/v1/events", headers=headers).status_code == 403
+    ping = httpx.post(f"{api_url}/api/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                      headers={**headers, "Accept": "application/json, text/event-stream"})
+    assert ping.status_code == 200 and ping.json()["result"] == {}
+    # The box is cleared for the next token, which has full access.
+    expect(page.locator("#token-mcp-only")).not_to_be_checked()

@@ -18,8 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 @pytest.fixture(scope="module")
 def sshd() -> Iterator[SshdHosts]:
-    # Port 2224: the integration tests' servers use 2222 and the bench 2223.
-    with SshdHosts(count=2, port=2224) as hosts:
+    with SshdHosts(count=2) as hosts:
         yield hosts
 
 

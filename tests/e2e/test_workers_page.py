@@ -6,6 +6,7 @@ than a phone. Others see neither the page nor its link. Screenshots at
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import timedelta
@@ -22,19 +23,6 @@ from tests.support.browser import DESKTOP, PHONE
 from tests.support.clients import UserClient, WorkerClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
-
-
-@pytest.fixture
-def admin(make_api_user, e2e_db_url: str) -> UserClient:
-    """A user made an administrator (as CRONIUM_ADMIN_EMAIL would at start)."""
-    user = make_api_user()
-    engine = make_engine(e2e_db_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.text("UPDATE users SET role = 'admin' WHERE id = :id"), {"id": user.user["id"]})
-    finally:
-        engine.dispose()
-    return user
 
 
 @pytest.fixture
@@ -81,7 +69,9 @@ def test_an_admin_sees_every_worker_with_its_status(new_context, app_url, admin,
     real = row(page, e2e_worker.worker_id)
     expect(real.locator("[data-testid=worker-status]")).to_have_attribute("data-status", "online", timeout=30_000)
     expect(real.locator("[data-testid=worker-engine]")).to_contain_text("Docker ")
-    expect(real.locator("[data-testid=worker-jobs]")).to_have_text("0 of 6")
+    # The session's worker may still hold a job of an earlier test: its count
+    # of held jobs, out of its concurrency.
+    expect(real.locator("[data-testid=worker-jobs]")).to_have_text(re.compile(r"^\d of 6$"))
     expected = {"draining": "draining", "stopped": "stopped", "silent": "gone"}
     for name, status in expected.items():
         expect(row(page, fake_workers[name].worker_id).locator("[data-testid=worker-status]")).to_have_attribute(

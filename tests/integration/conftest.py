@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
+from cronium_app.auth.personal_workspace import personal_access
 from cronium_app.auth.users import register_user
 from cronium_app.db import make_engine, write_session
 from cronium_app.events.schemas import EventCreate
@@ -50,7 +51,7 @@ def make_event(engine: Engine, settings: Settings, make_user_id):
         user_id = user_id or make_user_id()
         data = EventCreate(**{"name": "svc event", "type": "bash", "script": "echo hi", **fields})
         with write_session(engine) as session:
-            return create_event(session, settings, user_id, data)
+            return create_event(session, settings, personal_access(session, user_id), data)
 
     return factory
 
@@ -62,7 +63,7 @@ def make_jobs(engine: Engine, make_event):
         ids = []
         with write_session(engine) as session:
             for _ in range(count):
-                job, _created = insert_job(session, user_id=event.user_id, event=event)
+                job, _created = insert_job(session, user_id=event.user_id, workspace_id=event.workspace_id, event=event)
                 ids.append(job.id)
         return ids
 

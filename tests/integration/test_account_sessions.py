@@ -14,6 +14,7 @@ import pytest
 import simple_websocket
 
 from cronium_app.auth.sessions import SESSION_COOKIE
+from tests.support.clients import session_cookie
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
@@ -34,12 +35,6 @@ def account(app_server) -> dict[str, Any]:
 
 def api(app_server, token: str) -> httpx.Client:
     return httpx.Client(base_url=app_server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-
-
-def ui_cookie(app_server, email: str, password: str = PASSWORD) -> str:
-    response = httpx.post(f"{app_server.url}/api/session", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return response.cookies[SESSION_COOKIE]
 
 
 def ui_change_password(app_server, cookie: str, current: str, new: str, **extra: Any) -> httpx.Response:
@@ -105,7 +100,7 @@ def test_after_a_password_change_only_the_new_password_signs_in(app_server, acco
 
 
 def test_a_password_change_ends_every_web_ui_session(app_server, account):
-    cookie = ui_cookie(app_server, account["email"])
+    cookie = session_cookie(app_server.url, account["email"])
     with api(app_server, account["token"]) as client:
         assert change(client, PASSWORD, NEW_PASSWORD).status_code == 200
     response = ui_change_password(app_server, cookie, NEW_PASSWORD, "yet another passphrase")
@@ -134,8 +129,8 @@ def test_revoke_api_tokens_revokes_every_other_token(app_server, account):
 
 
 def test_the_web_ui_password_change_replaces_this_browsers_cookie(app_server, account):
-    cookie = ui_cookie(app_server, account["email"])
-    elsewhere = ui_cookie(app_server, account["email"])
+    cookie = session_cookie(app_server.url, account["email"])
+    elsewhere = session_cookie(app_server.url, account["email"])
     response = ui_change_password(app_server, cookie, PASSWORD, NEW_PASSWORD)
     assert response.status_code == 200, response.text
     fresh = response.cookies[SESSION_COOKIE]
@@ -191,7 +186,7 @@ def preflight(app_server, origin: str) -> httpx.Response:
 
 def test_a_credentialed_api_call_from_another_origin_is_refused(app_server, account):
     assert "access-control-allow-origin" not in preflight(app_server, EVIL).headers
-    cookie = ui_cookie(app_server, account["email"])
+    cookie = session_cookie(app_server.url, account["email"])
     response = httpx.get(
         f"{app_server.url}/api/v1/jobs",
         headers={"Origin": EVIL, "Cookie": f"{SESSION_COOKIE}={cookie}", "Authorization": f"Bearer {account['token']}"},

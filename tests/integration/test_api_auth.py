@@ -325,6 +325,13 @@ def test_openapi_document_is_served_without_a_token(openapi):
     assert openapi["info"]["title"]
 
 
+def test_every_schema_of_the_openapi_document_has_a_name_of_its_own(openapi):
+    """Two models of one name get a name made of their module path, which
+    generated clients refuse (cronium_generated_client; test_generated_client.py)."""
+    names = list(openapi["components"]["schemas"])
+    assert [name for name in names if "__" in name] == []
+
+
 def test_openapi_lists_every_public_route(openapi):
     assert PUBLIC_PATHS <= set(openapi["paths"])
 

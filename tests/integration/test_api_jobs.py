@@ -150,6 +150,20 @@ def test_list_jobs_with_from_after_to_is_422(user):
     assert response.json()["error"]["message"]
 
 
+def test_a_time_before_what_utc_holds_is_422(user):
+    response = user.http.get("/api/v1/jobs", params={"from": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 422, response.text
+    assert "from is out of range" in response.json()["error"]["message"]
+
+
+def test_a_time_without_an_offset_is_utc_against_one_with_an_offset(user):
+    # Compared as given, an aware and a naive time cannot be ordered at all.
+    response = user.http.get("/api/v1/jobs", params={"from": "2030-01-02T00:00:00", "to": "2030-01-01T00:00:00Z"})
+    assert response.status_code == 422, response.text
+    ok = user.http.get("/api/v1/jobs", params={"from": "2030-01-01T00:00:00", "to": "2030-01-02T00:00:00+01:00"})
+    assert ok.status_code == 200, ok.text
+
+
 def test_list_jobs_with_unparseable_date_is_422(user):
     response = user.http.get("/api/v1/jobs", params={"from": "yesterday"})
     assert response.status_code == 422

@@ -291,6 +291,18 @@ def test_token_list_shows_prefix_but_never_the_token(user):
     assert user.token not in response.text
 
 
+def test_token_list_shows_each_tokens_workspace_and_role(user):
+    personal = user.http.get("/api/v1/workspace").json()
+    team = user.http.post("/api/v1/workspaces", json={"name": f"CI {secrets.token_hex(3)}"}).json()
+    made = user.http.post("/api/v1/tokens", json={"name": "ci runner", "workspaceId": team["id"], "role": "runner"})
+    assert made.status_code == 201, made.text
+    listed = {t["id"]: t for t in user.http.get("/api/v1/tokens").json()["items"]}
+    assert {k: listed[made.json()["id"]][k] for k in ("workspaceId", "workspaceName", "role")} == {
+        "workspaceId": team["id"], "workspaceName": team["name"], "role": "runner"}
+    own = next(t for t in listed.values() if t["prefix"] == user.token[:len(t["prefix"])])
+    assert (own["workspaceName"], own["role"]) == (personal["name"], "owner")
+
+
 def test_token_list_never_contains_a_hash(user):
     for item in user.http.get("/api/v1/tokens").json()["items"]:
         assert not {"tokenHash", "token_hash", "hash"} & set(item)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from cronium_app.auth.access import Access
 from cronium_app.db import read_session, write_session
 from cronium_app.jobs.service import cancel_job
 from cronium_app.models import Job
@@ -24,7 +25,7 @@ def test_a_job_ending_adds_one_to_its_status(engine, make_event, make_jobs):
     before = tally(engine, "cancelled")
     with write_session(engine) as session:
         for job_id in job_ids:
-            cancel_job(session, event.user_id, job_id)
+            cancel_job(session, Access.on_behalf_of(event), job_id)
     assert tally(engine, "cancelled") == before + 3
 
 
@@ -42,7 +43,8 @@ def test_a_job_created_ended_is_counted(engine, make_event):
     event = make_event()
     before = tally(engine, "completed")
     with write_session(engine) as session:
-        session.add(Job(id="tally-created-ended", type="bash", status="completed", user_id=event.user_id, event_id=event.id))
+        session.add(Job(id="tally-created-ended", type="bash", status="completed", user_id=event.user_id,
+                        workspace_id=event.workspace_id, event_id=event.id))
     assert tally(engine, "completed") == before + 1
 
 
@@ -51,7 +53,7 @@ def test_deleting_ended_jobs_leaves_the_tally(engine, make_event, make_jobs):
     job_ids = make_jobs(2, event)
     with write_session(engine) as session:
         for job_id in job_ids:
-            cancel_job(session, event.user_id, job_id)
+            cancel_job(session, Access.on_behalf_of(event), job_id)
     before = tally(engine, "cancelled")
     with write_session(engine) as session:
         session.execute(sa.delete(Job).where(Job.id.in_(job_ids)))

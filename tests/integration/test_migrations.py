@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -19,7 +20,8 @@ from tests.support.databases import (
 TABLES = {
     "users", "api_tokens", "events", "jobs", "execution_logs", "variables",
     "workflows", "workflow_steps", "workflow_edges", "workflow_runs", "servers", "workers", "retention_passes",
-    "tools", "event_actions", "job_actions", "webhook_triggers", "worker_presence", "job_tallies",
+    "tools", "event_actions", "job_actions", "webhook_triggers", "job_tallies",
+    "audit_entries", "invitations", "password_resets", "workspaces", "workspace_members", "oidc_identities",
 }
 
 
@@ -192,7 +194,7 @@ def test_upgrading_to_0008_gives_existing_users_session_version_0():
 
 def test_downgrading_0008_keeps_the_users():
     with empty_database() as url:
-        migrate(url)
+        migrate(url, "0013")
         _populate_at_0005(url)
         downgrade(url, "0007")
         assert _scalar(url, "SELECT email FROM users WHERE id = 1") == "m@example.com"
@@ -222,3 +224,115 @@ def test_0011_gives_existing_events_no_limit_priority_0_and_the_default_retentio
             assert _scalar(url, "SELECT name FROM events") == "old"
         finally:
             engine.dispose()
+
+
+def _rows(url: str, sql: str) -> list[tuple]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.exec_driver_sql(sql)]
+    finally:
+        engine.dispose()
+
+
+def test_0014_moves_workers_slots_onto_their_rows_and_back():
+    with empty_database() as url:
+        migrate(url, "0013")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                run = conn.exec_driver_sql
+                run("INSERT INTO workers (id, concurrency, first_seen_at, last_seen_at) VALUES "
+                    "('both', 8, '2026-01-01 00:00:00', '2026-01-01 00:00:05')")
+                run("INSERT INTO worker_presence (worker_id, slots_total, slots_used, last_seen_at) VALUES "
+                    "('both', 8, 3, '2026-01-01 00:00:09'), ('claimed-only', 4, 0, '2026-01-01 00:00:07')")
+        finally:
+            engine.dispose()
+        migrate(url)
+        assert "worker_presence" not in _tables(url) and _diff(url) == []
+        assert _rows(url, "SELECT id, concurrency, slots_used, slots_total FROM workers ORDER BY id") == [
+            ("both", 8, 3, 8), ("claimed-only", None, 0, 4)]
+        downgrade(url, "0013")
+        assert _rows(url, "SELECT worker_id, slots_used, slots_total FROM worker_presence ORDER BY worker_id") == [
+            ("both", 3, 8), ("claimed-only", 0, 4)]
+        assert "slots_total" not in _columns(url, "workers")
+
+
+def test_0015_leaves_existing_tokens_with_full_access_and_a_downgrade_drops_scoped_ones():
+    with empty_database() as url:
+        migrate(url, "0014")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(OLD_USER)
+                conn.exec_driver_sql("INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) "
+                                     "VALUES (1, 'old', 'h-old', 'crn_old', '2026-01-01')")
+            migrate(url, "0015")
+            assert _scalar(url, "SELECT scopes FROM api_tokens WHERE name = 'old'") is None
+            assert _columns(url, "events")["source"][1] and _columns(url, "workflows")["source"][1]
+            with engine.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, scopes) "
+                                     "VALUES (1, 'assistant', 'h-mcp', 'crn_mcp', '2026-01-01', 'mcp')")
+            downgrade(url, "0014")
+            # A token limited to MCP must not come out of a downgrade with full access.
+            assert _scalar(url, "SELECT count(*) FROM api_tokens") == 1
+            assert "scopes" not in _columns(url, "api_tokens") and "source" not in _columns(url, "events")
+        finally:
+            engine.dispose()
+
+
+def test_0017_keeps_every_user_enabled_and_its_downgrade_keeps_the_users():
+    with empty_database() as url:
+        migrate(url, "0016")
+        _populate_at_0005(url)
+        migrate(url)
+        assert _scalar(url, "SELECT count(*) FROM users WHERE disabled_at IS NULL AND last_sign_in_at IS NULL") == 1
+        assert _diff(url) == []
+        downgrade(url, "0016")
+        assert _scalar(url, "SELECT email FROM users WHERE id = 1") == "m@example.com"
+        assert "disabled_at" not in _columns(url, "users")
+        assert not {"invitations", "password_resets"} & _tables(url)
+
+
+def test_upgrading_to_0018_gives_existing_users_the_system_theme():
+    with empty_database() as url:
+        migrate(url, "0017")
+        _populate_at_0005(url)
+        migrate(url, "0018")
+        assert _scalar(url, "SELECT theme FROM users WHERE id = 1") == "system"
+
+
+def test_downgrading_0018_keeps_the_users():
+    with empty_database() as url:
+        migrate(url, "0018")
+        _populate_at_0005(url)
+        downgrade(url, "0017")
+        assert _scalar(url, "SELECT email FROM users WHERE id = 1") == "m@example.com"
+        assert "theme" not in _columns(url, "users")
+
+
+def _execute(url: str, sql: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(sql))
+    finally:
+        engine.dispose()
+
+
+def test_0020_adds_single_sign_on_identities_unique_per_issuer_and_subject_and_its_downgrade_keeps_the_users():
+    with empty_database() as url:
+        migrate(url, "0018")
+        _populate_at_0005(url)
+        migrate(url, "0020")
+        assert _diff(url) == []
+        insert = ("INSERT INTO oidc_identities (user_id, issuer, subject, created_at) "
+                  "VALUES (1, 'https://id.example.com', 'person-1', CURRENT_TIMESTAMP)")
+        _execute(url, insert)
+        with pytest.raises(sa.exc.IntegrityError):
+            _execute(url, insert)
+        downgrade(url, "0019")
+        assert "oidc_identities" not in _tables(url)
+        assert _scalar(url, "SELECT email FROM users WHERE id = 1") == "m@example.com"
+        migrate(url)
+        assert _scalar(url, "SELECT count(*) FROM oidc_identities") == 0

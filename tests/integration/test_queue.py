@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from cronium_app.auth.access import Access
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Conflict
 from cronium_app.jobs import queue
@@ -183,7 +184,7 @@ def test_cancel_of_held_job_reaches_worker_through_heartbeat(engine, settings, m
     (job_id,) = make_jobs(1)
     job = in_transaction(engine, queue.claim, settings, "w-cancel", 1)[0]
     with write_session(engine) as session:
-        cancel_job(session, job["userId"], job_id)
+        cancel_job(session, Access.on_behalf_of(session.get(Job, job_id)), job_id)
     reply = in_transaction(engine, queue.heartbeat, settings, "w-cancel", [(job_id, job["attempt"])])
     assert reply["cancel"] == [job_id]
 
@@ -203,7 +204,7 @@ def test_cancel_requested_job_whose_worker_vanished_ends_cancelled(engine, setti
     (job_id,) = make_jobs(1)
     job = in_transaction(engine, queue.claim, settings, "w-gone", 1)[0]
     with write_session(engine) as session:
-        cancel_job(session, job["userId"], job_id)
+        cancel_job(session, Access.on_behalf_of(session.get(Job, job_id)), job_id)
     _expire_lease(engine, job_id)
     in_transaction(engine, queue.sweep_expired_leases, settings)
     assert _status(engine, job_id).status == "cancelled"

@@ -46,14 +46,16 @@ class History:
     def __init__(self, engine: Engine, make_event) -> None:
         self.engine = engine
         self.make_event = make_event
-        self.user_id = make_event().user_id
+        first = make_event()
+        self.user_id, self.workspace_id = first.user_id, first.workspace_id
 
     def event(self, **fields) -> Event:
         return self.make_event(user_id=self.user_id, **fields)
 
     def job(self, event: Event | None, days_ago: float, status: str = "completed", run_id: str | None = None) -> str:
         with write_session(self.engine) as session:
-            job, _ = insert_job(session, user_id=self.user_id, event=event, workflow_run_id=run_id)
+            job, _ = insert_job(session, user_id=self.user_id, workspace_id=self.workspace_id, event=event,
+                                workflow_run_id=run_id)
             created = NOW - timedelta(days=days_ago)
             session.execute(sa.update(Job).where(Job.id == job.id).values(status=status, created_at=created))
             session.add_all(
@@ -66,13 +68,14 @@ class History:
         with write_session(self.engine) as session:
             run_id = new_id("run")
             created = NOW - timedelta(days=days_ago)
-            session.add(WorkflowRun(id=run_id, workflow_id=workflow_id, user_id=self.user_id, status=status,
+            session.add(WorkflowRun(id=run_id, workflow_id=workflow_id, user_id=self.user_id, workspace_id=self.workspace_id,
+                                    status=status,
                                     created_at=created, completed_at=None if status == RunStatus.running else created))
             return run_id
 
     def workflow(self) -> int:
         with write_session(self.engine) as session:
-            workflow = Workflow(user_id=self.user_id, name="nightly")
+            workflow = Workflow(user_id=self.user_id, workspace_id=self.workspace_id, name="nightly")
             session.add(workflow)
             session.flush()
             return workflow.id
@@ -172,7 +175,7 @@ def test_a_pass_removes_exactly_what_it_should_while_jobs_are_claimed(engine, hi
         try:
             while not stop.is_set():
                 with write_session(engine) as session:
-                    insert_job(session, user_id=history.user_id, event=busy_event)
+                    insert_job(session, user_id=history.user_id, workspace_id=history.workspace_id, event=busy_event)
                 with write_session(engine) as session:
                     jobs = queue.claim(session, settings, ref_worker, 5)
                 for job in jobs:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from cronium_app.auth.access import Access
 from cronium_app.db import read_session, write_session
 from cronium_app.errors import Invalid
 from cronium_app.events.schemas import EventUpdate
@@ -93,7 +94,7 @@ def set_status(engine, job_id: str, status: str) -> None:
 
 def update(engine, settings, event: Event, **fields) -> Event:
     with write_session(engine) as session:
-        return update_event(session, settings, event.user_id, event.id, EventUpdate(**fields))
+        return update_event(session, settings, Access.on_behalf_of(event), event.id, EventUpdate(**fields))
 
 
 def at(t0: datetime, *seconds: float) -> list[datetime]:
@@ -189,7 +190,7 @@ def test_overlap_skip_gives_no_run_while_the_previous_one_is_going(engine, setti
 def test_overlap_skip_counts_a_manual_run_as_the_previous_run(engine, settings, scheduled, t0):
     event = scheduled(**every(60, t0))
     with write_session(engine) as session:
-        insert_job(session, user_id=event.user_id, event=session.get(Event, event.id))
+        insert_job(session, user_id=event.user_id, workspace_id=event.workspace_id, event=session.get(Event, event.id))
     tick(engine, settings, t0, 0.5)
     assert fire_times(engine, event.id) == []
 
@@ -367,7 +368,7 @@ def test_editing_other_fields_keeps_the_next_fire_time(engine, settings, schedul
 def test_a_deleted_event_fires_no_more(engine, settings, scheduled, t0):
     event = scheduled(**every(60, t0))
     with write_session(engine) as session:
-        delete_event(session, event.user_id, event.id)
+        delete_event(session, Access.on_behalf_of(event), event.id)
     tick(engine, settings, t0, 0.5)
     assert fire_times(engine, event.id) == []
 
@@ -423,7 +424,7 @@ def test_a_scheduled_workflow_starts_runs_with_its_idempotency_key(engine, setti
         scheduleType="interval", intervalSeconds=60, startAt=t0,
     )
     with write_session(engine) as session:
-        workflow = create_workflow(session, step_event.user_id, data)
+        workflow = create_workflow(session, Access.on_behalf_of(step_event), data)
     try:
         assert workflow.next_fire_at == t0
         tick(engine, settings, t0, 0.5)
@@ -436,7 +437,7 @@ def test_a_scheduled_workflow_starts_runs_with_its_idempotency_key(engine, setti
             steps = session.execute(sa.select(Job).where(Job.workflow_run_id == runs[0].id)).scalars().all()
             assert len(steps) == 1
         with write_session(engine) as session:
-            paused = replace_workflow(session, step_event.user_id, workflow.id, data.model_copy(update={"status": "paused"}))
+            paused = replace_workflow(session, Access.on_behalf_of(step_event), workflow.id, data.model_copy(update={"status": "paused"}))
             assert paused.next_fire_at is None
     finally:
         with write_session(engine) as session:
@@ -452,7 +453,7 @@ def make_workflow(engine, make_event):
         step_event = make_event()
         data = WorkflowIn(name="scheduled flow", steps=[{"name": "one", "eventId": step_event.id}], **fields)
         with write_session(engine) as session:
-            workflow = create_workflow(session, step_event.user_id, data)
+            workflow = create_workflow(session, Access.on_behalf_of(step_event), data)
         made.append(workflow.id)
         return workflow, data
 
@@ -478,7 +479,7 @@ def workflow_key(workflow: Workflow, fire_time: datetime) -> str:
 def test_editing_a_workflows_schedule_reschedules(engine, make_workflow, settings, t0):
     workflow, data = make_workflow(**every(60, t0, overlapPolicy="allow"))
     with write_session(engine) as session:
-        edited = replace_workflow(session, workflow.user_id, workflow.id,
+        edited = replace_workflow(session, Access.on_behalf_of(workflow), workflow.id,
                                   data.model_copy(update={"interval_seconds": 600, "start_at": t0 + timedelta(hours=1)}))
         assert edited.next_fire_at == t0 + timedelta(hours=1)
     tick(engine, settings, t0, 0.5)
@@ -489,7 +490,7 @@ def test_editing_a_workflows_schedule_reschedules(engine, make_workflow, setting
 def test_a_deleted_workflow_fires_no_more(engine, make_workflow, settings, t0):
     workflow, _ = make_workflow(**every(60, t0))
     with write_session(engine) as session:
-        delete_workflow(session, workflow.user_id, workflow.id)
+        delete_workflow(session, Access.on_behalf_of(workflow), workflow.id)
     report = tick(engine, settings, t0, 0.5)
     assert report.created == 0 and workflow_fire_times(engine, workflow.id) == []
 

@@ -1,11 +1,17 @@
 """Start the real app (Reflex backend with its API) as a subprocess, the way
-`make run` does, on a free port and a database of the test's choosing."""
+`make run` does, on a free port and a database of the test's choosing.
+
+The port is free when it is picked, but another test session on the machine
+may take it before the app binds it: the app then exits (reflex refuses a
+port in use), or, while it is still starting, the other session's app answers
+on that port. So the app counts as ready only once the answer comes from a
+process of its own, and a first start whose port was taken picks another."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,10 +20,14 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.ports import PortTaken, free_port, session_listens_on
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ORCHESTRATOR_TOKEN = "test-orchestrator-token-0123456789abcdef"
 SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
 PER_ADDRESS_LIMITS_FOR_TESTS = {"CRONIUM_REGISTER_IP_LIMIT": "1000000", "CRONIUM_SIGN_IN_IP_LIMIT": "1000000"}
+PORT_ATTEMPTS = 5
+_PORT_IN_USE = re.compile(r"already in use", re.IGNORECASE)
 
 
 def with_overrides(env: dict[str, str], overrides: dict[str, str | None]) -> dict[str, str]:
@@ -26,22 +36,25 @@ def with_overrides(env: dict[str, str], overrides: dict[str, str | None]) -> dic
     return {name: value for name, value in env.items() if overrides.get(name, "") is not None}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class AppServer:
     database_url: str
     # A value of None removes the variable (e.g. the secrets, to have them generated).
     env_overrides: dict[str, str | None] = field(default_factory=dict)
-    port: int = field(default_factory=free_port)
+    # None: a free port, picked again if the first start finds it taken
+    # (a restart keeps the port: the workers and clients know the URL).
+    port: int | None = None
     # Where the app listens; the URL the tests use is loopback either way.
     host: str = "127.0.0.1"
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    _may_pick_another_port: bool = field(default=False, init=False, repr=False)
+    _log_offset: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.port is None:
+            self.port = free_port()
+            self._may_pick_another_port = True
 
     @property
     def url(self) -> str:
@@ -67,37 +80,76 @@ class AppServer:
         )
         return with_overrides(env, self.env_overrides)
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-only",
+                "--backend-port", str(self.port), "--backend-host", self.host]
+
+    def log_name(self) -> str:
+        return f"app-{self.port}.log"
+
     def start(self, timeout: float = 90.0) -> "AppServer":
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            self._launch()
+            try:
+                self.wait_ready(timeout)
+                break
+            except PortTaken:
+                self._end_process()
+                if not self._may_pick_another_port or attempt == PORT_ATTEMPTS:
+                    raise
+                self.port = free_port()
+        self._may_pick_another_port = False
+        return self
+
+    def _launch(self) -> None:
         log_dir = REPO_ROOT / "test-output" / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"app-{self.port}.log"
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-only",
-             "--backend-port", str(self.port), "--backend-host", self.host],
-            cwd=REPO_ROOT,
-            env=self.environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.wait_ready(timeout)
-        return self
+        self.log_path = log_dir / self.log_name()
+        with open(self.log_path, "ab") as log:
+            self._log_offset = log.tell()
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=REPO_ROOT,
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
+                if _PORT_IN_USE.search(self._log_tail()):
+                    raise PortTaken(f"port {self.port} was taken before the app could bind it; see {self.log_path}")
                 raise RuntimeError(f"app exited with {self.process.returncode}; see {self.log_path}")
             try:
-                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 200 and self._holds_port():
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"app did not answer within {timeout}s; see {self.log_path}")
 
+    def _holds_port(self) -> bool:
+        """The answer came from this app, not from another session's app on
+        the port (the app runs in a session of its own: see _launch)."""
+        return self.process is not None and session_listens_on(self.process.pid, self.port) is not False
+
+    def _log_tail(self) -> str:
+        """The end of what this start of the app wrote to its log."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(max(self._log_offset, log.seek(0, os.SEEK_END) - 4000))
+                return log.read().decode(errors="replace")
+        except OSError:
+            return ""
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        self._end_process(sig, timeout)
+
+    def _end_process(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return
         # The app runs in its own session: signal the whole group (reflex

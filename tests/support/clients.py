@@ -8,8 +8,11 @@ from typing import Any
 
 import httpx
 
+from cronium_app.auth.sessions import SESSION_COOKIE
 from cronium_app.jobs.status import TERMINAL
 from tests.support.app_server import ORCHESTRATOR_TOKEN
+
+PASSWORD = "correct horse battery"
 
 
 @dataclass
@@ -38,13 +41,54 @@ class UserClient:
         return response.json()
 
 
-def register_user(base_url: str, email: str | None = None, password: str = "correct horse battery") -> UserClient:
+def register_user(base_url: str, email: str | None = None, password: str = PASSWORD) -> UserClient:
     email = email or f"user-{secrets.token_hex(6)}@example.com"
     response = httpx.post(f"{base_url}/api/v1/auth/register", json={"email": email, "password": password})
     assert response.status_code == 201, response.text
     body = response.json()
     http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {body['token']}"}, timeout=30)
     return UserClient(http=http, user=body["user"], token=body["token"])
+
+
+def session_cookie(base_url: str, email: str, password: str = PASSWORD) -> str:
+    """A web UI session of the account: the cookie's value the sign-in API sets."""
+    response = httpx.post(f"{base_url}/api/session", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.cookies[SESSION_COOKIE]
+
+
+def newest_audit_id(http: httpx.Client) -> int:
+    """The id of the newest audit entry `http`'s caller may see (0: none)."""
+    items = http.get("/api/v1/audit", params={"limit": 1}).json()["items"]
+    return items[0]["id"] if items else 0
+
+
+def workspace_token(client: UserClient, workspace_id: int, role: str, *, scopes: list[str] | None = None) -> str:
+    """A new token of `client`'s account acting in `workspace_id` with `role`
+    (`scopes`: ["mcp"] for an MCP-only one)."""
+    body: dict[str, Any] = {"name": f"{role}-token", "workspaceId": workspace_id, "role": role}
+    if scopes is not None:
+        body["scopes"] = scopes
+    made = client.http.post("/api/v1/tokens", json=body)
+    assert made.status_code == 201, made.text
+    return made.json()["token"]
+
+
+def token_client(base_url: str, token: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {token}"})
+
+
+def team_workspace(owner: UserClient, name: str, members: dict[str, UserClient]) -> tuple[int, httpx.Client]:
+    """A team workspace `owner` owns, with each of `members` added in its
+    role (`{"editor": client, ...}`): its id, and an owner's token client for it."""
+    created = owner.http.post("/api/v1/workspaces", json={"name": name})
+    assert created.status_code == 201, created.text
+    workspace_id = created.json()["id"]
+    owner_team = token_client(str(owner.http.base_url), workspace_token(owner, workspace_id, "owner"))
+    for role, member in members.items():
+        added = owner_team.post("/api/v1/workspace/members", json={"email": member.user["email"], "role": role})
+        assert added.status_code == 201, added.text
+    return workspace_id, owner_team
 
 
 class WorkerClient:

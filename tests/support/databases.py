@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import make_url
 
+from cronium_app.db import make_engine
 from cronium_app.migrations import alembic_config
 
 
@@ -58,3 +59,15 @@ def migrated_database(prefix: str = "cronium_test") -> Iterator[str]:
     with empty_database(prefix) as url:
         migrate(url)
         yield url
+
+
+def make_instance_admin(url: str, user_id: int) -> None:
+    """Make the account an administrator of the instance, as
+    CRONIUM_ADMIN_EMAIL does at start (the first account of a shared test
+    database may be anyone's)."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE users SET role = 'admin' WHERE id = :id"), {"id": user_id})
+    finally:
+        engine.dispose()

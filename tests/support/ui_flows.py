@@ -19,15 +19,47 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 PASSWORD = "correct horse battery"
 JOB_URL_RE = re.compile(r".*/jobs/(job_[A-Za-z0-9_-]+)/?$")
 
 # -- signing in --------------------------------------------------------------
 
 
+def wait_until_ready(page) -> None:
+    """The auth forms' submit button says when the page's scripts run: a
+    click before then posts the form natively and lands back on the form.
+    When it never does, the failure says what the page did meanwhile (its
+    console, its websockets)."""
+    seen: list[str] = []
+
+    def on_console(message) -> None:
+        seen.append(f"console {message.type}: {message.text[:200]}")
+
+    def on_websocket(socket) -> None:
+        seen.append(f"websocket opened {socket.url[:80]}")
+        socket.on("close", lambda _: seen.append("websocket closed"))
+
+    page.on("console", on_console)
+    page.on("websocket", on_websocket)
+    try:
+        page.locator("#submit[data-ready=true]").wait_for(timeout=60_000)
+    except PlaywrightTimeoutError as exc:
+        found = page.evaluate(
+            "() => ({readyState: document.readyState,"
+            " dataReady: document.querySelector('#submit')?.getAttribute('data-ready') ?? 'no #submit'})"
+        )
+        raise AssertionError(f"{page.url} not ready after 60 s: {found}; meanwhile: {seen[-30:]}") from exc
+    finally:
+        page.remove_listener("console", on_console)
+        page.remove_listener("websocket", on_websocket)
+
+
 def register(page, base_url: str, email: str, password: str = PASSWORD) -> None:
     """Create an account through /register; ends on the dashboard."""
     page.goto(f"{base_url}/register")
+    wait_until_ready(page)
     page.locator("#email-input").fill(email)
     page.locator("#password-input").fill(password)
     page.locator("#confirm-input").fill(password)
@@ -38,6 +70,7 @@ def register(page, base_url: str, email: str, password: str = PASSWORD) -> None:
 def login(page, base_url: str, email: str, password: str = PASSWORD, *, expect_url: str | None = None) -> None:
     """Sign in through /login; ends on the dashboard (or `expect_url`)."""
     page.goto(f"{base_url}/login")
+    wait_until_ready(page)
     page.locator("#email-input").fill(email)
     page.locator("#password-input").fill(password)
     page.locator("#submit").click()
@@ -45,6 +78,32 @@ def login(page, base_url: str, email: str, password: str = PASSWORD, *, expect_u
 
 
 # -- executing ---------------------------------------------------------------
+
+
+# The width from which the sidebar shows instead of the phone menu
+# (components/layout.py, WIDE).
+WIDE_PX = 768
+
+
+def open_phone_menu(page) -> None:
+    """Open the phone menu, at a phone's width (a tab keeps it open across
+    a reload: a click would then close it)."""
+    if page.viewport_size["width"] >= WIDE_PX:
+        return
+    page.locator("#nav-toggle").wait_for(state="visible")
+    if not page.locator("#mobile-nav").is_visible():
+        page.locator("#nav-toggle").click()
+        page.locator("#mobile-nav").wait_for(state="visible")
+
+
+def switch_workspace(page, name: str) -> None:
+    """Pick workspace `name` in the switcher (the sidebar's, or the open
+    phone menu's); the page loads again in that workspace."""
+    page.locator("[data-testid=workspace-switcher]:visible").click()
+    # The switch ends with a reload: wait for it, not for the current page.
+    with page.expect_navigation():
+        page.get_by_role("option", name=name, exact=False).click()
+    page.wait_for_load_state("load")
 
 
 def execute_from_event_page(page, base_url: str, event_id: int) -> str:

@@ -18,15 +18,20 @@ port, and its assets are missing while it builds). So when .web is already
 set up, a UIServer builds in a private copy of it (REFLEX_WEB_WORKDIR, under
 test-output/web/; node_modules hard-linked, so it takes a second) and removes
 it when it stops. With no .web yet (a fresh checkout) it sets up .web itself,
-exactly as `make run` does, which also serves the later runs.
+exactly as `make run` does, which also serves the later runs; test sessions
+running at once in one checkout take turns there (a lock), so that only the
+first one sets .web up and the others copy it once it is built.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,11 +44,24 @@ UI_STARTUP_TIMEOUT_S = 600.0
 
 SHARED_WEB_DIR = REPO_ROOT / ".web"
 PRIVATE_WEB_ROOT = REPO_ROOT / "test-output" / "web"
+# Held while .web is copied, and while a start that has nothing to copy sets
+# .web up, by the test sessions of this checkout.
+WEB_SETUP_LOCK = REPO_ROOT / "test-output" / "web-setup.lock"
 
 
 # Files that npm and vite rewrite in place: copied, not hard-linked, so that
 # the private copy never writes through to the shared .web.
 _REWRITTEN_IN_NODE_MODULES = (".package-lock.json", ".vite", ".vite-temp", ".cache")
+
+
+@contextlib.contextmanager
+def web_setup_turn() -> Iterator[None]:
+    """This session's turn at .web: no other session of this checkout copies
+    it or sets it up meanwhile."""
+    WEB_SETUP_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(WEB_SETUP_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def clone_web_dir(dest: Path, source: Path = SHARED_WEB_DIR) -> Path | None:
@@ -106,28 +124,27 @@ class UIServer(AppServer):
         return env
 
     def start(self, timeout: float = UI_STARTUP_TIMEOUT_S) -> "UIServer":
-        if self.private_web and self.web_dir is None:
+        if not self.private_web or self.web_dir is not None:
+            return self._start(timeout)
+        with web_setup_turn():
             self.web_dir = clone_web_dir(PRIVATE_WEB_ROOT / f"web-{self.port}")
-        log_dir = REPO_ROOT / "test-output" / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"ui-app-{self.port}.log"
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=REPO_ROOT,
-            env=self.environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+            if self.web_dir is None:
+                # Nothing to copy yet: this start sets .web up, and the
+                # others wait until it is built, then copy it.
+                return self._start(timeout)
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> "UIServer":
         try:
-            self.wait_ready(timeout)
+            super().start(timeout)
             self.wait_frontend(60)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def log_name(self) -> str:
+        return f"ui-app-{self.port}.log"
 
     def wait_frontend(self, timeout: float) -> None:
         """The backend answers /ping once the build is done; check that the

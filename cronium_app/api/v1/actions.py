@@ -48,26 +48,26 @@ class JobActions(Out):
 @router.get("/events/{event_id}/actions", response_model=ActionList, responses=errors(404, 422))
 def list_actions(event_id: EventId, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
-        return {"items": actions.list_actions(session, user.id, event_id)}
+        return {"items": actions.list_actions(session, user.access, event_id)}
 
 
 @router.post("/events/{event_id}/actions", status_code=201, response_model=ActionOut,
              responses=errors(404, *BODY_ERRORS))
 def create_action(event_id: EventId, body: ActionCreate, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
     with write_session() as session:
-        return actions.action_to_dict(session, actions.create_action(session, settings, user.id, event_id, body))
+        return actions.action_to_dict(session, actions.create_action(session, settings, user.access, event_id, body))
 
 
 @router.patch("/events/{event_id}/actions/{action_id}", response_model=ActionOut, responses=errors(404, *BODY_ERRORS))
 def update_action(event_id: EventId, action_id: ActionId, body: ActionUpdate, user: UserDep) -> dict[str, Any]:
     with write_session() as session:
-        return actions.action_to_dict(session, actions.update_action(session, user.id, event_id, action_id, body))
+        return actions.action_to_dict(session, actions.update_action(session, user.access, event_id, action_id, body))
 
 
 @router.delete("/events/{event_id}/actions/{action_id}", status_code=204, responses=errors(404, 422))
 def delete_action(event_id: EventId, action_id: ActionId, user: UserDep) -> Response:
     with write_session() as session:
-        actions.delete_action(session, user.id, event_id, action_id)
+        actions.delete_action(session, user.access, event_id, action_id)
     return Response(status_code=204)
 
 
@@ -76,5 +76,5 @@ def job_actions(job_id: str, user: UserDep) -> dict[str, Any]:
     """What the job's end fired (with each resulting job's status), and
     where the job came from when an action created it."""
     with read_session() as session:
-        get_job(session, user.id, job_id)
-        return fired.actions_of_job(session, user.id, job_id)
+        get_job(session, user.access, job_id)
+        return fired.actions_of_job(session, user.access, job_id)

@@ -60,7 +60,7 @@ def export_document(user: UserDep, include: list[Kind] | None = Query(default=No
     environment variables are written as references (names), never values.
     `include` limits it to some kinds."""
     with read_session() as session:
-        result = export.export(session, user.id, tuple(include or parse.KINDS))
+        result = export.export(session, user.access, tuple(include or parse.KINDS))
     return {"version": 1, "yaml": result.text, "counts": result.counts(), "warnings": result.warnings}
 
 
@@ -72,7 +72,7 @@ def plan_document(body: DocumentIn, user: UserDep, settings: SettingsDep) -> dic
     (`error.problems` lists them)."""
     parsed = body.parsed()
     with read_session() as session:
-        return sync.make_plan(session, settings, user.id, parsed, prune=body.prune).to_dict()
+        return sync.make_plan(session, settings, user.access, parsed, prune=body.prune).to_dict()
 
 
 @router.post("/apply", response_model=replies.Applied, responses=errors(409, *BODY_ERRORS))
@@ -82,5 +82,5 @@ def apply_document(body: ApplyIn, user: UserDep, settings: SettingsDep) -> dict[
     changed since."""
     parsed = body.parsed()
     with write_session() as session:
-        plan = sync.apply(session, settings, user.id, parsed, prune=body.prune, fingerprint=body.fingerprint)
+        plan = sync.apply(session, settings, user.access, parsed, prune=body.prune, fingerprint=body.fingerprint)
         return {"plan": plan.to_dict()}

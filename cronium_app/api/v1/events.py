@@ -29,7 +29,7 @@ def list_events(
     """Your events, newest first; `q` searches names and descriptions."""
     flt = service.EventFilter(q=q, type=type.value if type else None, status=status.value if status else None)
     with read_session() as session:
-        return service.list_events(session, user.id, flt, limit=limit, offset=offset).to_dict()
+        return service.list_events(session, user.access, flt, limit=limit, offset=offset).to_dict()
 
 
 @router.post("", status_code=201, response_model=replies.Event, responses=errors(*BODY_ERRORS))
@@ -39,13 +39,13 @@ def create_event(body: EventCreate, user: UserDep, settings: SettingsDep) -> dic
     environment variables (`secretEnvVars`) are write-only: replies list
     their names in `secretEnvVarNames`."""
     with write_session() as session:
-        return service.event_to_dict(service.create_event(session, settings, user.id, body))
+        return service.event_to_dict(service.create_event(session, settings, user.access, body))
 
 
 @router.get("/{event_id}", response_model=replies.Event, responses=errors(404, 422))
 def get_event(event_id: EventId, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
-        return service.event_to_dict(service.get_event(session, user.id, event_id))
+        return service.event_to_dict(service.get_event(session, user.access, event_id))
 
 
 @router.patch("/{event_id}", response_model=replies.Event, responses=errors(404, 409, *BODY_ERRORS))
@@ -53,7 +53,7 @@ def update_event(event_id: EventId, body: EventUpdate, user: UserDep, settings: 
     """Change the fields you send; the others stay. In `secretEnvVars`, a
     name set to null removes that secret."""
     with write_session() as session:
-        return service.event_to_dict(service.update_event(session, settings, user.id, event_id, body))
+        return service.event_to_dict(service.update_event(session, settings, user.access, event_id, body))
 
 
 @router.delete("/{event_id}", status_code=204, responses=errors(404, 422))
@@ -61,7 +61,7 @@ def delete_event(event_id: EventId, user: UserDep) -> Response:
     """Delete the event. Its jobs stay (their `eventId` becomes null);
     workflow steps that run it are removed with it."""
     with write_session() as session:
-        service.delete_event(session, user.id, event_id)
+        service.delete_event(session, user.access, event_id)
     return Response(status_code=204)
 
 
@@ -74,7 +74,7 @@ def execute_event(event_id: EventId, run: RunRequestDep) -> dict[str, Any]:
     same job (200) instead of queueing another."""
     with write_session() as session:
         job, created = create_jobs.for_event(
-            session, run.settings, user_id=run.user.id, event_id=event_id, input=run.input,
+            session, run.settings, run.user.access, event_id=event_id, input=run.input,
             priority=run.priority, idempotency_key=run.idempotency_key,
         )
         return run.reply(created, {"jobId": job.id, "status": "queued"})

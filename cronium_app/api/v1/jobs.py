@@ -14,7 +14,7 @@ from cronium_app.errors import Invalid
 from cronium_app.jobs import service
 from cronium_app.jobs.status import JobStatus
 from cronium_app.jobs.views import job_to_dict
-from cronium_app.timeutil import as_utc
+from cronium_app.timeutil import given_as_utc
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=errors(401, 404, 422))
 
@@ -34,18 +34,19 @@ def list_jobs(
     """Your jobs, newest first, optionally filtered (several `status`
     values match any of them; `q` searches job ids, errors and event names).
     Pass `nextCursor` back as `cursor` for the next page."""
+    created_from, created_to = given_as_utc(created_from, "from"), given_as_utc(created_to, "to")
     if created_from and created_to and created_from >= created_to:
         raise Invalid("'from' must be before 'to'")
     flt = service.JobFilter(
         status=tuple(s.value for s in status or ()),
         event_id=event_id,
         workflow_id=workflow_id,
-        created_from=as_utc(created_from) if created_from else None,
-        created_to=as_utc(created_to) if created_to else None,
+        created_from=created_from,
+        created_to=created_to,
         q=q,
     )
     with read_session() as session:
-        return service.list_jobs(session, user.id, flt, limit=limit, cursor=cursor).to_dict()
+        return service.list_jobs(session, user.access, flt, limit=limit, cursor=cursor).to_dict()
 
 
 @router.get("/stats", response_model=replies.JobStats)
@@ -53,7 +54,7 @@ def job_stats(user: UserDep) -> dict[str, Any]:
     """Jobs waiting and running now, and those that ended today (UTC), each
     with its change against the same moment yesterday."""
     with read_session() as session:
-        return service.job_stats(session, user.id)
+        return service.job_stats(session, user.access)
 
 
 @router.get("/{job_id}", response_model=replies.Job, responses=errors(404, 422))
@@ -62,7 +63,7 @@ def get_job(job_id: str, user: UserDep) -> dict[str, Any]:
     runs. A job has ended when its status is completed, failed, timed_out,
     cancelled or partial."""
     with read_session() as session:
-        return service.get_job_dict(session, user.id, job_id)
+        return service.get_job_dict(session, user.access, job_id)
 
 
 @router.get("/{job_id}/logs", response_model=replies.JobLogs, responses=errors(404, 422))
@@ -76,7 +77,7 @@ def get_logs(
     job, ask again with `after_seq` = the reply's `lastSeq` until `complete`
     is true: no line is missed or repeated, even after a dropped connection."""
     with read_session() as session:
-        return service.get_logs(session, user.id, job_id, after_seq=after_seq, limit=limit)
+        return service.get_logs(session, user.access, job_id, after_seq=after_seq, limit=limit)
 
 
 @router.post("/{job_id}/cancel", response_model=replies.Job, responses=errors(404, 409, 422))
@@ -85,4 +86,4 @@ def cancel_job(job_id: str, user: UserDep) -> dict[str, Any]:
     worker shortly after (`cancelRequested` is true until then). 409 when it
     has already ended."""
     with write_session() as session:
-        return job_to_dict(service.cancel_job(session, user.id, job_id).model_dump())
+        return job_to_dict(service.cancel_job(session, user.access, job_id).model_dump())

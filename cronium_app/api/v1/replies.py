@@ -58,6 +58,38 @@ class ItemsPage(Reply, Generic[T]):
 
 # -- accounts and tokens -----------------------------------------------------------
 
+WorkspaceRoleName = Literal["owner", "editor", "runner", "viewer"]
+
+
+class Workspace(Reply):
+    id: int
+    name: str
+    slug: str
+    personal: bool = Field(description="A user's own workspace: one member, never deleted")
+    role: WorkspaceRoleName = Field(description="Your role in it (for a token: the token's effective role)")
+    created_at: Timestamp
+
+
+class WorkspaceList(Reply):
+    items: list[Workspace]
+
+
+class Member(Reply):
+    user_id: int
+    email: str
+    role: WorkspaceRoleName
+    added_at: Timestamp
+
+
+class MemberList(Reply):
+    items: list[Member]
+
+
+class MemberRoleChanged(Reply):
+    user_id: int
+    role: WorkspaceRoleName
+
+
 
 class User(Reply):
     id: int
@@ -75,6 +107,9 @@ class Token(Reply):
     created_at: Timestamp
     last_used_at: Timestamp | None = Field(description="Updated at most once a minute")
     expires_at: Timestamp | None = Field(description="null: never expires")
+    workspace_id: int = Field(description="The workspace the token acts in")
+    role: WorkspaceRoleName = Field(description="The most it may do there (the creator's current role caps it)")
+    scopes: list[Literal["mcp"]] | None = Field(description="null: full access; [\"mcp\"]: only the MCP endpoint, /api/mcp")
 
 
 class NewToken(Token):
@@ -98,8 +133,48 @@ class UserReply(Reply):
     user: User
 
 
+class AdminUser(User):
+    status: Literal["active", "disabled"]
+    disabled_at: Timestamp | None
+    last_sign_in_at: Timestamp | None
+    # How the account signs in: "password", "sso" (single sign-on), or both.
+    sign_in: list[Literal["password", "sso"]]
+
+
+class AdminUserReply(Reply):
+    user: AdminUser
+
+
+class Invitation(Reply):
+    id: int
+    email: str
+    role: str
+    status: Literal["pending", "used", "revoked", "expired"]
+    created_at: Timestamp
+    expires_at: Timestamp
+    used_at: Timestamp | None
+
+
+class NewInvitation(Reply):
+    invitation: Invitation
+    url: str = Field(description="The invitation link (shown in this reply only): whoever opens it can create the account")
+    emailed: bool = Field(description="Whether the link was also sent by email")
+    email_error: str | None = Field(description="Why the email was not sent, when it was asked for and failed")
+
+
+class NewReset(Reply):
+    user_id: int
+    email: str
+    expires_at: Timestamp
+    url: str = Field(description="The reset link (shown in this reply only): whoever opens it can set the password")
+
+
+class ListedToken(Token):
+    workspace_name: str = Field(description="The name of the workspace the token acts in")
+
+
 class TokenList(Reply):
-    items: list[Token]
+    items: list[ListedToken]
 
 
 # -- events ------------------------------------------------------------------------
@@ -142,7 +217,7 @@ class Schedule(Reply):
 
 EVENT_EXAMPLE = {
     "id": 7, "name": "nightly report", "description": "Mail the numbers", "type": "python",
-    "script": "import cronium\nprint('hello', cronium.input())", "httpRequest": None, "toolAction": None, "status": "active",
+    "script": "import cronium\nprint('hello', cronium.input())", "httpRequest": None, "toolAction": None, "status": "active", "source": None,
     "timeoutSeconds": 300, "retries": 1, "cpus": 1.0, "memoryMb": 256, "pidsLimit": 128, "maxConcurrent": 1,
     "priority": 0, "retentionDays": None, "retentionRuns": 100, "network": "none", "envVars": {"REGION": "eu"}, "secretEnvVarNames": ["SMTP_PASSWORD"], "image": None, "tags": ["reports"],
     "serverIds": [], "serverTags": [], "remoteDocker": False, "scheduleType": "cron",
@@ -168,6 +243,7 @@ class Event(Schedule):
     http_request: HttpRequest | None
     tool_action: ToolAction | None = Field(description="A tool event's tool and templates; null for other types")
     status: EventStatus
+    source: Literal["mcp"] | None = Field(description="What created it: mcp (an assistant through the MCP server); null: the API, the UI or a document")
     timeout_seconds: int
     retries: int
     cpus: float
@@ -381,6 +457,7 @@ class Workflow(Schedule):
     name: str
     description: str
     status: Literal["active", "paused", "archived"]
+    source: Literal["mcp"] | None = Field(description="What created it: mcp (an assistant through the MCP server); null: the API, the UI or a document")
     tags: list[str]
     steps: list[Step]
     edges: list[Edge]

@@ -36,7 +36,7 @@ def preview_event(event_id: EventId, user: UserDep, count: int = CountQuery) -> 
     """The next fire times of a saved event. For an event that is not active
     (paused, draft), the times it would have if it were resumed now."""
     with read_session() as session:
-        return _saved_preview(get_event(session, user.id, event_id), count)
+        return _saved_preview(get_event(session, user.access, event_id), count)
 
 
 @router.get("/workflows/{workflow_id}/schedule/preview", response_model=replies.SavedSchedulePreview,
@@ -44,7 +44,7 @@ def preview_event(event_id: EventId, user: UserDep, count: int = CountQuery) -> 
 def preview_workflow(workflow_id: WorkflowId, user: UserDep, count: int = CountQuery) -> dict[str, Any]:
     """The next fire times of a saved workflow (as for an event)."""
     with read_session() as session:
-        return _saved_preview(get_workflow(session, user.id, workflow_id), count)
+        return _saved_preview(get_workflow(session, user.access, workflow_id), count)
 
 
 @router.post("/schedules/preview", response_model=replies.SchedulePreview, responses=errors(*BODY_ERRORS))

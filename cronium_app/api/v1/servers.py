@@ -28,7 +28,7 @@ def list_servers(
 ) -> dict[str, Any]:
     """Your servers, newest first; `tag` keeps those carrying it."""
     with read_session() as session:
-        return service.list_servers(session, user.id, q=q, tag=tag, limit=limit, offset=offset).to_dict()
+        return service.list_servers(session, user.access, q=q, tag=tag, limit=limit, offset=offset).to_dict()
 
 
 @router.post("", status_code=201, response_model=replies.Server, responses=errors(409, *BODY_ERRORS))
@@ -36,36 +36,36 @@ def create_server(body: ServerCreate, user: UserDep, settings: SettingsDep) -> d
     """Add an SSH server with a private key (and passphrase) or a password;
     they are stored encrypted and never returned."""
     with write_session() as session:
-        return service.server_to_dict(service.create_server(session, settings, user.id, body))
+        return service.server_to_dict(service.create_server(session, settings, user.access, body))
 
 
 @router.get("/{server_id}", response_model=replies.Server, responses=errors(404, 422))
 def get_server(server_id: ServerId, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
-        return service.server_to_dict(service.get_server(session, user.id, server_id))
+        return service.server_to_dict(service.get_server(session, user.access, server_id))
 
 
 @router.patch("/{server_id}", response_model=replies.Server, responses=errors(404, 409, *BODY_ERRORS))
 def update_server(server_id: ServerId, body: ServerUpdate, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
     with write_session() as session:
-        return service.server_to_dict(service.update_server(session, settings, user.id, server_id, body))
+        return service.server_to_dict(service.update_server(session, settings, user.access, server_id, body))
 
 
 @router.delete("/{server_id}", status_code=204, responses=errors(404, 422))
 def delete_server(server_id: ServerId, user: UserDep) -> Response:
     with write_session() as session:
-        service.delete_server(session, user.id, server_id)
+        service.delete_server(session, user.access, server_id)
     return Response(status_code=204)
 
 
 @router.post("/{server_id}/test", response_model=replies.ServerCheck, responses=errors(404, 422))
 async def test_server(server_id: ServerId, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
     """Log in and run `true`; pins the host key on the first success."""
-    return await check.test_connection(settings, user.id, server_id)
+    return await check.test_connection(settings, user.access, server_id)
 
 
 @router.delete("/{server_id}/host-key", response_model=replies.Server, responses=errors(404, 422))
 def forget_host_key(server_id: ServerId, user: UserDep) -> dict[str, Any]:
     """Forget the pinned host key: the next successful connection pins the key it finds."""
     with write_session() as session:
-        return service.server_to_dict(service.forget_host_key(session, user.id, server_id))
+        return service.server_to_dict(service.forget_host_key(session, user.access, server_id))

@@ -36,39 +36,39 @@ def list_tools(
     offset: int = offset_query(),
 ):
     with read_session() as session:
-        return service.list_tools(session, user.id, q=q, limit=limit, offset=offset).to_dict()
+        return service.list_tools(session, user.access, q=q, limit=limit, offset=offset).to_dict()
 
 
 @router.post("", status_code=201, response_model=ToolOut, responses=errors(409, *BODY_ERRORS))
 def create_tool(body: ToolCreate, user: UserDep, settings: SettingsDep):
     with write_session() as session:
-        return service.tool_to_dict(service.create_tool(session, settings, user.id, body))
+        return service.tool_to_dict(service.create_tool(session, settings, user.access, body))
 
 
 @router.post("/preview", response_model=TemplatePreviewOut, responses=errors(503, *BODY_ERRORS))
 async def preview(body: TemplatePreviewIn, user: UserDep, settings: SettingsDep):
     """Render templates over a sample `input` as a tool job would (secret
     variables show as ***); a template's problem comes back as `error`."""
-    return await checks.preview(settings, user.id, body)
+    return await checks.preview(settings, user.access, body)
 
 
 @router.get("/{tool_id}", response_model=ToolOut, responses=errors(404, 422))
 def get_tool(tool_id: ToolId, user: UserDep):
     with read_session() as session:
-        return service.tool_to_dict(service.get_tool(session, user.id, tool_id))
+        return service.tool_to_dict(service.get_tool(session, user.access, tool_id))
 
 
 @router.patch("/{tool_id}", response_model=ToolOut, responses=errors(404, 409, *BODY_ERRORS))
 def update_tool(tool_id: ToolId, body: ToolUpdate, user: UserDep, settings: SettingsDep):
     with write_session() as session:
-        return service.tool_to_dict(service.update_tool(session, settings, user.id, tool_id, body))
+        return service.tool_to_dict(service.update_tool(session, settings, user.access, tool_id, body))
 
 
 @router.delete("/{tool_id}", status_code=204, responses=errors(404, 409, 422))
 def delete_tool(tool_id: ToolId, user: UserDep) -> Response:
     """Refused (409) while events use the tool."""
     with write_session() as session:
-        service.delete_tool(session, user.id, tool_id)
+        service.delete_tool(session, user.access, tool_id)
     return Response(status_code=204)
 
 
@@ -76,4 +76,4 @@ def delete_tool(tool_id: ToolId, user: UserDep) -> Response:
 async def test_tool(tool_id: ToolId, user: UserDep, settings: SettingsDep,
                     body: Annotated[ToolTestIn | None, Body()] = None):
     """Send a test message now (an email tool: to `to`, or its own sender)."""
-    return await checks.test_tool(settings, user.id, tool_id, body or ToolTestIn())
+    return await checks.test_tool(settings, user.access, tool_id, body or ToolTestIn())

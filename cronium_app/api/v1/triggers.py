@@ -26,7 +26,7 @@ def list_triggers(
     workflow_id: int | None = Query(default=None, alias="workflowId", ge=1, le=INT32_MAX),
 ) -> dict[str, Any]:
     with read_session() as session:
-        return {"items": service.list_triggers(session, settings, user.id, event_id=event_id, workflow_id=workflow_id)}
+        return {"items": service.list_triggers(session, settings, user.access, event_id=event_id, workflow_id=workflow_id)}
 
 
 @router.post("", status_code=201, response_model=TriggerWithSecret, responses=errors(404, *BODY_ERRORS))
@@ -34,26 +34,26 @@ def create_trigger(body: TriggerCreate, user: UserDep, settings: SettingsDep) ->
     """A trigger for an event or a workflow. The reply holds its URL with
     the secret: shown this once."""
     with write_session() as session:
-        trigger, secret = service.create_trigger(session, settings, user.id, body)
+        trigger, secret = service.create_trigger(session, settings, user.access, body)
         return service.trigger_to_dict(trigger, settings, secret)
 
 
 @router.patch("/{trigger_id}", response_model=TriggerOut, responses=errors(404, *BODY_ERRORS))
 def update_trigger(trigger_id: TriggerId, body: TriggerUpdate, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
     with write_session() as session:
-        return service.trigger_to_dict(service.update_trigger(session, settings, user.id, trigger_id, body), settings)
+        return service.trigger_to_dict(service.update_trigger(session, settings, user.access, trigger_id, body), settings)
 
 
 @router.post("/{trigger_id}/rotate", response_model=TriggerWithSecret, responses=errors(404, 422))
 def rotate_trigger(trigger_id: TriggerId, user: UserDep, settings: SettingsDep) -> dict[str, Any]:
     """A new secret (shown this once); the old URL stops working at once."""
     with write_session() as session:
-        trigger, secret = service.rotate_trigger(session, user.id, trigger_id)
+        trigger, secret = service.rotate_trigger(session, user.access, trigger_id)
         return service.trigger_to_dict(trigger, settings, secret)
 
 
 @router.delete("/{trigger_id}", status_code=204, responses=errors(404, 422))
 def delete_trigger(trigger_id: TriggerId, user: UserDep) -> Response:
     with write_session() as session:
-        service.delete_trigger(session, user.id, trigger_id)
+        service.delete_trigger(session, user.access, trigger_id)
     return Response(status_code=204)

@@ -30,13 +30,13 @@ def list_variables(
 ) -> dict[str, Any]:
     """Your variables, by key (a secret one with a null value)."""
     with read_session() as session:
-        return {"items": service.list_variables(session, user.id, limit=limit, offset=offset), "limit": limit, "offset": offset}
+        return {"items": service.list_variables(session, user.access, limit=limit, offset=offset), "limit": limit, "offset": offset}
 
 
 @router.get("/{key}", response_model=replies.Variable, responses=errors(404, 422))
 def get_variable(key: str, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
-        return service.variable_to_dict(service.get_variable(session, user.id, key))
+        return service.variable_to_dict(service.get_variable(session, user.access, key))
 
 
 @router.put("/{key}", response_model=replies.Variable,
@@ -47,7 +47,7 @@ def put_variable(key: str, body: VariableBody, user: UserDep, settings: Settings
     read with `cronium.get_variable(key)`. `secret: true` seals it and it is
     never shown again; left out, a variable keeps what it was."""
     with write_session() as session:
-        variable, created = service.set_variable(session, settings, user.id, key, body.value, secret=body.secret)
+        variable, created = service.set_variable(session, settings, user.access, key, body.value, secret=body.secret)
         if created:
             response.status_code = 201
         return service.variable_to_dict(variable)
@@ -56,5 +56,5 @@ def put_variable(key: str, body: VariableBody, user: UserDep, settings: Settings
 @router.delete("/{key}", status_code=204, responses=errors(404, 422))
 def delete_variable(key: str, user: UserDep) -> Response:
     with write_session() as session:
-        service.delete_variable(session, user.id, key)
+        service.delete_variable(session, user.access, key)
     return Response(status_code=204)

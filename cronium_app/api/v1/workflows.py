@@ -24,7 +24,7 @@ def list_workflows(
     offset: int = offset_query(),
 ) -> dict[str, Any]:
     with read_session() as session:
-        return service.list_workflows(session, user.id, q=q, limit=limit, offset=offset).to_dict()
+        return service.list_workflows(session, user.access, q=q, limit=limit, offset=offset).to_dict()
 
 
 @router.post("/workflows", status_code=201, response_model=replies.Workflow, responses=errors(*BODY_ERRORS))
@@ -33,28 +33,28 @@ def create_workflow(body: WorkflowIn, user: UserDep) -> dict[str, Any]:
     edges between them (`always`, `on_success`, `on_failure`, or
     `on_condition` with the `value` the parent set). No cycles."""
     with write_session() as session:
-        workflow = service.create_workflow(session, user.id, body)
+        workflow = service.create_workflow(session, user.access, body)
         return service.workflow_to_dict(session, workflow)
 
 
 @router.get("/workflows/{workflow_id}", response_model=replies.Workflow, responses=errors(404, 422))
 def get_workflow(workflow_id: WorkflowId, user: UserDep) -> dict[str, Any]:
     with read_session() as session:
-        return service.workflow_to_dict(session, service.get_workflow(session, user.id, workflow_id))
+        return service.workflow_to_dict(session, service.get_workflow(session, user.access, workflow_id))
 
 
 @router.put("/workflows/{workflow_id}", response_model=replies.Workflow, responses=errors(404, *BODY_ERRORS))
 def replace_workflow(workflow_id: WorkflowId, body: WorkflowIn, user: UserDep) -> dict[str, Any]:
     """Replace the whole definition. Runs already going follow the graph they started with."""
     with write_session() as session:
-        workflow = service.replace_workflow(session, user.id, workflow_id, body)
+        workflow = service.replace_workflow(session, user.access, workflow_id, body)
         return service.workflow_to_dict(session, workflow)
 
 
 @router.delete("/workflows/{workflow_id}", status_code=204, responses=errors(404, 422))
 def delete_workflow(workflow_id: WorkflowId, user: UserDep) -> Response:
     with write_session() as session:
-        service.delete_workflow(session, user.id, workflow_id)
+        service.delete_workflow(session, user.access, workflow_id)
     return Response(status_code=204)
 
 
@@ -65,7 +65,7 @@ def execute_workflow(workflow_id: WorkflowId, run: RunRequestDep) -> dict[str, A
     return the same run instead of starting another."""
     with write_session() as session:
         started, created = workflow_runs.start_run(
-            session, run.settings, run.user.id, workflow_id, run.input, idempotency_key=run.idempotency_key,
+            session, run.settings, run.user.access, workflow_id, run.input, idempotency_key=run.idempotency_key,
         )
         return run.reply(created, {"runId": started.id, "status": started.status})
 
@@ -78,17 +78,17 @@ def list_runs(
     offset: int = offset_query(),
 ) -> dict[str, Any]:
     with read_session() as session:
-        return {"items": run_state.list_runs(session, user.id, workflow_id, limit=limit, offset=offset), "limit": limit, "offset": offset}
+        return {"items": run_state.list_runs(session, user.access, workflow_id, limit=limit, offset=offset), "limit": limit, "offset": offset}
 
 
 @router.get("/workflow-runs/{run_id}", response_model=replies.Run, responses=errors(404, 422))
 def get_run(run_id: str, user: UserDep) -> dict[str, Any]:
     """A run and each of its steps: its status, its job and its output."""
     with read_session() as session:
-        return run_state.run_to_dict(session, run_state.get_run(session, user.id, run_id))
+        return run_state.run_to_dict(session, run_state.get_run(session, user.access, run_id))
 
 
 @router.post("/workflow-runs/{run_id}/cancel", response_model=replies.Run, responses=errors(404, 409, 422))
 def cancel_run(run_id: str, user: UserDep) -> dict[str, Any]:
     with write_session() as session:
-        return run_state.run_to_dict(session, workflow_runs.cancel_run(session, user.id, run_id))
+        return run_state.run_to_dict(session, workflow_runs.cancel_run(session, user.access, run_id))

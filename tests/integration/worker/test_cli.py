@@ -203,6 +203,7 @@ def test_workflows_run_follow_exits_with_the_runs_outcome(env, worker_user, runn
 def test_tokens_create_prints_the_token_once_and_revoke_ends_it(env, worker_app, tmp_path):
     made = json.loads(run_cli(env, "tokens", "create", "ci", "--json").stdout)
     fresh = cli_env(worker_app.url, made["token"], tmp_path / "other")
-    assert run_cli(fresh, "tokens", "ls").returncode == 0
+    listed = run_cli(fresh, "tokens", "ls")
+    assert listed.returncode == 0 and "WORKSPACE" in listed.stdout and "Personal" in listed.stdout
     assert run_cli(env, "tokens", "revoke", str(made["id"])).returncode == 0
     assert run_cli(fresh, "tokens", "ls").returncode == 77

@@ -216,7 +216,11 @@ def job_containers_running(docker_api, worker_id: str) -> list[dict[str, Any]]:
 
 @pytest.mark.slow
 def test_150_sleeping_jobs_all_run_at_once_with_concurrency_150(worker_app, workers, docker_api):
-    total, sleep_s = 150, 60
+    # Each job sleeps long enough that the first is still running when the
+    # 150th container starts, also while another test session shares the
+    # machine's 2 cores (CI runs two at once): with 60 s, a busy machine had
+    # started 134 when the first ones ended.
+    total, sleep_s = 150, 120
     user = register_user(worker_app.url)
     worker = start_worker(worker_app, workers, total, "wide")
     assert worker.process is not None

@@ -16,12 +16,15 @@ Workers run one at a time (one class each), all on this module's app.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import ipaddress
 import json
 import socket
 import socketserver
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +50,9 @@ REFUSED_WITHIN_S = 2.0
 JOB_LISTENER_PORT = 8080
 NAMESPACE_PORT = 80
 METADATA = "169.254.169.254"
+# The host routes METADATA to one namespace at a time: the test sessions
+# running on this machine take turns with this module's namespace.
+NAMESPACE_LOCK = Path(tempfile.gettempdir()) / "cronium-test-metadata-namespace.lock"
 
 # Tries each target once and prints one JSON line per try. A hang would show
 # as a TimeoutError after 5 s; a refusal is a ConnectionRefusedError at once.
@@ -168,6 +174,20 @@ def namespace() -> Iterator[Namespace]:
     """A network namespace behind a veth pair, at a free 10.x address and at
     169.254.169.254, routed from the host (so traffic from the job network
     would be forwarded there), with a TCP listener on port 80."""
+    with _namespace_turn():
+        yield from _namespace()
+
+
+@contextlib.contextmanager
+def _namespace_turn() -> Iterator[None]:
+    """This session's turn at the metadata route, held until its namespace
+    (and the route with it) is gone."""
+    with open(NAMESPACE_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _namespace() -> Iterator[Namespace]:
     tag = network_name("crt").removeprefix("crt-")
     name, host_if, ns_if = f"crt-ns-{tag}", f"crtv{tag}h", f"crtv{tag}n"
     subnet = free_subnet()

@@ -1,7 +1,8 @@
-"""Events on remote servers: real sshd on 127.0.0.2-4, the real worker and
-app. Parallel runs, labelled lines, partial status, fast failure of a dead
-server, host key pinning and refusal, helpers over the reverse-forwarded
-socket, cancel, timeout, connection reuse, and no secret anywhere."""
+"""Events on remote servers: real sshd on 127.0.0.2-4 (on a free port), the
+real worker and app. Parallel runs, labelled lines, partial status, fast
+failure of a dead server, host key pinning and refusal, helpers over the
+reverse-forwarded socket, cancel, timeout, connection reuse, and no secret
+anywhere."""
 
 from __future__ import annotations
 

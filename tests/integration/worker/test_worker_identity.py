@@ -149,13 +149,18 @@ def test_two_default_workers_get_different_ids_and_run_every_job_once(spawn, wor
     assert removals(first) == removals(second) == []
 
 
+# Long enough that a's job still runs once b has started and taken its own,
+# also on a busy machine (15 s was not, with two test sessions at once).
+LONG_JOB = ticker(60, 0.5)
+
+
 def test_a_worker_restarted_after_sigkill_reaps_only_its_own_previous_container(spawn, worker_user, queued):
     a = spawn("a")
-    job_a = submit(worker_user, ticker(30, 0.5), name="long on a")
+    job_a = submit(worker_user, LONG_JOB, name="long on a")
     queued.append(job_a)
     assert running_on(worker_user, job_a, 1)["workerId"] == worker_id(a)
     b = spawn("b")  # a (concurrency 1) is busy: the next job is b's
-    job_b = submit(worker_user, ticker(30, 0.5), name="long on b")
+    job_b = submit(worker_user, LONG_JOB, name="long on b")
     queued.append(job_b)
     assert running_on(worker_user, job_b, 1)["workerId"] == worker_id(b)
     old_a, old_b = container_of(job_a, 1), container_of(job_b, 1)

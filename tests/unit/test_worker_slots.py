@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cronium_app.metrics import presence
+from cronium_app.jobs import workers
 
 
 @pytest.mark.parametrize(
@@ -13,12 +13,12 @@ from cronium_app.metrics import presence
      ("-1/8", None), ("1/8/2", None), ("1234567/8", None), (" 1/8", None)],
 )
 def test_slots_header_is_used_over_total(header, expected):
-    assert presence.parse_slots(header) == expected
+    assert workers.parse_slots(header) == expected
 
 
 def test_a_worker_is_written_at_most_once_per_period_unless_its_total_changes():
-    worker = "presence-unit-worker"
-    assert presence.due_for_write(worker, 8)
-    assert not presence.due_for_write(worker, 8)
-    assert presence.due_for_write(worker, 16)
-    assert not presence.due_for_write(worker, 16)
+    worker = "slots-unit-worker"
+    assert workers.slots_due_for_write(worker, 8)
+    assert not workers.slots_due_for_write(worker, 8)
+    assert workers.slots_due_for_write(worker, 16)
+    assert not workers.slots_due_for_write(worker, 16)

@@ -1,0 +1,1 @@
+"""Team workspaces: members, roles, rename, delete (auth/access.py decides who may)."""
