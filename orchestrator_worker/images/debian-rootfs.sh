@@ -68,8 +68,9 @@ _debootstrap_tarball() {
     [ "$(id -u)" = 0 ] || { _rootfs_log "ERROR: debootstrap needs root"; return 1; }
     if ! command -v debootstrap >/dev/null 2>&1; then
         _rootfs_log "installing debootstrap"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap \
-            || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap; }
+        # Its output goes to stderr: this function's callers read stdout.
+        { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap \
+            || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap; }; } >&2
     fi
     mirror="${CRONIUM_DEBIAN_MIRROR:-$(debian_mirror "$suite")}"
     if [ -z "$mirror" ]; then
