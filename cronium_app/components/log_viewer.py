@@ -5,7 +5,8 @@ the log's end until the reader scrolls up (FollowingLog)."""
 from __future__ import annotations
 
 import reflex as rx
-from reflex.components.core.auto_scroll import AutoScroll
+from reflex_base.constants.compiler import MemoizationDisposition, MemoizationMode
+from reflex_components_core.el.elements.typography import Div
 
 from cronium_app.components.styles import MONO
 
@@ -75,18 +76,31 @@ LOG_STYLE = {
 }
 
 
-class FollowingLog(AutoScroll):
+class FollowingLog(Div):
     """A scroll box that keeps its newest line in view until the reader
     scrolls up, and follows again once they scroll back to the end.
 
-    Reflex's auto_scroll decides from the last scroll position whether the
-    reader was "near the bottom"; a wheel turn starts a smooth scroll whose
-    first scroll event can come after the next lines arrive, and the box
-    then jumps back down under the reader's hand. Here the reader's intent
-    wins at once: an upward wheel turn or key stops following before the
-    view moves, any upward move of the view (scrollbar, touch) stops it too,
-    and only a move down to the end resumes it. New lines are seen by a
-    MutationObserver, set up once when the box mounts."""
+    Reflex's auto_scroll decides from the last scroll event whether the
+    reader was "near the bottom"; the scroll event of a move up comes a
+    frame later, and lines that arrive meanwhile pull the box back down
+    under the reader's hand. (Not a subclass of it: Reflex collects the
+    hooks of every class of a component, so its hook would run too.) Here
+    the reader's intent wins at once: an upward wheel turn or key stops
+    following before the view moves, any upward move of the view
+    (scrollbar, touch) stops it too, and only a move down to the end
+    resumes it. New lines are seen by a MutationObserver, set up once when
+    the box mounts."""
+
+    # As Reflex's AutoScroll: the box is memoized with its hooks.
+    _memoization_mode = MemoizationMode(disposition=MemoizationDisposition.ALWAYS, recursive=False)
+
+    @classmethod
+    def create(cls, *children, **props):
+        props.setdefault("overflow", "auto")
+        return super().create(*children, **props)
+
+    def add_imports(self) -> dict:
+        return {"react": ["useEffect"]}
 
     def add_hooks(self) -> list[str | rx.Var]:
         # Once per mount: the box is this component's own element, and new
@@ -97,23 +111,30 @@ useEffect(() => {{
     const box = {self.get_ref()}.current;
     if (!box) return;
     let following = true;
+    // Where the view was, and how tall the lines were, when last looked at.
     let lastTop = 0;
     let lastHeight = 0;
-    const atEnd = () => box.scrollHeight - box.scrollTop - box.clientHeight <= 50;
+    const endGap = (height) => height - box.scrollTop - box.clientHeight;
     const followEnd = () => {{
-        if (box.scrollHeight <= box.clientHeight) following = true;  // nothing to scroll: at the end
-        // The view moved up since we last looked (a scrollbar drag whose
-        // scroll event has not come yet): the reader left the end. Not when
-        // the lines shrank (a filter): the browser then pulled the view up.
-        else if (box.scrollTop < lastTop - 1 && box.scrollHeight >= lastHeight) following = false;
-        if (following) box.scrollTop = box.scrollHeight;
+        const height = box.scrollHeight;
+        if (height <= box.clientHeight) following = true;  // nothing to scroll: at the end
+        // A move whose scroll event has not come yet (a scrollbar drag, a
+        // script) when the lines change: up, the reader left the end; down
+        // to where the end was, they came back. Not when the lines shrank
+        // (a filter): the browser then pulled the view up itself.
+        else if (height >= lastHeight) {{
+            if (box.scrollTop < lastTop - 1) following = false;
+            else if (box.scrollTop > lastTop + 1 && endGap(lastHeight) <= 50) following = true;
+        }}
+        if (following) box.scrollTop = height;
         lastTop = box.scrollTop;
         lastHeight = box.scrollHeight;
     }};
     const onScroll = () => {{
         if (box.scrollTop < lastTop - 1) following = false;
-        else if (box.scrollTop > lastTop && atEnd()) following = true;
+        else if (box.scrollTop > lastTop && endGap(box.scrollHeight) <= 50) following = true;
         lastTop = box.scrollTop;
+        lastHeight = box.scrollHeight;
     }};
     const onWheel = (e) => {{ if (e.deltaY < 0) following = false; }};
     const onKey = (e) => {{ if (["ArrowUp", "PageUp", "Home"].includes(e.key)) following = false; }};
