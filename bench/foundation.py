@@ -213,17 +213,17 @@ def _worker_headers(worker_id: str) -> dict[str, str]:
 
 def _insert_pending_jobs(database_url: str, user_id: int, event_id: int, count: int, batch: int = 500) -> set[str]:
     from cronium_app.db import make_engine, write_session
-    from cronium_app.events.service import get_event
     from cronium_app.jobs.create import insert_job
+    from cronium_app.models import Event
 
     engine = make_engine(database_url)
     ids: set[str] = set()
     try:
         while len(ids) < count:
             with write_session(engine) as session:
-                event = get_event(session, user_id, event_id)
+                event = session.get(Event, event_id)
                 for _ in range(min(batch, count - len(ids))):
-                    job, created = insert_job(session, user_id=user_id, event=event)
+                    job, created = insert_job(session, user_id=user_id, workspace_id=event.workspace_id, event=event)
                     if not created:
                         raise AssertionError("insert_job did not create a job")
                     ids.add(job.id)

@@ -45,7 +45,7 @@ WARM_UP = 5
 PENDING, HELD = 1000, 100
 TYPES = ("bash", "python", "node", "http")
 ENDED = (("completed", 90), ("failed", 7), ("timed_out", 1), ("cancelled", 2))
-COLUMNS = ("id", "type", "status", "execution", "user_id", "worker_id", "created_at", "acknowledged_at",
+COLUMNS = ("id", "type", "status", "execution", "user_id", "workspace_id", "worker_id", "created_at", "acknowledged_at",
            "started_at", "completed_at", "attempt", "priority", "retry_number", "updated_at")
 
 _BASELINE = "metrics_scrape_empty_{db}_p50_ms"
@@ -100,7 +100,7 @@ def _scrape_times(http: httpx.Client, times: int) -> list[float]:
     return took
 
 
-def _rows(user_id: int, count: int, stamp=lambda value: value):
+def _rows(user_id: int, workspace_id: int, count: int, stamp=lambda value: value):
     """The jobs' rows (tuples in COLUMNS' order, times through `stamp`, the
     driver's form) and how many of each status. Times repeat over 1,000
     values: the scrape reads none of them, and building a million distinct
@@ -124,7 +124,7 @@ def _rows(user_id: int, count: int, stamp=lambda value: value):
         elif status == "running":
             completed = None
         rows.append((
-            f"bench-{n:010d}", TYPES[n % len(TYPES)], status, "{}", user_id,
+            f"bench-{n:010d}", TYPES[n % len(TYPES)], status, "{}", user_id, workspace_id,
             None if started is None else "bench-worker", created, started, started, completed,
             0 if started is None else 1, 0, 0, updated,
         ))
@@ -138,15 +138,19 @@ def _insert_jobs(database_url: str, user_id: int, count: int) -> dict[str, int]:
     engine = make_engine(database_url)
     try:
         with engine.begin() as conn:
+            # A new account has its personal workspace only.
+            workspace_id = conn.execute(
+                sa.text("SELECT workspace_id FROM workspace_members WHERE user_id = :user_id"), {"user_id": user_id}
+            ).scalar_one()
             raw = conn.connection.driver_connection
             if engine.dialect.name == "sqlite":
                 stamp = Job.__table__.c.created_at.type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
-                rows, written = _rows(user_id, count, stamp)
+                rows, written = _rows(user_id, workspace_id, count, stamp)
                 raw.execute("PRAGMA cache_size = -262144")  # 256 MiB: the indexes' pages stay in memory
                 marks = ", ".join("?" for _ in COLUMNS)
                 raw.executemany(f"INSERT INTO jobs ({', '.join(COLUMNS)}) VALUES ({marks})", rows)
             else:
-                conn.execute(_POSTGRES_LOAD, {"user_id": user_id, "count": count, "pending": PENDING, "held": PENDING + HELD})
+                conn.execute(_POSTGRES_LOAD, {"user_id": user_id, "workspace_id": workspace_id, "count": count, "pending": PENDING, "held": PENDING + HELD})
                 written = dict(conn.execute(sa.text("SELECT status, count(*) FROM jobs GROUP BY status")).all())
     finally:
         engine.dispose()
@@ -158,7 +162,7 @@ def _insert_jobs(database_url: str, user_id: int, count: int) -> dict[str, int]:
 _POSTGRES_LOAD = sa.text(f"""
     INSERT INTO jobs ({', '.join(COLUMNS)})
     SELECT 'bench-' || lpad(i::text, 10, '0'), (ARRAY['bash', 'python', 'node', 'http'])[1 + i % 4], status, '{{}}'::jsonb,
-           :user_id, CASE WHEN status = 'pending' THEN NULL ELSE 'bench-worker' END, created,
+           :user_id, :workspace_id, CASE WHEN status = 'pending' THEN NULL ELSE 'bench-worker' END, created,
            CASE WHEN status = 'pending' THEN NULL ELSE created + interval '1 second' END,
            CASE WHEN status = 'pending' THEN NULL ELSE created + interval '1 second' END,
            CASE WHEN status IN ('pending', 'running') THEN NULL ELSE created + interval '5 seconds' END,

@@ -132,7 +132,8 @@ def _seed_history(url: str, user_id: int, event_ids: list[int], count: int) -> N
     engine = make_engine(url)
     try:
         with write_session(engine) as session:
-            template, _ = insert_job(session, user_id=user_id, event=session.get(Event, event_ids[0]))
+            event = session.get(Event, event_ids[0])
+            template, _ = insert_job(session, user_id=user_id, workspace_id=event.workspace_id, event=event)
             session.flush()
             template_id = template.id
         with read_session(engine) as session:
@@ -195,7 +196,8 @@ class _Claimer:
         until = time.monotonic() + seconds
         while time.monotonic() < until:
             with write_session(self.engine) as session:
-                insert_job(session, user_id=self.user_id, event=session.get(Event, self.event_id))
+                event = session.get(Event, self.event_id)
+                insert_job(session, user_id=self.user_id, workspace_id=event.workspace_id, event=event)
             began = time.perf_counter()
             reply = self.http.get("/api/internal/jobs/queue", params={"limit": 1})
             latencies.append(time.perf_counter() - began)

@@ -134,19 +134,20 @@ def measure(suite: Suite, target: Target) -> None:
 
 def _insert_baseline(engine, user_id: int, event_id: int, count: int, one_by_one: bool) -> float:
     from cronium_app.db import write_session
-    from cronium_app.events.service import get_event
     from cronium_app.jobs.create import KeyedRun, for_schedule, insert_job
+    from cronium_app.models import Event
 
     prefix = "bench-one" if one_by_one else "bench-bulk"
     began = time.perf_counter()
     done = 0
     while done < count:
         with write_session(engine) as session:
-            event = get_event(session, user_id, event_id)
+            event = session.get(Event, event_id)
             keys = [f"{prefix}:{i}" for i in range(done, min(done + BATCH, count))]
             if one_by_one:
                 for key in keys:
-                    insert_job(session, user_id=user_id, event=event, idempotency_key=key)
+                    insert_job(session, user_id=user_id, workspace_id=event.workspace_id, event=event,
+                               idempotency_key=key)
             elif len(for_schedule(session, [KeyedRun(event, key) for key in keys])) != len(keys):
                 raise SuiteFailed("the baseline insert skipped jobs")
             done += len(keys)
@@ -156,6 +157,7 @@ def _insert_baseline(engine, user_id: int, event_id: int, count: int, one_by_one
 def _create_schedules(engine, user_id: int, count: int, first: datetime) -> list[int]:
     from cronium_app.db import write_session
     from cronium_app.events.schemas import EventCreate
+    from cronium_app.auth.personal_workspace import personal_access
     from cronium_app.events.service import create_event
     from cronium_app.settings import Settings
 
@@ -163,12 +165,13 @@ def _create_schedules(engine, user_id: int, count: int, first: datetime) -> list
     ids: list[int] = []
     while len(ids) < count:
         with write_session(engine) as session:
+            access = personal_access(session, user_id)
             for _ in range(min(200, count - len(ids))):
                 data = EventCreate(
                     name=f"every minute {len(ids)}", type="bash", script="true", scheduleType="cron",
                     cronExpression=f"{first.second} * * * * *", startAt=first, overlapPolicy="allow",
                 )
-                ids.append(create_event(session, settings, user_id, data).id)
+                ids.append(create_event(session, settings, access, data).id)
     return ids
 
 

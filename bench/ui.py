@@ -308,18 +308,18 @@ def insert_finished_jobs(database_url: str, user_id: int, event_id: int, count: 
     inserted with SQL in batches (the job service's row shape, minus the
     per-row ORM work)."""
     from cronium_app.db import make_engine, read_session
-    from cronium_app.events.service import execution_spec, get_event
+    from cronium_app.events.service import execution_spec
     from cronium_app.ids import new_id
-    from cronium_app.models import Job
+    from cronium_app.models import Event, Job
     from cronium_app.timeutil import utcnow
 
     engine = make_engine(database_url)
     rng = random.Random(count)
     try:
         with read_session(engine) as session:
-            event = get_event(session, user_id, event_id)
+            event = session.get(Event, event_id)
             spec = execution_spec(event)
-            kind = event.type
+            kind, workspace_id = event.type, event.workspace_id
         now = utcnow()
         span_s = 30 * 24 * 3600
         table = Job.__table__
@@ -338,6 +338,7 @@ def insert_finished_jobs(database_url: str, user_id: int, event_id: int, count: 
                     "status": status,
                     "execution": spec,
                     "user_id": user_id,
+                    "workspace_id": workspace_id,
                     "worker_id": "bench-worker-1",
                     "created_at": created,
                     "acknowledged_at": started,
